@@ -1,0 +1,94 @@
+# p2p-music - tracker, peer and client over one protocol library.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DESTDIR ?=
+
+CC ?= cc
+WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+       -Wformat=2 -Wno-format-nonliteral -Wpointer-arith -Wvla
+CFLAGS ?= -O2 -g
+WERROR ?= -Werror
+CPPFLAGS += -Iinclude -D_GNU_SOURCE
+ALL_CFLAGS = -std=c11 $(WARN) $(WERROR) $(CFLAGS) -pthread -MMD -MP
+LDLIBS += -pthread
+
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+
+LIB_SRC     = $(sort $(wildcard src/lib/*.c))
+TRACKER_SRC = $(sort $(wildcard src/tracker/*.c))
+PEER_SRC    = $(sort $(wildcard src/peer/*.c))
+CLIENT_SRC  = $(sort $(wildcard src/client/*.c))
+UNIT_SRC    = $(sort $(wildcard tests/unit/*.c))
+PROGRAMS    = tracker peer client
+
+# $(call objs,BUILDDIR,SOURCES)
+objs = $(patsubst %.c,$(1)/%.o,$(2))
+
+B = build/rel
+S = build/san
+
+all: $(addprefix bin/,$(PROGRAMS))
+
+# ---- release build: bin/
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libp2pm.a: $(call objs,$(B),$(LIB_SRC))
+	$(AR) rcs $@ $^
+
+bin/tracker: $(call objs,$(B),$(TRACKER_SRC)) $(B)/libp2pm.a
+bin/peer: $(call objs,$(B),$(PEER_SRC)) $(B)/libp2pm.a
+bin/client: $(call objs,$(B),$(CLIENT_SRC)) $(B)/libp2pm.a
+$(addprefix bin/,$(PROGRAMS)):
+	@mkdir -p bin
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- sanitizer build used by the test suite: build/san/bin/
+$(S)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(S)/libp2pm.a: $(call objs,$(S),$(LIB_SRC))
+	$(AR) rcs $@ $^
+
+$(S)/bin/tracker: $(call objs,$(S),$(TRACKER_SRC)) $(S)/libp2pm.a
+$(S)/bin/peer: $(call objs,$(S),$(PEER_SRC)) $(S)/libp2pm.a
+$(S)/bin/client: $(call objs,$(S),$(CLIENT_SRC)) $(S)/libp2pm.a
+$(addprefix $(S)/bin/,$(PROGRAMS)):
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(S)/tests/%: $(S)/tests/unit/%.o $(S)/libp2pm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+UNIT_BINS = $(patsubst tests/unit/%.c,$(S)/tests/%,$(UNIT_SRC))
+SAN_PROGS = $(addprefix $(S)/bin/,$(PROGRAMS))
+
+check-build: all $(SAN_PROGS) $(UNIT_BINS)
+
+# Unit tests are C programs, integration tests shell scripts; all print TAP.
+test: check-build
+	P2PM_BIN=$(CURDIR)/$(S)/bin P2PM_UNIT=$(CURDIR)/$(S)/tests \
+	  prove -j2 --timer $(PROVE_FLAGS) $(UNIT_BINS) tests/t*.sh
+
+demo: all
+	./scripts/demo
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR)
+	for p in $(PROGRAMS); do \
+	  install -m 0755 bin/$$p $(DESTDIR)$(BINDIR)/p2pm-$$p || exit 1; done
+
+uninstall:
+	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(BINDIR)/p2pm-$$p; done
+
+clean:
+	rm -rf build bin
+
+.PHONY: all test demo install uninstall clean check-build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

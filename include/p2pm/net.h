@@ -1,0 +1,51 @@
+/* net.h - socket helpers: listen, connect, full writes, timeouts, sendfile.
+ *
+ * Every function returns 0 (or a descriptor) on success and -1 on failure,
+ * leaving a one-line reason in err (at most errlen bytes) where it takes one.
+ * Nothing here exits or prints. */
+#ifndef P2PM_NET_H
+#define P2PM_NET_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define NET_ERR_LEN 256
+/* longest "host:port" or "[v6addr]:port" text we accept */
+#define NET_ADDR_MAX 300
+#define NET_HOST_MAX 256
+#define NET_LISTEN_BACKLOG 128
+
+/* Splits "host:port" or "[v6addr]:port" into host and port. The host must be
+ * 1..NET_HOST_MAX-1 bytes of [A-Za-z0-9.-] (or an IPv6 literal in brackets
+ * made of hex digits, ':' and '.'), and the port 1..65535 in decimal.
+ * With allow_port0, port 0 is accepted (for listening addresses). */
+int net_parse_hostport(const char *text, char *host, size_t hostlen,
+    unsigned *port, int allow_port0);
+
+/* Writes host and port back as text, bracketing IPv6 literals. */
+int net_format_hostport(const char *host, unsigned port, char *out, size_t outlen);
+
+/* Binds and listens on ADDR:PORT (port 0 picks a free one). */
+int net_listen(const char *hostport, char *err, size_t errlen);
+
+/* Writes the address a listening socket really bound, as "host:port". */
+int net_local_addr(int fd, char *out, size_t outlen);
+
+/* Connects to host:port, giving up after timeout_ms for each address tried.
+ * The socket returned is blocking, with no timeouts set. */
+int net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen);
+
+/* Sets receive and send timeouts (0 = none) on a socket. */
+int net_set_timeouts(int fd, int recv_ms, int send_ms);
+
+/* Writes all len bytes, retrying on EINTR and short writes. */
+int net_write_all(int fd, const void *buf, size_t len);
+
+/* Sends len bytes of file_fd starting at offset 0 with sendfile(2). Fails if the
+ * file is shorter than len or the peer stops reading past the send timeout. */
+int net_sendfile_all(int sock, int file_fd, size_t len);
+
+/* Milliseconds on the monotonic clock. */
+long long net_now_ms(void);
+
+#endif

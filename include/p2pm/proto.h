@@ -1,0 +1,101 @@
+/* proto.h - wire protocol v1 (docs/protocol.md): limits, status codes,
+ * percent-encoding of names, request parsing and reply formatting.
+ *
+ * Works on buffers only: no sockets, no registry. */
+#ifndef P2PM_PROTO_H
+#define P2PM_PROTO_H
+
+#include <stddef.h>
+
+#include "p2pm/net.h"
+
+#define PROTO_VERSION 1
+/* longest request or reply line, terminator included */
+#define PROTO_MAX_LINE 4096
+/* longest decoded song or segment name, in bytes */
+#define PROTO_MAX_NAME 255
+/* longest encoded name: every byte may become %XX */
+#define PROTO_MAX_ENCODED_NAME (3 * PROTO_MAX_NAME)
+/* songs one REGISTER may carry */
+#define PROTO_MAX_SONGS 100000
+/* largest playlist or segment body a client accepts */
+#define PROTO_MAX_PLAYLIST_BYTES (4L * 1024 * 1024)
+#define PROTO_MAX_SEGMENT_BYTES (64L * 1024 * 1024)
+/* longest LIST filter text, decoded */
+#define PROTO_MAX_FILTER PROTO_MAX_NAME
+
+/* Status codes: the values are the numbers sent after ERR. */
+enum proto_status {
+	PROTO_OK = 200,
+	PROTO_BAD_REQUEST = 400,
+	PROTO_NOT_FOUND = 404,
+	PROTO_TOO_LARGE = 413,
+	PROTO_LINE_TOO_LONG = 414,
+	PROTO_INTERNAL = 500,
+	PROTO_BUSY = 503
+};
+
+/* The fixed text of a status ("bad request", "not found", ...). */
+const char *proto_status_text(enum proto_status status);
+
+enum proto_cmd {
+	PROTO_CMD_REGISTER,
+	PROTO_CMD_UNREGISTER,
+	PROTO_CMD_QUERY,
+	PROTO_CMD_LIST,
+	PROTO_CMD_STATS,
+	PROTO_CMD_PING,
+	PROTO_CMD_QUIT,
+	PROTO_CMD_REQUEST_SONG,
+	PROTO_CMD_REQUEST_SEGMENT
+};
+
+/* A parsed request. arg holds the decoded name (QUERY, REQUEST_*), the
+ * filter (LIST, possibly empty) or the peer address (REGISTER, UNREGISTER),
+ * NUL-terminated; arglen is its length in bytes. */
+struct proto_request {
+	enum proto_cmd cmd;
+	char arg[PROTO_MAX_NAME + 1];
+	size_t arglen;
+};
+
+/* Encodes a name for the wire: bytes that are a space, '%', a control byte,
+ * DEL or >= 0x80 become %XX (upper-case hex). Returns the encoded length or
+ * -1 if it does not fit in outlen (including the NUL). */
+int proto_encode_name(const char *name, size_t namelen, char *out, size_t outlen);
+
+/* Decodes a wire token into out. Accepts %XX in either case and raw
+ * UTF-8. The result must be 1..maxlen bytes of valid UTF-8 without control
+ * bytes; otherwise returns -1. On success returns the decoded length and
+ * NUL-terminates out (outlen must exceed maxlen). */
+int proto_decode_name(const char *token, size_t toklen, char *out, size_t outlen,
+    size_t maxlen);
+
+/* True if the bytes are valid UTF-8 with no control bytes (name rules). */
+int proto_name_valid(const char *name, size_t len);
+
+/* Parses one request line (without its line terminator). On failure
+ * returns PROTO_BAD_REQUEST and writes a short reason to why. */
+enum proto_status proto_parse_request(const char *line, size_t len,
+    struct proto_request *req, char *why, size_t whylen);
+
+/* Parses one line of a REGISTER body: "<name>[ <ignored>]". Returns 0
+ * with the decoded name in out (out must hold PROTO_MAX_NAME + 1 bytes), or -1. */
+int proto_parse_song_line(const char *line, size_t len, char *out, size_t *outlen);
+
+/* Formats "ERR <code> <text>\n" into out; returns its length. */
+int proto_format_err(char *out, size_t outlen, enum proto_status status,
+    const char *text);
+
+/* Parses a reply header "<WORD> <name> <bytes>" as sent before a body
+ * (PLAYLIST, SEGMENT). Checks that the first word is `word`, decodes the
+ * name into name (PROTO_MAX_NAME + 1 bytes) and the length, which must be
+ * 0..maxbytes. Returns 0, or -1 with a reason in why. */
+int proto_parse_body_header(const char *line, const char *word, char *name,
+    long *bytes, long maxbytes, char *why, size_t whylen);
+
+/* Parses "ERR <code> <text>": returns the code (400..599) and points *text
+ * at the text, or -1 if the line is not an ERR line. */
+int proto_parse_err(const char *line, const char **text);
+
+#endif

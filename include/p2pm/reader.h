@@ -1,0 +1,45 @@
+/* reader.h - buffered reading of protocol lines and framed bodies from a
+ * descriptor, with a hard line limit and a per-read deadline. */
+#ifndef P2PM_READER_H
+#define P2PM_READER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define READER_BUF_SIZE 65536
+
+enum reader_result {
+	READER_OK = 0,
+	READER_EOF = -1,	/* peer closed before a whole line */
+	READER_TOO_LONG = -2,	/* line longer than the limit: framing lost */
+	READER_TIMEOUT = -3,	/* nothing arrived within the timeout */
+	READER_ERROR = -4,	/* read error (errno is set) */
+	READER_NUL = -5		/* line held a NUL byte (line consumed) */
+};
+
+struct reader {
+	int fd;
+	int timeout_ms;		/* for each wait; <= 0 waits forever */
+	size_t start, end;
+	char buf[READER_BUF_SIZE];
+};
+
+void reader_init(struct reader *r, int fd, int timeout_ms);
+
+/* Reads one line ending in LF, strips LF and an optional CR before it, and
+ * copies it NUL-terminated into line (linesz bytes, terminator included).
+ * A line whose length with terminator exceeds maxline (and linesz) gives
+ * READER_TOO_LONG. */
+enum reader_result reader_line(struct reader *r, char *line, size_t linesz,
+    size_t maxline, size_t *len);
+
+/* Reads exactly n bytes, first from the buffer, then from the descriptor. */
+enum reader_result reader_exact(struct reader *r, void *out, size_t n);
+
+/* Bytes already buffered and not yet consumed. */
+size_t reader_buffered(const struct reader *r);
+
+/* Returns a short text for a result ("timed out", "connection closed"...). */
+const char *reader_strerror(enum reader_result res);
+
+#endif

@@ -1,0 +1,342 @@
+/* proto.c - protocol v1: names, request parsing, reply formatting. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p2pm/proto.h"
+
+const char *
+proto_status_text(enum proto_status status)
+{
+	switch (status) {
+	case PROTO_OK: return "ok";
+	case PROTO_BAD_REQUEST: return "bad request";
+	case PROTO_NOT_FOUND: return "not found";
+	case PROTO_TOO_LARGE: return "too large";
+	case PROTO_LINE_TOO_LONG: return "line too long";
+	case PROTO_INTERNAL: return "internal error";
+	case PROTO_BUSY: return "busy";
+	}
+	return "unknown";
+}
+
+static int
+proto_needs_escape(unsigned char c)
+{
+	return c <= 0x20 || c == '%' || c >= 0x7f;
+}
+
+int
+proto_encode_name(const char *name, size_t namelen, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (size_t i = 0; i < namelen; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (proto_needs_escape(c)) {
+			if (o + 3 >= outlen)
+				return -1;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			if (o + 1 >= outlen)
+				return -1;
+			out[o++] = (char)c;
+		}
+	}
+	if (o >= outlen)
+		return -1;
+	out[o] = '\0';
+	return (int)o;
+}
+
+static int
+proto_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+proto_name_valid(const char *name, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t need;
+		unsigned long cp;
+
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else
+			return 0;
+		if (i + need >= len)
+			return 0;
+		for (size_t k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		/* reject overlong forms, surrogates, > U+10FFFF, C1 controls */
+		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
+		    (cp >= 0x80 && cp <= 0x9f))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+int
+proto_decode_name(const char *token, size_t toklen, char *out, size_t outlen,
+    size_t maxlen)
+{
+	size_t o = 0;
+
+	if (outlen <= maxlen)
+		return -1;
+	for (size_t i = 0; i < toklen; i++) {
+		unsigned char c = (unsigned char)token[i];
+		if (c == '%') {
+			int hi, lo;
+			if (i + 2 >= toklen)
+				return -1;
+			hi = proto_hexval(token[i + 1]);
+			lo = proto_hexval(token[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		} else if (c <= 0x20 || c == 0x7f)
+			return -1;	/* raw space or control byte */
+		if (o >= maxlen)
+			return -1;
+		out[o++] = (char)c;
+	}
+	if (o == 0 || !proto_name_valid(out, o))
+		return -1;
+	out[o] = '\0';
+	return (int)o;
+}
+
+struct proto_cmd_entry {
+	const char *word;
+	enum proto_cmd cmd;
+	enum { ARG_NONE, ARG_NAME, ARG_ADDR, ARG_OPTIONAL } arg;
+};
+
+static const struct proto_cmd_entry proto_cmds[] = {
+	{ "REGISTER", PROTO_CMD_REGISTER, ARG_ADDR },
+	{ "UNREGISTER", PROTO_CMD_UNREGISTER, ARG_ADDR },
+	{ "QUERY", PROTO_CMD_QUERY, ARG_NAME },
+	{ "LIST", PROTO_CMD_LIST, ARG_OPTIONAL },
+	{ "STATS", PROTO_CMD_STATS, ARG_NONE },
+	{ "PING", PROTO_CMD_PING, ARG_NONE },
+	{ "QUIT", PROTO_CMD_QUIT, ARG_NONE },
+	{ "REQUEST_SONG", PROTO_CMD_REQUEST_SONG, ARG_NAME },
+	{ "REQUEST_SEGMENT", PROTO_CMD_REQUEST_SEGMENT, ARG_NAME },
+};
+
+static void
+proto_why(char *why, size_t whylen, const char *text)
+{
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "%s", text);
+}
+
+enum proto_status
+proto_parse_request(const char *line, size_t len, struct proto_request *req,
+    char *why, size_t whylen)
+{
+	const struct proto_cmd_entry *e = NULL;
+	const char *sp, *arg;
+	size_t wordlen, arglen;
+
+	if (len == 0) {
+		proto_why(why, whylen, "empty request");
+		return PROTO_BAD_REQUEST;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		proto_why(why, whylen, "NUL byte in request");
+		return PROTO_BAD_REQUEST;
+	}
+	sp = memchr(line, ' ', len);
+	wordlen = sp != NULL ? (size_t)(sp - line) : len;
+	for (size_t i = 0; i < sizeof(proto_cmds) / sizeof(proto_cmds[0]); i++)
+		if (strlen(proto_cmds[i].word) == wordlen &&
+		    memcmp(proto_cmds[i].word, line, wordlen) == 0)
+			e = &proto_cmds[i];
+	if (e == NULL) {
+		proto_why(why, whylen, "unknown command");
+		return PROTO_BAD_REQUEST;
+	}
+	arg = sp != NULL ? sp + 1 : line + len;
+	arglen = sp != NULL ? len - wordlen - 1 : 0;
+	memset(req, 0, sizeof(*req));
+	req->cmd = e->cmd;
+	if (sp != NULL && arglen == 0) {
+		proto_why(why, whylen, "trailing space");
+		return PROTO_BAD_REQUEST;
+	}
+	if (memchr(arg, ' ', arglen) != NULL) {
+		proto_why(why, whylen, "too many words");
+		return PROTO_BAD_REQUEST;
+	}
+	switch (e->arg) {
+	case ARG_NONE:
+		if (sp != NULL) {
+			proto_why(why, whylen, "too many words");
+			return PROTO_BAD_REQUEST;
+		}
+		return PROTO_OK;
+	case ARG_OPTIONAL:
+		if (sp == NULL)
+			return PROTO_OK;
+		/* FALLTHROUGH */
+	case ARG_NAME: {
+		int n;
+		if (sp == NULL) {
+			proto_why(why, whylen, "missing name");
+			return PROTO_BAD_REQUEST;
+		}
+		n = proto_decode_name(arg, arglen, req->arg, sizeof(req->arg),
+		    PROTO_MAX_NAME);
+		if (n < 0) {
+			proto_why(why, whylen, "invalid name encoding");
+			return PROTO_BAD_REQUEST;
+		}
+		req->arglen = (size_t)n;
+		return PROTO_OK;
+	}
+	case ARG_ADDR: {
+		char host[NET_HOST_MAX];
+		unsigned port;
+		if (sp == NULL) {
+			proto_why(why, whylen, "missing address");
+			return PROTO_BAD_REQUEST;
+		}
+		if (arglen >= sizeof(req->arg) || arglen >= NET_ADDR_MAX) {
+			proto_why(why, whylen, "invalid address");
+			return PROTO_BAD_REQUEST;
+		}
+		memcpy(req->arg, arg, arglen);
+		req->arg[arglen] = '\0';
+		if (net_parse_hostport(req->arg, host, sizeof(host), &port, 0) < 0) {
+			proto_why(why, whylen, "invalid address (want HOST:PORT, port 1-65535)");
+			return PROTO_BAD_REQUEST;
+		}
+		/* store the canonical spelling so one peer is one key */
+		if (net_format_hostport(host, port, req->arg, sizeof(req->arg)) < 0) {
+			proto_why(why, whylen, "invalid address");
+			return PROTO_BAD_REQUEST;
+		}
+		req->arglen = strlen(req->arg);
+		return PROTO_OK;
+	}
+	}
+	return PROTO_BAD_REQUEST;
+}
+
+int
+proto_parse_song_line(const char *line, size_t len, char *out, size_t *outlen)
+{
+	const char *sp = memchr(line, ' ', len);
+	size_t toklen = sp != NULL ? (size_t)(sp - line) : len;
+	int n;
+
+	if (memchr(line, '\0', len) != NULL)
+		return -1;
+	n = proto_decode_name(line, toklen, out, PROTO_MAX_NAME + 1, PROTO_MAX_NAME);
+	if (n < 0)
+		return -1;
+	*outlen = (size_t)n;
+	return 0;
+}
+
+int
+proto_format_err(char *out, size_t outlen, enum proto_status status,
+    const char *text)
+{
+	int n = snprintf(out, outlen, "ERR %d %s\n", (int)status,
+	    text != NULL ? text : proto_status_text(status));
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= outlen) {
+		/* keep the line terminated even when the text was cut */
+		out[outlen - 2] = '\n';
+		return (int)outlen - 1;
+	}
+	return n;
+}
+
+int
+proto_parse_body_header(const char *line, const char *word, char *name,
+    long *bytes, long maxbytes, char *why, size_t whylen)
+{
+	size_t wl = strlen(word);
+	const char *p, *sp;
+	char *end;
+	long v;
+
+	if (strncmp(line, word, wl) != 0 || line[wl] != ' ') {
+		proto_why(why, whylen, "unexpected reply");
+		return -1;
+	}
+	p = line + wl + 1;
+	sp = strchr(p, ' ');
+	if (sp == NULL) {
+		proto_why(why, whylen, "reply without a length");
+		return -1;
+	}
+	if (proto_decode_name(p, (size_t)(sp - p), name, PROTO_MAX_NAME + 1,
+	    PROTO_MAX_NAME) < 0) {
+		proto_why(why, whylen, "reply with a bad name");
+		return -1;
+	}
+	if (sp[1] < '0' || sp[1] > '9') {
+		proto_why(why, whylen, "reply with a bad length");
+		return -1;
+	}
+	v = strtol(sp + 1, &end, 10);
+	if (*end != '\0' || v < 0 || v > maxbytes) {
+		proto_why(why, whylen, "reply length bad or over the limit");
+		return -1;
+	}
+	*bytes = v;
+	return 0;
+}
+
+int
+proto_parse_err(const char *line, const char **text)
+{
+	if (strncmp(line, "ERR ", 4) != 0)
+		return -1;
+	const char *p = line + 4;
+	if (p[0] < '1' || p[0] > '5' || p[1] < '0' || p[1] > '9' ||
+	    p[2] < '0' || p[2] > '9' || (p[3] != ' ' && p[3] != '\0'))
+		return -1;
+	*text = p[3] == ' ' ? p + 4 : p + 3;
+	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}

@@ -1,0 +1,148 @@
+/* reader.c - buffered line and body reader with limits and timeouts. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "p2pm/reader.h"
+
+void
+reader_init(struct reader *r, int fd, int timeout_ms)
+{
+	r->fd = fd;
+	r->timeout_ms = timeout_ms;
+	r->start = r->end = 0;
+}
+
+size_t
+reader_buffered(const struct reader *r)
+{
+	return r->end - r->start;
+}
+
+const char *
+reader_strerror(enum reader_result res)
+{
+	switch (res) {
+	case READER_OK: return "ok";
+	case READER_EOF: return "connection closed";
+	case READER_TOO_LONG: return "line too long";
+	case READER_TIMEOUT: return "timed out";
+	case READER_ERROR: return "read error";
+	case READER_NUL: return "NUL byte in line";
+	}
+	return "unknown";
+}
+
+/* Waits for input (bounded by timeout_ms) and appends what arrives to the
+ * buffer, first moving unread bytes to the front. */
+static enum reader_result
+reader_fill(struct reader *r)
+{
+	struct pollfd pfd;
+	ssize_t n;
+	int rc;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->end == sizeof(r->buf))
+		return READER_TOO_LONG;
+	for (;;) {
+		pfd.fd = r->fd;
+		pfd.events = POLLIN;
+		rc = poll(&pfd, 1, r->timeout_ms > 0 ? r->timeout_ms : -1);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return READER_ERROR;
+		if (rc == 0)
+			return READER_TIMEOUT;
+		n = read(r->fd, r->buf + r->end, sizeof(r->buf) - r->end);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return errno == ETIMEDOUT ? READER_TIMEOUT : READER_ERROR;
+		if (n == 0)
+			return READER_EOF;
+		r->end += (size_t)n;
+		return READER_OK;
+	}
+}
+
+enum reader_result
+reader_line(struct reader *r, char *line, size_t linesz, size_t maxline,
+    size_t *len)
+{
+	size_t scanned = 0;
+	enum reader_result res;
+
+	if (maxline > linesz)
+		maxline = linesz;
+	for (;;) {
+		char *p = r->buf + r->start + scanned;
+		size_t avail = r->end - r->start - scanned;
+		char *nl = memchr(p, '\n', avail);
+
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - (r->buf + r->start));
+			/* the line with its LF must fit the limit */
+			if (n + 1 > maxline)
+				return READER_TOO_LONG;
+			int has_nul = memchr(r->buf + r->start, '\0', n) != NULL;
+			size_t keep = n;
+			if (keep > 0 && r->buf[r->start + keep - 1] == '\r')
+				keep--;
+			memcpy(line, r->buf + r->start, keep);
+			line[keep] = '\0';
+			*len = keep;
+			r->start += n + 1;
+			return has_nul ? READER_NUL : READER_OK;
+		}
+		scanned = r->end - r->start;
+		if (scanned + 1 > maxline)
+			return READER_TOO_LONG;
+		res = reader_fill(r);
+		if (res != READER_OK)
+			return res;
+	}
+}
+
+enum reader_result
+reader_exact(struct reader *r, void *out, size_t n)
+{
+	char *dst = out;
+	size_t have = r->end - r->start;
+	struct pollfd pfd;
+	int rc;
+
+	if (have > n)
+		have = n;
+	memcpy(dst, r->buf + r->start, have);
+	r->start += have;
+	dst += have;
+	n -= have;
+	while (n > 0) {
+		pfd.fd = r->fd;
+		pfd.events = POLLIN;
+		rc = poll(&pfd, 1, r->timeout_ms > 0 ? r->timeout_ms : -1);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return READER_ERROR;
+		if (rc == 0)
+			return READER_TIMEOUT;
+		ssize_t got = read(r->fd, dst, n);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got < 0)
+			return READER_ERROR;
+		if (got == 0)
+			return READER_EOF;
+		dst += got;
+		n -= (size_t)got;
+	}
+	return READER_OK;
+}

@@ -1,0 +1,159 @@
+# tests/lib.sh - shared helpers for the integration tests (TAP output).
+#
+# A test script sources this file, then states claims with ok/is/like.
+# Daemons are started on 127.0.0.1 port 0 with start_daemon, which waits for
+# their "listening on HOST:PORT" line; cleanup on exit stops exactly the
+# processes this script started and removes its scratch directory.
+# shellcheck shell=bash
+
+set -u
+
+TEST_DIR=$(cd "$(dirname "$0")" && pwd)
+TOP_DIR=$(cd "$TEST_DIR/.." && pwd)
+: "${P2PM_BIN:=$TOP_DIR/bin}"
+TEST_NAME=$(basename "$0" .sh)
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/p2pm-$TEST_NAME.XXXXXX")
+# how long a daemon may take to print its ready line
+: "${P2PM_START_TIMEOUT:=20}"
+
+# sanitizer builds: leaks and undefined behaviour fail the run
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=87}"
+# keep the peer's cache inside the scratch dir unless a test says otherwise
+export XDG_CACHE_HOME="$SCRATCH/xdg-cache"
+
+tap_n=0
+tap_failed=0
+DAEMONS=""
+
+# ok DESCRIPTION COMMAND... : passes when COMMAND succeeds
+ok() {
+	local desc=$1
+	shift
+	tap_n=$((tap_n + 1))
+	if "$@"; then
+		echo "ok $tap_n - $desc"
+	else
+		echo "not ok $tap_n - $desc"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# is GOT EXPECTED DESCRIPTION
+is() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" = "$2" ]; then
+		echo "ok $tap_n - $3"
+	else
+		echo "not ok $tap_n - $3"
+		printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# like GOT EXTENDED-REGEX DESCRIPTION
+like() {
+	tap_n=$((tap_n + 1))
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		echo "ok $tap_n - $3"
+	else
+		echo "not ok $tap_n - $3"
+		printf '#   got:      %s\n#   expected match: %s\n' "$1" "$2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+diag() {
+	printf '# %s\n' "$*"
+}
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+
+# start_daemon NAME PROGRAM ARGS... : starts bin/PROGRAM in the background,
+# waits for its ready line and sets NAME_PID and NAME_ADDR. Its stdout and
+# stderr are kept in $SCRATCH/NAME.out and NAME.err.
+start_daemon() {
+	local name=$1 prog=$2 i pid addr
+	shift 2
+	"$P2PM_BIN/$prog" "$@" >"$SCRATCH/$name.out" 2>"$SCRATCH/$name.err" &
+	pid=$!
+	DAEMONS="$DAEMONS $pid"
+	eval "${name}_PID=$pid"
+	for i in $(seq 1 $((P2PM_START_TIMEOUT * 20))); do
+		addr=$(sed -n 's/^listening on //p' "$SCRATCH/$name.out" | head -n 1)
+		if [ -n "$addr" ]; then
+			eval "${name}_ADDR=$addr"
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		sleep 0.05
+	done
+	diag "$name ($prog) did not become ready; its stderr:"
+	sed 's/^/#   /' "$SCRATCH/$name.err"
+	return 1
+}
+
+# stop_daemon NAME [SIGNAL] : signals the daemon (TERM by default), waits
+# for it and returns its exit status.
+stop_daemon() {
+	local name=$1 sig=${2:-TERM} pid rc
+	pid=$(eval "echo \${${name}_PID:-}")
+	[ -n "$pid" ] || return 1
+	kill "-$sig" "$pid" 2>/dev/null
+	rc=0
+	wait "$pid" 2>/dev/null || rc=$?
+	DAEMONS=$(echo "$DAEMONS" | tr ' ' '\n' | grep -vx "$pid" | tr '\n' ' ')
+	eval "${name}_PID="
+	return "$rc"
+}
+
+# talk ADDR [TIMEOUT] : sends stdin to ADDR over TCP and prints everything
+# the server sends back until it closes (end the input with QUIT).
+talk() {
+	local addr=$1 t=${2:-10} host port
+	host=${addr%:*}
+	port=${addr##*:}
+	host=${host#[}
+	host=${host%]}
+	timeout "$t" bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
+		cat >&3
+		cat <&3' "$host" "$port"
+}
+
+# request ADDR LINE... : sends each LINE (with LF) then QUIT, prints replies.
+request() {
+	local addr=$1
+	shift
+	{ printf '%s\n' "$@"; printf 'QUIT\n'; } | talk "$addr"
+}
+
+# check_sanitizers : fails if any daemon log shows a sanitizer report.
+check_sanitizers() {
+	! grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$SCRATCH"/*.err 2>/dev/null
+}
+
+cleanup() {
+	local pid
+	for pid in $DAEMONS; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in $DAEMONS; do
+		wait "$pid" 2>/dev/null
+	done
+	if [ "$tap_failed" -eq 0 ] && [ -z "${P2PM_KEEP:-}" ]; then
+		rm -rf "$SCRATCH"
+	else
+		echo "# scratch dir kept: $SCRATCH" >&2
+	fi
+}
+trap cleanup EXIT

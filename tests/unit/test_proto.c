@@ -1,0 +1,162 @@
+/* test_proto.c - request parsing, percent-encoding and limits. */
+#include <stdlib.h>
+
+#include "p2pm/proto.h"
+#include "tap.h"
+
+static enum proto_status
+parse(const char *line, struct proto_request *req)
+{
+	char why[128];
+
+	return proto_parse_request(line, strlen(line), req, why, sizeof(why));
+}
+
+static void
+test_encoding(void)
+{
+	char enc[PROTO_MAX_ENCODED_NAME + 1], dec[PROTO_MAX_NAME + 1];
+	const char *name = "My Song 100% Über";
+	int n;
+
+	n = proto_encode_name("SongA", 5, enc, sizeof(enc));
+	ok(n == 5 && strcmp(enc, "SongA") == 0, "a plain name is its own encoding");
+	n = proto_encode_name(name, strlen(name), enc, sizeof(enc));
+	ok(n > 0 && strcmp(enc, "My%20Song%20100%25%20%C3%9Cber") == 0,
+	    "space, %% and non-ASCII bytes are escaped: %s", enc);
+	n = proto_decode_name(enc, strlen(enc), dec, sizeof(dec), PROTO_MAX_NAME);
+	ok(n == (int)strlen(name) && strcmp(dec, name) == 0, "decoding gives the name back");
+	n = proto_decode_name("a%2fb%2Fc", 9, dec, sizeof(dec), PROTO_MAX_NAME);
+	ok(n == 5 && strcmp(dec, "a/b/c") == 0, "hex digits of either case decode");
+	ok(proto_decode_name("Über", strlen("Über"), dec, sizeof(dec), PROTO_MAX_NAME) > 0,
+	    "raw UTF-8 is accepted");
+	ok(proto_decode_name("a%2", 3, dec, sizeof(dec), PROTO_MAX_NAME) < 0,
+	    "a truncated escape is rejected");
+	ok(proto_decode_name("a%zz", 4, dec, sizeof(dec), PROTO_MAX_NAME) < 0,
+	    "a non-hex escape is rejected");
+	ok(proto_decode_name("a%0Ab", 5, dec, sizeof(dec), PROTO_MAX_NAME) < 0,
+	    "an escaped control byte is rejected");
+	ok(proto_decode_name("a%00b", 5, dec, sizeof(dec), PROTO_MAX_NAME) < 0,
+	    "an escaped NUL is rejected");
+	ok(proto_decode_name("%C3", 3, dec, sizeof(dec), PROTO_MAX_NAME) < 0,
+	    "a truncated UTF-8 sequence is rejected");
+	ok(proto_decode_name("%C0%AF", 6, dec, sizeof(dec), PROTO_MAX_NAME) < 0,
+	    "an overlong UTF-8 form is rejected");
+	ok(proto_decode_name("%ED%A0%80", 9, dec, sizeof(dec), PROTO_MAX_NAME) < 0,
+	    "a UTF-16 surrogate is rejected");
+	ok(proto_decode_name("", 0, dec, sizeof(dec), PROTO_MAX_NAME) < 0,
+	    "an empty name is rejected");
+
+	/* PROTO_MAX_NAME: 255 bytes decode, 256 do not */
+	char big[3 * (PROTO_MAX_NAME + 1) + 1];
+	memset(big, 'x', PROTO_MAX_NAME);
+	big[PROTO_MAX_NAME] = '\0';
+	ok(proto_decode_name(big, PROTO_MAX_NAME, dec, sizeof(dec), PROTO_MAX_NAME) ==
+	    PROTO_MAX_NAME, "a name of PROTO_MAX_NAME bytes is accepted");
+	big[PROTO_MAX_NAME] = 'x';
+	big[PROTO_MAX_NAME + 1] = '\0';
+	ok(proto_decode_name(big, PROTO_MAX_NAME + 1, dec, sizeof(dec), PROTO_MAX_NAME) < 0,
+	    "a name of PROTO_MAX_NAME+1 bytes is rejected");
+	for (int i = 0; i < PROTO_MAX_NAME; i++)
+		memcpy(big + 3 * i, "%41", 3);
+	ok(proto_decode_name(big, 3 * PROTO_MAX_NAME, dec, sizeof(dec), PROTO_MAX_NAME) ==
+	    PROTO_MAX_NAME, "a fully escaped longest name decodes");
+	char small[4];
+	ok(proto_encode_name("abcd", 4, small, sizeof(small)) < 0,
+	    "encoding into a too-small buffer fails");
+
+	/* every byte value round-trips when the name rules allow it */
+	int roundtrip = 1;
+	for (int c = 0x20; c < 0x7f; c++) {
+		char one[2] = { (char)c, 0 };
+		if (proto_encode_name(one, 1, enc, sizeof(enc)) < 0 ||
+		    proto_decode_name(enc, strlen(enc), dec, sizeof(dec), PROTO_MAX_NAME) != 1 ||
+		    dec[0] != (char)c || strchr(enc, ' ') != NULL)
+			roundtrip = 0;
+	}
+	ok(roundtrip, "every printable ASCII byte round-trips");
+}
+
+static void
+test_requests(void)
+{
+	struct proto_request req;
+
+	ok(parse("PING", &req) == PROTO_OK && req.cmd == PROTO_CMD_PING, "PING parses");
+	ok(parse("QUERY SongA", &req) == PROTO_OK && req.cmd == PROTO_CMD_QUERY &&
+	    strcmp(req.arg, "SongA") == 0, "QUERY SongA parses (seed syntax)");
+	ok(parse("QUERY My%20Song", &req) == PROTO_OK && strcmp(req.arg, "My Song") == 0,
+	    "QUERY decodes its name");
+	ok(parse("REQUEST_SEGMENT segment0.ts", &req) == PROTO_OK &&
+	    req.cmd == PROTO_CMD_REQUEST_SEGMENT, "REQUEST_SEGMENT parses");
+	ok(parse("REQUEST_SONG SongA", &req) == PROTO_OK &&
+	    req.cmd == PROTO_CMD_REQUEST_SONG, "REQUEST_SONG parses");
+	ok(parse("LIST", &req) == PROTO_OK && req.arglen == 0, "LIST without text parses");
+	ok(parse("LIST rock", &req) == PROTO_OK && strcmp(req.arg, "rock") == 0,
+	    "LIST with text parses");
+	ok(parse("REGISTER 127.0.0.1:5000", &req) == PROTO_OK &&
+	    strcmp(req.arg, "127.0.0.1:5000") == 0, "REGISTER with host:port parses");
+	ok(parse("REGISTER [::1]:5000", &req) == PROTO_OK &&
+	    strcmp(req.arg, "[::1]:5000") == 0, "REGISTER with [v6]:port parses");
+	ok(parse("REGISTER peer.example:7000", &req) == PROTO_OK,
+	    "REGISTER with a host name parses");
+
+	ok(parse("", &req) == PROTO_BAD_REQUEST, "an empty line is malformed");
+	ok(parse("FROB x", &req) == PROTO_BAD_REQUEST, "an unknown command is malformed");
+	ok(parse("ping", &req) == PROTO_BAD_REQUEST, "commands are case-sensitive");
+	ok(parse("QUERY", &req) == PROTO_BAD_REQUEST, "QUERY without a name is malformed");
+	ok(parse("QUERY a b", &req) == PROTO_BAD_REQUEST, "QUERY with two words is malformed");
+	ok(parse("QUERY ", &req) == PROTO_BAD_REQUEST, "a trailing space is malformed");
+	ok(parse("PING extra", &req) == PROTO_BAD_REQUEST, "PING with a word is malformed");
+	ok(parse("QUERY a%zz", &req) == PROTO_BAD_REQUEST, "bad percent-encoding is malformed");
+	ok(parse("REGISTER 127.0.0.1:0", &req) == PROTO_BAD_REQUEST, "port 0 is rejected");
+	ok(parse("REGISTER 127.0.0.1:65536", &req) == PROTO_BAD_REQUEST,
+	    "port 65536 is rejected");
+	ok(parse("REGISTER 127.0.0.1:65535", &req) == PROTO_OK, "port 65535 is accepted");
+	ok(parse("REGISTER 127.0.0.1", &req) == PROTO_BAD_REQUEST, "an address without port is rejected");
+	ok(parse("REGISTER 127.0.0.1:+80", &req) == PROTO_BAD_REQUEST, "a signed port is rejected");
+	ok(parse("REGISTER a/b:80", &req) == PROTO_BAD_REQUEST, "a host with a slash is rejected");
+	ok(parse("REGISTER [::1:80", &req) == PROTO_BAD_REQUEST, "an unclosed bracket is rejected");
+	ok(parse("UNREGISTER :80", &req) == PROTO_BAD_REQUEST, "an empty host is rejected");
+
+	struct proto_request r2;
+	ok(proto_parse_request("QUERY a\0b", 9, &r2, NULL, 0) == PROTO_BAD_REQUEST,
+	    "a NUL byte in a request is malformed");
+}
+
+static void
+test_replies(void)
+{
+	char name[PROTO_MAX_NAME + 1], why[64], line[PROTO_MAX_LINE];
+	const char *text;
+	size_t n;
+	long bytes;
+
+	ok(proto_parse_song_line("SongA /path/to/songA.ts", 23, name, &n) == 0 &&
+	    strcmp(name, "SongA") == 0, "a seed REGISTER body line gives its name");
+	ok(proto_parse_song_line("", 0, name, &n) < 0, "an empty body line is no name");
+	ok(proto_parse_body_header("PLAYLIST Song%20A.m3u8 123", "PLAYLIST", name,
+	    &bytes, 1000, why, sizeof(why)) == 0 && bytes == 123 &&
+	    strcmp(name, "Song A.m3u8") == 0, "a PLAYLIST header parses");
+	ok(proto_parse_body_header("SEGMENT x.ts 2000", "SEGMENT", name, &bytes, 1000,
+	    why, sizeof(why)) < 0, "a body over the limit is refused");
+	ok(proto_parse_body_header("SEGMENT x.ts -1", "SEGMENT", name, &bytes, 1000,
+	    why, sizeof(why)) < 0, "a negative length is refused");
+	ok(proto_parse_body_header("SEGMENT x.ts", "SEGMENT", name, &bytes, 1000,
+	    why, sizeof(why)) < 0, "a header without length is refused");
+	ok(proto_parse_err("ERR 404 not found", &text) == 404 &&
+	    strcmp(text, "not found") == 0, "an ERR line parses");
+	ok(proto_parse_err("PEERS", &text) < 0, "a non-ERR line is not an error");
+	n = (size_t)proto_format_err(line, sizeof(line), PROTO_NOT_FOUND, NULL);
+	ok(strcmp(line, "ERR 404 not found\n") == 0 && n == 18, "ERR lines are formatted");
+	ok(strcmp(proto_status_text(PROTO_BUSY), "busy") == 0, "503 reads busy");
+}
+
+int
+main(void)
+{
+	test_encoding();
+	test_requests();
+	test_replies();
+	return done_testing();
+}
