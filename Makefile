@@ -26,6 +26,9 @@ PROGRAMS    = tracker peer client
 # $(call objs,BUILDDIR,SOURCES)
 objs = $(patsubst %.c,$(1)/%.o,$(2))
 
+# V=1 shows the full commands
+V ?= 0
+Q = $(if $(filter 1,$(V)),,@)
 B = build/rel
 S = build/san
 
@@ -34,36 +37,41 @@ all: $(addprefix bin/,$(PROGRAMS))
 # ---- release build: bin/
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	@echo '  CC      $<'
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
 $(B)/libp2pm.a: $(call objs,$(B),$(LIB_SRC))
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 bin/tracker: $(call objs,$(B),$(TRACKER_SRC)) $(B)/libp2pm.a
 bin/peer: $(call objs,$(B),$(PEER_SRC)) $(B)/libp2pm.a
 bin/client: $(call objs,$(B),$(CLIENT_SRC)) $(B)/libp2pm.a
 $(addprefix bin/,$(PROGRAMS)):
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- sanitizer build used by the test suite: build/san/bin/
 $(S)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	@echo '  CC san  $<'
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(S)/libp2pm.a: $(call objs,$(S),$(LIB_SRC))
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(S)/bin/tracker: $(call objs,$(S),$(TRACKER_SRC)) $(S)/libp2pm.a
 $(S)/bin/peer: $(call objs,$(S),$(PEER_SRC)) $(S)/libp2pm.a
 $(S)/bin/client: $(call objs,$(S),$(CLIENT_SRC)) $(S)/libp2pm.a
 $(addprefix $(S)/bin/,$(PROGRAMS)):
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo '  LD san  $@'
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(S)/tests/%: $(S)/tests/unit/%.o $(S)/libp2pm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo '  LD san  $@'
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 UNIT_BINS = $(patsubst tests/unit/%.c,$(S)/tests/%,$(UNIT_SRC))
 SAN_PROGS = $(addprefix $(S)/bin/,$(PROGRAMS))

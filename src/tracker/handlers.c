@@ -1,0 +1,171 @@
+/* handlers.c - one function per tracker command. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p2pm/log.h"
+#include "handlers.h"
+
+/* Reads a REGISTER body up to its empty line. Returns 0 when the body was
+ * read whole (*bad set if some line was not a valid name), or -1 when the
+ * connection must close (an ERR was queued where one is due). */
+static int
+tracker_read_body(struct conn *c, struct registry_names *names, int *bad)
+{
+	char line[PROTO_MAX_LINE + 1], name[PROTO_MAX_NAME + 1];
+	long long deadline = net_now_ms() + TRACKER_REGISTER_DEADLINE_MS;
+	size_t len, namelen, lines = 0;
+
+	*bad = 0;
+	for (;;) {
+		enum reader_result res = conn_read_line(c, line, sizeof(line), &len);
+		if (res == READER_TOO_LONG) {
+			conn_error(c, PROTO_LINE_TOO_LONG, NULL);
+			return -1;
+		}
+		if (res == READER_NUL) {
+			*bad = 1;
+			lines++;
+			continue;
+		}
+		if (res != READER_OK) {
+			log_info("%s: REGISTER body not finished: %s", c->remote,
+			    reader_strerror(res));
+			return -1;
+		}
+		if (len == 0)
+			return 0;
+		if (net_now_ms() > deadline) {
+			log_info("%s: REGISTER body took too long", c->remote);
+			conn_error(c, PROTO_BAD_REQUEST, "REGISTER body took too long");
+			return -1;
+		}
+		if (++lines > PROTO_MAX_SONGS) {
+			conn_error(c, PROTO_TOO_LARGE, "too many songs");
+			return -1;
+		}
+		if (proto_parse_song_line(line, len, name, &namelen) < 0) {
+			*bad = 1;
+			continue;
+		}
+		if (!*bad && registry_names_add(names, name, namelen) < 0) {
+			conn_error(c, PROTO_INTERNAL, "out of memory");
+			return -1;
+		}
+	}
+}
+
+static int
+tracker_register(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	struct registry_names names;
+	int bad, rc;
+
+	memset(&names, 0, sizeof(names));
+	rc = tracker_read_body(c, &names, &bad);
+	if (rc == 0 && bad) {
+		conn_error(c, PROTO_BAD_REQUEST, "invalid song name in REGISTER body");
+	} else if (rc == 0) {
+		if (registry_register(t->reg, req->arg, &names, net_now_ms()) < 0) {
+			log_error("REGISTER %s: out of memory", req->arg);
+			conn_error(c, PROTO_INTERNAL, "out of memory");
+		} else {
+			log_info("REGISTER %s: %zu song(s)", req->arg, names.count);
+			conn_printf(c, "OK\n");
+		}
+	}
+	registry_names_free(&names);
+	return rc;
+}
+
+static void
+tracker_query(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	char peers[TRACKER_QUERY_MAX_PEERS][NET_ADDR_MAX];
+	char line[PROTO_MAX_LINE];
+	size_t n, len;
+
+	n = registry_query(t->reg, req->arg, req->arglen, peers,
+	    TRACKER_QUERY_MAX_PEERS, net_now_ms());
+	if (n > TRACKER_QUERY_MAX_PEERS)
+		n = TRACKER_QUERY_MAX_PEERS;
+	len = (size_t)snprintf(line, sizeof(line), "PEERS");
+	for (size_t i = 0; i < n; i++) {
+		size_t a = strlen(peers[i]);
+		/* the reply stays one protocol line, LF included */
+		if (len + 1 + a + 1 > PROTO_MAX_LINE)
+			break;
+		line[len++] = ' ';
+		memcpy(line + len, peers[i], a);
+		len += a;
+	}
+	line[len++] = '\n';
+	conn_write(c, line, len);
+}
+
+static void
+tracker_list(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	char enc[PROTO_MAX_ENCODED_NAME + 1];
+	struct registry_entry *e;
+	size_t n;
+	int oom;
+
+	e = registry_list(t->reg, req->arg, req->arglen, net_now_ms(), &n, &oom);
+	if (oom) {
+		conn_error(c, PROTO_INTERNAL, "out of memory");
+		return;
+	}
+	conn_printf(c, "SONGS %zu\n", n);
+	for (size_t i = 0; i < n; i++) {
+		if (proto_encode_name(e[i].name, e[i].namelen, enc, sizeof(enc)) < 0)
+			enc[0] = '\0';	/* cannot happen: names are <= PROTO_MAX_NAME */
+		if (conn_printf(c, "%s %zu\n", enc, e[i].peers) < 0)
+			break;
+	}
+	registry_entries_free(e, n);
+}
+
+static void
+tracker_stats(struct tracker *t, struct conn *c)
+{
+	struct registry_stats st;
+	long long now = net_now_ms();
+
+	registry_stats(t->reg, now, &st);
+	conn_printf(c, "STATS peers=%zu songs=%zu pairs=%zu uptime=%lld requests=%llu "
+	    "connections=%d\n", st.peers, st.songs, st.pairs,
+	    (now - t->started_ms) / 1000, server_requests(t->srv),
+	    server_live_conns(t->srv));
+}
+
+int
+tracker_handle(struct conn *c, const struct proto_request *req, void *ctx)
+{
+	struct tracker *t = ctx;
+
+	switch (req->cmd) {
+	case PROTO_CMD_REGISTER:
+		return tracker_register(t, c, req);
+	case PROTO_CMD_UNREGISTER:
+		if (registry_unregister(t->reg, req->arg))
+			log_info("UNREGISTER %s", req->arg);
+		conn_printf(c, "OK\n");
+		return 0;
+	case PROTO_CMD_QUERY:
+		tracker_query(t, c, req);
+		return 0;
+	case PROTO_CMD_LIST:
+		tracker_list(t, c, req);
+		return 0;
+	case PROTO_CMD_STATS:
+		tracker_stats(t, c);
+		return 0;
+	case PROTO_CMD_PING:
+		conn_printf(c, "PONG\n");
+		return 0;
+	default:
+		conn_error(c, PROTO_BAD_REQUEST, "unknown command");
+		return 0;
+	}
+}

@@ -1,0 +1,22 @@
+/* handlers.h - the tracker's answer to each request. */
+#ifndef P2PM_TRACKER_HANDLERS_H
+#define P2PM_TRACKER_HANDLERS_H
+
+#include "p2pm/server.h"
+#include "registry.h"
+
+/* most peers one QUERY reply names (a random pick when more hold a song) */
+#define TRACKER_QUERY_MAX_PEERS 64
+/* a REGISTER body must be complete within this long */
+#define TRACKER_REGISTER_DEADLINE_MS (120 * 1000)
+
+struct tracker {
+	struct registry *reg;
+	struct server *srv;
+	long long started_ms;
+};
+
+/* server_handler_fn for the tracker: ctx is a struct tracker. */
+int tracker_handle(struct conn *c, const struct proto_request *req, void *ctx);
+
+#endif

@@ -1,0 +1,531 @@
+/* registry.c - song and peer tables with leases. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "registry.h"
+
+#define REGISTRY_INITIAL_BUCKETS 64
+/* expired peers are swept out at most this often */
+#define REGISTRY_SWEEP_MS 1000
+
+/* The start of every entry in a table: chain link and cached hash. */
+struct hnode {
+	struct hnode *next;
+	uint64_t hash;
+};
+
+struct htable {
+	struct hnode **buckets;
+	size_t nbuckets;	/* a power of two */
+	size_t count;
+};
+
+struct peer;
+
+struct song {
+	struct hnode node;
+	struct peer **peers;
+	size_t npeers, cap;
+	unsigned long mark;	/* last REGISTER generation that named it */
+	size_t namelen;
+	char name[];
+};
+
+struct peer {
+	struct hnode node;
+	long long expires_ms;
+	struct song **songs;
+	size_t nsongs;
+	char addr[NET_ADDR_MAX];
+};
+
+struct registry {
+	pthread_mutex_t lock;	/* guards every field below */
+	struct htable songs;
+	struct htable peers;
+	size_t pairs;
+	long long ttl_ms;
+	long long next_sweep_ms;
+	unsigned long generation;
+	uint64_t seed;
+	uint64_t rng;
+};
+
+static uint64_t
+registry_hash(const struct registry *reg, const void *key, size_t len)
+{
+	const unsigned char *p = key;
+	uint64_t h = 0xcbf29ce484222325ULL ^ reg->seed;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	/* final avalanche so low bits depend on every input byte */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t
+registry_random(struct registry *reg)
+{
+	uint64_t x = reg->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	reg->rng = x;
+	return x;
+}
+
+static int
+htable_init(struct htable *t)
+{
+	t->buckets = calloc(REGISTRY_INITIAL_BUCKETS, sizeof(*t->buckets));
+	t->nbuckets = REGISTRY_INITIAL_BUCKETS;
+	t->count = 0;
+	return t->buckets != NULL ? 0 : -1;
+}
+
+/* Doubles the bucket array; on allocation failure the table just stays
+ * more loaded. */
+static void
+htable_grow(struct htable *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct hnode **b = calloc(n, sizeof(*b));
+
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct hnode *e = t->buckets[i], *next;
+		for (; e != NULL; e = next) {
+			next = e->next;
+			e->next = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
+		}
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
+}
+
+static void
+htable_insert(struct htable *t, struct hnode *e)
+{
+	if (t->count >= t->nbuckets)
+		htable_grow(t);
+	size_t i = e->hash & (t->nbuckets - 1);
+	e->next = t->buckets[i];
+	t->buckets[i] = e;
+	t->count++;
+}
+
+static void
+htable_remove(struct htable *t, struct hnode *e)
+{
+	struct hnode **pp = &t->buckets[e->hash & (t->nbuckets - 1)];
+
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			t->count--;
+			return;
+		}
+}
+
+static struct song *
+song_find(struct registry *reg, const char *name, size_t len, uint64_t h)
+{
+	struct hnode *e = reg->songs.buckets[h & (reg->songs.nbuckets - 1)];
+
+	for (; e != NULL; e = e->next) {
+		struct song *s = (struct song *)e;
+		if (e->hash == h && s->namelen == len && memcmp(s->name, name, len) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static struct peer *
+peer_find(struct registry *reg, const char *addr)
+{
+	uint64_t h = registry_hash(reg, addr, strlen(addr));
+	struct hnode *e = reg->peers.buckets[h & (reg->peers.nbuckets - 1)];
+
+	for (; e != NULL; e = e->next)
+		if (e->hash == h && strcmp(((struct peer *)e)->addr, addr) == 0)
+			return (struct peer *)e;
+	return NULL;
+}
+
+static void
+song_free(struct registry *reg, struct song *s)
+{
+	htable_remove(&reg->songs, &s->node);
+	free(s->peers);
+	free(s);
+}
+
+/* Removes p from s's peer set; drops the song when nobody holds it. */
+static void
+song_drop_peer(struct registry *reg, struct song *s, struct peer *p)
+{
+	for (size_t i = 0; i < s->npeers; i++)
+		if (s->peers[i] == p) {
+			s->peers[i] = s->peers[--s->npeers];
+			reg->pairs--;
+			break;
+		}
+	if (s->npeers == 0)
+		song_free(reg, s);
+}
+
+static void
+peer_free(struct registry *reg, struct peer *p)
+{
+	for (size_t i = 0; i < p->nsongs; i++)
+		song_drop_peer(reg, p->songs[i], p);
+	htable_remove(&reg->peers, &p->node);
+	free(p->songs);
+	free(p);
+}
+
+/* Forgets every peer whose lease has run out. Runs at most once per
+ * REGISTRY_SWEEP_MS unless forced. */
+static void
+registry_sweep(struct registry *reg, long long now_ms, int force)
+{
+	if (!force && now_ms < reg->next_sweep_ms)
+		return;
+	reg->next_sweep_ms = now_ms + REGISTRY_SWEEP_MS;
+	for (size_t i = 0; i < reg->peers.nbuckets; i++) {
+		struct hnode *e = reg->peers.buckets[i], *next;
+		for (; e != NULL; e = next) {
+			next = e->next;
+			if (((struct peer *)e)->expires_ms <= now_ms)
+				peer_free(reg, (struct peer *)e);
+		}
+	}
+}
+
+struct registry *
+registry_new(int ttl_s)
+{
+	struct registry *reg = calloc(1, sizeof(*reg));
+	struct timespec ts;
+
+	if (reg == NULL)
+		return NULL;
+	if (htable_init(&reg->songs) < 0 || htable_init(&reg->peers) < 0) {
+		free(reg->songs.buckets);
+		free(reg);
+		return NULL;
+	}
+	pthread_mutex_init(&reg->lock, NULL);
+	reg->ttl_ms = (long long)ttl_s * 1000;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	reg->seed = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^
+	    ((uint64_t)getpid() << 16);
+	reg->rng = reg->seed | 1;
+	return reg;
+}
+
+void
+registry_free(struct registry *reg)
+{
+	if (reg == NULL)
+		return;
+	for (size_t i = 0; i < reg->peers.nbuckets; i++)
+		while (reg->peers.buckets[i] != NULL)
+			peer_free(reg, (struct peer *)reg->peers.buckets[i]);
+	free(reg->songs.buckets);
+	free(reg->peers.buckets);
+	pthread_mutex_destroy(&reg->lock);
+	free(reg);
+}
+
+int
+registry_names_add(struct registry_names *names, const char *name, size_t len)
+{
+	if (names->len + len > names->cap) {
+		size_t cap = names->cap ? names->cap * 2 : 4096;
+		while (cap < names->len + len)
+			cap *= 2;
+		char *b = realloc(names->buf, cap);
+		if (b == NULL)
+			return -1;
+		names->buf = b;
+		names->cap = cap;
+	}
+	if (names->count == names->offcap) {
+		size_t cap = names->offcap ? names->offcap * 2 : 64;
+		size_t *o = realloc(names->offs, cap * sizeof(*o));
+		if (o == NULL)
+			return -1;
+		names->offs = o;
+		size_t *l = realloc(names->lens, cap * sizeof(*l));
+		if (l == NULL)
+			return -1;
+		names->lens = l;
+		names->offcap = cap;
+	}
+	memcpy(names->buf + names->len, name, len);
+	names->offs[names->count] = names->len;
+	names->lens[names->count] = len;
+	names->len += len;
+	names->count++;
+	return 0;
+}
+
+void
+registry_names_free(struct registry_names *names)
+{
+	free(names->buf);
+	free(names->offs);
+	free(names->lens);
+	memset(names, 0, sizeof(*names));
+}
+
+/* Finds or creates the song and makes sure p is among its holders. */
+static struct song *
+registry_attach(struct registry *reg, const char *name, size_t len, struct peer *p)
+{
+	uint64_t h = registry_hash(reg, name, len);
+	struct song *s = song_find(reg, name, len, h);
+
+	if (s == NULL) {
+		s = calloc(1, sizeof(*s) + len + 1);
+		if (s == NULL)
+			return NULL;
+		s->node.hash = h;
+		s->namelen = len;
+		memcpy(s->name, name, len);
+		htable_insert(&reg->songs, &s->node);
+	}
+	for (size_t i = 0; i < s->npeers; i++)
+		if (s->peers[i] == p)
+			return s;
+	if (s->npeers == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 2;
+		struct peer **np = realloc(s->peers, cap * sizeof(*np));
+		if (np == NULL) {
+			if (s->npeers == 0)
+				song_free(reg, s);
+			return NULL;
+		}
+		s->peers = np;
+		s->cap = cap;
+	}
+	s->peers[s->npeers++] = p;
+	reg->pairs++;
+	return s;
+}
+
+int
+registry_register(struct registry *reg, const char *addr,
+    const struct registry_names *names, long long now_ms)
+{
+	struct song **newsongs = NULL;
+	size_t nnew = 0;
+	int rc = 0;
+
+	if (names->count > 0) {
+		newsongs = malloc(names->count * sizeof(*newsongs));
+		if (newsongs == NULL)
+			return -1;
+	}
+	pthread_mutex_lock(&reg->lock);
+	registry_sweep(reg, now_ms, 0);
+	struct peer *p = peer_find(reg, addr);
+	if (p == NULL) {
+		p = calloc(1, sizeof(*p));
+		if (p == NULL) {
+			pthread_mutex_unlock(&reg->lock);
+			free(newsongs);
+			return -1;
+		}
+		snprintf(p->addr, sizeof(p->addr), "%s", addr);
+		p->node.hash = registry_hash(reg, addr, strlen(addr));
+		htable_insert(&reg->peers, &p->node);
+	}
+	p->expires_ms = now_ms + reg->ttl_ms;
+
+	/* attach the new set, marking each song with this generation */
+	unsigned long gen = ++reg->generation;
+	for (size_t i = 0; i < names->count; i++) {
+		struct song *s = registry_attach(reg, names->buf + names->offs[i],
+		    names->lens[i], p);
+		if (s == NULL) {
+			rc = -1;
+			break;
+		}
+		if (s->mark == gen)
+			continue;	/* named twice in one body */
+		s->mark = gen;
+		newsongs[nnew++] = s;
+	}
+	/* detach the songs the peer no longer names */
+	for (size_t i = 0; i < p->nsongs; i++)
+		if (p->songs[i]->mark != gen)
+			song_drop_peer(reg, p->songs[i], p);
+	free(p->songs);
+	p->songs = newsongs;
+	p->nsongs = nnew;
+	pthread_mutex_unlock(&reg->lock);
+	return rc;
+}
+
+int
+registry_unregister(struct registry *reg, const char *addr)
+{
+	pthread_mutex_lock(&reg->lock);
+	struct peer *p = peer_find(reg, addr);
+	if (p != NULL)
+		peer_free(reg, p);
+	pthread_mutex_unlock(&reg->lock);
+	return p != NULL;
+}
+
+size_t
+registry_query(struct registry *reg, const char *name, size_t namelen,
+    char (*out)[NET_ADDR_MAX], size_t max, long long now_ms)
+{
+	struct peer **live;
+	size_t nlive = 0;
+
+	pthread_mutex_lock(&reg->lock);
+	registry_sweep(reg, now_ms, 0);
+	struct song *s = song_find(reg, name, namelen,
+	    registry_hash(reg, name, namelen));
+	if (s == NULL || (live = malloc(s->npeers * sizeof(*live))) == NULL) {
+		pthread_mutex_unlock(&reg->lock);
+		return 0;
+	}
+	for (size_t i = 0; i < s->npeers; i++)
+		if (s->peers[i]->expires_ms > now_ms)
+			live[nlive++] = s->peers[i];
+	/* partial Fisher-Yates: the first `max` are a uniform random pick */
+	for (size_t i = 0; i < nlive && i < max; i++) {
+		size_t j = i + (size_t)(registry_random(reg) % (nlive - i));
+		struct peer *t = live[i];
+		live[i] = live[j];
+		live[j] = t;
+		memcpy(out[i], live[i]->addr, NET_ADDR_MAX);
+	}
+	pthread_mutex_unlock(&reg->lock);
+	free(live);
+	return nlive;
+}
+
+/* ASCII case-insensitive substring test. */
+static int
+registry_name_matches(const char *name, size_t len, const char *filter, size_t flen)
+{
+	if (flen == 0)
+		return 1;
+	for (size_t i = 0; i + flen <= len; i++) {
+		size_t k = 0;
+		while (k < flen) {
+			unsigned char a = (unsigned char)name[i + k];
+			unsigned char b = (unsigned char)filter[k];
+			if (a >= 'A' && a <= 'Z')
+				a = (unsigned char)(a - 'A' + 'a');
+			if (b >= 'A' && b <= 'Z')
+				b = (unsigned char)(b - 'A' + 'a');
+			if (a != b)
+				break;
+			k++;
+		}
+		if (k == flen)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+registry_entry_cmp(const void *a, const void *b)
+{
+	const struct registry_entry *x = a, *y = b;
+	size_t n = x->namelen < y->namelen ? x->namelen : y->namelen;
+	int c = memcmp(x->name, y->name, n);
+
+	if (c != 0)
+		return c;
+	return (x->namelen > y->namelen) - (x->namelen < y->namelen);
+}
+
+void
+registry_entries_free(struct registry_entry *entries, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(entries[i].name);
+	free(entries);
+}
+
+struct registry_entry *
+registry_list(struct registry *reg, const char *filter, size_t filterlen,
+    long long now_ms, size_t *count, int *oom)
+{
+	struct registry_entry *e = NULL;
+	size_t n = 0;
+
+	*count = 0;
+	*oom = 0;
+	pthread_mutex_lock(&reg->lock);
+	registry_sweep(reg, now_ms, 1);
+	if (reg->songs.count > 0) {
+		e = malloc(reg->songs.count * sizeof(*e));
+		if (e == NULL)
+			goto oom;
+	}
+	for (size_t i = 0; i < reg->songs.nbuckets; i++) {
+		struct hnode *h = reg->songs.buckets[i];
+		for (; h != NULL; h = h->next) {
+			struct song *s = (struct song *)h;
+			if (!registry_name_matches(s->name, s->namelen, filter, filterlen))
+				continue;
+			e[n].name = malloc(s->namelen + 1);
+			if (e[n].name == NULL)
+				goto oom;
+			memcpy(e[n].name, s->name, s->namelen + 1);
+			e[n].namelen = s->namelen;
+			e[n].peers = s->npeers;
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&reg->lock);
+	if (n > 1)
+		qsort(e, n, sizeof(*e), registry_entry_cmp);
+	if (n == 0) {
+		free(e);
+		e = NULL;
+	}
+	*count = n;
+	return e;
+oom:
+	pthread_mutex_unlock(&reg->lock);
+	registry_entries_free(e, n);
+	*oom = 1;
+	return NULL;
+}
+
+void
+registry_stats(struct registry *reg, long long now_ms, struct registry_stats *st)
+{
+	pthread_mutex_lock(&reg->lock);
+	registry_sweep(reg, now_ms, 1);
+	st->peers = reg->peers.count;
+	st->songs = reg->songs.count;
+	st->pairs = reg->pairs;
+	pthread_mutex_unlock(&reg->lock);
+}
