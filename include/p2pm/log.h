@@ -14,6 +14,10 @@ enum log_level {
 void log_init(const char *progname, enum log_level level);
 enum log_level log_get_level(void);
 
+/* With brief on, lines read "<prog>: <level>: msg", without time and pid:
+ * for a command-line tool whose stderr is read by a person. */
+void log_set_brief(int on);
+
 /* Each call writes one whole line to stderr: "<ISO time> <prog>[pid]: <level>: msg".
  * Lines from several threads never interleave. */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -11,6 +11,7 @@
 
 static const char *log_progname = "p2pm";
 static enum log_level log_current = LOG_LEVEL_INFO;
+static int log_brief;
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -33,6 +34,12 @@ log_get_level(void)
 	return log_current;
 }
 
+void
+log_set_brief(int on)
+{
+	log_brief = on;
+}
+
 /* Formats the whole line first and writes it with one write(2), so lines
  * from concurrent threads stay whole. */
 static void
@@ -46,12 +53,18 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 
 	if (level > log_current)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	off = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line + off, sizeof(line) - off, ".%03ldZ %s[%ld]: %s: ",
-	    ts.tv_nsec / 1000000L, log_progname, (long)getpid(),
-	    log_level_names[level]);
+	if (log_brief) {
+		off = 0;
+		n = snprintf(line, sizeof(line), "%s: %s: ", log_progname,
+		    log_level_names[level]);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		off = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+		n = snprintf(line + off, sizeof(line) - off, ".%03ldZ %s[%ld]: %s: ",
+		    ts.tv_nsec / 1000000L, log_progname, (long)getpid(),
+		    log_level_names[level]);
+	}
 	if (n > 0)
 		off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
 	n = vsnprintf(line + off, sizeof(line) - off, fmt, ap);

@@ -1,0 +1,53 @@
+/* playlist.h - reading the HLS media playlists peers send (docs/protocol.md):
+ * the segment names they list, with their durations, checked so that a
+ * name can safely become a file name in the client's output directory. */
+#ifndef P2PM_PLAYLIST_H
+#define P2PM_PLAYLIST_H
+
+#include <stddef.h>
+
+#include "p2pm/proto.h"
+
+/* most segments one playlist may list */
+#define PLAYLIST_MAX_SEGMENTS 100000
+/* longest duration one #EXTINF may announce, in seconds */
+#define PLAYLIST_MAX_SEGMENT_SECONDS 86400
+/* the file name the client gives the playlist itself */
+#define PLAYLIST_INDEX_NAME "index.m3u8"
+
+struct playlist_segment {
+	char name[PROTO_MAX_NAME + 1];
+	long duration_ms;	/* from the #EXTINF line before it */
+};
+
+struct playlist {
+	struct playlist_segment *segs;	/* owned; free with playlist_free */
+	size_t count;
+	long total_ms;
+};
+
+/* True if name (len bytes) may be written to disk as a segment: 1 to
+ * PROTO_MAX_NAME bytes of [A-Za-z0-9._-], not "." or "..", and not the
+ * playlist's own file name. */
+int playlist_segment_name_ok(const char *name, size_t len);
+
+/* Parses a playlist body of len bytes. It must begin with #EXTM3U, give an
+ * #EXTINF duration before every segment, list 1..PLAYLIST_MAX_SEGMENTS
+ * segments with distinct names that pass playlist_segment_name_ok, hold no
+ * NUL byte and no tag with a URI= attribute (which would make a player
+ * fetch something else). On success fills pl (free with playlist_free) and
+ * returns 0; otherwise returns -1 with a reason in why and pl empty. */
+int playlist_parse(const char *text, size_t len, struct playlist *pl,
+    char *why, size_t whylen);
+
+void playlist_free(struct playlist *pl);
+
+/* True if both playlists list the same segment names in the same order. */
+int playlist_same_segments(const struct playlist *a, const struct playlist *b);
+
+/* True if b lists as many segments as a and the same names from index
+ * `from` on, so a stream of a can go on with b's segments. */
+int playlist_same_tail(const struct playlist *a, const struct playlist *b,
+    size_t from);
+
+#endif
