@@ -81,13 +81,13 @@ done_testing() {
 # waits for its ready line and sets NAME_PID and NAME_ADDR. Its stdout and
 # stderr are kept in $SCRATCH/NAME.out and NAME.err.
 start_daemon() {
-	local name=$1 prog=$2 i pid addr
+	local name=$1 prog=$2 pid addr
 	shift 2
 	"$P2PM_BIN/$prog" "$@" >"$SCRATCH/$name.out" 2>"$SCRATCH/$name.err" &
 	pid=$!
 	DAEMONS="$DAEMONS $pid"
 	eval "${name}_PID=$pid"
-	for i in $(seq 1 $((P2PM_START_TIMEOUT * 20))); do
+	for _ in $(seq 1 $((P2PM_START_TIMEOUT * 20))); do
 		addr=$(sed -n 's/^listening on //p' "$SCRATCH/$name.out" | head -n 1)
 		if [ -n "$addr" ]; then
 			eval "${name}_ADDR=$addr"
@@ -128,6 +128,13 @@ talk() {
 	timeout "$t" bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
 		cat >&3
 		cat <&3' "$host" "$port"
+}
+
+# hang_up ADDR : sends stdin to ADDR and disconnects without reading.
+hang_up() {
+	local addr=$1
+	timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1; cat >&3' \
+		"${addr%:*}" "${addr##*:}"
 }
 
 # request ADDR LINE... : sends each LINE (with LF) then QUIT, prints replies.

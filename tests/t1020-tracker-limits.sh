@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Leases, the connection cap and the REGISTER song limit.
+. "$(dirname "$0")/lib.sh"
+
+start_daemon T tracker -l 127.0.0.1:0 --ttl 2 --max-conns 3 || exit 1
+host=${T_ADDR%:*}
+port=${T_ADDR##*:}
+
+# --- leases
+printf 'REGISTER 127.0.0.1:6100\nShort\n\nQUIT\n' | talk "$T_ADDR" >/dev/null
+is "$(request "$T_ADDR" "QUERY Short")" "PEERS 127.0.0.1:6100" "a fresh registration is visible"
+sleep 1.2
+printf 'REGISTER 127.0.0.1:6100\nShort\n\nQUIT\n' | talk "$T_ADDR" >/dev/null
+sleep 1.2
+is "$(request "$T_ADDR" "QUERY Short")" "PEERS 127.0.0.1:6100" "a renewed lease outlives the first ttl"
+sleep 1.2
+is "$(request "$T_ADDR" "QUERY Short")" "PEERS" "an expired peer is gone from QUERY"
+is "$(request "$T_ADDR" "LIST")" "SONGS 0" "and from LIST"
+like "$(request "$T_ADDR" "STATS")" "peers=0 songs=0 pairs=0" "and from STATS"
+
+# --- connection cap: three held open, the fourth is refused
+for fd in 5 6 7; do
+	eval "exec $fd<>/dev/tcp/$host/$port"
+	printf 'PING\n' >&"$fd"
+	read -r -t 5 r <&"$fd"
+	is "$r" "PONG" "connection on fd $fd within the cap is served"
+done
+is "$(request "$T_ADDR" PING)" "ERR 503 busy" "a connection past --max-conns gets ERR 503 busy"
+printf 'PING\n' >&5
+read -r -t 5 r <&5
+is "$r" "PONG" "the connections already open keep being served"
+exec 5>&- 6>&- 7>&-
+sleep 0.3
+is "$(request "$T_ADDR" PING)" "PONG" "once they close, new connections are served again"
+like "$(cat "$SCRATCH/T.err")" "connection limit \(3\) reached" "the refusal is logged"
+
+ok "tracker exits 0 on SIGTERM" stop_daemon T
+
+# --- PROTO_MAX_SONGS (100000) per REGISTER, on a tracker with the default ttl
+start_daemon T tracker -l 127.0.0.1:0 || exit 1
+max=100000
+{ echo "REGISTER 127.0.0.1:6200"; seq -f 'song%.0f' 1 "$max"; echo; echo QUIT; } |
+	talk "$T_ADDR" 30 >"$SCRATCH/reg-max.out"
+is "$(cat "$SCRATCH/reg-max.out")" "OK" "a REGISTER of exactly 100000 songs answers OK"
+is "$(request "$T_ADDR" "QUERY song100000")" "PEERS 127.0.0.1:6200" "and its last song is found"
+{ echo "REGISTER 127.0.0.1:6200"; seq -f 'other%.0f' 1 $((max + 1)); echo; echo QUIT; } |
+	talk "$T_ADDR" 30 >"$SCRATCH/reg-over.out"
+is "$(cat "$SCRATCH/reg-over.out")" "ERR 413 too many songs" "100001 songs get ERR 413"
+is "$(request "$T_ADDR" "QUERY song1")" "PEERS 127.0.0.1:6200" "and the peer keeps its previous songs"
+is "$(request "$T_ADDR" "QUERY other1")" "PEERS" "none of the refused songs were added"
+
+ok "tracker exits 0 on SIGTERM" stop_daemon T
+ok "tracker logged no sanitizer report" check_sanitizers
+done_testing
