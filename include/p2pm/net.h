@@ -28,8 +28,15 @@ int net_format_hostport(const char *host, unsigned port, char *out, size_t outle
 /* Binds and listens on ADDR:PORT (port 0 picks a free one). */
 int net_listen(const char *hostport, char *err, size_t errlen);
 
-/* Writes the address a listening socket really bound, as "host:port". */
+struct sockaddr_storage;
+
+/* Writes an IPv4 or IPv6 socket address as "host:port" / "[v6]:port". */
+int net_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t outlen);
+
+/* Writes the address a socket is bound to (net_local_addr) or connected to
+ * (net_remote_addr) as "host:port". */
 int net_local_addr(int fd, char *out, size_t outlen);
+int net_remote_addr(int fd, char *out, size_t outlen);
 
 /* Connects to host:port, giving up after timeout_ms for each address tried.
  * The socket returned is blocking, with no timeouts set. */

@@ -160,26 +160,44 @@ net_listen(const char *hostport, char *err, size_t errlen)
 }
 
 int
-net_local_addr(int fd, char *out, size_t outlen)
+net_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t outlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 	char host[INET6_ADDRSTRLEN];
 	unsigned port;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
-		return -1;
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
 		port = ntohs(sin->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
 		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
 		port = ntohs(sin6->sin6_port);
 	} else
 		return -1;
 	return net_format_hostport(host, port, out, outlen);
+}
+
+int
+net_local_addr(int fd, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	return net_sockaddr_format(&ss, out, outlen);
+}
+
+int
+net_remote_addr(int fd, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	return net_sockaddr_format(&ss, out, outlen);
 }
 
 /* Connects one address with a deadline: non-blocking connect, poll, then

@@ -34,22 +34,15 @@ reader_strerror(enum reader_result res)
 	return "unknown";
 }
 
-/* Waits for input (bounded by timeout_ms) and appends what arrives to the
- * buffer, first moving unread bytes to the front. */
+/* Waits for input (at most timeout_ms) and reads what arrives, up to
+ * cap bytes, into dst; *got is set to the count read (at least 1). */
 static enum reader_result
-reader_fill(struct reader *r)
+reader_read(struct reader *r, char *dst, size_t cap, size_t *got)
 {
 	struct pollfd pfd;
 	ssize_t n;
 	int rc;
 
-	if (r->start > 0) {
-		memmove(r->buf, r->buf + r->start, r->end - r->start);
-		r->end -= r->start;
-		r->start = 0;
-	}
-	if (r->end == sizeof(r->buf))
-		return READER_TOO_LONG;
 	for (;;) {
 		pfd.fd = r->fd;
 		pfd.events = POLLIN;
@@ -60,16 +53,37 @@ reader_fill(struct reader *r)
 			return READER_ERROR;
 		if (rc == 0)
 			return READER_TIMEOUT;
-		n = read(r->fd, r->buf + r->end, sizeof(r->buf) - r->end);
+		n = read(r->fd, dst, cap);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
 			return errno == ETIMEDOUT ? READER_TIMEOUT : READER_ERROR;
 		if (n == 0)
 			return READER_EOF;
-		r->end += (size_t)n;
+		*got = (size_t)n;
 		return READER_OK;
 	}
+}
+
+/* Appends what arrives next to the buffer, first moving unread bytes to
+ * the front. */
+static enum reader_result
+reader_fill(struct reader *r)
+{
+	enum reader_result res;
+	size_t got;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->end == sizeof(r->buf))
+		return READER_TOO_LONG;
+	res = reader_read(r, r->buf + r->end, sizeof(r->buf) - r->end, &got);
+	if (res == READER_OK)
+		r->end += got;
+	return res;
 }
 
 enum reader_result
@@ -114,9 +128,8 @@ enum reader_result
 reader_exact(struct reader *r, void *out, size_t n)
 {
 	char *dst = out;
-	size_t have = r->end - r->start;
-	struct pollfd pfd;
-	int rc;
+	size_t have = r->end - r->start, got;
+	enum reader_result res;
 
 	if (have > n)
 		have = n;
@@ -125,24 +138,11 @@ reader_exact(struct reader *r, void *out, size_t n)
 	dst += have;
 	n -= have;
 	while (n > 0) {
-		pfd.fd = r->fd;
-		pfd.events = POLLIN;
-		rc = poll(&pfd, 1, r->timeout_ms > 0 ? r->timeout_ms : -1);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc < 0)
-			return READER_ERROR;
-		if (rc == 0)
-			return READER_TIMEOUT;
-		ssize_t got = read(r->fd, dst, n);
-		if (got < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (got < 0)
-			return READER_ERROR;
-		if (got == 0)
-			return READER_EOF;
+		res = reader_read(r, dst, n, &got);
+		if (res != READER_OK)
+			return res;
 		dst += got;
-		n -= (size_t)got;
+		n -= got;
 	}
 	return READER_OK;
 }

@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -224,29 +223,6 @@ server_conn_main(void *arg)
 	return NULL;
 }
 
-static void
-server_remote_name(int fd, char *out, size_t outlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-			port = ntohs(sin->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-			port = ntohs(sin6->sin6_port);
-		}
-	}
-	if (net_format_hostport(host, port, out, outlen) < 0)
-		snprintf(out, outlen, "?");
-}
-
 /* Turns away a connection over the cap with one ERR line. */
 static void
 server_refuse(int fd)
@@ -298,7 +274,8 @@ server_accept_one(struct server *s)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	net_set_timeouts(fd, 0, s->cfg.idle_timeout_s * 1000);
 	reader_init(&c->rd, fd, s->cfg.idle_timeout_s * 1000);
-	server_remote_name(fd, c->remote, sizeof(c->remote));
+	if (net_remote_addr(fd, c->remote, sizeof(c->remote)) < 0)
+		snprintf(c->remote, sizeof(c->remote), "?");
 
 	pthread_mutex_lock(&s->lock);
 	c->next = s->conns;
