@@ -1,0 +1,224 @@
+/* client.h - the client's modules: tracker requests, peer sessions, the
+ * failover fetch and its outputs, the progress line and the player. */
+#ifndef P2PM_CLIENT_H
+#define P2PM_CLIENT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "p2pm/net.h"
+#include "p2pm/playlist.h"
+#include "p2pm/proto.h"
+#include "p2pm/reader.h"
+
+/* most peers one fetch tries (from the tracker or -p) */
+#define CLIENT_MAX_PEERS 64
+/* most songs one LIST reply may hold */
+#define CLIENT_MAX_LIST_SONGS 1000000
+/* room for one failure reason */
+#define CLIENT_ERR_LEN 512
+
+/* Set by the SIGINT/SIGTERM handler; long operations stop when they see it. */
+extern volatile sig_atomic_t client_stop;
+
+struct peer_list {
+	size_t count;
+	char addr[CLIENT_MAX_PEERS][NET_ADDR_MAX];
+};
+
+/* Adds addr unless it is already listed; returns -1 when the list is full. */
+int peer_list_add(struct peer_list *pl, const char *addr);
+
+/* ---- tracker_client.c: LIST and QUERY */
+
+struct song_entry {
+	char name[PROTO_MAX_NAME + 1];
+	long peers;
+};
+
+struct song_list {
+	struct song_entry *songs;	/* owned; free with song_list_free */
+	size_t count;
+};
+
+/* Asks the tracker for the peers holding song. Returns 0 (the list may be
+ * empty) or -1 if the tracker cannot be reached or answers badly, with a
+ * reason in err. */
+int tracker_query(const char *tracker, const char *song, int timeout_ms,
+    struct peer_list *peers, char *err, size_t errlen);
+
+/* Asks the tracker for the songs whose names contain filter (NULL: all).
+ * Returns 0 or -1 as tracker_query does. */
+int tracker_list(const char *tracker, const char *filter, int timeout_ms,
+    struct song_list *songs, char *err, size_t errlen);
+
+void song_list_free(struct song_list *songs);
+
+/* ---- session.c: one persistent connection to a peer */
+
+struct session {
+	int fd;
+	char peer[NET_ADDR_MAX];
+	struct reader rd;
+};
+
+/* Connects to peer with timeout_ms for the connection and for each wait
+ * for data. Returns a session to close with session_close, or NULL with a
+ * short reason in err ("connection refused", "timed out"...). */
+struct session *session_open(const char *peer, int timeout_ms, char *err,
+    size_t errlen);
+
+/* REQUEST_SONG: on success *body holds the playlist (*len bytes, plus a
+ * NUL after them), owned by the caller. Returns -1 with a reason in err. */
+int session_playlist(struct session *s, const char *song, char **body,
+    size_t *len, char *err, size_t errlen);
+
+/* REQUEST_SEGMENT: on success *body holds the segment (*len bytes), owned
+ * by the caller; the reply must name the segment asked for. */
+int session_segment(struct session *s, const char *name, char **body,
+    size_t *len, char *err, size_t errlen);
+
+/* Sends QUIT (best effort), closes the connection and frees s. */
+void session_close(struct session *s);
+
+/* ---- progress.c: one line on a terminal, redrawn in place */
+
+struct progress {
+	int enabled;
+	int drawn;		/* a line is on screen */
+	long long start_ms, last_draw_ms;
+};
+
+/* Enabled only if wanted and stderr is a terminal. */
+void progress_init(struct progress *p, int wanted);
+void progress_update(struct progress *p, size_t done, size_t total,
+    long long bytes, const char *peer, int force);
+/* Erases the line, so that other output starts on a clean line. */
+void progress_clear(struct progress *p);
+
+/* ---- fetch.c: a song from a list of peers, with failover */
+
+/* Where the segments go. Every callback returns 0, -1 for a local failure
+ * (already logged) or 1 when the reader of the output has gone away. */
+struct fetch_sink {
+	/* the playlist to follow has been chosen (again, after a restart) */
+	int (*start)(void *ctx, const struct playlist *pl, const char *raw,
+	    size_t rawlen);
+	/* segment index of the playlist has arrived whole */
+	int (*segment)(void *ctx, size_t index, const char *data, size_t len);
+	/* every segment has arrived */
+	int (*finish)(void *ctx);
+	/* forget everything written so far (fetch starts over) */
+	void (*discard)(void *ctx);
+	/* may the sink start over with a different playlist? */
+	int can_restart;
+	void *ctx;
+};
+
+enum fetch_result {
+	FETCH_DONE = 0,
+	FETCH_NO_PEER,		/* every peer failed */
+	FETCH_LOCAL_ERROR,	/* writing the output failed */
+	FETCH_OUTPUT_CLOSED,	/* the output's reader went away */
+	FETCH_INTERRUPTED	/* client_stop was set */
+};
+
+struct fetch_params {
+	const char *song;
+	const struct peer_list *peers;
+	int timeout_ms;
+	int segment_delay_ms;	/* pause before each segment after the first */
+	struct progress *progress;
+};
+
+struct fetch_report {
+	size_t segments;
+	long long bytes;
+	long duration_ms;
+	const char *peer;	/* the peer that sent the last segment */
+	size_t failures;
+	char failure[CLIENT_MAX_PEERS][CLIENT_ERR_LEN];	/* "peer X: why" */
+};
+
+/* Fetches song from the peers in order, handing whole segments to sink.
+ * A peer that fails hands over to the next one at the segment where it
+ * stopped; the report says what each failed peer did. */
+enum fetch_result fetch_song(const struct fetch_params *params,
+    const struct fetch_sink *sink, struct fetch_report *report);
+
+/* ---- outdir.c: a song as files in a directory */
+
+struct outdir;
+
+/* Opens (creating it if needed) the directory a song is written into. */
+struct outdir *outdir_open(const char *path, char *err, size_t errlen);
+/* The sink writing into od: segments and index.m3u8 under temporary names,
+ * renamed into place when all are there, the playlist last. */
+void outdir_sink(struct outdir *od, struct fetch_sink *sink);
+/* Removes what an unfinished fetch left, then frees od. */
+void outdir_close(struct outdir *od, int success);
+
+/* ---- outstream.c: a song as one MPEG-TS stream on a descriptor */
+
+struct outstream {
+	int fd;
+};
+
+void outstream_sink(struct outstream *os, struct fetch_sink *sink);
+
+/* ---- player.c: a player fed through a pipe */
+
+/* most words in a --player command */
+#define PLAYER_MAX_ARGS 64
+#define PLAYER_DEFAULT "ffplay -nodisp -autoexit -loglevel error -"
+
+struct player {
+	pid_t pid;
+	int fd;			/* write end of the player's stdin */
+	char *argv[PLAYER_MAX_ARGS + 1];
+	char *words;		/* storage for argv */
+};
+
+/* Splits cmd on spaces into an argument vector (no quoting, no shell).
+ * Returns 0, or -1 if it is empty or has too many words. */
+int player_parse(struct player *pl, const char *cmd);
+
+/* Starts the player with a pipe as its stdin. Returns 0, or -1 with a
+ * reason in err (naming the package to install if the program is missing). */
+int player_start(struct player *pl, char *err, size_t errlen);
+
+/* Closes the pipe (end of the stream) and waits for the player; with stop
+ * set, asks it to end first. Returns its exit status, 128+signal if it was
+ * killed, or -1. Frees what player_parse allocated. */
+int player_finish(struct player *pl, int stop);
+
+/* ---- commands.c: what each command does */
+
+/* Exit codes, as documented in --help. */
+enum client_exit {
+	CLIENT_EXIT_OK = 0,
+	CLIENT_EXIT_NOT_FOUND = 1,	/* unknown song, or no peer could serve it */
+	CLIENT_EXIT_USAGE = 2,
+	CLIENT_EXIT_TRACKER = 3,	/* tracker unreachable or answering badly */
+	CLIENT_EXIT_LOCAL = 4,		/* cannot write the output or run the player */
+	CLIENT_EXIT_INTERRUPTED = 130	/* SIGINT or SIGTERM */
+};
+
+struct client_opts {
+	const char *tracker;
+	int quiet;
+	int timeout_ms;
+	const char *outdir;		/* fetch -o */
+	struct peer_list peers;		/* -p, in order */
+	const char *player;		/* play --player */
+	int segment_delay_ms;		/* testing aid, see main.c */
+};
+
+int cmd_list(const struct client_opts *o, const char *filter);
+int cmd_query(const struct client_opts *o, const char *song);
+int cmd_fetch(const struct client_opts *o, const char *song);
+int cmd_cat(const struct client_opts *o, const char *song);
+int cmd_play(const struct client_opts *o, const char *song);
+
+#endif

@@ -1,0 +1,58 @@
+/* outstream.c - a song as one MPEG-TS stream on a descriptor (stdout or
+ * the player's pipe), written segment by segment as they arrive. */
+#include <errno.h>
+#include <string.h>
+
+#include "p2pm/log.h"
+#include "client.h"
+
+static int
+outstream_start(void *ctx, const struct playlist *pl, const char *raw,
+    size_t rawlen)
+{
+	(void)ctx;
+	(void)pl;
+	(void)raw;
+	(void)rawlen;
+	return 0;
+}
+
+/* A reader that went away (EPIPE) is not an error of ours: answer 1. */
+static int
+outstream_segment(void *ctx, size_t index, const char *data, size_t len)
+{
+	struct outstream *os = ctx;
+
+	(void)index;
+	if (net_write_all(os->fd, data, len) < 0) {
+		if (errno == EPIPE)
+			return 1;
+		log_error("cannot write the stream: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+outstream_finish(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static void
+outstream_discard(void *ctx)
+{
+	(void)ctx;
+}
+
+void
+outstream_sink(struct outstream *os, struct fetch_sink *sink)
+{
+	sink->start = outstream_start;
+	sink->segment = outstream_segment;
+	sink->finish = outstream_finish;
+	sink->discard = outstream_discard;
+	sink->can_restart = 0;
+	sink->ctx = os;
+}
