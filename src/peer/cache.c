@@ -1,0 +1,482 @@
+/* cache.c - segmented songs on disk: content keys, file records, temporaries. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "p2pm/log.h"
+#include "p2pm/sha256.h"
+#include "p2pm/strnum.h"
+#include "cache.h"
+#include "segmenter.h"
+
+#define CACHE_SONGS "songs"
+#define CACHE_FILES "files"
+#define CACHE_TMP_PREFIX "tmp-"
+#define CACHE_RECORD_MAGIC "p2pm-file-record 1"
+
+/* Creates dir and its missing parents. */
+static int
+cache_mkdirs(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(path, CACHE_DIR_MODE) < 0 && errno != EEXIST)
+			return -1;
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+/* Removes a file, or a directory holding only files, without following
+ * symbolic links. */
+static void
+cache_remove(int parentfd, const char *name)
+{
+	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0) {
+		unlinkat(parentfd, name, 0);
+		return;
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(fd, de->d_name, 0);
+	closedir(d);
+	if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0)
+		log_warn("cannot remove cache temporary %s: %s", name, strerror(errno));
+}
+
+static void
+cache_remove_path(const char *path)
+{
+	cache_remove(AT_FDCWD, path);
+}
+
+/* True if the temporary "tmp-<pid>-<n>" belongs to a process that is gone. */
+static int
+cache_tmp_is_stale(const char *name)
+{
+	char pidtext[32];
+	const char *p = name + strlen(CACHE_TMP_PREFIX), *dash = strchr(p, '-');
+	long pid;
+
+	if (dash == NULL || (size_t)(dash - p) >= sizeof(pidtext))
+		return 1;
+	memcpy(pidtext, p, (size_t)(dash - p));
+	pidtext[dash - p] = '\0';
+	if (strnum_parse(pidtext, 1, INT_MAX, &pid) < 0)
+		return 1;
+	if (pid == (long)getpid())
+		return 1;	/* an earlier run that had our pid */
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+static void
+cache_clean_temporaries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, CACHE_TMP_PREFIX, strlen(CACHE_TMP_PREFIX)) != 0 ||
+		    !cache_tmp_is_stale(de->d_name))
+			continue;
+		log_info("removing stale cache temporary %s/%s", dir, de->d_name);
+		cache_remove(dirfd(d), de->d_name);
+	}
+	closedir(d);
+}
+
+struct cache *
+cache_open(const char *dir, char *err, size_t errlen)
+{
+	char sub[PATH_MAX];
+	struct cache *c;
+	const char *subs[] = { CACHE_SONGS, CACHE_FILES };
+
+	if (strlen(dir) + 16 >= sizeof(c->dir)) {
+		snprintf(err, errlen, "cache directory name too long");
+		return NULL;
+	}
+	if (cache_mkdirs(dir) < 0) {
+		snprintf(err, errlen, "cannot create cache directory %s: %s", dir,
+		    strerror(errno));
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (snprintf(sub, sizeof(sub), "%s/%s", dir, subs[i]) >= (int)sizeof(sub) ||
+		    cache_mkdirs(sub) < 0) {
+			snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
+			return NULL;
+		}
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(c->dir, sizeof(c->dir), "%s", dir);
+	pthread_mutex_init(&c->lock, NULL);
+	cache_clean_temporaries(c->dir);
+	return c;
+}
+
+void
+cache_close(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* Names a new temporary in the cache directory. */
+static int
+cache_tmp_path(struct cache *c, char *out, size_t outlen)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&c->lock);
+	n = ++c->seq;
+	pthread_mutex_unlock(&c->lock);
+	int len = snprintf(out, outlen, "%s/%s%ld-%lu", c->dir, CACHE_TMP_PREFIX,
+	    (long)getpid(), n);
+	return len < 0 || (size_t)len >= outlen ? -1 : 0;
+}
+
+/* Reads a whole small file (at most max bytes) into a NUL-terminated
+ * buffer the caller frees. */
+static int
+cache_read_file(int dirfd_, const char *name, size_t max, char **out, size_t *outlen)
+{
+	int fd = openat(dirfd_, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	char *buf;
+	size_t len = 0;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		close(fd);
+		return -1;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+/* Writes what identifies a file's current version without reading it. */
+static void
+cache_stat_line(const struct stat *st, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%llu %llu %lld %lld.%09ld",
+	    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+	    (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+	    (long)st->st_mtim.tv_nsec);
+}
+
+static int
+cache_key_ok(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n != CACHE_KEY_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Looks the file up in its record: returns 0 with the key if the record
+ * matches statline and abspath exactly. */
+static int
+cache_record_lookup(struct cache *c, const char *recname, const char *statline,
+    const char *abspath, char key[CACHE_KEY_LEN + 1])
+{
+	char dir[PATH_MAX], *text, *lines[4], *save = NULL;
+	size_t len;
+	int n = 0, found = -1;
+
+	if (snprintf(dir, sizeof(dir), "%s/%s/%s", c->dir, CACHE_FILES, recname) >=
+	    (int)sizeof(dir))
+		return -1;
+	if (cache_read_file(AT_FDCWD, dir, CACHE_RECORD_MAX, &text, &len) < 0)
+		return -1;
+	for (char *l = strtok_r(text, "\n", &save); l != NULL && n < 4;
+	    l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	if (n == 4 && strcmp(lines[0], CACHE_RECORD_MAGIC) == 0 &&
+	    strcmp(lines[1], statline) == 0 && strcmp(lines[2], abspath) == 0 &&
+	    cache_key_ok(lines[3])) {
+		memcpy(key, lines[3], CACHE_KEY_LEN + 1);
+		found = 0;
+	}
+	free(text);
+	return found;
+}
+
+/* Replaces the record atomically (written to a temporary, then renamed). */
+static void
+cache_record_store(struct cache *c, const char *recname, const char *statline,
+    const char *abspath, const char *key)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	FILE *f;
+
+	if (strchr(abspath, '\n') != NULL || cache_tmp_path(c, tmp, sizeof(tmp)) < 0 ||
+	    snprintf(path, sizeof(path), "%s/%s/%s", c->dir, CACHE_FILES, recname) >=
+	    (int)sizeof(path))
+		return;
+	f = fopen(tmp, "we");
+	if (f == NULL)
+		return;
+	fprintf(f, "%s\n%s\n%s\n%s\n", CACHE_RECORD_MAGIC, statline, abspath, key);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		log_warn("cannot write cache record %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+/* Hashes an open file; fails if it is cut short or *stop is set. */
+static int
+cache_hash_fd(int fd, const atomic_int *stop, char hex[SHA256_HEX_LEN])
+{
+	unsigned char digest[SHA256_DIGEST_LEN];
+	unsigned char *buf = malloc(CACHE_HASH_CHUNK);
+	struct sha256 h;
+
+	if (buf == NULL)
+		return -1;
+	sha256_init(&h);
+	for (;;) {
+		ssize_t n = read(fd, buf, CACHE_HASH_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || atomic_load(stop)) {
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		sha256_update(&h, buf, (size_t)n);
+	}
+	free(buf);
+	sha256_final(&h, digest);
+	sha256_to_hex(digest, hex);
+	return 0;
+}
+
+int
+cache_file_key(struct cache *c, const char *path, const atomic_int *stop,
+    char key[CACHE_KEY_LEN + 1], int *hashed, char *why, size_t whylen)
+{
+	char statline[128], after[128], recname[SHA256_HEX_LEN], hex[SHA256_HEX_LEN];
+	struct stat st;
+	char *abspath;
+	int fd;
+
+	*hashed = 0;
+	abspath = realpath(path, NULL);
+	if (abspath == NULL) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	fd = open(abspath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "not a regular file");
+		goto fail;
+	}
+	cache_stat_line(&st, statline, sizeof(statline));
+	sha256_hex(abspath, strlen(abspath), recname);
+	if (cache_record_lookup(c, recname, statline, abspath, key) == 0)
+		goto done;
+
+	if (cache_hash_fd(fd, stop, hex) < 0) {
+		snprintf(why, whylen, "%s", atomic_load(stop) ? "stopped" :
+		    strerror(errno));
+		goto fail;
+	}
+	memcpy(key, hex, CACHE_KEY_LEN);
+	key[CACHE_KEY_LEN] = '\0';
+	*hashed = 1;
+	/* remember the key only if the file did not change while we read it */
+	if (fstat(fd, &st) == 0) {
+		cache_stat_line(&st, after, sizeof(after));
+		if (strcmp(after, statline) == 0)
+			cache_record_store(c, recname, statline, abspath, key);
+	}
+done:
+	close(fd);
+	free(abspath);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(abspath);
+	return -1;
+}
+
+/* Checks the playlist and segments in an open song directory. */
+static int
+cache_check_dir(int dfd, const char *key, struct playlist *pl, char *why,
+    size_t whylen)
+{
+	char *text;
+	size_t len;
+	struct stat st;
+
+	if (cache_read_file(dfd, SEGMENTER_PLAYLIST, PLAYLIST_MAX_BYTES, &text, &len) < 0) {
+		snprintf(why, whylen, "no playlist: %s", strerror(errno));
+		return -1;
+	}
+	int rc = playlist_parse(text, len, key, pl, why, whylen);
+	free(text);
+	if (rc < 0)
+		return -1;
+	for (size_t i = 0; i < pl->nsegments; i++) {
+		if (fstatat(dfd, pl->segments[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_size == 0) {
+			snprintf(why, whylen, "segment %s missing or empty", pl->segments[i]);
+			playlist_free(pl);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+cache_load(struct cache *c, const char *key, struct playlist *pl,
+    char *songdir, size_t songdirlen, char *why, size_t whylen)
+{
+	int dfd, rc;
+
+	if (!cache_key_ok(key)) {
+		snprintf(why, whylen, "bad key");
+		return -1;
+	}
+	if (snprintf(songdir, songdirlen, "%s/%s/%s", c->dir, CACHE_SONGS, key) >=
+	    (int)songdirlen) {
+		snprintf(why, whylen, "path too long");
+		return -1;
+	}
+	dfd = open(songdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		snprintf(why, whylen, "not in the cache");
+		return -1;
+	}
+	rc = cache_check_dir(dfd, key, pl, why, whylen);
+	close(dfd);
+	return rc;
+}
+
+int
+cache_build(struct cache *c, const char *ffmpeg, const char *path,
+    const char *key, const atomic_int *stop, char *why, size_t whylen)
+{
+	char tmp[PATH_MAX], final[PATH_MAX], aside[PATH_MAX];
+	struct playlist pl;
+	int dfd, rc;
+
+	if (cache_tmp_path(c, tmp, sizeof(tmp)) < 0 ||
+	    snprintf(final, sizeof(final), "%s/%s/%s", c->dir, CACHE_SONGS, key) >=
+	    (int)sizeof(final)) {
+		snprintf(why, whylen, "path too long");
+		return -1;
+	}
+	if (mkdir(tmp, 0700) < 0) {
+		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (segmenter_run(ffmpeg, path, tmp, key, stop, why, whylen) < 0)
+		goto fail;
+	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		snprintf(why, whylen, "cannot open %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	rc = cache_check_dir(dfd, key, &pl, why, whylen);
+	close(dfd);
+	if (rc < 0)
+		goto fail;
+	playlist_free(&pl);
+
+	if (rename(tmp, final) == 0)
+		return 0;
+	if (errno != EEXIST && errno != ENOTEMPTY) {
+		snprintf(why, whylen, "cannot rename into %s: %s", final, strerror(errno));
+		goto fail;
+	}
+	/* the same content was finished by another job meanwhile, or a broken
+	 * copy is in the way: keep a good one, move a broken one aside */
+	if (cache_load(c, key, &pl, aside, sizeof(aside), why, whylen) == 0) {
+		playlist_free(&pl);
+		cache_remove_path(tmp);
+		return 0;
+	}
+	if (cache_tmp_path(c, aside, sizeof(aside)) < 0 || rename(final, aside) < 0 ||
+	    rename(tmp, final) < 0) {
+		snprintf(why, whylen, "cannot replace %s: %s", final, strerror(errno));
+		goto fail;
+	}
+	cache_remove_path(aside);
+	return 0;
+fail:
+	cache_remove_path(tmp);
+	return -1;
+}

@@ -1,0 +1,81 @@
+/* handlers.c - REQUEST_SONG, REQUEST_SEGMENT and PING, per docs/protocol.md. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "p2pm/log.h"
+#include "handlers.h"
+#include "index.h"
+
+static int
+handle_song(struct conn *c, struct index *idx, const char *name)
+{
+	char enc[PROTO_MAX_ENCODED_NAME + 1];
+	char *text;
+	size_t len;
+
+	if (index_playlist(idx, name, &text, &len) < 0)
+		return conn_error(c, PROTO_NOT_FOUND, "no such song");
+	if (proto_encode_name(name, strlen(name), enc, sizeof(enc)) < 0) {
+		free(text);
+		return conn_error(c, PROTO_INTERNAL, NULL);
+	}
+	log_debug("%s: playlist of '%s'", c->remote, name);
+	int rc = conn_printf(c, "PLAYLIST %s.m3u8 %zu\n", enc, len);
+	if (rc == 0)
+		rc = conn_write(c, text, len);
+	free(text);
+	return rc;
+}
+
+static int
+handle_segment(struct conn *c, struct index *idx, const char *segment)
+{
+	char enc[PROTO_MAX_ENCODED_NAME + 1];
+	struct stat st;
+	int fd, rc;
+
+	fd = index_segment_open(idx, segment);
+	if (fd == INDEX_NO_SUCH_SEGMENT)
+		return conn_error(c, PROTO_NOT_FOUND, "no such segment");
+	if (fd == INDEX_OPEN_FAILED) {
+		log_error("cannot open segment %s: %s", segment, strerror(errno));
+		return conn_error(c, PROTO_INTERNAL, "cannot read segment");
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > PROTO_MAX_SEGMENT_BYTES) {
+		log_error("segment %s is not a readable file of at most %ld bytes",
+		    segment, PROTO_MAX_SEGMENT_BYTES);
+		close(fd);
+		return conn_error(c, PROTO_INTERNAL, "cannot read segment");
+	}
+	proto_encode_name(segment, strlen(segment), enc, sizeof(enc));
+	log_debug("%s: segment %s (%lld bytes)", c->remote, segment,
+	    (long long)st.st_size);
+	rc = conn_printf(c, "SEGMENT %s %lld\n", enc, (long long)st.st_size);
+	if (rc == 0)
+		rc = conn_sendfile(c, fd, (size_t)st.st_size);
+	if (rc < 0)
+		log_debug("%s: sending %s failed: %s", c->remote, segment, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int
+peer_handle(struct conn *c, const struct proto_request *req, void *ctx)
+{
+	struct index *idx = ctx;
+
+	switch (req->cmd) {
+	case PROTO_CMD_PING:
+		return conn_printf(c, "PONG\n");
+	case PROTO_CMD_REQUEST_SONG:
+		return handle_song(c, idx, req->arg);
+	case PROTO_CMD_REQUEST_SEGMENT:
+		return handle_segment(c, idx, req->arg);
+	default:
+		return conn_error(c, PROTO_BAD_REQUEST, "unknown command");
+	}
+}

@@ -1,0 +1,10 @@
+/* handlers.h - the peer's answers to protocol requests. */
+#ifndef P2PM_PEER_HANDLERS_H
+#define P2PM_PEER_HANDLERS_H
+
+#include "p2pm/server.h"
+
+/* The server_handler_fn of the peer; ctx is its struct index. */
+int peer_handle(struct conn *c, const struct proto_request *req, void *ctx);
+
+#endif

@@ -1,0 +1,478 @@
+/* index.c - hash tables from song and segment names to what is served. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "p2pm/log.h"
+#include "cache.h"
+#include "index.h"
+
+#define HTAB_MIN_BUCKETS 64
+
+/* A string-keyed hash table with chaining; grows to keep chains short. */
+struct htab_entry {
+	char *key;
+	void *val;
+	struct htab_entry *next;
+};
+
+struct htab {
+	struct htab_entry **buckets;
+	size_t nbuckets, count;
+};
+
+/* One segmented song file, shared by every song name with that content. */
+struct media {
+	char key[CACHE_KEY_LEN + 1];
+	struct playlist pl;
+	char **paths;		/* file of each segment, as pl.segments */
+	int refs;		/* songs pointing here */
+};
+
+struct song {
+	char *name;
+	char *path;		/* the song file it comes from */
+	struct media *media;	/* NULL until ready */
+	int queued;		/* waiting for (or in) preparation */
+	int seen;		/* listed in the current index_sync */
+};
+
+struct index {
+	pthread_mutex_t lock;	/* guards the three tables and what they hold */
+	struct htab songs;	/* song name -> struct song */
+	struct htab media;	/* content key -> struct media */
+	struct htab segments;	/* segment name -> its file path (owned by media) */
+};
+
+/* FNV-1a, 64 bits. */
+static uint64_t
+htab_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static int
+htab_init(struct htab *t)
+{
+	t->buckets = calloc(HTAB_MIN_BUCKETS, sizeof(*t->buckets));
+	t->nbuckets = HTAB_MIN_BUCKETS;
+	t->count = 0;
+	return t->buckets == NULL ? -1 : 0;
+}
+
+static struct htab_entry **
+htab_slot(struct htab *t, const char *key)
+{
+	struct htab_entry **e = &t->buckets[htab_hash(key) % t->nbuckets];
+
+	while (*e != NULL && strcmp((*e)->key, key) != 0)
+		e = &(*e)->next;
+	return e;
+}
+
+static void *
+htab_get(struct htab *t, const char *key)
+{
+	struct htab_entry *e = *htab_slot(t, key);
+
+	return e != NULL ? e->val : NULL;
+}
+
+/* Doubles the bucket array when the table holds more entries than buckets;
+ * a failed allocation just leaves the chains longer. */
+static void
+htab_grow(struct htab *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct htab_entry **b;
+
+	if (t->count < t->nbuckets || (b = calloc(n, sizeof(*b))) == NULL)
+		return;
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct htab_entry *e = t->buckets[i], *next;
+		for (; e != NULL; e = next) {
+			next = e->next;
+			size_t k = htab_hash(e->key) % n;
+			e->next = b[k];
+			b[k] = e;
+		}
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
+}
+
+/* Adds key (copied) -> val; the key must not be present. */
+static int
+htab_put(struct htab *t, const char *key, void *val)
+{
+	struct htab_entry *e = malloc(sizeof(*e));
+
+	if (e == NULL || (e->key = strdup(key)) == NULL) {
+		free(e);
+		return -1;
+	}
+	struct htab_entry **slot = &t->buckets[htab_hash(key) % t->nbuckets];
+	e->val = val;
+	e->next = *slot;
+	*slot = e;
+	t->count++;
+	htab_grow(t);
+	return 0;
+}
+
+static void
+htab_del(struct htab *t, const char *key)
+{
+	struct htab_entry **slot = htab_slot(t, key), *e = *slot;
+
+	if (e == NULL)
+		return;
+	*slot = e->next;
+	free(e->key);
+	free(e);
+	t->count--;
+}
+
+static void
+htab_free(struct htab *t)
+{
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct htab_entry *e = t->buckets[i], *next;
+		for (; e != NULL; e = next) {
+			next = e->next;
+			free(e->key);
+			free(e);
+		}
+	}
+	free(t->buckets);
+	t->buckets = NULL;
+}
+
+struct index *
+index_new(void)
+{
+	struct index *idx = calloc(1, sizeof(*idx));
+
+	if (idx == NULL)
+		return NULL;
+	if (htab_init(&idx->songs) < 0 || htab_init(&idx->media) < 0 ||
+	    htab_init(&idx->segments) < 0) {
+		free(idx->songs.buckets);
+		free(idx->media.buckets);
+		free(idx->segments.buckets);
+		free(idx);
+		return NULL;
+	}
+	pthread_mutex_init(&idx->lock, NULL);
+	return idx;
+}
+
+static void
+media_free(struct media *m)
+{
+	for (size_t i = 0; i < m->pl.nsegments; i++)
+		free(m->paths[i]);
+	free(m->paths);
+	playlist_free(&m->pl);
+	free(m);
+}
+
+/* Drops one song's hold on its media; the last one out removes the media
+ * and its segment names. Called with the lock held. */
+static void
+index_release(struct index *idx, struct song *s)
+{
+	struct media *m = s->media;
+
+	s->media = NULL;
+	if (m == NULL || --m->refs > 0)
+		return;
+	for (size_t i = 0; i < m->pl.nsegments; i++)
+		htab_del(&idx->segments, m->pl.segments[i]);
+	htab_del(&idx->media, m->key);
+	media_free(m);
+}
+
+static void
+song_free(struct song *s)
+{
+	free(s->name);
+	free(s->path);
+	free(s);
+}
+
+void
+index_free(struct index *idx)
+{
+	if (idx == NULL)
+		return;
+	for (size_t i = 0; i < idx->songs.nbuckets; i++)
+		for (struct htab_entry *e = idx->songs.buckets[i]; e != NULL; e = e->next) {
+			struct song *s = e->val;
+			index_release(idx, s);
+			song_free(s);
+		}
+	htab_free(&idx->songs);
+	htab_free(&idx->media);
+	htab_free(&idx->segments);
+	pthread_mutex_destroy(&idx->lock);
+	free(idx);
+}
+
+/* Removes every song not marked seen; returns how many. Lock held. */
+static size_t
+index_drop_unseen(struct index *idx)
+{
+	size_t dropped = 0;
+
+	for (size_t i = 0; i < idx->songs.nbuckets; i++) {
+		struct htab_entry **e = &idx->songs.buckets[i];
+		while (*e != NULL) {
+			struct song *s = (*e)->val;
+			struct htab_entry *gone = *e;
+			if (s->seen) {
+				e = &(*e)->next;
+				continue;
+			}
+			*e = gone->next;
+			idx->songs.count--;
+			free(gone->key);
+			free(gone);
+			index_release(idx, s);
+			song_free(s);
+			dropped++;
+		}
+	}
+	return dropped;
+}
+
+size_t
+index_sync(struct index *idx, const struct library *lib, struct library *todo)
+{
+	size_t dropped;
+
+	pthread_mutex_lock(&idx->lock);
+	for (size_t i = 0; i < idx->songs.nbuckets; i++)
+		for (struct htab_entry *e = idx->songs.buckets[i]; e != NULL; e = e->next)
+			((struct song *)e->val)->seen = 0;
+	for (size_t i = 0; i < lib->n; i++) {
+		const struct library_entry *le = &lib->v[i];
+		struct song *s = htab_get(&idx->songs, le->name);
+
+		if (s != NULL && s->seen) {
+			if (strcmp(s->path, le->path) != 0)
+				log_warn("song '%s' is also in %s; sharing %s", le->name,
+				    le->path, s->path);
+			continue;
+		}
+		if (s != NULL && strcmp(s->path, le->path) != 0) {
+			char *p = strdup(le->path);
+			if (p == NULL)
+				continue;
+			free(s->path);
+			s->path = p;
+			s->queued = 0;	/* a job for the old file will be ignored */
+		}
+		if (s == NULL) {
+			s = calloc(1, sizeof(*s));
+			if (s == NULL || (s->name = strdup(le->name)) == NULL ||
+			    (s->path = strdup(le->path)) == NULL ||
+			    htab_put(&idx->songs, le->name, s) < 0) {
+				if (s != NULL)
+					song_free(s);
+				log_error("out of memory adding '%s'", le->name);
+				continue;
+			}
+		}
+		s->seen = 1;
+		if (!s->queued && library_add(todo, s->name, s->path) == 0)
+			s->queued = 1;
+	}
+	dropped = index_drop_unseen(idx);
+	pthread_mutex_unlock(&idx->lock);
+	return dropped;
+}
+
+/* The song name if it is still wanted from path; lock held. */
+static struct song *
+index_wanted(struct index *idx, const char *name, const char *path)
+{
+	struct song *s = htab_get(&idx->songs, name);
+
+	return s != NULL && strcmp(s->path, path) == 0 ? s : NULL;
+}
+
+int
+index_has(struct index *idx, const char *name, const char *path, const char *key)
+{
+	struct song *s;
+	int has;
+
+	pthread_mutex_lock(&idx->lock);
+	s = index_wanted(idx, name, path);
+	has = s != NULL && s->media != NULL && strcmp(s->media->key, key) == 0;
+	if (has)
+		s->queued = 0;
+	pthread_mutex_unlock(&idx->lock);
+	return has;
+}
+
+/* Builds the media for a key, taking pl; NULL if out of memory. */
+static struct media *
+media_new(const char *key, const char *songdir, struct playlist *pl)
+{
+	struct media *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	snprintf(m->key, sizeof(m->key), "%s", key);
+	m->paths = calloc(pl->nsegments, sizeof(*m->paths));
+	if (m->paths == NULL) {
+		free(m);
+		return NULL;
+	}
+	m->pl = *pl;
+	memset(pl, 0, sizeof(*pl));
+	for (size_t i = 0; i < m->pl.nsegments; i++) {
+		size_t n = strlen(songdir) + strlen(m->pl.segments[i]) + 2;
+		m->paths[i] = malloc(n);
+		if (m->paths[i] == NULL) {
+			media_free(m);
+			return NULL;
+		}
+		snprintf(m->paths[i], n, "%s/%s", songdir, m->pl.segments[i]);
+	}
+	return m;
+}
+
+int
+index_ready(struct index *idx, const char *name, const char *path,
+    const char *key, const char *songdir, struct playlist *pl)
+{
+	struct song *s;
+	struct media *m;
+	int changed = -1;
+
+	pthread_mutex_lock(&idx->lock);
+	s = index_wanted(idx, name, path);
+	if (s == NULL)
+		goto out;
+	s->queued = 0;
+	changed = 0;
+	m = htab_get(&idx->media, key);
+	if (m == NULL) {
+		m = media_new(key, songdir, pl);
+		if (m == NULL || htab_put(&idx->media, key, m) < 0) {
+			if (m != NULL)
+				media_free(m);
+			goto out;
+		}
+		for (size_t i = 0; i < m->pl.nsegments; i++)
+			if (htab_get(&idx->segments, m->pl.segments[i]) == NULL)
+				htab_put(&idx->segments, m->pl.segments[i], m->paths[i]);
+	}
+	if (s->media != m) {
+		m->refs++;
+		index_release(idx, s);
+		s->media = m;
+		changed = 1;
+	}
+out:
+	pthread_mutex_unlock(&idx->lock);
+	playlist_free(pl);
+	return changed;
+}
+
+int
+index_failed(struct index *idx, const char *name, const char *path)
+{
+	struct song *s;
+	int was_ready = 0;
+
+	pthread_mutex_lock(&idx->lock);
+	s = index_wanted(idx, name, path);
+	if (s != NULL) {
+		s->queued = 0;
+		was_ready = s->media != NULL;
+		index_release(idx, s);
+	}
+	pthread_mutex_unlock(&idx->lock);
+	return was_ready;
+}
+
+int
+index_playlist(struct index *idx, const char *name, char **text, size_t *len)
+{
+	struct song *s;
+	int rc = -1;
+
+	pthread_mutex_lock(&idx->lock);
+	s = htab_get(&idx->songs, name);
+	if (s != NULL && s->media != NULL) {
+		*text = malloc(s->media->pl.len);
+		if (*text != NULL) {
+			memcpy(*text, s->media->pl.text, s->media->pl.len);
+			*len = s->media->pl.len;
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&idx->lock);
+	return rc;
+}
+
+int
+index_segment_open(struct index *idx, const char *segment)
+{
+	const char *path;
+	int fd;
+
+	pthread_mutex_lock(&idx->lock);
+	path = htab_get(&idx->segments, segment);
+	if (path == NULL)
+		fd = INDEX_NO_SUCH_SEGMENT;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		fd = INDEX_OPEN_FAILED;
+	pthread_mutex_unlock(&idx->lock);
+	return fd;
+}
+
+char **
+index_ready_names(struct index *idx, size_t max, size_t *n)
+{
+	char **names;
+	size_t k = 0;
+
+	pthread_mutex_lock(&idx->lock);
+	names = calloc(idx->songs.count + 1, sizeof(*names));
+	for (size_t i = 0; names != NULL && i < idx->songs.nbuckets; i++)
+		for (struct htab_entry *e = idx->songs.buckets[i]; e != NULL && k < max;
+		    e = e->next) {
+			struct song *s = e->val;
+			if (s->media != NULL && (names[k] = strdup(s->name)) != NULL)
+				k++;
+		}
+	pthread_mutex_unlock(&idx->lock);
+	*n = k;
+	return names;
+}
+
+void
+index_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}

@@ -1,0 +1,59 @@
+/* index.h - the peer's in-memory index: the only way a name in a request
+ * becomes a file. Song name -> song, segment name -> segment file; built
+ * from what the peer segmented, never from request text. One lock guards it
+ * all. */
+#ifndef P2PM_PEER_INDEX_H
+#define P2PM_PEER_INDEX_H
+
+#include <stddef.h>
+
+#include "library.h"
+#include "playlist.h"
+
+struct index;
+
+/* What index_segment_open returns besides a descriptor. */
+enum index_open_result {
+	INDEX_NO_SUCH_SEGMENT = -1,
+	INDEX_OPEN_FAILED = -2
+};
+
+struct index *index_new(void);
+void index_free(struct index *idx);
+
+/* Makes the wanted songs exactly the entries of lib: new names are added
+ * (not yet ready), names no longer listed are dropped with their segments.
+ * A name listed twice keeps its first file. Appends to todo (a list the
+ * caller owns) each entry that needs preparing, that is every one not
+ * already waiting for preparation. Returns the number of songs dropped. */
+size_t index_sync(struct index *idx, const struct library *lib, struct library *todo);
+
+/* True if the song name, from file path, is ready with content key. */
+int index_has(struct index *idx, const char *name, const char *path, const char *key);
+
+/* Marks the song ready with the segmented content in songdir, taking pl.
+ * Songs with the same content share it. Ignored (returns -1) if the song is
+ * no longer wanted from path. Returns 1 if what the peer serves changed,
+ * 0 if not. */
+int index_ready(struct index *idx, const char *name, const char *path,
+    const char *key, const char *songdir, struct playlist *pl);
+
+/* Records that preparing the song failed: it is not served until a later
+ * preparation succeeds. Returns 1 if it was served until now. */
+int index_failed(struct index *idx, const char *name, const char *path);
+
+/* Copies the playlist of a ready song into *text (the caller frees it).
+ * Returns 0, or -1 if no such song is ready. */
+int index_playlist(struct index *idx, const char *name, char **text, size_t *len);
+
+/* Opens a segment named in one of the ready playlists, read-only. Returns
+ * the descriptor or an enum index_open_result (errno set for
+ * INDEX_OPEN_FAILED). */
+int index_segment_open(struct index *idx, const char *segment);
+
+/* The names of all ready songs (at most max), as an array of strings the
+ * caller frees with index_names_free. */
+char **index_ready_names(struct index *idx, size_t max, size_t *n);
+void index_names_free(char **names, size_t n);
+
+#endif

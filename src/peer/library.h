@@ -1,0 +1,38 @@
+/* library.h - which songs the peer shares: NAME=FILE arguments and the
+ * *.mp3 files of the -L directories. */
+#ifndef P2PM_PEER_LIBRARY_H
+#define P2PM_PEER_LIBRARY_H
+
+#include <stddef.h>
+
+#define LIBRARY_SUFFIX ".mp3"
+/* most files taken from one directory */
+#define LIBRARY_MAX_DIR_FILES 1000000
+
+struct library_entry {
+	char *name;	/* the song name shared on the wire (decoded) */
+	char *path;	/* the song file */
+};
+
+/* A growing list of entries; owns their strings. */
+struct library {
+	struct library_entry *v;
+	size_t n, cap;
+};
+
+/* Adds name -> path if name is a valid protocol name (1..PROTO_MAX_NAME
+ * bytes of UTF-8 without control bytes); otherwise logs and skips it.
+ * Returns 0, or -1 if out of memory. */
+int library_add(struct library *lib, const char *name, const char *path);
+
+/* Adds a NAME=FILE argument. Returns -1 if it has no '='. */
+int library_add_arg(struct library *lib, const char *arg);
+
+/* Adds every regular file named *.mp3 in dir (not hidden ones), in byte
+ * order of their names; the song name is the file name without ".mp3".
+ * Returns -1 (and logs) if dir cannot be read. */
+int library_scan_dir(struct library *lib, const char *dir);
+
+void library_free(struct library *lib);
+
+#endif

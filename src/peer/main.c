@@ -1,0 +1,396 @@
+/* main.c - the peer daemon: flags, signals, start-up, the accept loop. */
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p2pm/log.h"
+#include "p2pm/server.h"
+#include "p2pm/strnum.h"
+#include "p2pm/version.h"
+#include "announce.h"
+#include "cache.h"
+#include "handlers.h"
+#include "index.h"
+#include "jobs.h"
+#include "library.h"
+#include "segmenter.h"
+
+#define PEER_DEFAULT_LISTEN "127.0.0.1:7701"
+#define PEER_DEFAULT_TRACKER "127.0.0.1:7700"
+#define PEER_TRACKER_ENV "P2P_MUSIC_TRACKER"
+#define PEER_CACHE_SUBDIR "p2p-music"
+/* most -L directories */
+#define PEER_MAX_LIBRARY_DIRS 256
+
+static volatile sig_atomic_t peer_wake;		/* leave server_run */
+static volatile sig_atomic_t peer_stop;		/* SIGINT, SIGTERM */
+static volatile sig_atomic_t peer_rescan;	/* SIGHUP */
+
+static void
+peer_on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		peer_rescan = 1;
+	else
+		peer_stop = 1;
+	peer_wake = 1;
+}
+
+struct peer_options {
+	const char *listen;
+	const char *advertise;
+	const char *tracker;
+	const char *cache_dir;
+	const char *dirs[PEER_MAX_LIBRARY_DIRS];
+	int ndirs;
+	int idle_timeout_s;
+	int max_conns;
+	int renew_s;
+	int jobs;
+	enum log_level level;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: peer [-l ADDR:PORT] [-a HOST:PORT] [-t HOST:PORT] [-c CACHE_DIR]\n"
+	    "            [-L LIBRARY_DIR]... [-j N] [--renew SECONDS]\n"
+	    "            [--idle-timeout SECONDS] [--max-conns N] [-v|-q]\n"
+	    "            [NAME=FILE.mp3]...\n"
+	    "\n"
+	    "Shares songs as HLS playlists and MPEG-TS segments (docs/protocol.md)\n"
+	    "and keeps them registered with the tracker.\n"
+	    "\n"
+	    "  -l, --listen ADDR:PORT     address to listen on (default %s;\n"
+	    "                             port 0 picks a free port)\n"
+	    "  -a, --advertise HOST:PORT  address given to the tracker (default: the\n"
+	    "                             address really listened on)\n"
+	    "  -t, --tracker HOST:PORT    the tracker (default $%s or %s)\n"
+	    "  -c, --cache DIR            where segments are kept (default\n"
+	    "                             $XDG_CACHE_HOME/%s or ~/.cache/%s)\n"
+	    "  -L, --library DIR          share every *.mp3 in DIR as its file name\n"
+	    "                             without .mp3 (repeatable; SIGHUP re-reads)\n"
+	    "  NAME=FILE                  share FILE as the song NAME\n"
+	    "  -j, --jobs N               songs segmented at once (default %d)\n"
+	    "      --renew SECONDS        re-register this often (default %d)\n"
+	    "      --idle-timeout SECONDS close connections idle this long (default %d)\n"
+	    "      --max-conns N          most open connections (default %d)\n"
+	    "  -v, --verbose              log more (repeat for debug)\n"
+	    "  -q, --quiet                log only errors\n"
+	    "  -h, --help                 show this help\n"
+	    "      --version              show the version\n"
+	    "\n"
+	    "Needs ffmpeg. Prints \"listening on HOST:PORT\" on stdout when ready;\n"
+	    "songs are segmented in the background and served as they become ready.\n"
+	    "Logs go to stderr.\n",
+	    PEER_DEFAULT_LISTEN, PEER_TRACKER_ENV, PEER_DEFAULT_TRACKER,
+	    PEER_CACHE_SUBDIR, PEER_CACHE_SUBDIR, JOBS_DEFAULT_THREADS,
+	    ANNOUNCE_DEFAULT_RENEW_S, SERVER_DEFAULT_IDLE_TIMEOUT_S,
+	    SERVER_DEFAULT_MAX_CONNS);
+}
+
+static void
+usage_error(const char *fmt, const char *a)
+{
+	fprintf(stderr, "peer: ");
+	fprintf(stderr, fmt, a);
+	fprintf(stderr, "\n");
+	usage(stderr);
+	exit(2);
+}
+
+static long
+flag_number(const char *flag, const char *text, long min, long max)
+{
+	long v;
+
+	if (strnum_parse(text, min, max, &v) < 0) {
+		fprintf(stderr, "peer: %s wants a number from %ld to %ld, not '%s'\n",
+		    flag, min, max, text);
+		usage(stderr);
+		exit(2);
+	}
+	return v;
+}
+
+static void
+flag_address(const char *flag, const char *text, int allow_port0)
+{
+	char host[NET_HOST_MAX];
+	unsigned port;
+
+	if (net_parse_hostport(text, host, sizeof(host), &port, allow_port0) < 0) {
+		fprintf(stderr, "peer: %s wants HOST:PORT, not '%s'\n", flag, text);
+		usage(stderr);
+		exit(2);
+	}
+}
+
+/* Parses the command line; positional NAME=FILE arguments go to lib.
+ * Exits 0 for --help and --version and 2 for a bad flag. */
+static void
+parse_options(int argc, char **argv, struct peer_options *o, struct library *lib)
+{
+	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_VERSION };
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "advertise", required_argument, NULL, 'a' },
+		{ "tracker", required_argument, NULL, 't' },
+		{ "cache", required_argument, NULL, 'c' },
+		{ "library", required_argument, NULL, 'L' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "renew", required_argument, NULL, OPT_RENEW },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *env = getenv(PEER_TRACKER_ENV);
+	int ch;
+
+	o->listen = PEER_DEFAULT_LISTEN;
+	o->tracker = env != NULL && *env != '\0' ? env : PEER_DEFAULT_TRACKER;
+	o->idle_timeout_s = SERVER_DEFAULT_IDLE_TIMEOUT_S;
+	o->max_conns = SERVER_DEFAULT_MAX_CONNS;
+	o->renew_s = ANNOUNCE_DEFAULT_RENEW_S;
+	o->jobs = JOBS_DEFAULT_THREADS;
+	o->level = LOG_LEVEL_INFO;
+
+	while ((ch = getopt_long(argc, argv, "l:a:t:c:L:j:vqh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			flag_address("-l", optarg, 1);
+			o->listen = optarg;
+			break;
+		case 'a':
+			flag_address("-a", optarg, 0);
+			o->advertise = optarg;
+			break;
+		case 't':
+			flag_address("-t", optarg, 0);
+			o->tracker = optarg;
+			break;
+		case 'c':
+			if (*optarg == '\0')
+				usage_error("-c wants a directory%s", "");
+			o->cache_dir = optarg;
+			break;
+		case 'L':
+			if (o->ndirs == PEER_MAX_LIBRARY_DIRS)
+				usage_error("too many -L directories%s", "");
+			o->dirs[o->ndirs++] = optarg;
+			break;
+		case 'j':
+			o->jobs = (int)flag_number("-j", optarg, 1, JOBS_MAX_THREADS);
+			break;
+		case OPT_RENEW:
+			o->renew_s = (int)flag_number("--renew", optarg, 1,
+			    ANNOUNCE_MAX_RENEW_S);
+			break;
+		case OPT_IDLE:
+			o->idle_timeout_s = (int)flag_number("--idle-timeout", optarg,
+			    1, SERVER_MAX_IDLE_TIMEOUT_S);
+			break;
+		case OPT_MAXCONNS:
+			o->max_conns = (int)flag_number("--max-conns", optarg, 1,
+			    SERVER_MAX_MAX_CONNS);
+			break;
+		case 'v':
+			if (o->level < LOG_LEVEL_DEBUG)
+				o->level++;
+			break;
+		case 'q':
+			o->level = LOG_LEVEL_ERROR;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf("peer (p2p-music) %s\n", P2PM_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	flag_address(env != NULL && o->tracker == env ? PEER_TRACKER_ENV : "-t",
+	    o->tracker, 0);
+	for (int i = optind; i < argc; i++) {
+		int rc = library_add_arg(lib, argv[i]);
+		if (rc == -1)
+			usage_error("expected NAME=FILE, not '%s'", argv[i]);
+		if (rc < 0) {
+			fprintf(stderr, "peer: out of memory\n");
+			exit(1);
+		}
+	}
+}
+
+/* Writes the default cache directory: $XDG_CACHE_HOME/p2p-music, else
+ * $HOME/.cache/p2p-music. */
+static int
+default_cache_dir(char *out, size_t outlen)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(out, outlen, "%s/%s", xdg, PEER_CACHE_SUBDIR);
+	else if (home != NULL && home[0] != '\0')
+		n = snprintf(out, outlen, "%s/.cache/%s", home, PEER_CACHE_SUBDIR);
+	else
+		return -1;
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/* The songs to share now: the NAME=FILE arguments, then each -L directory. */
+static int
+collect_library(const struct peer_options *o, const struct library *args,
+    struct library *lib)
+{
+	for (size_t i = 0; i < args->n; i++)
+		if (library_add(lib, args->v[i].name, args->v[i].path) < 0)
+			return -1;
+	for (int i = 0; i < o->ndirs; i++)
+		if (library_scan_dir(lib, o->dirs[i]) < 0)
+			log_warn("skipping library directory %s", o->dirs[i]);
+	return 0;
+}
+
+/* Brings the index in line with the library and queues what needs work. */
+static void
+refresh_library(const struct peer_options *o, const struct library *args,
+    struct index *idx, struct jobs *jobs, struct announcer *ann)
+{
+	struct library lib = { 0 }, todo = { 0 };
+	size_t dropped;
+
+	if (collect_library(o, args, &lib) < 0) {
+		log_error("out of memory reading the library");
+		library_free(&lib);
+		return;
+	}
+	dropped = index_sync(idx, &lib, &todo);
+	log_info("library: %zu song(s), %zu to check, %zu dropped", lib.n, todo.n,
+	    dropped);
+	for (size_t i = 0; i < todo.n; i++)
+		if (jobs_add(jobs, todo.v[i].name, todo.v[i].path) < 0)
+			log_error("out of memory queueing '%s'", todo.v[i].name);
+	if (dropped > 0)
+		announce_poke(ann);
+	library_free(&todo);
+	library_free(&lib);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct peer_options o = { 0 };
+	struct library args = { 0 };
+	struct server_config cfg = { 0 };
+	struct sigaction sa;
+	sigset_t all, old;
+	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX];
+	struct cache *cache;
+	struct index *idx;
+	struct server *srv;
+	struct announcer *ann;
+	struct jobs *jobs;
+	int status = 1;
+
+	parse_options(argc, argv, &o, &args);
+	log_init("peer", o.level);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = peer_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	if (segmenter_find_ffmpeg(ffmpeg, sizeof(ffmpeg)) < 0) {
+		log_error("ffmpeg not found in PATH; install it with: apt-get install ffmpeg");
+		library_free(&args);
+		return 1;
+	}
+	if (o.cache_dir != NULL)
+		snprintf(cache_dir, sizeof(cache_dir), "%s", o.cache_dir);
+	else if (default_cache_dir(cache_dir, sizeof(cache_dir)) < 0) {
+		log_error("no cache directory: set XDG_CACHE_HOME or HOME, or use -c");
+		library_free(&args);
+		return 1;
+	}
+	cache = cache_open(cache_dir, err, sizeof(err));
+	if (cache == NULL) {
+		log_error("%s", err);
+		library_free(&args);
+		return 1;
+	}
+	idx = index_new();
+	if (idx == NULL) {
+		log_error("out of memory");
+		goto out_cache;
+	}
+	cfg.listen_addr = o.listen;
+	cfg.idle_timeout_s = o.idle_timeout_s;
+	cfg.max_conns = o.max_conns;
+	cfg.handler = peer_handle;
+	cfg.ctx = idx;
+	srv = server_open(&cfg, err, sizeof(err));
+	if (srv == NULL) {
+		log_error("%s", err);
+		goto out_index;
+	}
+	if (o.advertise == NULL)
+		o.advertise = server_address(srv);
+	printf("listening on %s\n", server_address(srv));
+	fflush(stdout);
+	log_info("listening on %s, advertised as %s, tracker %s, cache %s",
+	    server_address(srv), o.advertise, o.tracker, cache_dir);
+
+	/* helper threads start with every signal blocked; this one takes them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ann = announce_start(o.tracker, o.advertise, o.renew_s, idx);
+	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, cache, idx, ann) : NULL;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (jobs == NULL) {
+		log_error("cannot start the background threads");
+		announce_stop(ann);
+		server_close(srv);
+		goto out_index;
+	}
+
+	refresh_library(&o, &args, idx, jobs, ann);
+	while (!peer_stop) {
+		server_run(srv, &peer_wake);
+		peer_wake = 0;
+		if (peer_rescan && !peer_stop) {
+			peer_rescan = 0;
+			log_info("SIGHUP: reading the library again");
+			refresh_library(&o, &args, idx, jobs, ann);
+		}
+	}
+
+	log_info("shutting down");
+	jobs_stop(jobs);
+	announce_stop(ann);
+	server_close(srv);
+	status = 0;
+out_index:
+	index_free(idx);
+out_cache:
+	cache_close(cache);
+	library_free(&args);
+	return status;
+}
