@@ -372,36 +372,89 @@ fail:
 	return -1;
 }
 
-/* Checks the playlist and segments in an open song directory. */
-static int
-cache_check_dir(int dfd, const char *key, struct playlist *pl, char *why,
-    size_t whylen)
+void
+cache_song_free(struct cache_song *cs)
 {
-	char *text;
-	size_t len;
-	struct stat st;
+	free(cs->text);
+	playlist_free(&cs->pl);
+	memset(cs, 0, sizeof(*cs));
+}
 
-	if (cache_read_file(dfd, SEGMENTER_PLAYLIST, PLAYLIST_MAX_BYTES, &text, &len) < 0) {
-		snprintf(why, whylen, "no playlist: %s", strerror(errno));
-		return -1;
-	}
-	int rc = playlist_parse(text, len, key, pl, why, whylen);
-	free(text);
-	if (rc < 0)
-		return -1;
-	for (size_t i = 0; i < pl->nsegments; i++) {
-		if (fstatat(dfd, pl->segments[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode) || st.st_size == 0) {
-			snprintf(why, whylen, "segment %s missing or empty", pl->segments[i]);
-			playlist_free(pl);
-			return -1;
-		}
+/* True if the playlist text has a line starting with tag. */
+static int
+cache_has_tag(const char *text, size_t len, const char *tag)
+{
+	size_t tl = strlen(tag);
+
+	for (size_t pos = 0; pos < len; ) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl != NULL ? (size_t)(nl - (text + pos)) : len - pos;
+		if (n >= tl && memcmp(text + pos, tag, tl) == 0)
+			return 1;
+		pos += n + 1;
 	}
 	return 0;
 }
 
+/* True if name is "<key>-<decimal>.ts". */
+static int
+cache_segment_name_ok(const char *name, const char *key)
+{
+	size_t kl = strlen(key), nl = strlen(name);
+
+	if (nl < kl + 5 || strncmp(name, key, kl) != 0 || name[kl] != '-' ||
+	    strcmp(name + nl - 3, ".ts") != 0)
+		return 0;
+	for (const char *p = name + kl + 1; p < name + nl - 3; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return 1;
+}
+
+/* Checks the playlist and segments in an open song directory. */
+static int
+cache_check_dir(int dfd, const char *key, struct cache_song *cs, char *why,
+    size_t whylen)
+{
+	static const char *const tags[] = {
+		"#EXT-X-TARGETDURATION:", "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-ENDLIST"
+	};
+	struct stat st;
+
+	memset(cs, 0, sizeof(*cs));
+	if (cache_read_file(dfd, SEGMENTER_PLAYLIST, CACHE_MAX_PLAYLIST_BYTES,
+	    &cs->text, &cs->len) < 0) {
+		snprintf(why, whylen, "no playlist: %s", strerror(errno));
+		return -1;
+	}
+	if (playlist_parse(cs->text, cs->len, &cs->pl, why, whylen) < 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		if (!cache_has_tag(cs->text, cs->len, tags[i])) {
+			snprintf(why, whylen, "playlist has no %s", tags[i]);
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < cs->pl.count; i++) {
+		const char *seg = cs->pl.segs[i].name;
+		if (!cache_segment_name_ok(seg, key)) {
+			snprintf(why, whylen, "unexpected segment name %s", seg);
+			goto fail;
+		}
+		if (fstatat(dfd, seg, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_size == 0) {
+			snprintf(why, whylen, "segment %s missing or empty", seg);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	cache_song_free(cs);
+	return -1;
+}
+
 int
-cache_load(struct cache *c, const char *key, struct playlist *pl,
+cache_load(struct cache *c, const char *key, struct cache_song *cs,
     char *songdir, size_t songdirlen, char *why, size_t whylen)
 {
 	int dfd, rc;
@@ -420,7 +473,7 @@ cache_load(struct cache *c, const char *key, struct playlist *pl,
 		snprintf(why, whylen, "not in the cache");
 		return -1;
 	}
-	rc = cache_check_dir(dfd, key, pl, why, whylen);
+	rc = cache_check_dir(dfd, key, cs, why, whylen);
 	close(dfd);
 	return rc;
 }
@@ -430,7 +483,7 @@ cache_build(struct cache *c, const char *ffmpeg, const char *path,
     const char *key, const atomic_int *stop, char *why, size_t whylen)
 {
 	char tmp[PATH_MAX], final[PATH_MAX], aside[PATH_MAX];
-	struct playlist pl;
+	struct cache_song cs;
 	int dfd, rc;
 
 	if (cache_tmp_path(c, tmp, sizeof(tmp)) < 0 ||
@@ -450,11 +503,11 @@ cache_build(struct cache *c, const char *ffmpeg, const char *path,
 		snprintf(why, whylen, "cannot open %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	rc = cache_check_dir(dfd, key, &pl, why, whylen);
+	rc = cache_check_dir(dfd, key, &cs, why, whylen);
 	close(dfd);
 	if (rc < 0)
 		goto fail;
-	playlist_free(&pl);
+	cache_song_free(&cs);
 
 	if (rename(tmp, final) == 0)
 		return 0;
@@ -464,8 +517,8 @@ cache_build(struct cache *c, const char *ffmpeg, const char *path,
 	}
 	/* the same content was finished by another job meanwhile, or a broken
 	 * copy is in the way: keep a good one, move a broken one aside */
-	if (cache_load(c, key, &pl, aside, sizeof(aside), why, whylen) == 0) {
-		playlist_free(&pl);
+	if (cache_load(c, key, &cs, aside, sizeof(aside), why, whylen) == 0) {
+		cache_song_free(&cs);
 		cache_remove_path(tmp);
 		return 0;
 	}

@@ -17,7 +17,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include "playlist.h"
+#include "p2pm/playlist.h"
 
 #define CACHE_KEY_LEN 16
 /* bytes read at a time while hashing a song file */
@@ -25,6 +25,18 @@
 /* the largest file record we read */
 #define CACHE_RECORD_MAX (PATH_MAX + 256)
 #define CACHE_DIR_MODE 0755
+/* the largest playlist the peer serves (what a client accepts) */
+#define CACHE_MAX_PLAYLIST_BYTES PROTO_MAX_PLAYLIST_BYTES
+
+/* One segmented song as found in the cache: the playlist bytes, served as
+ * they are, and the segments it lists. Owns its memory. */
+struct cache_song {
+	char *text;
+	size_t len;
+	struct playlist pl;
+};
+
+void cache_song_free(struct cache_song *cs);
 
 struct cache {
 	char dir[PATH_MAX];
@@ -45,10 +57,12 @@ void cache_close(struct cache *c);
 int cache_file_key(struct cache *c, const char *path, const atomic_int *stop,
     char key[CACHE_KEY_LEN + 1], int *hashed, char *why, size_t whylen);
 
-/* Loads songs/<key>: the playlist must parse and every segment it names
- * must be a non-empty regular file. Fills pl and writes the song's
- * directory into songdir. Returns 0, or -1 with a reason in why. */
-int cache_load(struct cache *c, const char *key, struct playlist *pl,
+/* Loads songs/<key>: the playlist must be an HLS VOD playlist (#EXTM3U,
+ * #EXT-X-TARGETDURATION, #EXT-X-PLAYLIST-TYPE:VOD, #EXTINF before each
+ * segment, #EXT-X-ENDLIST), every segment named <key>-<n>.ts, and each a
+ * non-empty regular file. Fills cs and writes the song's directory into
+ * songdir. Returns 0, or -1 with a reason in why. */
+int cache_load(struct cache *c, const char *key, struct cache_song *cs,
     char *songdir, size_t songdirlen, char *why, size_t whylen);
 
 /* Segments the song file at path with ffmpeg into a temporary directory,

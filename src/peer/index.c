@@ -30,8 +30,8 @@ struct htab {
 /* One segmented song file, shared by every song name with that content. */
 struct media {
 	char key[CACHE_KEY_LEN + 1];
-	struct playlist pl;
-	char **paths;		/* file of each segment, as pl.segments */
+	struct cache_song cs;	/* playlist text and segment names */
+	char **paths;		/* file of each segment, as cs.pl.segs */
 	int refs;		/* songs pointing here */
 };
 
@@ -183,10 +183,10 @@ index_new(void)
 static void
 media_free(struct media *m)
 {
-	for (size_t i = 0; i < m->pl.nsegments; i++)
+	for (size_t i = 0; i < m->cs.pl.count; i++)
 		free(m->paths[i]);
 	free(m->paths);
-	playlist_free(&m->pl);
+	cache_song_free(&m->cs);
 	free(m);
 }
 
@@ -200,8 +200,8 @@ index_release(struct index *idx, struct song *s)
 	s->media = NULL;
 	if (m == NULL || --m->refs > 0)
 		return;
-	for (size_t i = 0; i < m->pl.nsegments; i++)
-		htab_del(&idx->segments, m->pl.segments[i]);
+	for (size_t i = 0; i < m->cs.pl.count; i++)
+		htab_del(&idx->segments, m->cs.pl.segs[i].name);
 	htab_del(&idx->media, m->key);
 	media_free(m);
 }
@@ -330,37 +330,37 @@ index_has(struct index *idx, const char *name, const char *path, const char *key
 	return has;
 }
 
-/* Builds the media for a key, taking pl; NULL if out of memory. */
+/* Builds the media for a key, taking cs; NULL if out of memory. */
 static struct media *
-media_new(const char *key, const char *songdir, struct playlist *pl)
+media_new(const char *key, const char *songdir, struct cache_song *cs)
 {
 	struct media *m = calloc(1, sizeof(*m));
 
 	if (m == NULL)
 		return NULL;
 	snprintf(m->key, sizeof(m->key), "%s", key);
-	m->paths = calloc(pl->nsegments, sizeof(*m->paths));
+	m->paths = calloc(cs->pl.count, sizeof(*m->paths));
 	if (m->paths == NULL) {
 		free(m);
 		return NULL;
 	}
-	m->pl = *pl;
-	memset(pl, 0, sizeof(*pl));
-	for (size_t i = 0; i < m->pl.nsegments; i++) {
-		size_t n = strlen(songdir) + strlen(m->pl.segments[i]) + 2;
+	m->cs = *cs;
+	memset(cs, 0, sizeof(*cs));
+	for (size_t i = 0; i < m->cs.pl.count; i++) {
+		size_t n = strlen(songdir) + strlen(m->cs.pl.segs[i].name) + 2;
 		m->paths[i] = malloc(n);
 		if (m->paths[i] == NULL) {
 			media_free(m);
 			return NULL;
 		}
-		snprintf(m->paths[i], n, "%s/%s", songdir, m->pl.segments[i]);
+		snprintf(m->paths[i], n, "%s/%s", songdir, m->cs.pl.segs[i].name);
 	}
 	return m;
 }
 
 int
 index_ready(struct index *idx, const char *name, const char *path,
-    const char *key, const char *songdir, struct playlist *pl)
+    const char *key, const char *songdir, struct cache_song *cs)
 {
 	struct song *s;
 	struct media *m;
@@ -374,15 +374,15 @@ index_ready(struct index *idx, const char *name, const char *path,
 	changed = 0;
 	m = htab_get(&idx->media, key);
 	if (m == NULL) {
-		m = media_new(key, songdir, pl);
+		m = media_new(key, songdir, cs);
 		if (m == NULL || htab_put(&idx->media, key, m) < 0) {
 			if (m != NULL)
 				media_free(m);
 			goto out;
 		}
-		for (size_t i = 0; i < m->pl.nsegments; i++)
-			if (htab_get(&idx->segments, m->pl.segments[i]) == NULL)
-				htab_put(&idx->segments, m->pl.segments[i], m->paths[i]);
+		for (size_t i = 0; i < m->cs.pl.count; i++)
+			if (htab_get(&idx->segments, m->cs.pl.segs[i].name) == NULL)
+				htab_put(&idx->segments, m->cs.pl.segs[i].name, m->paths[i]);
 	}
 	if (s->media != m) {
 		m->refs++;
@@ -392,7 +392,7 @@ index_ready(struct index *idx, const char *name, const char *path,
 	}
 out:
 	pthread_mutex_unlock(&idx->lock);
-	playlist_free(pl);
+	cache_song_free(cs);
 	return changed;
 }
 
@@ -422,10 +422,10 @@ index_playlist(struct index *idx, const char *name, char **text, size_t *len)
 	pthread_mutex_lock(&idx->lock);
 	s = htab_get(&idx->songs, name);
 	if (s != NULL && s->media != NULL) {
-		*text = malloc(s->media->pl.len);
+		*text = malloc(s->media->cs.len);
 		if (*text != NULL) {
-			memcpy(*text, s->media->pl.text, s->media->pl.len);
-			*len = s->media->pl.len;
+			memcpy(*text, s->media->cs.text, s->media->cs.len);
+			*len = s->media->cs.len;
 			rc = 0;
 		}
 	}

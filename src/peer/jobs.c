@@ -43,7 +43,7 @@ static void
 jobs_prepare(struct jobs *j, const struct job *jb)
 {
 	char key[CACHE_KEY_LEN + 1], why[2048], songdir[PATH_MAX];
-	struct playlist pl;
+	struct cache_song cs;
 	int hashed;
 
 	if (cache_file_key(j->cache, jb->path, &j->stop, key, &hashed, why,
@@ -56,10 +56,10 @@ jobs_prepare(struct jobs *j, const struct job *jb)
 		log_debug("'%s' unchanged", jb->name);
 		return;
 	}
-	if (cache_load(j->cache, key, &pl, songdir, sizeof(songdir), why,
+	if (cache_load(j->cache, key, &cs, songdir, sizeof(songdir), why,
 	    sizeof(why)) == 0) {
 		log_info("'%s': reused from cache (%s, %zu segments)", jb->name, key,
-		    pl.nsegments);
+		    cs.pl.count);
 	} else {
 		log_debug("'%s': not usable from cache: %s", jb->name, why);
 		log_info("segmenting '%s' from %s", jb->name, jb->path);
@@ -70,15 +70,15 @@ jobs_prepare(struct jobs *j, const struct job *jb)
 				    jb->path, why);
 			goto failed;
 		}
-		if (cache_load(j->cache, key, &pl, songdir, sizeof(songdir), why,
+		if (cache_load(j->cache, key, &cs, songdir, sizeof(songdir), why,
 		    sizeof(why)) < 0) {
 			log_warn("skipping %s: segmented but unusable: %s", jb->path, why);
 			goto failed;
 		}
 		log_info("segmented '%s' into %zu segments (%s)", jb->name,
-		    pl.nsegments, key);
+		    cs.pl.count, key);
 	}
-	if (index_ready(j->idx, jb->name, jb->path, key, songdir, &pl) > 0) {
+	if (index_ready(j->idx, jb->name, jb->path, key, songdir, &cs) > 0) {
 		log_info("ready: '%s'", jb->name);
 		announce_poke(j->ann);
 	}
