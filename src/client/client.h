@@ -184,6 +184,11 @@ struct player {
  * Returns 0, or -1 if it is empty or has too many words. */
 int player_parse(struct player *pl, const char *cmd);
 
+/* Checks, before anything is downloaded, that the player's program exists
+ * and is executable (searching PATH as execvp does). Returns 0, or -1 with
+ * the reason in err, naming the package that provides a known player. */
+int player_find(const struct player *pl, char *err, size_t errlen);
+
 /* Starts the player with a pipe as its stdin. Returns 0, or -1 with a
  * reason in err (naming the package to install if the program is missing). */
 int player_start(struct player *pl, char *err, size_t errlen);

@@ -235,6 +235,11 @@ cmd_play(const struct client_opts *o, const char *song)
 		    PLAYER_MAX_ARGS);
 		return CLIENT_EXIT_USAGE;
 	}
+	if (player_find(&pl, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		player_finish(&pl, 1);
+		return CLIENT_EXIT_LOCAL;
+	}
 	rc = cmd_peers(o, song, &peers);
 	if (rc != CLIENT_EXIT_OK) {
 		player_finish(&pl, 1);

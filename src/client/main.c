@@ -197,13 +197,13 @@ main(int argc, char **argv)
 				return usage_error("bad peer address '%s' (want HOST:PORT)",
 				    value);
 			if (peer_list_add(&o.peers, value) < 0)
-				return usage_error("more than %s peers", "64");
+				return usage_error("too many peers at '%s'", value);
 		} else if ((m = match_value(argc, argv, &i, "-o", "--output", &value))) {
 			if (m < 0 || *value == '\0')
 				return usage_error("%s wants a directory", a);
 			o.outdir = value;
 		} else if ((m = match_value(argc, argv, &i, NULL, "--player", &value))) {
-			if (m < 0)
+			if (m < 0 || value[strspn(value, " ")] == '\0')
 				return usage_error("%s wants a command", a);
 			o.player = value;
 		} else if ((m = match_value(argc, argv, &i, NULL, "--timeout", &value))) {

@@ -2,6 +2,7 @@
  * and fed the stream through a pipe on its stdin. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,60 @@ player_package(const char *program)
 	return NULL;
 }
 
+/* Says why the player cannot run, naming the package that provides it if
+ * it is missing. */
+static void
+player_explain(const struct player *pl, int e, char *err, size_t errlen)
+{
+	const char *pkg = player_package(pl->argv[0]);
+
+	if (e == ENOENT && pkg != NULL)
+		snprintf(err, errlen, "player '%s' not found; install it with: "
+		    "apt-get install %s", pl->argv[0], pkg);
+	else if (e == ENOENT)
+		snprintf(err, errlen, "player '%s' not found in PATH", pl->argv[0]);
+	else
+		snprintf(err, errlen, "cannot run player '%s': %s", pl->argv[0],
+		    strerror(e));
+}
+
+int
+player_find(const struct player *pl, char *err, size_t errlen)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char full[PATH_MAX];
+	int e = ENOENT;
+
+	if (strchr(pl->argv[0], '/') != NULL) {
+		if (access(pl->argv[0], X_OK) == 0)
+			return 0;
+		player_explain(pl, errno, err, errlen);
+		return -1;
+	}
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; ; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		/* an empty PATH entry means the current directory */
+		int n = snprintf(full, sizeof(full), "%.*s%s%s", (int)(end - p), p,
+		    end == p ? "." : "", "/");
+		if (n > 0 && (size_t)n < sizeof(full) &&
+		    snprintf(full + n, sizeof(full) - (size_t)n, "%s",
+		    pl->argv[0]) < (int)(sizeof(full) - (size_t)n)) {
+			if (access(full, X_OK) == 0)
+				return 0;
+			if (errno != ENOENT && errno != ENOTDIR)
+				e = errno;
+		}
+		if (*end == '\0')
+			break;
+	}
+	player_explain(pl, e, err, errlen);
+	return -1;
+}
+
 /* In the child: stdin from the pipe, default signal handling, then exec.
  * On failure errno goes back through report_fd and the child exits. */
 static void
@@ -128,16 +183,7 @@ player_start(struct player *pl, char *err, size_t errlen)
 	while (n < 0 && errno == EINTR);
 	close(report[0]);
 	if (n == (ssize_t)sizeof(e)) {
-		const char *pkg = player_package(pl->argv[0]);
-		if (e == ENOENT && pkg != NULL)
-			snprintf(err, errlen, "player '%s' not found; install it with: "
-			    "apt-get install %s", pl->argv[0], pkg);
-		else if (e == ENOENT)
-			snprintf(err, errlen, "player '%s' not found in PATH",
-			    pl->argv[0]);
-		else
-			snprintf(err, errlen, "cannot run player '%s': %s",
-			    pl->argv[0], strerror(e));
+		player_explain(pl, e, err, errlen);
 		close(pl->fd);
 		pl->fd = -1;
 		while (waitpid(pl->pid, NULL, 0) < 0 && errno == EINTR)
