@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The client against a real tracker and two peers: list, query, fetch (the
+# files are the peer's, and play for the right duration), cat and play.
+. "$(dirname "$0")/lib.sh"
+. "$TEST_DIR/lib-client.sh"
+need_ffmpeg
+
+SECONDS_LONG=8
+mkdir -p "$SCRATCH/lib1" "$SCRATCH/lib2" "$SCRATCH/work"
+make_song "$SCRATCH/lib1/Alpha.mp3" 440 "$SECONDS_LONG" || exit 1
+make_song "$SCRATCH/lib1/My Song.mp3" 550 "$SECONDS_LONG" || exit 1
+make_song "$SCRATCH/lib2/Beta.mp3" 660 "$SECONDS_LONG" || exit 1
+cp "$SCRATCH/lib1/My Song.mp3" "$SCRATCH/lib2/"
+
+start_daemon T tracker -l 127.0.0.1:0 || exit 1
+start_daemon A peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cacheA" -L "$SCRATCH/lib1" || exit 1
+start_daemon B peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cacheB" -L "$SCRATCH/lib2" || exit 1
+export P2P_MUSIC_TRACKER=$T_ADDR
+wait_for_song "$T_ADDR" Alpha 1 && wait_for_song "$T_ADDR" Beta 1 &&
+	wait_for_song "$T_ADDR" "My Song" 2 || exit 1
+
+# list and query
+out=$(client list 2>"$SCRATCH/list.err")
+is "$?" 0 "list exits 0"
+is "$out" "$(printf 'Alpha\t1\nBeta\t1\nMy Song\t2')" \
+	"list prints NAME<TAB>PEERS lines, names decoded, sorted"
+is "$(client list SONG)" "$(printf 'My Song\t2')" "list TEXT filters, ignoring case"
+is "$(client list nothing-like-this)" "" "list with no match prints nothing"
+out=$(client -t "$T_ADDR" query "My Song")
+is "$?" 0 "query exits 0"
+is "$(printf '%s\n' "$out" | sort | tr '\n' ' ')" \
+	"$(printf '%s\n' "$A_ADDR" "$B_ADDR" | sort | tr '\n' ' ')" \
+	"query prints each peer holding the song, one a line"
+is "$(client query Alpha)" "$A_ADDR" "query of a song one peer holds names that peer"
+err=$(client query "No Such Song" 2>&1 >"$SCRATCH/q.out")
+is "$?" 1 "query of an unknown song exits 1"
+like "$err" "no peer holds 'No Such Song'" "  with a message on stderr"
+ok "  and nothing on stdout" test ! -s "$SCRATCH/q.out"
+
+# fetch into the default directory, named after the song
+out=$(cd "$SCRATCH/work" && client fetch "My Song" 2>"$SCRATCH/fetch.err")
+is "$?" 0 "fetch exits 0"
+dir="$SCRATCH/work/My Song"
+ok "fetch writes into a directory named after the song" test -f "$dir/index.m3u8"
+like "$out" "into 'My Song'" "fetch says where the song is"
+like "$out" "ffplay 'My Song/index.m3u8'" "fetch says how to play it"
+is "$(cat "$SCRATCH/fetch.err")" "" "fetch prints nothing on stderr when it is not a terminal"
+nseg=$(segments_of "$dir" | wc -l)
+ok "the playlist lists segments ($nseg)" test "$nseg" -ge 2
+is "$(find "$dir" -type f | wc -l)" "$((nseg + 1))" \
+	"the directory holds index.m3u8 and the segments, nothing else"
+ok "every segment is byte-identical to the peer's cache" \
+	same_as_cache "$dir" "$SCRATCH/cacheA"
+ok "  (both peers hold the same segments)" same_as_cache "$dir" "$SCRATCH/cacheB"
+ok "index.m3u8 is the playlist the peer serves" same_as_served "$dir" "$A_ADDR" "My Song"
+src=$(duration "$SCRATCH/lib1/My Song.mp3")
+got=$(duration "$dir/index.m3u8")
+ok "ffprobe plays index.m3u8 for the song's duration ($got s, source $src s)" \
+	near "$got" "$src" 0.5
+
+# fetch -o, -q, a song only one peer holds, and a name with a space via -p
+out=$(client -q fetch -o "$SCRATCH/beta" Beta 2>&1)
+is "$?" 0 "fetch -o -q exits 0"
+is "$out" "" "fetch -q prints nothing"
+ok "fetch -o writes where it is told" same_as_cache "$SCRATCH/beta" "$SCRATCH/cacheB"
+ok "no temporary file is left" no_temp_files "$SCRATCH/beta"
+out=$(client fetch -p "$B_ADDR" -o "$SCRATCH/direct" "My Song")
+is "$?" 0 "fetch -p asks a peer directly"
+ok "  and gets the same files" same_as_cache "$SCRATCH/direct" "$SCRATCH/cacheB"
+out=$(client fetch -o "$SCRATCH/direct" "My Song")
+is "$?" 0 "fetching again into the same directory works"
+is "$(find "$SCRATCH/direct" -type f | wc -l)" "$((nseg + 1))" "  and leaves the same files"
+err=$(client fetch -o "$SCRATCH/none" "No Such Song" 2>&1)
+is "$?" 1 "fetch of an unknown song exits 1"
+ok "  and creates nothing" test ! -e "$SCRATCH/none"
+err=$(client fetch -p "$A_ADDR" -o "$SCRATCH/none" Beta 2>&1)
+is "$?" 1 "fetch from a peer without the song exits 1"
+like "$err" "peer $A_ADDR: answered ERR 404" "  naming the peer and its answer"
+ok "  and creates nothing" test ! -e "$SCRATCH/none"
+
+# cat
+client cat "My Song" >"$SCRATCH/song.ts" 2>"$SCRATCH/cat.err"
+is "$?" 0 "cat exits 0"
+concat_segments "$dir" >"$SCRATCH/expected.ts"
+ok "cat writes the segments in playlist order" cmp -s "$SCRATCH/song.ts" "$SCRATCH/expected.ts"
+got=$(duration "$SCRATCH/song.ts")
+ok "ffprobe reads cat's output as one stream of the song's duration ($got s)" \
+	near "$got" "$src" 0.5
+is "$(ffprobe -v error -show_entries format=nb_streams -of csv=p=0 "$SCRATCH/song.ts")" \
+	1 "  holding one elementary stream"
+client cat Alpha | head -c 1000 >/dev/null
+is "${PIPESTATUS[0]}" 0 "cat exits 0 when its reader stops early"
+
+# play, with a stand-in player that records what it gets
+cat >"$SCRATCH/recorder" <<'SH'
+#!/bin/sh
+cat >"$1"
+SH
+chmod +x "$SCRATCH/recorder"
+client play --player "$SCRATCH/recorder $SCRATCH/played.ts" "My Song" 2>"$SCRATCH/play.err"
+is "$?" 0 "play exits 0 once the player has read everything"
+ok "the player receives exactly what cat writes" cmp -s "$SCRATCH/played.ts" "$SCRATCH/song.ts"
+(cd "$SCRATCH" && PATH="$SCRATCH:$PATH" client play --player "recorder  p2.ts" Beta)
+is "$?" 0 "--player finds its program in PATH; runs of spaces split words"
+ok "  and the player gets the stream" test -s "$SCRATCH/p2.ts"
+client play --player "head -c 100" "My Song" >/dev/null 2>"$SCRATCH/early.err"
+is "$?" 0 "a player that stops reading early ends play cleanly, exit 0"
+ok "  with no crash report" test ! -s "$SCRATCH/early.err"
+client play --player "false" "My Song" 2>"$SCRATCH/false.err"
+is "$?" 4 "a player that fails exits 4"
+like "$(cat "$SCRATCH/false.err")" "player 'false' exited with status 1" "  saying so"
+
+ok "no sanitizer report from the daemons or the client" check_sanitizers
+stop_daemon A
+is "$?" 0 "peer A stops cleanly on TERM"
+stop_daemon B
+stop_daemon T
+done_testing
