@@ -1,0 +1,136 @@
+# tests/lib-peer.sh - helpers for the peer's integration tests: generated
+# songs, fetching a whole song over one connection, waiting on log lines.
+# Source after lib.sh.
+# shellcheck shell=bash
+
+if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
+	skip_all "ffmpeg and ffprobe are needed (apt-get install ffmpeg)"
+fi
+
+# make_tone OUT SECONDS [FFMPEG-ARGS...] : a sine-tone MP3 (libmp3lame);
+# extra arguments go before the output name, e.g. -ar 8000 -ac 1.
+make_tone() {
+	local out=$1 secs=$2
+	shift 2
+	ffmpeg -nostdin -hide_banner -loglevel error -y \
+		-f lavfi -i "sine=frequency=440:sample_rate=44100:duration=$secs" \
+		-c:a libmp3lame "$@" "$out"
+}
+
+# make_tone_with_cover OUT SECONDS : an MP3 with a PNG attached picture.
+make_tone_with_cover() {
+	local out=$1 secs=$2
+	ffmpeg -nostdin -hide_banner -loglevel error -y \
+		-f lavfi -i "testsrc=size=64x64:duration=1" -frames:v 1 "$SCRATCH/cover.png" &&
+	ffmpeg -nostdin -hide_banner -loglevel error -y \
+		-f lavfi -i "sine=frequency=330:duration=$secs" -i "$SCRATCH/cover.png" \
+		-map 0 -map 1 -c:a libmp3lame -b:a 96k -c:v png \
+		-disposition:v attached_pic -id3v2_version 3 "$out"
+}
+
+# duration_of FILE : its duration in seconds as ffprobe reads it.
+duration_of() {
+	ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"
+}
+
+# close_to A B TOLERANCE : true if |A - B| <= TOLERANCE.
+close_to() {
+	awk -v a="$1" -v b="$2" -v t="$3" \
+		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'
+}
+
+# encode_name NAME : the wire encoding (space, %, control and non-ASCII
+# bytes as %XX).
+encode_name() {
+	local b out=""
+	for b in $(printf '%s' "$1" | od -An -v -tx1); do
+		case "$b" in
+		2[1-46-9a-f] | [3-6][0-9a-f] | 7[0-9a-e]) out+=$(printf '%b' "\\x$b") ;;
+		*) out+="%${b^^}" ;;
+		esac
+	done
+	printf '%s' "$out"
+}
+
+# read_body FD BYTES OUT : copies exactly BYTES bytes from FD into OUT.
+read_body() {
+	dd iflag=fullblock,count_bytes bs=65536 count="$2" status=none <&"$1" >"$3"
+}
+
+# fetch_song ADDR NAME DIR : over one connection, asks ADDR for the song
+# NAME (decoded) and then every segment its playlist lists; writes
+# DIR/index.m3u8 and DIR/<segment>, and the header lines to DIR/headers.
+fetch_song() {
+	local addr=$1 name=$2 dir=$3 host port hdr word got bytes seg
+	host=${addr%:*}
+	port=${addr##*:}
+	mkdir -p "$dir" || return 1
+	exec 5<>"/dev/tcp/$host/$port" || return 1
+	printf 'REQUEST_SONG %s\n' "$(encode_name "$name")" >&5
+	IFS= read -r -t 10 hdr <&5 || { exec 5>&-; return 1; }
+	echo "$hdr" >"$dir/headers"
+	read -r word got bytes <<<"$hdr"
+	if [ "$word" != PLAYLIST ]; then
+		exec 5>&-
+		return 1
+	fi
+	read_body 5 "$bytes" "$dir/index.m3u8"
+	while IFS= read -r seg; do
+		printf 'REQUEST_SEGMENT %s\n' "$seg" >&5
+		IFS= read -r -t 10 hdr <&5 || { exec 5>&-; return 1; }
+		echo "$hdr" >>"$dir/headers"
+		read -r word got bytes <<<"$hdr"
+		if [ "$word" != SEGMENT ] || [ "$got" != "$seg" ]; then
+			exec 5>&-
+			return 1
+		fi
+		read_body 5 "$bytes" "$dir/$seg"
+	done < <(grep -v '^#' "$dir/index.m3u8" | tr -d '\r')
+	printf 'QUIT\n' >&5
+	exec 5>&-
+}
+
+# wait_for_song ADDR NAME [SECONDS] : waits until the peer serves NAME.
+wait_for_song() {
+	local _ enc
+	enc=$(encode_name "$2")
+	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do
+		case "$(request "$1" "REQUEST_SONG $enc" | head -n 1)" in
+		PLAYLIST*) return 0 ;;
+		esac
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_for_log NAME REGEX [SECONDS] : waits for a line in a daemon's stderr.
+wait_for_log() {
+	local _
+	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do
+		grep -Eq -- "$2" "$SCRATCH/$1.err" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# playlist_is_vod FILE : the RFC 8216 tags a VOD media playlist needs.
+playlist_is_vod() {
+	local f=$1 n_inf n_seg
+	[ "$(head -n 1 "$f")" = "#EXTM3U" ] &&
+	grep -q '^#EXT-X-TARGETDURATION:[0-9][0-9]*$' "$f" &&
+	grep -q '^#EXT-X-PLAYLIST-TYPE:VOD$' "$f" &&
+	[ "$(grep -v '^$' "$f" | tail -n 1)" = "#EXT-X-ENDLIST" ] || return 1
+	n_inf=$(grep -c '^#EXTINF:[0-9.]*,' "$f")
+	n_seg=$(grep -vc '^#' "$f")
+	[ "$n_inf" -gt 0 ] && [ "$n_inf" = "$n_seg" ]
+}
+
+# segments_match_cache DIR CACHE : every fetched segment is byte-identical
+# to the file of that name somewhere in the cache.
+segments_match_cache() {
+	local dir=$1 cache=$2 seg src
+	while IFS= read -r seg; do
+		src=$(find "$cache/songs" -name "$seg" | head -n 1)
+		[ -n "$src" ] && cmp -s "$src" "$dir/$seg" || return 1
+	done < <(grep -v '^#' "$dir/index.m3u8")
+}
