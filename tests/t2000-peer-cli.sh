@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The peer's command line: help, version, bad flags, a missing ffmpeg, the
+# default cache directory, names that cannot be shared.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-peer.sh"
+
+peer=$P2PM_BIN/peer
+
+"$peer" --help >"$SCRATCH/help" 2>&1
+is "$?" 0 "--help exits 0"
+like "$(cat "$SCRATCH/help")" '^usage: peer ' "--help prints the usage"
+like "$("$peer" --version)" '^peer \(p2p-music\) [0-9]+\.[0-9]+\.[0-9]+$' "--version prints the version"
+
+for args in "--no-such-flag" "-l" "-l nonsense" "-l 127.0.0.1:99999" "-a 127.0.0.1:0" \
+	"-t host" "-j 0" "-j many" "--renew 0" "--renew 1x" "--idle-timeout -1" \
+	"--max-conns 0" "not-a-name-file-pair"; do
+	# shellcheck disable=SC2086
+	"$peer" $args >"$SCRATCH/bad.out" 2>"$SCRATCH/bad.err"
+	is "$?" 2 "'peer $args' exits 2"
+	ok "'peer $args' prints the usage on stderr" grep -q '^usage: peer ' "$SCRATCH/bad.err"
+done
+P2P_MUSIC_TRACKER=nonsense "$peer" >/dev/null 2>&1
+is "$?" 2 "a bad P2P_MUSIC_TRACKER exits 2"
+
+# no ffmpeg in PATH: one line naming the package, non-zero, never ready
+mkdir -p "$SCRATCH/nobin"
+PATH=$SCRATCH/nobin "$peer" -l 127.0.0.1:0 >"$SCRATCH/noff.out" 2>"$SCRATCH/noff.err"
+rc=$?
+ok "without ffmpeg the peer exits non-zero" test "$rc" -ne 0
+is "$(grep -c 'install it with: apt-get install ffmpeg' "$SCRATCH/noff.err")" 1 \
+	"without ffmpeg the peer says how to install it, once"
+is "$(cat "$SCRATCH/noff.out")" "" "without ffmpeg the peer never prints its ready line"
+
+# the default cache is $XDG_CACHE_HOME/p2p-music, created on start
+make_tone "$SCRATCH/tone.mp3" 3 || exit 1
+bad=$(printf 'bad\001name')
+start_daemon P peer -l 127.0.0.1:0 -t 127.0.0.1:1 "Tone=$SCRATCH/tone.mp3" \
+	"$bad=$SCRATCH/tone.mp3" "=$SCRATCH/tone.mp3" || exit 1
+ok "the default cache directory is created under XDG_CACHE_HOME" \
+	test -d "$XDG_CACHE_HOME/p2p-music/songs"
+ok "the song is served" wait_for_song "$P_ADDR" Tone 30
+ok "a name with a control byte is skipped with a log line" \
+	grep -q "is not a valid song name" "$SCRATCH/P.err"
+is "$(grep -c 'is not a valid song name' "$SCRATCH/P.err")" 2 "so is an empty name"
+ok "the tracker being down is logged, serving goes on" \
+	wait_for_log P "cannot register with tracker 127\.0\.0\.1:1" 10
+is "$(request "$P_ADDR" PING)" PONG "the peer still answers"
+ok "the peer exits 0 on SIGINT" stop_daemon P INT
+
+# HOME is used when XDG_CACHE_HOME is unset
+HOME=$SCRATCH/home XDG_CACHE_HOME='' start_daemon H peer -l 127.0.0.1:0 -t 127.0.0.1:1 || exit 1
+ok "without XDG_CACHE_HOME the cache is ~/.cache/p2p-music" \
+	test -d "$SCRATCH/home/.cache/p2p-music/songs"
+ok "the peer exits 0 on SIGTERM" stop_daemon H
+
+# the listening port is really in use: a second peer on it fails
+start_daemon Q peer -l 127.0.0.1:0 -t 127.0.0.1:1 || exit 1
+"$peer" -l "$Q_ADDR" -t 127.0.0.1:1 >"$SCRATCH/dup.out" 2>"$SCRATCH/dup.err"
+is "$?" 1 "a port already in use exits 1"
+ok "and says why" grep -q "cannot listen on $Q_ADDR" "$SCRATCH/dup.err"
+ok "the first peer exits 0 on SIGTERM" stop_daemon Q
+
+ok "no sanitizer reports" check_sanitizers
+done_testing
