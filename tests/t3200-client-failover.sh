@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Failover: a peer killed in the middle of a song hands over to the next
+# one from the segment where it stopped; a different playlist makes fetch
+# start over and cat give up on that peer; when every peer has failed the
+# client exits 1 naming what each did.
+#
+# P2PM_CLIENT_SEGMENT_DELAY_MS makes the client pause before each segment
+# after the first, so the serving peer can be killed between two segments.
+. "$(dirname "$0")/lib.sh"
+. "$TEST_DIR/lib-client.sh"
+need_ffmpeg
+
+SONG="Long Song"
+DELAY_MS=1000
+mkdir -p "$SCRATCH/lib" "$SCRATCH/other" "$SCRATCH/work"
+make_song "$SCRATCH/lib/$SONG.mp3" 330 12 || exit 1
+make_song "$SCRATCH/other/$SONG.mp3" 880 12 || exit 1
+
+start_daemon T tracker -l 127.0.0.1:0 || exit 1
+for p in A B C E; do
+	start_daemon "$p" peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache$p" \
+		-L "$SCRATCH/lib" || exit 1
+done
+# D holds another song under the same name: other segment names
+start_daemon D peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cacheD" -L "$SCRATCH/other" || exit 1
+export P2P_MUSIC_TRACKER=$T_ADDR
+wait_for_song "$T_ADDR" "$SONG" 5 || exit 1
+
+# start_slow NAME ARGS... : runs the client with -v and the test delay in
+# the background, stdout and stderr in $SCRATCH/NAME.{out,err}
+start_slow() {
+	local name=$1
+	shift
+	P2PM_CLIENT_SEGMENT_DELAY_MS=$DELAY_MS "$P2PM_BIN/client" -v "$@" \
+		>"$SCRATCH/$name.out" 2>"$SCRATCH/$name.err" &
+	SLOW_PID=$!
+}
+
+# kill_after_first NAME PEER : once the client has the first segment from
+# PEER, kills PEER with SIGKILL; then waits for the client, setting SLOW_RC
+kill_after_first() {
+	local addr
+	addr=$(eval "echo \$${2}_ADDR")
+	wait_for_line "$SCRATCH/$1.err" "segment 1/[0-9]+ .*from $addr\$"
+	stop_daemon "$2" KILL
+	SLOW_RC=0
+	wait "$SLOW_PID" || SLOW_RC=$?
+}
+
+# 1. fetch: A dies after the first segment, B serves the rest
+start_slow fetch1 fetch -o "$SCRATCH/f1" -p "$A_ADDR" -p "$B_ADDR" "$SONG"
+kill_after_first fetch1 A
+err=$(cat "$SCRATCH/fetch1.err")
+is "$SLOW_RC" 0 "fetch succeeds when the serving peer is killed mid-song"
+nseg=$(segments_of "$SCRATCH/f1" | wc -l)
+ok "the song has several segments ($nseg)" test "$nseg" -ge 3
+like "$err" "peer $A_ADDR: [a-z ]+ \\(at segment 2/$nseg\\); trying the next peer" \
+	"  the failure of the first peer is reported with the segment"
+like "$err" "peer $B_ADDR: going on from segment 2/$nseg" "  the next peer goes on from there"
+is "$(grep -c "segment 1/$nseg .*from" "$SCRATCH/fetch1.err")" 1 \
+	"  the segment already received is not fetched again"
+ok "  the result is byte-identical to the peers' files" same_as_cache "$SCRATCH/f1" "$SCRATCH/cacheB"
+ok "  no temporary file is left" no_temp_files "$SCRATCH/f1"
+got=$(duration "$SCRATCH/f1/index.m3u8")
+ok "  and plays for the whole song ($got s)" near "$got" "$(duration "$SCRATCH/lib/$SONG.mp3")" 0.5
+
+# 2. cat: B dies after the first segment, C streams the rest
+concat_segments "$SCRATCH/f1" >"$SCRATCH/expected.ts"
+start_slow cat2 cat -p "$B_ADDR" -p "$C_ADDR" "$SONG"
+kill_after_first cat2 B
+is "$SLOW_RC" 0 "cat succeeds when the serving peer is killed mid-song"
+ok "  the stream is whole: each segment once, in order" \
+	cmp -s "$SCRATCH/cat2.out" "$SCRATCH/expected.ts"
+like "$(cat "$SCRATCH/cat2.err")" "peer $C_ADDR: going on from segment 2/" "  C goes on from segment 2"
+
+# 3. fetch: C dies mid-song, D's playlist differs: start over with D
+start_slow fetch3 fetch -o "$SCRATCH/f3" -p "$C_ADDR" -p "$D_ADDR" "$SONG"
+kill_after_first fetch3 C
+is "$SLOW_RC" 0 "fetch starts over with a peer whose playlist differs"
+like "$(cat "$SCRATCH/fetch3.err")" "peer $D_ADDR: its playlist differs; starting over" "  saying so"
+ok "  the result is that peer's song" same_as_cache "$SCRATCH/f3" "$SCRATCH/cacheD"
+is "$(find "$SCRATCH/f3" -type f | wc -l)" "$(($(segments_of "$SCRATCH/f3" | wc -l) + 1))" \
+	"  nothing of the first peer's segments is left"
+
+# 4. cat: E dies mid-song, D's playlist differs: D cannot go on
+start_slow cat4 cat -p "$E_ADDR" -p "$D_ADDR" "$SONG"
+kill_after_first cat4 E
+is "$SLOW_RC" 1 "cat does not mix two different songs: exit 1"
+like "$(cat "$SCRATCH/cat4.err")" "peer $D_ADDR: its playlist differs from the one being streamed" \
+	"  naming the peer whose playlist differs"
+ok "  what was written is the first segment, whole" \
+	cmp -s "$SCRATCH/cat4.out" "$SCRATCH/f1/$(segments_of "$SCRATCH/f1" | head -n 1)"
+
+# 5. through the tracker: four dead peers are still registered, D works
+client fetch -o "$SCRATCH/f5" "$SONG" >/dev/null 2>"$SCRATCH/fetch5.err"
+is "$?" 0 "fetch through the tracker skips the dead peers"
+ok "  and gets the live peer's song" same_as_cache "$SCRATCH/f5" "$SCRATCH/cacheD"
+
+# 6. the only peer dies mid-song: nothing that looks complete is left
+start_slow fetch6 fetch -o "$SCRATCH/f6" -p "$D_ADDR" "$SONG"
+kill_after_first fetch6 D
+is "$SLOW_RC" 1 "fetch fails when its only peer dies mid-song"
+like "$(cat "$SCRATCH/fetch6.err")" "peer $D_ADDR: .*at segment 2/" "  naming the peer and where it stopped"
+ok "  and removes the directory it made, temporary files and all" test ! -e "$SCRATCH/f6"
+mkdir "$SCRATCH/f7"
+touch "$SCRATCH/f7/mine"
+err=$(client fetch -o "$SCRATCH/f7" -p "$D_ADDR" "$SONG" 2>&1)
+is "$?" 1 "fetch into an existing directory from a dead peer fails"
+is "$(ls -A "$SCRATCH/f7")" "mine" "  and leaves that directory as it was"
+
+# 7. every registered peer is dead
+err=$(client fetch -o "$SCRATCH/f8" "$SONG" 2>&1)
+is "$?" 1 "fetch exits 1 when every peer has failed"
+for p in A B C D E; do
+	addr=$(eval "echo \$${p}_ADDR")
+	like "$err" "peer $addr: connection refused" "  naming peer $p and what it did"
+done
+err=$(client cat "$SCRATCH/f9" "$SONG" 2>&1 >/dev/null)
+is "$?" 2 "cat takes one song only"
+err=$(client cat "$SONG" 2>&1 >"$SCRATCH/cat9.out")
+is "$?" 1 "cat exits 1 when every peer has failed"
+like "$err" "no peer could serve '$SONG'" "  saying so"
+
+ok "no sanitizer report" check_sanitizers
+done_testing
