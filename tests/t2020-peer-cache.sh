@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The peer's cache: segments are reused across restarts without running
+# ffmpeg, changed files are segmented again, broken or half-made entries
+# are never served, and the ready line comes before segmenting ends.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-peer.sh"
+
+lib=$SCRATCH/library
+cache=$SCRATCH/cache
+mkdir -p "$lib" "$SCRATCH/bin" "$cache"
+real_ffmpeg=$(command -v ffmpeg)
+
+# an ffmpeg that logs each run ("<pid> <input>"), and waits first while
+# $SCRATCH/slow exists
+cat >"$SCRATCH/bin/ffmpeg" <<WRAPPER
+#!/usr/bin/env bash
+for a in "\$@"; do case "\$a" in file:*.mp3) in=\$a ;; esac; done
+if [ -n "\${in:-}" ]; then echo "\$\$ \$in" >>"$SCRATCH/ffmpeg.log"; fi
+if [ -e "$SCRATCH/slow" ]; then sleep 2; fi
+exec "$real_ffmpeg" "\$@"
+WRAPPER
+chmod +x "$SCRATCH/bin/ffmpeg"
+: >"$SCRATCH/ffmpeg.log"
+export PATH="$SCRATCH/bin:$PATH"
+runs() { wc -l <"$SCRATCH/ffmpeg.log" | tr -d ' '; }
+key_of() { sha256sum "$1" | cut -c1-16; }
+now_ms() { date +%s%3N; }
+
+make_tone "$lib/a.mp3" 6 || exit 1
+make_tone "$lib/b.mp3" 5 -b:a 64k || exit 1
+# temporaries: one of a process that is gone, one of a live process (us)
+mkdir -p "$cache/tmp-2147483646-1" "$cache/tmp-$$-1"
+: >"$cache/tmp-2147483646-1/x.ts"
+
+touch "$SCRATCH/slow"
+start_daemon P1 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+is "$(grep -c "ready:" "$SCRATCH/P1.err")" 0 "the ready line comes before any song is segmented"
+is "$(request "$P1_ADDR" "REQUEST_SONG a")" "ERR 404 no such song" \
+	"a song still being segmented is not served yet"
+ok "a stale temporary of a dead peer is removed at start" test ! -e "$cache/tmp-2147483646-1"
+ok "a temporary of a live process is left alone" test -d "$cache/tmp-$$-1"
+rm -f "$SCRATCH/slow"
+ok "song a becomes ready" wait_for_song "$P1_ADDR" a 30
+ok "song b becomes ready" wait_for_song "$P1_ADDR" b 30
+is "$(runs)" 2 "ffmpeg ran once per song"
+fetch_song "$P1_ADDR" a "$SCRATCH/a1" || exit 1
+ok "the peer exits 0 on SIGTERM" stop_daemon P1
+
+# a restart reuses the cache: no ffmpeg, same segment names
+start_daemon P2 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+ok "after a restart song a is served" wait_for_song "$P2_ADDR" a 30
+ok "after a restart song b is served" wait_for_song "$P2_ADDR" b 30
+is "$(runs)" 2 "a restart does not run ffmpeg again"
+is "$(grep -c "reused from cache" "$SCRATCH/P2.err")" 2 "both songs are logged as reused from cache"
+is "$(grep -c "segmenting" "$SCRATCH/P2.err")" 0 "nothing is logged as segmenting"
+fetch_song "$P2_ADDR" a "$SCRATCH/a2" || exit 1
+ok "segment names are stable across restarts" cmp -s "$SCRATCH/a1/index.m3u8" "$SCRATCH/a2/index.m3u8"
+
+# a changed file is segmented again; a touched one is only re-hashed
+old_seg=$(grep -v '^#' "$SCRATCH/a2/index.m3u8" | head -n 1)
+make_tone "$SCRATCH/a-new.mp3" 8 || exit 1
+mv "$SCRATCH/a-new.mp3" "$lib/a.mp3"
+touch "$lib/b.mp3"
+kill -HUP "$P2_PID"
+ok "the changed song is segmented again after SIGHUP" \
+	wait_for_log P2 "segmented 'a' into .* \($(key_of "$lib/a.mp3")\)" 30
+is "$(runs)" 3 "only the changed file ran ffmpeg"
+ok "the changed song is served with new segments" wait_for_song "$P2_ADDR" a 10
+fetch_song "$P2_ADDR" a "$SCRATCH/a3" || exit 1
+ok "its playlist names segments of the new content" \
+	grep -q "^$(key_of "$lib/a.mp3")-0\.ts$" "$SCRATCH/a3/index.m3u8"
+is "$(request "$P2_ADDR" "REQUEST_SEGMENT $old_seg")" "ERR 404 no such segment" \
+	"segments of the old content are no longer served"
+ok "ffprobe reads the new duration" \
+	close_to "$(duration_of "$SCRATCH/a3/index.m3u8")" "$(duration_of "$lib/a.mp3")" 0.5
+ok "the peer exits 0 on SIGTERM" stop_daemon P2
+
+# a cache entry with a segment missing is not trusted
+bkey=$(key_of "$lib/b.mp3")
+rm -f "$cache/songs/$bkey/$bkey-0.ts"
+start_daemon P3 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+ok "a broken cache entry is segmented again" \
+	wait_for_log P3 "segmented 'b' into" 30
+ok "and the song is served whole" wait_for_song "$P3_ADDR" b 10
+fetch_song "$P3_ADDR" b "$SCRATCH/b3" || exit 1
+ok "with every segment" segments_match_cache "$SCRATCH/b3" "$cache"
+is "$(runs)" 4 "only the broken entry ran ffmpeg"
+ok "the peer exits 0 on SIGTERM" stop_daemon P3
+
+# SIGTERM while ffmpeg runs: quick exit 0, nothing half-made left
+make_tone "$lib/c.mp3" 4 || exit 1
+ckey=$(key_of "$lib/c.mp3")
+touch "$SCRATCH/slow"
+start_daemon P4 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+ok "ffmpeg starts on the new song" wait_for_log P4 "segmenting 'c'" 10
+t0=$(now_ms)
+ok "the peer exits 0 on SIGTERM while segmenting" stop_daemon P4
+ok "within 2 seconds" test $(($(now_ms) - t0)) -lt 2000
+ok "no half-made song is left in the cache" test ! -e "$cache/songs/$ckey"
+ok "nor its temporary" test -z "$(find "$cache" -maxdepth 1 -name "tmp-*" ! -name "tmp-$$-1")"
+
+# SIGKILL while ffmpeg runs: the next start cleans up and segments again
+start_daemon P5 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+ok "ffmpeg starts on the new song again" wait_for_log P5 "segmenting 'c'" 10
+sleep 0.3
+stop_daemon P5 KILL
+# the orphaned ffmpeg run of the killed peer
+kill -KILL "$(tail -n 1 "$SCRATCH/ffmpeg.log" | cut -d' ' -f1)" 2>/dev/null
+ok "a killed peer leaves no song directory half-made" test ! -e "$cache/songs/$ckey"
+rm -f "$SCRATCH/slow"
+start_daemon P6 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+ok "the next start removes the killed peer's temporary" \
+	grep -q "removing stale cache temporary" "$SCRATCH/P6.err"
+ok "and segments the song" wait_for_song "$P6_ADDR" c 30
+ok "the peer exits 0 on SIGTERM" stop_daemon P6
+
+ok "no sanitizer reports" check_sanitizers
+done_testing
