@@ -110,6 +110,26 @@ client play --player "false" "My Song" 2>"$SCRATCH/false.err"
 is "$?" 4 "a player that fails exits 4"
 like "$(cat "$SCRATCH/false.err")" "player 'false' exited with status 1" "  saying so"
 
+# a peer that accepts connections but never answers: a stopped process
+kill -STOP "$A_PID"
+err=$(client --timeout 1 fetch -o "$SCRATCH/slow" -p "$A_ADDR" -p "$B_ADDR" "My Song" 2>&1 >/dev/null)
+rc=$?
+kill -CONT "$A_PID"
+is "$rc" 0 "a peer that does not answer is given up after --timeout"
+like "$err" "peer $A_ADDR: timed out; trying the next peer" "  saying it timed out"
+ok "  and the next peer serves the song" same_as_cache "$SCRATCH/slow" "$SCRATCH/cacheB"
+
+# an interrupted fetch cleans up after itself
+P2PM_CLIENT_SEGMENT_DELAY_MS=2000 "$P2PM_BIN/client" -v fetch -o "$SCRATCH/int" \
+	-p "$B_ADDR" "My Song" >/dev/null 2>"$SCRATCH/int.err" &
+cpid=$!
+wait_for_line "$SCRATCH/int.err" "segment 1/"
+kill -INT "$cpid"
+rc=0
+wait "$cpid" || rc=$?
+is "$rc" 130 "fetch interrupted by SIGINT exits 130"
+ok "  and removes what it wrote" test ! -e "$SCRATCH/int"
+
 ok "no sanitizer report from the daemons or the client" check_sanitizers
 stop_daemon A
 is "$?" 0 "peer A stops cleanly on TERM"

@@ -67,12 +67,14 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 		log_info("asking peer %s for '%s'", peer, fp->song);
 		s = session_open(peer, fp->timeout_ms, err, sizeof(err));
 		if (s == NULL) {
-			fetch_fail(rep, fp->progress, peer, err, more);
+			if (!client_stop)
+				fetch_fail(rep, fp->progress, peer, err, more);
 			continue;
 		}
 		if (session_playlist(s, fp->song, &raw, &rawlen, err, sizeof(err)) < 0) {
 			session_close(s);
-			fetch_fail(rep, fp->progress, peer, err, more);
+			if (!client_stop)
+				fetch_fail(rep, fp->progress, peer, err, more);
 			continue;
 		}
 		if (playlist_parse(raw, rawlen, &pl, err, sizeof(err)) < 0) {
@@ -137,6 +139,10 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 			    peer, 0);
 			if (session_segment(s, name, &body, &len, err, sizeof(err)) < 0) {
 				char why[CLIENT_ERR_LEN + 64];
+				if (client_stop) {
+					result = FETCH_INTERRUPTED;
+					break;
+				}
 				snprintf(why, sizeof(why), "%s (at segment %zu/%zu)", err,
 				    next + 1, cur.count);
 				fetch_fail(rep, fp->progress, peer, why, more);
