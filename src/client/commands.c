@@ -1,5 +1,6 @@
 /* commands.c - list, query, fetch, cat and play: each turns the options
  * into requests and the outcome into output and an exit code. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -152,7 +153,7 @@ cmd_print_quoted(FILE *f, const char *path)
 int
 cmd_fetch(const struct client_opts *o, const char *song)
 {
-	char dir[FSNAME_MAX + 1], err[CLIENT_ERR_LEN], index[4200];
+	char dir[FSNAME_MAX + 1], err[CLIENT_ERR_LEN], index[PATH_MAX + 16];
 	const char *path = o->outdir;
 	struct peer_list peers;
 	struct fetch_report rep;

@@ -18,6 +18,9 @@
 #define CLIENT_DELAY_ENV "P2PM_CLIENT_SEGMENT_DELAY_MS"
 #define CLIENT_MAX_SEGMENT_DELAY_MS 10000
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 volatile sig_atomic_t client_stop;
 
 static const char usage_text[] =
@@ -47,7 +50,8 @@ static const char usage_text[] =
 "  -o, --output DIR         where fetch writes the song\n"
 "      --player CMD         the player for play; CMD is split on spaces into\n"
 "                           words (no shell, no quoting) and must read stdin\n"
-"      --timeout SECONDS    connect and read timeout (default 5, at most 3600)\n"
+"      --timeout SECONDS    connect and read timeout (default "
+    STR(CLIENT_DEFAULT_TIMEOUT_S) ", at most " STR(CLIENT_MAX_TIMEOUT_S) ")\n"
 "  -q, --quiet              no progress line, no summary, errors only\n"
 "  -v, --verbose            say more on stderr (twice: debugging)\n"
 "  -h, --help               this text\n"
@@ -209,7 +213,7 @@ main(int argc, char **argv)
 		} else if ((m = match_value(argc, argv, &i, NULL, "--timeout", &value))) {
 			if (m < 0 || strnum_parse(value, 1, CLIENT_MAX_TIMEOUT_S, &num) < 0)
 				return usage_error("%s wants a number of seconds from 1 "
-				    "to 3600", a);
+				    "to " STR(CLIENT_MAX_TIMEOUT_S), a);
 			o.timeout_ms = (int)num * 1000;
 		} else
 			return usage_error("unknown option '%s'", a);
@@ -242,8 +246,8 @@ main(int argc, char **argv)
 	env = getenv(CLIENT_DELAY_ENV);
 	if (env != NULL && *env != '\0') {
 		if (strnum_parse(env, 0, CLIENT_MAX_SEGMENT_DELAY_MS, &num) < 0)
-			return usage_error(CLIENT_DELAY_ENV " must be 0 to 10000, not '%s'",
-			    env);
+			return usage_error(CLIENT_DELAY_ENV " must be 0 to "
+			    STR(CLIENT_MAX_SEGMENT_DELAY_MS) ", not '%s'", env);
 		o.segment_delay_ms = (int)num;
 	}
 

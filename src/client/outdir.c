@@ -4,6 +4,7 @@
  * directory behind. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 struct outdir {
 	int dirfd;
 	int created;		/* the directory did not exist before */
-	char path[4096];
+	char path[PATH_MAX];
 	struct playlist_segment *segs;	/* a copy of the playlist's list */
 	size_t count;
 	char *raw;		/* the playlist as received, written last */
