@@ -60,5 +60,19 @@ is "$?" 1 "a port already in use exits 1"
 ok "and says why" grep -q "cannot listen on $Q_ADDR" "$SCRATCH/dup.err"
 ok "the first peer exits 0 on SIGTERM" stop_daemon Q
 
+# --max-conns and --idle-timeout reach the accept loop
+start_daemon L peer -l 127.0.0.1:0 -t 127.0.0.1:1 --max-conns 1 --idle-timeout 1 || exit 1
+exec 6<>"/dev/tcp/${L_ADDR%:*}/${L_ADDR##*:}"
+printf 'PING\n' >&6
+IFS= read -r -t 5 line <&6
+is "$line" "PONG" "the first connection is served"
+is "$(request "$L_ADDR" PING)" "ERR 503 busy" "a connection over --max-conns gets ERR 503 busy"
+t0=$(date +%s%3N)
+ok "an idle connection is closed after --idle-timeout" timeout 5 cat <&6
+ok "after about one second" test $(($(date +%s%3N) - t0)) -lt 3000
+exec 6>&-
+is "$(request "$L_ADDR" PING)" "PONG" "then a new connection is served"
+ok "the peer exits 0 on SIGTERM" stop_daemon L
+
 ok "no sanitizer reports" check_sanitizers
 done_testing

@@ -106,6 +106,14 @@ is "$(request "$P_ADDR" "REQUEST_SONG" "PING")" "$(printf 'ERR 400 missing name\
 out=$(printf 'REQUEST_SEGMENT %s\nPING\nQUIT\n' "$last_seg" | talk "$P_ADDR" | tail -c 5)
 is "$out" "PONG" "after a segment body the next reply follows at once"
 
+# a segment file that went missing from the cache is an internal error
+seg_file=$(find "$cache/songs" -name "$last_seg")
+mv "$seg_file" "$SCRATCH/moved.ts"
+is "$(request "$P_ADDR" "REQUEST_SEGMENT $last_seg" PING)" "$(printf 'ERR 500 cannot read segment\nPONG')" \
+	"a segment file that cannot be opened is ERR 500, and the connection goes on"
+ok "and is logged" grep -q "cannot open segment $last_seg" "$SCRATCH/P.err"
+mv "$SCRATCH/moved.ts" "$seg_file"
+
 ok "the peer exits 0 on SIGTERM" stop_daemon P
 ok "no sanitizer reports" check_sanitizers
 done_testing
