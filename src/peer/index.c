@@ -437,15 +437,19 @@ int
 index_segment_open(struct index *idx, const char *segment)
 {
 	const char *path;
-	int fd;
+	int fd, saved = 0;
 
 	pthread_mutex_lock(&idx->lock);
 	path = htab_get(&idx->segments, segment);
 	if (path == NULL)
 		fd = INDEX_NO_SUCH_SEGMENT;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		saved = errno;
 		fd = INDEX_OPEN_FAILED;
+	}
 	pthread_mutex_unlock(&idx->lock);
+	if (fd == INDEX_OPEN_FAILED)
+		errno = saved;
 	return fd;
 }
 

@@ -25,7 +25,8 @@ struct library {
  * Returns 0, or -1 if out of memory. */
 int library_add(struct library *lib, const char *name, const char *path);
 
-/* Adds a NAME=FILE argument. Returns -1 if it has no '='. */
+/* Adds a NAME=FILE argument (split at the first '='); an invalid name is
+ * logged and skipped. Returns 0, -1 if it has no '=', -2 if out of memory. */
 int library_add_arg(struct library *lib, const char *arg);
 
 /* Adds every regular file named *.mp3 in dir (not hidden ones), in byte
