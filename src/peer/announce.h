@@ -6,11 +6,11 @@
 
 #define ANNOUNCE_DEFAULT_RENEW_S 20
 #define ANNOUNCE_MAX_RENEW_S 86400
-#define ANNOUNCE_CONNECT_TIMEOUT_MS 2000
+#define ANNOUNCE_CONNECT_TIMEOUT_MS 1000
 /* how long a REGISTER may take to send and answer */
 #define ANNOUNCE_IO_TIMEOUT_MS 5000
 /* UNREGISTER at shutdown: connect and answer, each */
-#define ANNOUNCE_BYE_TIMEOUT_MS 500
+#define ANNOUNCE_BYE_TIMEOUT_MS 400
 /* first retry delay while the tracker is unreachable (then doubling) */
 #define ANNOUNCE_BACKOFF_MIN_S 1
 /* after a poke, how long to gather more changes before registering */
