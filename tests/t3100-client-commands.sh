@@ -119,6 +119,14 @@ is "$rc" 0 "a peer that does not answer is given up after --timeout"
 like "$err" "peer $A_ADDR: timed out; trying the next peer" "  saying it timed out"
 ok "  and the next peer serves the song" same_as_cache "$SCRATCH/slow" "$SCRATCH/cacheB"
 
+# a long LIST reply, and names that need encoding, from a registered stand-in
+{ printf 'REGISTER 127.0.0.1:9\n'; seq -f 'fake%04g' 1 600; printf 'Caf%%C3%%A9%%20%%25\n\nQUIT\n'; } |
+	talk "$T_ADDR" >/dev/null
+is "$(client list fake | wc -l)" 600 "list reads a long reply whole"
+is "$(client list fake | tail -n 1)" "$(printf 'fake0600\t1')" "  up to its last line"
+is "$(client list caf)" "$(printf 'Café %%\t1')" "list decodes names"
+is "$(client query 'Café %')" "127.0.0.1:9" "query encodes names"
+
 # an interrupted fetch cleans up after itself
 P2PM_CLIENT_SEGMENT_DELAY_MS=2000 "$P2PM_BIN/client" -v fetch -o "$SCRATCH/int" \
 	-p "$B_ADDR" "My Song" >/dev/null 2>"$SCRATCH/int.err" &

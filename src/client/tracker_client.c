@@ -10,6 +10,8 @@
 
 #define TRACKER_PEERS_WORD "PEERS"
 #define TRACKER_SONGS_WORD "SONGS "
+/* room for this many LIST entries at first; it doubles as needed */
+#define TRACKER_LIST_INITIAL 256
 
 struct tracker_conn {
 	int fd;
@@ -170,14 +172,20 @@ tracker_list(const char *tracker, const char *filter, int timeout_ms,
 		snprintf(err, errlen, "tracker %s: unexpected reply to LIST", tracker);
 		goto fail;
 	}
-	if (n > 0) {
-		songs->songs = calloc((size_t)n, sizeof(*songs->songs));
-		if (songs->songs == NULL) {
-			snprintf(err, errlen, "out of memory");
-			goto fail;
-		}
-	}
+	/* grown as lines arrive: the announced count is not trusted for memory */
+	size_t cap = 0;
 	for (long i = 0; i < n; i++) {
+		if (songs->count == cap) {
+			size_t ncap = cap ? cap * 2 : TRACKER_LIST_INITIAL;
+			struct song_entry *v = realloc(songs->songs,
+			    ncap * sizeof(*v));
+			if (v == NULL) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			songs->songs = v;
+			cap = ncap;
+		}
 		enum reader_result res = reader_line(&tc->rd, tc->line,
 		    sizeof(tc->line), PROTO_MAX_LINE, &len);
 		if (res != READER_OK) {
