@@ -68,8 +68,8 @@ static const char usage_text[] =
 "  1    the song is unknown, or no peer could serve it\n"
 "  2    usage error\n"
 "  3    the tracker is unreachable or answers badly\n"
-"  4    local failure: cannot write the output, or run the player (a\n"
-"       missing player is named with the package providing it)\n"
+"  4    local failure: the output cannot be written, or the player is\n"
+"       missing (the message names the package providing it) or fails\n"
 "  130  interrupted (SIGINT, SIGTERM)\n";
 
 enum client_cmd { CMD_NONE, CMD_LIST, CMD_QUERY, CMD_FETCH, CMD_CAT, CMD_PLAY };
