@@ -98,5 +98,7 @@ clean:
 	rm -rf build bin
 
 .PHONY: all test demo install uninstall clean check-build
+# keep the unit tests' object files between runs
+.SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -40,17 +40,6 @@ cached() {
 	find "$1" -type f -name "$2" | head -n 1
 }
 
-# duration FILE : its duration in seconds, as ffprobe reads it
-duration() {
-	ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"
-}
-
-# near A B TOLERANCE : true if |A - B| <= TOLERANCE
-near() {
-	awk -v a="$1" -v b="$2" -v t="$3" \
-		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'
-}
-
 # segments_of DIR : the segment names DIR/index.m3u8 lists, in order
 segments_of() {
 	grep -v '^#' "$1/index.m3u8" | tr -d '\r' | grep -v '^$'

@@ -28,17 +28,6 @@ make_tone_with_cover() {
 		-disposition:v attached_pic -id3v2_version 3 "$out"
 }
 
-# duration_of FILE : its duration in seconds as ffprobe reads it.
-duration_of() {
-	ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"
-}
-
-# close_to A B TOLERANCE : true if |A - B| <= TOLERANCE.
-close_to() {
-	awk -v a="$1" -v b="$2" -v t="$3" \
-		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'
-}
-
 # encode_name NAME : the wire encoding (space, %, control and non-ASCII
 # bytes as %XX).
 encode_name() {
@@ -98,16 +87,6 @@ wait_for_song() {
 		case "$(request "$1" "REQUEST_SONG $enc" | head -n 1)" in
 		PLAYLIST*) return 0 ;;
 		esac
-		sleep 0.1
-	done
-	return 1
-}
-
-# wait_for_log NAME REGEX [SECONDS] : waits for a line in a daemon's stderr.
-wait_for_log() {
-	local _
-	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do
-		grep -Eq -- "$2" "$SCRATCH/$1.err" && return 0
 		sleep 0.1
 	done
 	return 1

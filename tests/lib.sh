@@ -144,6 +144,27 @@ request() {
 	{ printf '%s\n' "$@"; printf 'QUIT\n'; } | talk "$addr"
 }
 
+# duration_of FILE : its duration in seconds as ffprobe reads it.
+duration_of() {
+	ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"
+}
+
+# close_to A B TOLERANCE : true if |A - B| <= TOLERANCE.
+close_to() {
+	awk -v a="$1" -v b="$2" -v t="$3" \
+		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'
+}
+
+# wait_for_log NAME REGEX [SECONDS] : waits for a line in a daemon's stderr.
+wait_for_log() {
+	local _
+	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do
+		grep -Eq -- "$2" "$SCRATCH/$1.err" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # check_sanitizers : fails if any daemon log shows a sanitizer report.
 check_sanitizers() {
 	! grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$SCRATCH"/*.err 2>/dev/null

@@ -53,10 +53,10 @@ ok "every segment is byte-identical to the peer's cache" \
 	same_as_cache "$dir" "$SCRATCH/cacheA"
 ok "  (both peers hold the same segments)" same_as_cache "$dir" "$SCRATCH/cacheB"
 ok "index.m3u8 is the playlist the peer serves" same_as_served "$dir" "$A_ADDR" "My Song"
-src=$(duration "$SCRATCH/lib1/My Song.mp3")
-got=$(duration "$dir/index.m3u8")
+src=$(duration_of "$SCRATCH/lib1/My Song.mp3")
+got=$(duration_of "$dir/index.m3u8")
 ok "ffprobe plays index.m3u8 for the song's duration ($got s, source $src s)" \
-	near "$got" "$src" 0.5
+	close_to "$got" "$src" 0.5
 
 # fetch -o, -q, a song only one peer holds, and a name with a space via -p
 out=$(client -q fetch -o "$SCRATCH/beta" Beta 2>&1)
@@ -83,9 +83,9 @@ client cat "My Song" >"$SCRATCH/song.ts" 2>"$SCRATCH/cat.err"
 is "$?" 0 "cat exits 0"
 concat_segments "$dir" >"$SCRATCH/expected.ts"
 ok "cat writes the segments in playlist order" cmp -s "$SCRATCH/song.ts" "$SCRATCH/expected.ts"
-got=$(duration "$SCRATCH/song.ts")
+got=$(duration_of "$SCRATCH/song.ts")
 ok "ffprobe reads cat's output as one stream of the song's duration ($got s)" \
-	near "$got" "$src" 0.5
+	close_to "$got" "$src" 0.5
 is "$(ffprobe -v error -show_entries format=nb_streams -of csv=p=0 "$SCRATCH/song.ts")" \
 	1 "  holding one elementary stream"
 client cat Alpha | head -c 1000 >/dev/null

@@ -14,6 +14,8 @@
 #define PROTO_MAX_LINE 4096
 /* longest decoded song or segment name, in bytes */
 #define PROTO_MAX_NAME 255
+/* longest name in a reply header: a song name plus ".m3u8" */
+#define PROTO_MAX_REPLY_NAME (PROTO_MAX_NAME + 5)
 /* longest encoded name: every byte may become %XX */
 #define PROTO_MAX_ENCODED_NAME (3 * PROTO_MAX_NAME)
 /* songs one REGISTER may carry */
@@ -89,8 +91,8 @@ int proto_format_err(char *out, size_t outlen, enum proto_status status,
 
 /* Parses a reply header "<WORD> <name> <bytes>" as sent before a body
  * (PLAYLIST, SEGMENT). Checks that the first word is `word`, decodes the
- * name into name (PROTO_MAX_NAME + 1 bytes) and the length, which must be
- * 0..maxbytes. Returns 0, or -1 with a reason in why. */
+ * name into name (PROTO_MAX_REPLY_NAME + 1 bytes: a playlist is named after
+ * its song plus ".m3u8") and the length, which must be 0..maxbytes. Returns 0, or -1 with a reason in why. */
 int proto_parse_body_header(const char *line, const char *word, char *name,
     long *bytes, long maxbytes, char *why, size_t whylen);
 

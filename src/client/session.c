@@ -115,7 +115,7 @@ int
 session_playlist(struct session *s, const char *song, char **body, size_t *len,
     char *err, size_t errlen)
 {
-	char replyname[PROTO_MAX_NAME + 1];
+	char replyname[PROTO_MAX_REPLY_NAME + 1];
 
 	return session_body(s, "REQUEST_SONG", song, "PLAYLIST",
 	    PROTO_MAX_PLAYLIST_BYTES, replyname, body, len, err, errlen);
@@ -125,7 +125,7 @@ int
 session_segment(struct session *s, const char *name, char **body, size_t *len,
     char *err, size_t errlen)
 {
-	char replyname[PROTO_MAX_NAME + 1];
+	char replyname[PROTO_MAX_REPLY_NAME + 1];
 
 	if (session_body(s, "REQUEST_SEGMENT", name, "SEGMENT",
 	    PROTO_MAX_SEGMENT_BYTES, replyname, body, len, err, errlen) < 0)

@@ -310,8 +310,8 @@ proto_parse_body_header(const char *line, const char *word, char *name,
 		proto_why(why, whylen, "reply without a length");
 		return -1;
 	}
-	if (proto_decode_name(p, (size_t)(sp - p), name, PROTO_MAX_NAME + 1,
-	    PROTO_MAX_NAME) < 0) {
+	if (proto_decode_name(p, (size_t)(sp - p), name, PROTO_MAX_REPLY_NAME + 1,
+	    PROTO_MAX_REPLY_NAME) < 0) {
 		proto_why(why, whylen, "reply with a bad name");
 		return -1;
 	}

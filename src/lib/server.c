@@ -329,13 +329,7 @@ server_close(struct server *s)
 	struct conn *c;
 
 	close(s->listen_fd);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += SERVER_SHUTDOWN_WAIT_MS / 1000;
-	deadline.tv_nsec += (SERVER_SHUTDOWN_WAIT_MS % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	net_deadline_after(&deadline, SERVER_SHUTDOWN_WAIT_MS);
 	pthread_mutex_lock(&s->lock);
 	s->closing = 1;
 	/* wake threads blocked in read or write; they close their own fds */

@@ -165,13 +165,7 @@ announce_wait(struct announcer *a, long long ms)
 {
 	struct timespec deadline;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	net_deadline_after(&deadline, ms);
 	while (!a->stopping && !a->poked)
 		if (pthread_cond_timedwait(&a->wake, &a->lock, &deadline) == ETIMEDOUT)
 			break;

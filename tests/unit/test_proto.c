@@ -127,7 +127,7 @@ test_requests(void)
 static void
 test_replies(void)
 {
-	char name[PROTO_MAX_NAME + 1], why[64], line[PROTO_MAX_LINE];
+	char name[PROTO_MAX_REPLY_NAME + 1], why[64], line[PROTO_MAX_LINE];
 	const char *text;
 	size_t n;
 	long bytes;
@@ -138,6 +138,14 @@ test_replies(void)
 	ok(proto_parse_body_header("PLAYLIST Song%20A.m3u8 123", "PLAYLIST", name,
 	    &bytes, 1000, why, sizeof(why)) == 0 && bytes == 123 &&
 	    strcmp(name, "Song A.m3u8") == 0, "a PLAYLIST header parses");
+	char longest[PROTO_MAX_LINE];
+	memset(longest, 0, sizeof(longest));
+	memcpy(longest, "PLAYLIST ", 9);
+	memset(longest + 9, 'n', PROTO_MAX_NAME);
+	memcpy(longest + 9 + PROTO_MAX_NAME, ".m3u8 10", 8);
+	ok(proto_parse_body_header(longest, "PLAYLIST", name, &bytes, 1000, why,
+	    sizeof(why)) == 0 && strlen(name) == PROTO_MAX_NAME + 5,
+	    "the playlist of a song with the longest name is accepted");
 	ok(proto_parse_body_header("SEGMENT x.ts 2000", "SEGMENT", name, &bytes, 1000,
 	    why, sizeof(why)) < 0, "a body over the limit is refused");
 	ok(proto_parse_body_header("SEGMENT x.ts -1", "SEGMENT", name, &bytes, 1000,
