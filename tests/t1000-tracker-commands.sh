@@ -71,6 +71,15 @@ ok "tracker logged no sanitizer report" check_sanitizers
 start_daemon T2 tracker -l 127.0.0.1:0 || exit 1
 ok "tracker exits 0 on SIGINT" stop_daemon T2 INT
 
+# IPv6 loopback, where the machine has it
+if start_daemon T6 tracker -l '[::1]:0' 2>/dev/null; then
+	like "$T6_ADDR" '^\[::1\]:[1-9][0-9]*$' "a tracker listens on [::1] and says so"
+	is "$(request "$T6_ADDR" PING)" "PONG" "and answers over IPv6"
+	stop_daemon T6
+else
+	ok "# SKIP no IPv6 loopback here" true
+fi
+
 "$P2PM_BIN/tracker" --bogus >/dev/null 2>"$SCRATCH/usage.err"
 is "$?" "2" "an unknown flag exits 2"
 like "$(cat "$SCRATCH/usage.err")" "usage: tracker" "with usage on stderr"
