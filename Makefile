@@ -83,6 +83,20 @@ test: check-build
 	P2PM_BIN=$(CURDIR)/$(S)/bin P2PM_UNIT=$(CURDIR)/$(S)/tests \
 	  prove -j2 --timer $(PROVE_FLAGS) $(UNIT_BINS) tests/t*.sh
 
+# Coverage-guided fuzzing of the parsers with clang's libFuzzer (not part
+# of `make test`: it needs clang and runs for FUZZ_SECONDS).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+F = build/fuzz
+$(F)/fuzz_proto: tests/fuzz/fuzz_proto.c $(LIB_SRC)
+	@mkdir -p $(F)/corpus
+	@echo '  FUZZ    $@'
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -o $@ $^ -pthread
+
+fuzz: $(F)/fuzz_proto
+	$(F)/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(F)/corpus
+
 demo: all
 	./scripts/demo
 
@@ -97,7 +111,7 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all test demo install uninstall clean check-build
+.PHONY: all test demo install uninstall clean check-build fuzz
 # keep the unit tests' object files between runs
 .SECONDARY:
 
