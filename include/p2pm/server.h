@@ -64,8 +64,11 @@ const char *server_address(const struct server *s);
 void server_run(struct server *s, volatile sig_atomic_t *stop);
 
 /* Stops listening, wakes every open connection, waits for them to end
- * (at most SERVER_SHUTDOWN_WAIT_MS) and frees the server. */
-void server_close(struct server *s);
+ * (at most SERVER_SHUTDOWN_WAIT_MS) and frees the server. Returns the
+ * number of connection threads still running: when it is not 0 the server
+ * is left allocated, and so must be whatever those threads use (the
+ * handler's ctx): the caller should exit without freeing it. */
+int server_close(struct server *s);
 
 /* Number of requests answered so far, and of connections now open. */
 unsigned long long server_requests(struct server *s);

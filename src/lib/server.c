@@ -207,8 +207,10 @@ server_conn_main(void *arg)
 	struct server *s = c->srv;
 
 	server_serve(c);
-	close(c->fd);
+	/* unlink, then close, under the lock: server_close must never
+	 * shut down a descriptor number that another thread reused */
 	pthread_mutex_lock(&s->lock);
+	close(c->fd);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -322,7 +324,7 @@ server_run(struct server *s, volatile sig_atomic_t *stop)
 	}
 }
 
-void
+int
 server_close(struct server *s)
 {
 	struct timespec deadline;
@@ -343,10 +345,11 @@ server_close(struct server *s)
 	if (left > 0) {
 		/* threads still own the server: leave it allocated */
 		log_warn("%d connection(s) still open at exit", left);
-		return;
+		return left;
 	}
 	pthread_attr_destroy(&s->attr);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->drained);
 	free(s);
+	return 0;
 }

@@ -162,7 +162,8 @@ main(int argc, char **argv)
 	server_run(t.srv, &tracker_stop);
 
 	log_info("shutting down");
-	server_close(t.srv);
-	registry_free(t.reg);
+	/* a connection thread still running may use the registry: keep it */
+	if (server_close(t.srv) == 0)
+		registry_free(t.reg);
 	return 0;
 }
