@@ -73,14 +73,21 @@ $(S)/tests/%: $(S)/tests/unit/%.o $(S)/libp2pm.a
 	@echo '  LD san  $@'
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# programs the integration tests use (misbehaving peers and the like)
+$(S)/tools/%: $(S)/tests/tools/%.o $(S)/libp2pm.a
+	@mkdir -p $(dir $@)
+	@echo '  LD san  $@'
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 UNIT_BINS = $(patsubst tests/unit/%.c,$(S)/tests/%,$(UNIT_SRC))
+TOOL_BINS = $(patsubst tests/tools/%.c,$(S)/tools/%,$(sort $(wildcard tests/tools/*.c)))
 SAN_PROGS = $(addprefix $(S)/bin/,$(PROGRAMS))
 
-check-build: all $(SAN_PROGS) $(UNIT_BINS)
+check-build: all $(SAN_PROGS) $(UNIT_BINS) $(TOOL_BINS)
 
 # Unit tests are C programs, integration tests shell scripts; all print TAP.
 test: check-build
-	P2PM_BIN=$(CURDIR)/$(S)/bin P2PM_UNIT=$(CURDIR)/$(S)/tests \
+	P2PM_BIN=$(CURDIR)/$(S)/bin P2PM_TOOLS=$(CURDIR)/$(S)/tools \
 	  prove -j2 --timer $(PROVE_FLAGS) $(UNIT_BINS) tests/t*.sh
 
 # Coverage-guided fuzzing of the parsers with clang's libFuzzer (not part

@@ -11,6 +11,8 @@ set -u
 TEST_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP_DIR=$(cd "$TEST_DIR/.." && pwd)
 : "${P2PM_BIN:=$TOP_DIR/bin}"
+# test-only programs (misbehaving peers), built by make check-build
+: "${P2PM_TOOLS:=$TOP_DIR/build/san/tools}"
 TEST_NAME=$(basename "$0" .sh)
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/p2pm-$TEST_NAME.XXXXXX")
 # how long a daemon may take to print its ready line

@@ -6,6 +6,7 @@
 #ifndef P2PM_NET_H
 #define P2PM_NET_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -51,6 +52,13 @@ int net_write_all(int fd, const void *buf, size_t len);
 /* Sends len bytes of file_fd starting at offset 0 with sendfile(2). Fails if the
  * file is shorter than len or the peer stops reading past the send timeout. */
 int net_sendfile_all(int sock, int file_fd, size_t len);
+
+/* Makes waits in this library give up when *flag is non-zero after a
+ * signal interrupts them: for a program whose main thread takes SIGINT
+ * (a command-line tool). Daemons leave it unset. */
+void net_set_interrupt_flag(const volatile sig_atomic_t *flag);
+/* True once the flag set above is non-zero. */
+int net_interrupted(void);
 
 /* Milliseconds on the monotonic clock. */
 long long net_now_ms(void);

@@ -14,17 +14,25 @@ enum reader_result {
 	READER_TOO_LONG = -2,	/* line longer than the limit: framing lost */
 	READER_TIMEOUT = -3,	/* nothing arrived within the timeout */
 	READER_ERROR = -4,	/* read error (errno is set) */
-	READER_NUL = -5		/* line held a NUL byte (line consumed) */
+	READER_NUL = -5,	/* line held a NUL byte (line consumed) */
+	READER_INTERRUPTED = -6	/* a signal came and net_interrupted() is true */
 };
 
 struct reader {
 	int fd;
 	int timeout_ms;		/* for each wait; <= 0 waits forever */
+	long long deadline_ms;	/* net_now_ms() past which every read times
+				 * out, whatever trickles in; 0: none */
 	size_t start, end;
 	char buf[READER_BUF_SIZE];
 };
 
+/* Starts a reader on fd with no deadline. */
 void reader_init(struct reader *r, int fd, int timeout_ms);
+
+/* Sets an overall deadline ms milliseconds from now for what is read next
+ * (a whole body, say), on top of the wait for each read; ms <= 0 clears it. */
+void reader_set_deadline(struct reader *r, long long ms);
 
 /* Reads one line ending in LF, strips LF and an optional CR before it, and
  * copies it NUL-terminated into line (linesz bytes, terminator included).

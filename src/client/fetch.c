@@ -172,6 +172,10 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 			break;
 		}
 	}
+	/* an interrupt during the last peer's wait ends the loop without
+	 * reaching the check at its top */
+	if (client_stop && result == FETCH_NO_PEER)
+		result = FETCH_INTERRUPTED;
 	progress_clear(fp->progress);
 	playlist_free(&cur);
 	return result;

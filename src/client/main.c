@@ -262,6 +262,8 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* an interrupt ends any wait on the network at once */
+	net_set_interrupt_flag(&client_stop);
 
 	switch (cmd) {
 	case CMD_LIST:

@@ -91,7 +91,12 @@ outdir_write(struct outdir *od, const char *name, const char *data, size_t len)
 		unlinkat(od->dirfd, tmp, 0);
 		return -1;
 	}
-	if (close(fd) < 0) {
+	/* on disk before it is renamed into place: a crash never leaves a
+	 * complete-looking name on a truncated file */
+	int failed = fsync(fd) < 0;
+	if (close(fd) < 0)
+		failed = 1;
+	if (failed) {
 		log_error("cannot write '%s/%s': %s", od->path, tmp, strerror(errno));
 		unlinkat(od->dirfd, tmp, 0);
 		return -1;

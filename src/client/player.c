@@ -155,8 +155,14 @@ player_start(struct player *pl, char *err, size_t errlen)
 	int data[2], report[2], e;
 	ssize_t n;
 
-	if (pipe2(data, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) {
+	if (pipe2(data, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(report, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+		close(data[0]);
+		close(data[1]);
 		return -1;
 	}
 	pl->pid = fork();

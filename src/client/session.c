@@ -11,6 +11,9 @@
 
 /* bodies are read in pieces this big, so an interrupt is seen in time */
 #define SESSION_READ_CHUNK (64 * 1024)
+/* slowest a body may arrive, on top of one --timeout: a peer dripping
+ * bytes more slowly than this is given up like one that went silent */
+#define SESSION_MIN_BYTES_PER_S (16 * 1024)
 
 struct session *
 session_open(const char *peer, int timeout_ms, char *err, size_t errlen)
@@ -82,6 +85,9 @@ session_body(struct session *s, const char *cmd, const char *name,
 		snprintf(err, errlen, "%s to %s", why, cmd);
 		return -1;
 	}
+	/* the whole body must come at a useful rate, not a byte now and then */
+	reader_set_deadline(&s->rd, (long long)s->rd.timeout_ms +
+	    (long long)bytes * 1000 / SESSION_MIN_BYTES_PER_S);
 	buf = malloc((size_t)bytes + 1);
 	if (buf == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -93,11 +99,22 @@ session_body(struct session *s, const char *cmd, const char *name,
 			n = SESSION_READ_CHUNK;
 		if (client_stop) {
 			snprintf(err, errlen, "interrupted");
+			reader_set_deadline(&s->rd, 0);
 			free(buf);
 			return -1;
 		}
 		res = reader_exact(&s->rd, buf + got, n);
+		if (res == READER_TIMEOUT && s->rd.deadline_ms > 0 &&
+		    net_now_ms() >= s->rd.deadline_ms) {
+			snprintf(err, errlen, "too slow: %zu of %ld bytes in %lld s",
+			    got, bytes, ((long long)s->rd.timeout_ms +
+			    (long long)bytes * 1000 / SESSION_MIN_BYTES_PER_S) / 1000);
+			reader_set_deadline(&s->rd, 0);
+			free(buf);
+			return -1;
+		}
 		if (res != READER_OK) {
+			reader_set_deadline(&s->rd, 0);
 			snprintf(err, errlen, "%s after %zu of %ld bytes",
 			    reader_strerror(res), got, bytes);
 			free(buf);
@@ -105,6 +122,7 @@ session_body(struct session *s, const char *cmd, const char *name,
 		}
 		got += n;
 	}
+	reader_set_deadline(&s->rd, 0);
 	buf[bytes] = '\0';
 	*body = buf;
 	*len = (size_t)bytes;
@@ -117,8 +135,19 @@ session_playlist(struct session *s, const char *song, char **body, size_t *len,
 {
 	char replyname[PROTO_MAX_REPLY_NAME + 1];
 
-	return session_body(s, "REQUEST_SONG", song, "PLAYLIST",
-	    PROTO_MAX_PLAYLIST_BYTES, replyname, body, len, err, errlen);
+	if (session_body(s, "REQUEST_SONG", song, "PLAYLIST",
+	    PROTO_MAX_PLAYLIST_BYTES, replyname, body, len, err, errlen) < 0)
+		return -1;
+	/* the playlist must be the one asked for: "<song>.m3u8" */
+	size_t n = strlen(song);
+	if (strncmp(replyname, song, n) != 0 || strcmp(replyname + n, ".m3u8") != 0) {
+		snprintf(err, errlen, "sent playlist '%s' instead of '%s.m3u8'",
+		    replyname, song);
+		free(*body);
+		*body = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -23,6 +23,20 @@ net_seterr(char *err, size_t errlen, const char *fmt, const char *a, const char 
 		snprintf(err, errlen, fmt, a, b);
 }
 
+static const volatile sig_atomic_t *net_interrupt_flag;
+
+void
+net_set_interrupt_flag(const volatile sig_atomic_t *flag)
+{
+	net_interrupt_flag = flag;
+}
+
+int
+net_interrupted(void)
+{
+	return net_interrupt_flag != NULL && *net_interrupt_flag != 0;
+}
+
 long long
 net_now_ms(void)
 {
@@ -240,7 +254,7 @@ net_connect_one(const struct addrinfo *ai, int timeout_ms)
 			pfd.fd = fd;
 			pfd.events = POLLOUT;
 			rc = poll(&pfd, 1, (int)left);
-			if (rc < 0 && errno == EINTR)
+			if (rc < 0 && errno == EINTR && !net_interrupted())
 				continue;
 			if (rc < 0)
 				goto fail;
@@ -315,7 +329,7 @@ net_write_all(int fd, const void *buf, size_t len)
 		if (n < 0 && errno == ENOTSOCK)
 			n = write(fd, p, len);
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR && !net_interrupted())
 				continue;
 			return -1;
 		}

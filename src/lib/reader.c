@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "p2pm/net.h"
 #include "p2pm/reader.h"
 
 void
@@ -11,7 +12,14 @@ reader_init(struct reader *r, int fd, int timeout_ms)
 {
 	r->fd = fd;
 	r->timeout_ms = timeout_ms;
+	r->deadline_ms = 0;
 	r->start = r->end = 0;
+}
+
+void
+reader_set_deadline(struct reader *r, long long ms)
+{
+	r->deadline_ms = ms > 0 ? net_now_ms() + ms : 0;
 }
 
 size_t
@@ -30,6 +38,7 @@ reader_strerror(enum reader_result res)
 	case READER_TIMEOUT: return "timed out";
 	case READER_ERROR: return "read error";
 	case READER_NUL: return "NUL byte in line";
+	case READER_INTERRUPTED: return "interrupted";
 	}
 	return "unknown";
 }
@@ -44,9 +53,19 @@ reader_read(struct reader *r, char *dst, size_t cap, size_t *got)
 	int rc;
 
 	for (;;) {
+		long long wait = r->timeout_ms > 0 ? r->timeout_ms : -1;
+		if (r->deadline_ms > 0) {
+			long long left = r->deadline_ms - net_now_ms();
+			if (left <= 0)
+				return READER_TIMEOUT;
+			if (wait < 0 || left < wait)
+				wait = left;
+		}
+		if (net_interrupted())
+			return READER_INTERRUPTED;
 		pfd.fd = r->fd;
 		pfd.events = POLLIN;
-		rc = poll(&pfd, 1, r->timeout_ms > 0 ? r->timeout_ms : -1);
+		rc = poll(&pfd, 1, (int)wait);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)
