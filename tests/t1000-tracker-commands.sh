@@ -64,6 +64,8 @@ is "$out" "$(printf 'PONG\nPONG\nPEERS 127.0.0.1:5001')" "CR LF lines work and o
 
 is "$(request "$T_ADDR" "REQUEST_SONG SongA")" "ERR 400 unknown command" \
 	"a peer command at the tracker is ERR 400"
+is "$(request "$T_ADDR" "PING" "QUIT" "PING")" "PONG" \
+	"QUIT closes the connection without a reply, whatever follows"
 
 ok "tracker exits 0 on SIGTERM" stop_daemon T TERM
 ok "tracker logged no sanitizer report" check_sanitizers

@@ -40,11 +40,19 @@ like "$(err "QUERY a%zzb")" "^ERR 400 " "bad percent-encoding is ERR 400"
 like "$(err "QUERY a%4")" "^ERR 400 " "a truncated escape is ERR 400"
 like "$(err "QUERY %FF%FE")" "^ERR 400 " "invalid UTF-8 is ERR 400"
 like "$(err "QUERY a%0Ab")" "^ERR 400 " "an escaped control byte is ERR 400"
-like "$(err "REGISTER nowhere")" "^ERR 400 " "an address without a port is ERR 400"
-like "$(err "REGISTER 127.0.0.1:0")" "^ERR 400 " "port 0 is ERR 400"
-like "$(err "REGISTER 127.0.0.1:65536")" "^ERR 400 " "port 65536 is ERR 400"
-like "$(err "REGISTER 127.0.0.1:-1")" "^ERR 400 " "a negative port is ERR 400"
-like "$(err "REGISTER ../../x:80")" "^ERR 400 " "a host with slashes is ERR 400"
+# a REGISTER with a bad address still has its body read (and refused):
+# one ERR for the request, and the body lines are not taken as requests
+bad_register() {
+	printf '%s\nSongX /x\nPING\n\nPING\nQUIT\n' "$1" | talk "$T_ADDR" | tr '\n' '|'
+}
+like "$(bad_register "REGISTER nowhere")" "^ERR 400 [^|]*\|PONG\|$" \
+	"an address without a port is one ERR 400, body included"
+like "$(bad_register "REGISTER 127.0.0.1:0")" "^ERR 400 [^|]*\|PONG\|$" "port 0 is ERR 400"
+like "$(bad_register "REGISTER 127.0.0.1:65536")" "^ERR 400 [^|]*\|PONG\|$" "port 65536 is ERR 400"
+like "$(bad_register "REGISTER 127.0.0.1:-1")" "^ERR 400 [^|]*\|PONG\|$" "a negative port is ERR 400"
+like "$(bad_register "REGISTER ../../x:80")" "^ERR 400 [^|]*\|PONG\|$" "a host with slashes is ERR 400"
+like "$(bad_register "REGISTER")" "^ERR 400 [^|]*\|PONG\|$" "a REGISTER without address is ERR 400"
+is "$(request "$T_ADDR" "QUERY SongX")" "PEERS" "and none of those registered anything"
 like "$(err "UNREGISTER [::1:80")" "^ERR 400 " "a broken IPv6 literal is ERR 400"
 like "$(err "")" "^ERR 400 " "an empty line is ERR 400"
 

@@ -57,6 +57,9 @@ enum proto_cmd {
  * NUL-terminated; arglen is its length in bytes. */
 struct proto_request {
 	enum proto_cmd cmd;
+	/* the command word is one followed by a body (REGISTER); set even
+	 * when the rest of the line is malformed, so the body can be skipped */
+	int has_body;
 	char arg[PROTO_MAX_NAME + 1];
 	size_t arglen;
 };

@@ -23,6 +23,12 @@
 #define SERVER_OUT_BUF 65536
 /* how long shutdown waits for open connections to end */
 #define SERVER_SHUTDOWN_WAIT_MS 1500
+/* longest a whole request body (REGISTER) may take to arrive */
+#define SERVER_BODY_DEADLINE_MS (120 * 1000)
+/* unread input is drained for at most this long before a close, so
+ * that the last reply is not lost to a TCP reset */
+#define SERVER_LINGER_MS 500
+#define SERVER_LINGER_BYTES (1024 * 1024)
 /* how often the accept loop looks at the stop flag */
 #define SERVER_POLL_MS 200
 
@@ -31,22 +37,29 @@
 struct conn {
 	int fd;
 	struct server *srv;
-	char remote[NET_ADDR_MAX];
-	struct reader rd;
-	size_t outlen;
-	int failed;		/* a write failed: the connection is done */
-	char out[SERVER_OUT_BUF];
 	struct conn *next, *prev;	/* the server's list of live conns */
+	char remote[NET_ADDR_MAX];
+	int failed;		/* a write failed: the connection is done */
+	int linger;		/* input may be left unread: drain before close */
+	size_t outlen;
+	struct reader rd;
+	char out[SERVER_OUT_BUF];	/* last: not cleared on accept */
 };
 
 /* Answers one request. Returns 0 to keep the connection, -1 to close it. */
 typedef int (*server_handler_fn)(struct conn *c, const struct proto_request *req,
     void *ctx);
 
+/* bit for a command in server_config.commands */
+#define SERVER_CMD(cmd) (1u << (cmd))
+
 struct server_config {
 	const char *listen_addr;	/* "HOST:PORT", port may be 0 */
 	int idle_timeout_s;
 	int max_conns;
+	/* SERVER_CMD bits of the commands the handler serves (0: all); the
+	 * others get "ERR 400 unknown command", and their body is skipped */
+	unsigned commands;
 	server_handler_fn handler;
 	void *ctx;
 };
@@ -87,5 +100,13 @@ int conn_flush(struct conn *c);
  * limits as request lines. */
 enum reader_result conn_read_line(struct conn *c, char *line, size_t linesz,
     size_t *len);
+/* Starts (on) or ends (off) the SERVER_BODY_DEADLINE_MS limit on reading
+ * a whole request body. */
+void conn_body_deadline(struct conn *c, int on);
+/* Reads and drops a request body up to its empty line, at most
+ * PROTO_MAX_SONGS lines, within the body deadline. Returns 0 when the body
+ * ended, -1 when the connection must close (an ERR was queued where one is
+ * due). */
+int conn_skip_body(struct conn *c);
 
 #endif

@@ -174,6 +174,7 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 	const char *sp, *arg;
 	size_t wordlen, arglen;
 
+	req->has_body = 0;
 	if (len == 0) {
 		proto_why(why, whylen, "empty request");
 		return PROTO_BAD_REQUEST;
@@ -196,6 +197,7 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 	arglen = sp != NULL ? len - wordlen - 1 : 0;
 	memset(req, 0, sizeof(*req));
 	req->cmd = e->cmd;
+	req->has_body = e->cmd == PROTO_CMD_REGISTER;
 	if (sp != NULL && arglen == 0) {
 		proto_why(why, whylen, "trailing space");
 		return PROTO_BAD_REQUEST;

@@ -134,6 +134,9 @@ conn_error(struct conn *c, enum proto_status status, const char *text)
 	char line[PROTO_MAX_LINE];
 	int n = proto_format_err(line, sizeof(line), status, text);
 
+	/* these close the connection with input still unread */
+	if (status == PROTO_LINE_TOO_LONG || status == PROTO_TOO_LARGE)
+		c->linger = 1;
 	return conn_write(c, line, (size_t)n);
 }
 
@@ -153,6 +156,41 @@ enum reader_result
 conn_read_line(struct conn *c, char *line, size_t linesz, size_t *len)
 {
 	return reader_line(&c->rd, line, linesz, PROTO_MAX_LINE, len);
+}
+
+void
+conn_body_deadline(struct conn *c, int on)
+{
+	reader_set_deadline(&c->rd, on ? SERVER_BODY_DEADLINE_MS : 0);
+}
+
+int
+conn_skip_body(struct conn *c)
+{
+	char line[PROTO_MAX_LINE + 1];
+	size_t len, lines = 0;
+	int rc = -1;
+
+	conn_body_deadline(c, 1);
+	for (;;) {
+		enum reader_result res = conn_read_line(c, line, sizeof(line), &len);
+		if (res == READER_TOO_LONG) {
+			conn_error(c, PROTO_LINE_TOO_LONG, NULL);
+			break;
+		}
+		if (res != READER_OK && res != READER_NUL)
+			break;
+		if (res == READER_OK && len == 0) {
+			rc = 0;
+			break;
+		}
+		if (++lines > PROTO_MAX_SONGS) {
+			conn_error(c, PROTO_TOO_LARGE, "too many songs");
+			break;
+		}
+	}
+	conn_body_deadline(c, 0);
+	return rc;
 }
 
 /* Serves one connection: reads request lines until the client quits, goes
@@ -188,9 +226,17 @@ server_serve(struct conn *c)
 		pthread_mutex_unlock(&s->lock);
 		if (proto_parse_request(line, len, &req, why, sizeof(why)) != PROTO_OK) {
 			log_debug("%s: bad request: %s", c->remote, why);
+			/* one reply per request: a body is read, then refused */
+			if (req.has_body && conn_skip_body(c) < 0)
+				break;
 			conn_error(c, PROTO_BAD_REQUEST, why);
 		} else if (req.cmd == PROTO_CMD_QUIT) {
 			break;
+		} else if (s->cfg.commands != 0 &&
+		    (s->cfg.commands & SERVER_CMD(req.cmd)) == 0) {
+			if (req.has_body && conn_skip_body(c) < 0)
+				break;
+			conn_error(c, PROTO_BAD_REQUEST, "unknown command");
 		} else if (s->cfg.handler(c, &req, s->cfg.ctx) < 0) {
 			break;
 		}
@@ -200,6 +246,30 @@ server_serve(struct conn *c)
 	conn_flush(c);
 }
 
+/* Half-closes a connection and reads what the client still sends, for at
+ * most SERVER_LINGER_MS and SERVER_LINGER_BYTES, so that closing with
+ * unread input does not reset the connection before the client has read
+ * our last reply. */
+static void
+server_linger(int fd)
+{
+	long long deadline = net_now_ms() + SERVER_LINGER_MS;
+	size_t drained = 0;
+	char buf[4096];
+
+	shutdown(fd, SHUT_WR);
+	while (drained < SERVER_LINGER_BYTES) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - net_now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		drained += (size_t)n;
+	}
+}
+
 static void *
 server_conn_main(void *arg)
 {
@@ -207,6 +277,8 @@ server_conn_main(void *arg)
 	struct server *s = c->srv;
 
 	server_serve(c);
+	if (c->linger)
+		server_linger(c->fd);
 	/* unlink, then close, under the lock: server_close must never
 	 * shut down a descriptor number that another thread reused */
 	pthread_mutex_lock(&s->lock);
@@ -232,8 +304,15 @@ server_refuse(int fd)
 	char line[64];
 	int n = proto_format_err(line, sizeof(line), PROTO_BUSY, NULL);
 
+	char drop[4096];
+
 	net_set_timeouts(fd, 1000, 1000);
 	net_write_all(fd, line, (size_t)n);
+	shutdown(fd, SHUT_WR);
+	/* drop what already arrived, without waiting: a close with unread
+	 * input would reset the connection before the ERR is read */
+	while (recv(fd, drop, sizeof(drop), MSG_DONTWAIT) > 0)
+		;
 	close(fd);
 }
 
@@ -270,7 +349,7 @@ server_accept_one(struct server *s)
 		close(fd);
 		goto undo;
 	}
-	memset(c, 0, offsetof(struct conn, out));
+	memset(c, 0, offsetof(struct conn, out));	/* next and prev too */
 	c->fd = fd;
 	c->srv = s;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -6,53 +6,50 @@
 #include "p2pm/log.h"
 #include "handlers.h"
 
-/* Reads a REGISTER body up to its empty line. Returns 0 when the body was
- * read whole (*bad set if some line was not a valid name), or -1 when the
- * connection must close (an ERR was queued where one is due). */
+/* Reads a REGISTER body up to its empty line, within the body deadline.
+ * Returns 0 when the body was read whole (*bad set if some line was not a
+ * valid name), or -1 when the connection must close (an ERR was queued
+ * where one is due). */
 static int
 tracker_read_body(struct conn *c, struct registry_names *names, int *bad)
 {
 	char line[PROTO_MAX_LINE + 1], name[PROTO_MAX_NAME + 1];
-	long long deadline = net_now_ms() + TRACKER_REGISTER_DEADLINE_MS;
 	size_t len, namelen, lines = 0;
+	int rc = -1;
 
 	*bad = 0;
+	conn_body_deadline(c, 1);
 	for (;;) {
 		enum reader_result res = conn_read_line(c, line, sizeof(line), &len);
 		if (res == READER_TOO_LONG) {
 			conn_error(c, PROTO_LINE_TOO_LONG, NULL);
-			return -1;
+			break;
 		}
-		if (res == READER_NUL) {
-			*bad = 1;
-			lines++;
-			continue;
-		}
-		if (res != READER_OK) {
+		if (res != READER_OK && res != READER_NUL) {
 			log_info("%s: REGISTER body not finished: %s", c->remote,
 			    reader_strerror(res));
-			return -1;
+			break;
 		}
-		if (len == 0)
-			return 0;
-		if (net_now_ms() > deadline) {
-			log_info("%s: REGISTER body took too long", c->remote);
-			conn_error(c, PROTO_BAD_REQUEST, "REGISTER body took too long");
-			return -1;
+		if (res == READER_OK && len == 0) {
+			rc = 0;
+			break;
 		}
 		if (++lines > PROTO_MAX_SONGS) {
 			conn_error(c, PROTO_TOO_LARGE, "too many songs");
-			return -1;
+			break;
 		}
-		if (proto_parse_song_line(line, len, name, &namelen) < 0) {
+		if (res == READER_NUL ||
+		    proto_parse_song_line(line, len, name, &namelen) < 0) {
 			*bad = 1;
 			continue;
 		}
 		if (!*bad && registry_names_add(names, name, namelen) < 0) {
 			conn_error(c, PROTO_INTERNAL, "out of memory");
-			return -1;
+			break;
 		}
 	}
+	conn_body_deadline(c, 0);
+	return rc;
 }
 
 static int

@@ -7,8 +7,11 @@
 
 /* most peers one QUERY reply names (a random pick when more hold a song) */
 #define TRACKER_QUERY_MAX_PEERS 64
-/* a REGISTER body must be complete within this long */
-#define TRACKER_REGISTER_DEADLINE_MS (120 * 1000)
+/* the commands the tracker serves; others get ERR 400 unknown command */
+#define TRACKER_COMMANDS (SERVER_CMD(PROTO_CMD_REGISTER) | \
+	SERVER_CMD(PROTO_CMD_UNREGISTER) | SERVER_CMD(PROTO_CMD_QUERY) | \
+	SERVER_CMD(PROTO_CMD_LIST) | SERVER_CMD(PROTO_CMD_STATS) | \
+	SERVER_CMD(PROTO_CMD_PING))
 
 struct tracker {
 	struct registry *reg;

@@ -82,6 +82,7 @@ main(int argc, char **argv)
 		.listen_addr = TRACKER_DEFAULT_LISTEN,
 		.idle_timeout_s = SERVER_DEFAULT_IDLE_TIMEOUT_S,
 		.max_conns = SERVER_DEFAULT_MAX_CONNS,
+		.commands = TRACKER_COMMANDS,
 		.handler = tracker_handle,
 	};
 	enum log_level level = LOG_LEVEL_INFO;
