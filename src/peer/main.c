@@ -299,8 +299,9 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	sigset_t all, old;
 	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX];
-	struct cache *cache;
-	struct index *idx;
+	/* static: still reachable if connection threads outlive main */
+	static struct cache *cache;
+	static struct index *idx;
 	struct server *srv;
 	struct announcer *ann;
 	struct jobs *jobs;
@@ -367,7 +368,8 @@ main(int argc, char **argv)
 	if (jobs == NULL) {
 		log_error("cannot start the background threads");
 		announce_stop(ann);
-		server_close(srv);
+		if (server_close(srv) > 0)
+			goto out_busy;
 		goto out_index;
 	}
 
@@ -385,12 +387,16 @@ main(int argc, char **argv)
 	log_info("shutting down");
 	jobs_stop(jobs);
 	announce_stop(ann);
-	server_close(srv);
 	status = 0;
+	/* connection threads still running use the index: leave it, and the
+	 * cache with it, to the exit */
+	if (server_close(srv) > 0)
+		goto out_busy;
 out_index:
 	index_free(idx);
 out_cache:
 	cache_close(cache);
+out_busy:
 	library_free(&args);
 	return status;
 }
