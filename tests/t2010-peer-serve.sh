@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The peer segments each kind of MP3 into a valid HLS VOD playlist and
-# serves it and its segments, byte for byte, over one connection.
+# serves it and its segments, byte for byte, over one connection; files it
+# cannot use are skipped with a log line naming them.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-peer.sh"
 
@@ -18,6 +19,7 @@ make_tone "$lib/$name_utf8.mp3" 5 || exit 1
 make_tone "$SCRATCH/other/elsewhere.mp3" 5 || exit 1
 printf 'this is not audio at all\n' >"$lib/not audio.mp3"
 : >"$lib/empty.mp3"
+ln -s "$SCRATCH/nowhere.mp3" "$lib/ghost.mp3"
 good="plain|with cover|vbr|mono8k|short|$name_utf8|Given Name"
 
 start_daemon P peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" \
@@ -38,6 +40,11 @@ is "$(request "$P_ADDR" "REQUEST_SONG not%20audio")" "ERR 404 no such song" \
 	"a skipped file is not served"
 is "$(request "$P_ADDR" "REQUEST_SONG empty")" "ERR 404 no such song" \
 	"a zero-byte file is not served"
+is "$(grep -c 'ghost\.mp3' "$SCRATCH/P.err")" 1 "a dangling link in the library gets one log line"
+ok "which names it and says why" \
+	grep -q "skipping $lib/ghost\.mp3: No such file or directory$" "$SCRATCH/P.err"
+is "$(request "$P_ADDR" "REQUEST_SONG ghost")" "ERR 404 no such song" \
+	"the dangling link is not served, the other songs are"
 
 src_of() {
 	case "$1" in

@@ -64,6 +64,31 @@ library_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Adds dir/file (a name ending in LIBRARY_SUFFIX, cut off in place) if it
+ * is a regular file; says why in the log if not. Returns -1 if out of
+ * memory. */
+static int
+library_add_file(struct library *lib, const char *dir, char *file)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path)) {
+		log_warn("skipping %s/%s: path too long", dir, file);
+		return 0;
+	}
+	if (stat(path, &st) < 0) {
+		log_warn("skipping %s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warn("skipping %s: not a regular file", path);
+		return 0;
+	}
+	file[strlen(file) - strlen(LIBRARY_SUFFIX)] = '\0';
+	return library_add(lib, file, path);
+}
+
 int
 library_scan_dir(struct library *lib, const char *dir)
 {
@@ -77,11 +102,24 @@ library_scan_dir(struct library *lib, const char *dir)
 		log_error("cannot read library directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL && n < LIBRARY_MAX_DIR_FILES) {
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0)
+				log_warn("cannot read all of library directory %s: %s",
+				    dir, strerror(errno));
+			break;
+		}
 		size_t len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len <= suffix ||
 		    strcasecmp(de->d_name + len - suffix, LIBRARY_SUFFIX) != 0)
 			continue;
+		if (n == LIBRARY_MAX_DIR_FILES) {
+			log_warn("library directory %s has more than %d %s files; "
+			    "sharing %d of them", dir, LIBRARY_MAX_DIR_FILES,
+			    LIBRARY_SUFFIX, LIBRARY_MAX_DIR_FILES);
+			break;
+		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
 			char **v = realloc(names, cap * sizeof(*v));
@@ -102,16 +140,8 @@ library_scan_dir(struct library *lib, const char *dir)
 	if (names != NULL)
 		qsort(names, n, sizeof(*names), library_cmp);
 	for (size_t i = 0; i < n; i++) {
-		char path[PATH_MAX];
-		struct stat st;
-		size_t len = strlen(names[i]);
-
-		if (rc == 0 && snprintf(path, sizeof(path), "%s/%s", dir, names[i]) <
-		    (int)sizeof(path) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			names[i][len - suffix] = '\0';
-			if (library_add(lib, names[i], path) < 0)
-				rc = -1;
-		}
+		if (rc == 0)
+			rc = library_add_file(lib, dir, names[i]);
 		free(names[i]);
 	}
 	free(names);

@@ -31,6 +31,9 @@ int library_add_arg(struct library *lib, const char *arg);
 
 /* Adds every regular file named *.mp3 in dir (not hidden ones), in byte
  * order of their names; the song name is the file name without ".mp3".
+ * A *.mp3 entry that cannot be used (a dangling link, no permission, not a
+ * regular file) gets one log line saying why. Past LIBRARY_MAX_DIR_FILES
+ * the rest of the directory is left out, with one log line.
  * Returns -1 (and logs) if dir cannot be read. */
 int library_scan_dir(struct library *lib, const char *dir);
 
