@@ -437,19 +437,29 @@ int
 index_segment_open(struct index *idx, const char *segment)
 {
 	const char *path;
-	int fd, saved = 0;
+	char *copy = NULL;
+	int fd, saved;
 
 	pthread_mutex_lock(&idx->lock);
 	path = htab_get(&idx->segments, segment);
-	if (path == NULL)
-		fd = INDEX_NO_SUCH_SEGMENT;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		saved = errno;
-		fd = INDEX_OPEN_FAILED;
-	}
+	if (path != NULL)
+		copy = strdup(path);
 	pthread_mutex_unlock(&idx->lock);
-	if (fd == INDEX_OPEN_FAILED)
+	if (path == NULL)
+		return INDEX_NO_SUCH_SEGMENT;
+	if (copy == NULL)
+		return INDEX_OPEN_FAILED;
+	/* opened without the lock, so a slow disk stalls only this request;
+	 * O_NONBLOCK so that something put in the file's place (a FIFO)
+	 * cannot hang it. Files in the cache are only ever replaced by
+	 * rename, so an open descriptor keeps reading the whole old file. */
+	fd = open(copy, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	saved = errno;
+	free(copy);
+	if (fd < 0) {
 		errno = saved;
+		return INDEX_OPEN_FAILED;
+	}
 	return fd;
 }
 
