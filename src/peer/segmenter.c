@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,7 +104,7 @@ segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
 	sigset_t none;
 	struct sigaction dfl;
 	long long deadline;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (snprintf(list_path, sizeof(list_path), "%s/%s", outdir,
 	    SEGMENTER_PLAYLIST) >= (int)sizeof(list_path) ||
@@ -159,6 +160,12 @@ segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
 		return -1;
 	}
 	if (pid == 0) {
+		/* a process group of its own: a Ctrl-C at the terminal goes to
+		 * the peer, which stops ffmpeg itself; and ffmpeg dies with the
+		 * peer even when the peer is killed outright */
+		setpgid(0, 0);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(126);
 		sigaction(SIGPIPE, &dfl, NULL);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
@@ -167,6 +174,8 @@ segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
 		execv(ffmpeg, argv);
 		_exit(127);
 	}
+	/* also here, so that the group exists before any kill below */
+	setpgid(pid, pid);
 	close(pipefd[1]);
 	close(devnull);
 
@@ -201,7 +210,8 @@ segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
 			errbuf[errlen++] = chunk[i];
 	}
 	close(pipefd[0]);
-	if (stopping || timed_out)
+	/* the whole group: what ffmpeg (or a wrapper script) started, too */
+	if ((stopping || timed_out) && kill(-pid, SIGKILL) < 0)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
