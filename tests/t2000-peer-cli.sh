@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The peer's command line: help, version, bad flags, a missing ffmpeg, the
-# default cache directory, names that cannot be shared.
+# The peer's command line: help, version, bad flags, a missing ffmpeg, a
+# cache directory that cannot be used, the default cache directory, names
+# that cannot be shared.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-peer.sh"
 
@@ -30,6 +31,36 @@ ok "without ffmpeg the peer exits non-zero" test "$rc" -ne 0
 is "$(grep -c 'install it with: apt-get install ffmpeg' "$SCRATCH/noff.err")" 1 \
 	"without ffmpeg the peer says how to install it, once"
 is "$(cat "$SCRATCH/noff.out")" "" "without ffmpeg the peer never prints its ready line"
+
+# a cache that cannot be used: one line naming it and why, non-zero, never ready
+: >"$SCRATCH/cachefile"
+mkdir -p "$SCRATCH/badsongs"
+: >"$SCRATCH/badsongs/songs"
+for c in "cachefile|Not a directory" "badsongs|cannot create $SCRATCH/badsongs/songs: Not a directory"; do
+	dir=$SCRATCH/${c%%|*}
+	"$peer" -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$dir" "Tone=$SCRATCH/none.mp3" \
+		>"$SCRATCH/cache.out" 2>"$SCRATCH/cache.err"
+	rc=$?
+	ok "-c ${c%%|*}: the peer exits non-zero" test "$rc" -ne 0
+	like "$(cat "$SCRATCH/cache.err")" "error: cannot use cache directory $dir: ${c#*|}\$" \
+		"-c ${c%%|*}: one line names the directory and the reason"
+	is "$(wc -l <"$SCRATCH/cache.err" | tr -d ' ')" 1 "-c ${c%%|*}: and nothing else is logged"
+	is "$(cat "$SCRATCH/cache.out")" "" "-c ${c%%|*}: the ready line is never printed"
+done
+# a directory without write permission (root writes anyway)
+mkdir -p "$SCRATCH/rocache/songs" "$SCRATCH/rocache/files"
+chmod a-w "$SCRATCH/rocache"
+if touch "$SCRATCH/rocache/x" 2>/dev/null; then
+	rm -f "$SCRATCH/rocache/x"
+	skip_test "an unwritable cache directory is refused at start" "writes are allowed anyway here (root)"
+else
+	"$peer" -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$SCRATCH/rocache" >"$SCRATCH/ro.out" 2>"$SCRATCH/ro.err"
+	rc=$?
+	ok "an unwritable cache directory is refused at start" test "$rc" -ne 0 -a ! -s "$SCRATCH/ro.out"
+	like "$(cat "$SCRATCH/ro.err")" "cannot use cache directory $SCRATCH/rocache: cannot write in $SCRATCH/rocache: Permission denied\$" \
+		"with one line naming it and the reason"
+fi
+chmod u+w "$SCRATCH/rocache"
 
 # the default cache is $XDG_CACHE_HOME/p2p-music, created on start
 make_tone "$SCRATCH/tone.mp3" 3 || exit 1

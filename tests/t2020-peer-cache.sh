@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The peer's cache: segments are reused across restarts without running
-# ffmpeg, changed files are segmented again, broken or half-made entries
-# are never served, and the ready line comes before segmenting ends.
+# ffmpeg, changed files are segmented again (also when they change while
+# ffmpeg runs), broken, cut or half-made entries are never served, the ready
+# line comes before segmenting ends, and no ffmpeg outlives the peer.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-peer.sh"
 
@@ -10,13 +11,18 @@ cache=$SCRATCH/cache
 mkdir -p "$lib" "$SCRATCH/bin" "$cache"
 real_ffmpeg=$(command -v ffmpeg)
 
-# an ffmpeg that logs each run ("<pid> <input>"), and waits first while
-# $SCRATCH/slow exists
+# an ffmpeg that logs each run ("<pid> <input>"); waits first while
+# $SCRATCH/slow exists; replaces the input file X.mp3 with
+# $SCRATCH/rewrite-X.mp3 (once) when that exists; and reads the input at
+# the pace of playback while $SCRATCH/realtime exists
 cat >"$SCRATCH/bin/ffmpeg" <<WRAPPER
 #!/usr/bin/env bash
-for a in "\$@"; do case "\$a" in file:*.mp3) in=\$a ;; esac; done
+for a in "\$@"; do case "\$a" in file:*.mp3) in=\${a#file:} ;; esac; done
 if [ -n "\${in:-}" ]; then echo "\$\$ \$in" >>"$SCRATCH/ffmpeg.log"; fi
 if [ -e "$SCRATCH/slow" ]; then sleep 2; fi
+new="$SCRATCH/rewrite-\$(basename "\${in:-none}")"
+if [ -e "\$new" ]; then cat "\$new" >"\$in" && rm -f "\$new"; fi
+if [ -e "$SCRATCH/realtime" ]; then set -- -re "\$@"; fi
 exec "$real_ffmpeg" "\$@"
 WRAPPER
 chmod +x "$SCRATCH/bin/ffmpeg"
@@ -25,6 +31,20 @@ export PATH="$SCRATCH/bin:$PATH"
 runs() { wc -l <"$SCRATCH/ffmpeg.log" | tr -d ' '; }
 key_of() { sha256sum "$1" | cut -c1-16; }
 now_ms() { date +%s%3N; }
+# ffmpeg_pids [REGEX] : ffmpeg runs of this test (the wrapper or the real
+# one) still alive, or those whose command line matches REGEX
+ffmpeg_pids() { pgrep -f -- "${1:-ffmpeg .*-i file:$SCRATCH/}"; }
+# no_ffmpeg_left : waits (briefly) until no ffmpeg run of this test is alive
+no_ffmpeg_left() {
+	local _
+	for _ in $(seq 1 20); do
+		ffmpeg_pids >/dev/null || return 0
+		sleep 0.1
+	done
+	diag "still running: $(ffmpeg_pids | tr '\n' ' ')"
+	ffmpeg_pids | xargs -r kill -KILL 2>/dev/null
+	return 1
+}
 
 make_tone "$lib/a.mp3" 6 || exit 1
 make_tone "$lib/b.mp3" 5 -b:a 64k || exit 1
@@ -98,14 +118,14 @@ ok "the peer exits 0 on SIGTERM while segmenting" stop_daemon P4
 ok "within 2 seconds" test $(($(now_ms) - t0)) -lt 2000
 ok "no half-made song is left in the cache" test ! -e "$cache/songs/$ckey"
 ok "nor its temporary" test -z "$(find "$cache" -maxdepth 1 -name "tmp-*" ! -name "tmp-$$-1")"
+ok "no ffmpeg is left running" no_ffmpeg_left
 
 # SIGKILL while ffmpeg runs: the next start cleans up and segments again
 start_daemon P5 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
 ok "ffmpeg starts on the new song again" wait_for_log P5 "segmenting 'c'" 10
 sleep 0.3
 stop_daemon P5 KILL
-# the orphaned ffmpeg run of the killed peer
-kill -KILL "$(tail -n 1 "$SCRATCH/ffmpeg.log" | cut -d' ' -f1)" 2>/dev/null
+ok "a killed peer leaves no ffmpeg running" no_ffmpeg_left
 ok "a killed peer leaves no song directory half-made" test ! -e "$cache/songs/$ckey"
 rm -f "$SCRATCH/slow"
 start_daemon P6 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
@@ -113,6 +133,51 @@ ok "the next start removes the killed peer's temporary" \
 	grep -q "removing stale cache temporary" "$SCRATCH/P6.err"
 ok "and segments the song" wait_for_song "$P6_ADDR" c 30
 ok "the peer exits 0 on SIGTERM" stop_daemon P6
+
+# a segment cut short (a crash before it reached the disk) is not trusted;
+# a file rewritten between taking its key and ffmpeg reading it never gets
+# segments of the new content kept under the old key
+truncate -s -100 "$cache/songs/$ckey/$ckey-0.ts"
+make_tone "$lib/d.mp3" 3 || exit 1
+make_tone "$SCRATCH/rewrite-d.mp3" 5 -b:a 80k || exit 1
+dkey_old=$(key_of "$lib/d.mp3")
+start_daemon P7 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+ok "a cache entry with a segment cut short is segmented again" \
+	wait_for_log P7 "segmented 'c' into" 30
+ok "the rewrite under ffmpeg is noticed" \
+	wait_for_log P7 "d\.mp3 changed while being segmented; segmenting it again" 30
+ok "the rewritten song is served" wait_for_song "$P7_ADDR" d 30
+ok "nothing is cached under the old content's key" test ! -e "$cache/songs/$dkey_old"
+fetch_song "$P7_ADDR" d "$SCRATCH/d7" || exit 1
+ok "the playlist names segments of the new content" \
+	grep -q "^$(key_of "$lib/d.mp3")-0\.ts$" "$SCRATCH/d7/index.m3u8"
+ok "which play for the new file's length" \
+	close_to "$(duration_of "$SCRATCH/d7/index.m3u8")" "$(duration_of "$lib/d.mp3")" 0.5
+ok "the peer exits 0 on SIGTERM" stop_daemon P7
+
+# Ctrl-C at a terminal signals the peer's whole process group: ffmpeg is
+# not in it, so the peer stops it itself, with no failure logged
+make_tone "$lib/e.mp3" 9 -b:a 96k || exit 1
+mkdir -p "$SCRATCH/sbin"
+printf '#!/bin/sh\nexec setsid "%s/peer" "$@"\n' "$P2PM_BIN" >"$SCRATCH/sbin/peer"
+chmod +x "$SCRATCH/sbin/peer"
+touch "$SCRATCH/realtime"
+P2PM_BIN=$SCRATCH/sbin start_daemon P8 peer -l 127.0.0.1:0 -t 127.0.0.1:1 \
+	-c "$cache" -L "$lib" || exit 1
+is "$(ps -o pgid= -p "$P8_PID" | tr -d ' ')" "$P8_PID" \
+	"the peer leads its process group, as in a terminal"
+for _ in $(seq 1 100); do
+	ffpid=$(ffmpeg_pids "^$real_ffmpeg -re .*e\.mp3") && break
+	sleep 0.1
+done
+ok "ffmpeg runs on song e" test -n "$ffpid"
+ok "in a process group of its own" \
+	test -n "$ffpid" -a "$(ps -o pgid= -p "${ffpid:-0}" | tr -d ' ')" != "$P8_PID"
+kill -INT -- "-$P8_PID"
+ok "the peer exits 0 on a Ctrl-C" stop_daemon P8 INT
+is "$(grep -c 'skipping\|ffmpeg killed' "$SCRATCH/P8.err")" 0 "no song is logged as failed"
+ok "no ffmpeg is left running" no_ffmpeg_left
+rm -f "$SCRATCH/realtime"
 
 ok "no sanitizer reports" check_sanitizers
 done_testing

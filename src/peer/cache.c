@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "p2pm/log.h"
@@ -19,6 +20,8 @@
 #define CACHE_FILES "files"
 #define CACHE_TMP_PREFIX "tmp-"
 #define CACHE_RECORD_MAGIC "p2pm-file-record 1"
+/* what the start-up check creates and removes in each cache directory */
+#define CACHE_PROBE_SUFFIX "-probe"
 
 /* Creates dir and its missing parents. */
 static int
@@ -122,26 +125,53 @@ cache_clean_temporaries(const char *dir)
 	closedir(d);
 }
 
+/* Creates and removes a file in dir: 0 if the cache can write there. */
+static int
+cache_probe_write(const char *dir)
+{
+	char probe[PATH_MAX];
+	int fd;
+
+	if (snprintf(probe, sizeof(probe), "%s/%s%ld%s", dir, CACHE_TMP_PREFIX,
+	    (long)getpid(), CACHE_PROBE_SUFFIX) >= (int)sizeof(probe)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return unlink(probe);
+}
+
 struct cache *
 cache_open(const char *dir, char *err, size_t errlen)
 {
 	char sub[PATH_MAX];
 	struct cache *c;
-	const char *subs[] = { CACHE_SONGS, CACHE_FILES };
+	const char *subs[] = { ".", CACHE_SONGS, CACHE_FILES };
 
-	if (strlen(dir) + 16 >= sizeof(c->dir)) {
+	if (strlen(dir) + 64 >= sizeof(c->dir)) {
 		snprintf(err, errlen, "cache directory name too long");
 		return NULL;
 	}
 	if (cache_mkdirs(dir) < 0) {
-		snprintf(err, errlen, "cannot create cache directory %s: %s", dir,
+		snprintf(err, errlen, "cannot use cache directory %s: %s", dir,
 		    strerror(errno));
 		return NULL;
 	}
+	/* an existing directory may still refuse writes: find out now rather
+	 * than on every song */
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (snprintf(sub, sizeof(sub), "%s/%s", dir, subs[i]) >= (int)sizeof(sub) ||
-		    cache_mkdirs(sub) < 0) {
-			snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
+		snprintf(sub, sizeof(sub), "%s/%s", dir, subs[i]);
+		if (cache_mkdirs(sub) < 0) {
+			snprintf(err, errlen, "cannot use cache directory %s: cannot "
+			    "create %s: %s", dir, sub, strerror(errno));
+			return NULL;
+		}
+		if (cache_probe_write(sub) < 0) {
+			snprintf(err, errlen, "cannot use cache directory %s: cannot "
+			    "write in %s: %s", dir, i == 0 ? dir : sub, strerror(errno));
 			return NULL;
 		}
 	}
@@ -318,9 +348,31 @@ cache_hash_fd(int fd, const atomic_int *stop, char hex[SHA256_HEX_LEN])
 	return 0;
 }
 
+static void
+cache_file_id_of(const struct stat *st, struct cache_file_id *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtime = st->st_mtim;
+}
+
+/* True if the file at path is still the version that id describes. */
+static int
+cache_file_unchanged(const char *path, const struct cache_file_id *id)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && st.st_dev == id->dev && st.st_ino == id->ino &&
+	    st.st_size == id->size && st.st_mtim.tv_sec == id->mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == id->mtime.tv_nsec;
+}
+
 int
 cache_file_key(struct cache *c, const char *path, const atomic_int *stop,
-    char key[CACHE_KEY_LEN + 1], int *hashed, char *why, size_t whylen)
+    char key[CACHE_KEY_LEN + 1], struct cache_file_id *id, int *hashed,
+    char *why, size_t whylen)
 {
 	char statline[128], after[128], recname[SHA256_HEX_LEN], hex[SHA256_HEX_LEN];
 	struct stat st;
@@ -342,6 +394,7 @@ cache_file_key(struct cache *c, const char *path, const atomic_int *stop,
 		snprintf(why, whylen, "not a regular file");
 		goto fail;
 	}
+	cache_file_id_of(&st, id);
 	cache_stat_line(&st, statline, sizeof(statline));
 	sha256_hex(abspath, strlen(abspath), recname);
 	if (cache_record_lookup(c, recname, statline, abspath, key) == 0)
@@ -446,6 +499,11 @@ cache_check_dir(int dfd, const char *key, struct cache_song *cs, char *why,
 			snprintf(why, whylen, "segment %s missing or empty", seg);
 			goto fail;
 		}
+		/* a crash or a full disk cuts files at any byte */
+		if (st.st_size % CACHE_TS_PACKET != 0) {
+			snprintf(why, whylen, "segment %s is cut short", seg);
+			goto fail;
+		}
 	}
 	return 0;
 fail:
@@ -478,39 +536,114 @@ cache_load(struct cache *c, const char *key, struct cache_song *cs,
 	return rc;
 }
 
-int
+/* Flushes to disk the playlist and segments of a checked song directory,
+ * then the directory itself, so that a crash after the rename cannot leave
+ * a song whose files are cut short. */
+static int
+cache_sync_song(int dfd, const struct cache_song *cs, char *why, size_t whylen)
+{
+	for (size_t i = 0; i <= cs->pl.count; i++) {
+		const char *name = i < cs->pl.count ? cs->pl.segs[i].name :
+		    SEGMENTER_PLAYLIST;
+		int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) < 0) {
+			snprintf(why, whylen, "cannot flush %s to disk: %s", name,
+			    strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	if (fsync(dfd) < 0) {
+		snprintf(why, whylen, "cannot flush the song directory to disk: %s",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Flushes songs/ so that a rename into it survives a crash. */
+static void
+cache_sync_songs_dir(struct cache *c)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	if (snprintf(dir, sizeof(dir), "%s/%s", c->dir, CACHE_SONGS) >= (int)sizeof(dir))
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		log_warn("cannot flush %s to disk: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* True if ffmpeg's failure is the cache's fault, not the input's: ffmpeg
+ * named a file of our temporary, or the file system is full. */
+static int
+cache_failed_writing(const char *tmp, const char *why)
+{
+	struct statvfs vfs;
+
+	if (strstr(why, tmp) != NULL)
+		return 1;
+	return statvfs(tmp, &vfs) == 0 && (vfs.f_bavail == 0 || vfs.f_favail == 0);
+}
+
+enum cache_build_result
 cache_build(struct cache *c, const char *ffmpeg, const char *path,
-    const char *key, const atomic_int *stop, char *why, size_t whylen)
+    const char *key, const struct cache_file_id *id, const atomic_int *stop,
+    char *why, size_t whylen)
 {
 	char tmp[PATH_MAX], final[PATH_MAX], aside[PATH_MAX];
 	struct cache_song cs;
+	enum cache_build_result res = CACHE_BUILD_CACHE_ERROR;
 	int dfd, rc;
 
 	if (cache_tmp_path(c, tmp, sizeof(tmp)) < 0 ||
 	    snprintf(final, sizeof(final), "%s/%s/%s", c->dir, CACHE_SONGS, key) >=
 	    (int)sizeof(final)) {
 		snprintf(why, whylen, "path too long");
-		return -1;
+		return CACHE_BUILD_CACHE_ERROR;
 	}
 	if (mkdir(tmp, 0700) < 0) {
 		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
-		return -1;
+		return CACHE_BUILD_CACHE_ERROR;
 	}
-	if (segmenter_run(ffmpeg, path, tmp, key, stop, why, whylen) < 0)
+	if (segmenter_run(ffmpeg, path, tmp, key, stop, why, whylen) < 0) {
+		if (atomic_load(stop))
+			res = CACHE_BUILD_STOPPED;
+		else if (!cache_failed_writing(tmp, why))
+			res = CACHE_BUILD_BAD_INPUT;
 		goto fail;
+	}
+	/* ffmpeg read the file by name, later than its key was taken */
+	if (!cache_file_unchanged(path, id)) {
+		snprintf(why, whylen, "the file changed while it was being segmented");
+		res = CACHE_BUILD_CHANGED;
+		goto fail;
+	}
 	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		snprintf(why, whylen, "cannot open %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	rc = cache_check_dir(dfd, key, &cs, why, whylen);
+	if (rc == 0) {
+		rc = cache_sync_song(dfd, &cs, why, whylen);
+		cache_song_free(&cs);
+	} else {
+		res = CACHE_BUILD_BAD_INPUT;
+	}
 	close(dfd);
 	if (rc < 0)
 		goto fail;
-	cache_song_free(&cs);
 
-	if (rename(tmp, final) == 0)
-		return 0;
+	if (rename(tmp, final) == 0) {
+		cache_sync_songs_dir(c);
+		return CACHE_BUILD_OK;
+	}
 	if (errno != EEXIST && errno != ENOTEMPTY) {
 		snprintf(why, whylen, "cannot rename into %s: %s", final, strerror(errno));
 		goto fail;
@@ -520,16 +653,18 @@ cache_build(struct cache *c, const char *ffmpeg, const char *path,
 	if (cache_load(c, key, &cs, aside, sizeof(aside), why, whylen) == 0) {
 		cache_song_free(&cs);
 		cache_remove_path(tmp);
-		return 0;
+		return CACHE_BUILD_OK;
 	}
 	if (cache_tmp_path(c, aside, sizeof(aside)) < 0 || rename(final, aside) < 0 ||
 	    rename(tmp, final) < 0) {
 		snprintf(why, whylen, "cannot replace %s: %s", final, strerror(errno));
+		res = CACHE_BUILD_CACHE_ERROR;
 		goto fail;
 	}
+	cache_sync_songs_dir(c);
 	cache_remove_path(aside);
-	return 0;
+	return CACHE_BUILD_OK;
 fail:
 	cache_remove_path(tmp);
-	return -1;
+	return res;
 }

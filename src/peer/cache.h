@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "p2pm/playlist.h"
 
@@ -27,6 +29,25 @@
 #define CACHE_DIR_MODE 0755
 /* the largest playlist the peer serves (what a client accepts) */
 #define CACHE_MAX_PLAYLIST_BYTES PROTO_MAX_PLAYLIST_BYTES
+/* an MPEG-TS segment is a whole number of packets of this size */
+#define CACHE_TS_PACKET 188
+
+/* What tells one version of a song file from another without reading it. */
+struct cache_file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+/* How cache_build ended. */
+enum cache_build_result {
+	CACHE_BUILD_OK = 0,
+	CACHE_BUILD_STOPPED,		/* asked to stop */
+	CACHE_BUILD_BAD_INPUT,		/* ffmpeg cannot make segments of the file */
+	CACHE_BUILD_CACHE_ERROR,	/* the cache cannot be written */
+	CACHE_BUILD_CHANGED		/* the file changed since its key was taken */
+};
 
 /* One segmented song as found in the cache: the playlist bytes, served as
  * they are, and the segments it lists. Owns its memory. */
@@ -45,30 +66,38 @@ struct cache {
 };
 
 /* Creates the cache directory and its subdirectories if missing (like
- * mkdir -p) and removes temporaries left by peers that are no longer
- * running. Returns NULL with a reason in err on failure. */
+ * mkdir -p), checks that files can be created in each of them, and removes
+ * temporaries left by peers that are no longer running. Returns NULL with a
+ * one-line reason naming the directory in err on failure. */
 struct cache *cache_open(const char *dir, char *err, size_t errlen);
 void cache_close(struct cache *c);
 
 /* Finds the content key of the song file at path. The file is hashed only
  * when its record (device, inode, size, mtime) is missing or out of date;
- * *hashed tells which. Hashing stops early when *stop becomes non-zero.
- * Returns 0, or -1 with a reason in why. */
+ * *hashed tells which. *id is the file's identity as seen before the key
+ * was taken, for cache_build. Hashing stops early when *stop becomes
+ * non-zero. Returns 0, or -1 with a reason in why. */
 int cache_file_key(struct cache *c, const char *path, const atomic_int *stop,
-    char key[CACHE_KEY_LEN + 1], int *hashed, char *why, size_t whylen);
+    char key[CACHE_KEY_LEN + 1], struct cache_file_id *id, int *hashed,
+    char *why, size_t whylen);
 
 /* Loads songs/<key>: the playlist must be an HLS VOD playlist (#EXTM3U,
  * #EXT-X-TARGETDURATION, #EXT-X-PLAYLIST-TYPE:VOD, #EXTINF before each
  * segment, #EXT-X-ENDLIST), every segment named <key>-<n>.ts, and each a
- * non-empty regular file. Fills cs and writes the song's directory into
+ * non-empty regular file of whole MPEG-TS packets. Fills cs and writes the song's directory into
  * songdir. Returns 0, or -1 with a reason in why. */
 int cache_load(struct cache *c, const char *key, struct cache_song *cs,
     char *songdir, size_t songdirlen, char *why, size_t whylen);
 
 /* Segments the song file at path with ffmpeg into a temporary directory,
- * checks the result, and renames it to songs/<key>. Nothing half-made is
- * ever left under songs/. Returns 0, or -1 with a reason in why. */
-int cache_build(struct cache *c, const char *ffmpeg, const char *path,
-    const char *key, const atomic_int *stop, char *why, size_t whylen);
+ * checks the result, makes it durable (fsync) and renames it to
+ * songs/<key>. key and id are what cache_file_key gave; if the file is no
+ * longer the one with that identity once ffmpeg is done, the result is
+ * thrown away (CACHE_BUILD_CHANGED), so segments of other content are never
+ * kept under key. Nothing half-made is ever left under songs/. Returns
+ * CACHE_BUILD_OK, or another enum cache_build_result with a reason in why. */
+enum cache_build_result cache_build(struct cache *c, const char *ffmpeg,
+    const char *path, const char *key, const struct cache_file_id *id,
+    const atomic_int *stop, char *why, size_t whylen);
 
 #endif

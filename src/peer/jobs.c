@@ -37,24 +37,32 @@ job_free(struct job *jb)
 	free(jb);
 }
 
-/* Prepares one song: finds its content key, takes the segments from the
- * cache or makes them with ffmpeg, then publishes the song. */
-static void
-jobs_prepare(struct jobs *j, const struct job *jb)
+/* What one attempt at preparing a song came to. */
+enum jobs_outcome {
+	JOBS_DONE,		/* served, or already served */
+	JOBS_FAILED,		/* not served; logged */
+	JOBS_CHANGED		/* the file changed under ffmpeg: try again */
+};
+
+/* Finds the song's content key, takes the segments from the cache or
+ * makes them with ffmpeg, then publishes the song. */
+static enum jobs_outcome
+jobs_prepare_once(struct jobs *j, const struct job *jb)
 {
 	char key[CACHE_KEY_LEN + 1], why[2048], songdir[PATH_MAX];
+	struct cache_file_id id;
 	struct cache_song cs;
 	int hashed;
 
-	if (cache_file_key(j->cache, jb->path, &j->stop, key, &hashed, why,
+	if (cache_file_key(j->cache, jb->path, &j->stop, key, &id, &hashed, why,
 	    sizeof(why)) < 0) {
 		if (!atomic_load(&j->stop))
 			log_warn("skipping %s: cannot read it: %s", jb->path, why);
-		goto failed;
+		return JOBS_FAILED;
 	}
 	if (index_has(j->idx, jb->name, jb->path, key)) {
 		log_debug("'%s' unchanged", jb->name);
-		return;
+		return JOBS_DONE;
 	}
 	if (cache_load(j->cache, key, &cs, songdir, sizeof(songdir), why,
 	    sizeof(why)) == 0) {
@@ -63,17 +71,28 @@ jobs_prepare(struct jobs *j, const struct job *jb)
 	} else {
 		log_debug("'%s': not usable from cache: %s", jb->name, why);
 		log_info("segmenting '%s' from %s", jb->name, jb->path);
-		if (cache_build(j->cache, j->ffmpeg, jb->path, key, &j->stop, why,
-		    sizeof(why)) < 0) {
-			if (!atomic_load(&j->stop))
-				log_warn("skipping %s: ffmpeg cannot read it as audio: %s",
-				    jb->path, why);
-			goto failed;
+		switch (cache_build(j->cache, j->ffmpeg, jb->path, key, &id, &j->stop,
+		    why, sizeof(why))) {
+		case CACHE_BUILD_OK:
+			break;
+		case CACHE_BUILD_STOPPED:
+			return JOBS_FAILED;
+		case CACHE_BUILD_CHANGED:
+			return JOBS_CHANGED;
+		case CACHE_BUILD_CACHE_ERROR:
+			log_warn("cannot write the cache %s: %s (skipping %s)",
+			    j->cache->dir, why, jb->path);
+			return JOBS_FAILED;
+		case CACHE_BUILD_BAD_INPUT:
+		default:
+			log_warn("skipping %s: ffmpeg cannot read it as audio: %s",
+			    jb->path, why);
+			return JOBS_FAILED;
 		}
 		if (cache_load(j->cache, key, &cs, songdir, sizeof(songdir), why,
 		    sizeof(why)) < 0) {
 			log_warn("skipping %s: segmented but unusable: %s", jb->path, why);
-			goto failed;
+			return JOBS_FAILED;
 		}
 		log_info("segmented '%s' into %zu segments (%s)", jb->name,
 		    cs.pl.count, key);
@@ -82,9 +101,29 @@ jobs_prepare(struct jobs *j, const struct job *jb)
 		log_info("ready: '%s'", jb->name);
 		announce_poke(j->ann);
 	}
-	return;
-failed:
-	if (index_failed(j->idx, jb->name, jb->path))
+	return JOBS_DONE;
+}
+
+/* Prepares one song, again from its content key while the file keeps
+ * changing under ffmpeg (at most JOBS_CHANGED_RETRIES times more). */
+static void
+jobs_prepare(struct jobs *j, const struct job *jb)
+{
+	enum jobs_outcome res;
+
+	for (int tries = 0; ; tries++) {
+		res = jobs_prepare_once(j, jb);
+		if (res != JOBS_CHANGED || atomic_load(&j->stop))
+			break;
+		if (tries == JOBS_CHANGED_RETRIES) {
+			log_warn("skipping %s: it keeps changing while being segmented "
+			    "(SIGHUP tries again)", jb->path);
+			break;
+		}
+		log_info("%s changed while being segmented; segmenting it again",
+		    jb->path);
+	}
+	if (res != JOBS_DONE && index_failed(j->idx, jb->name, jb->path))
 		announce_poke(j->ann);
 }
 

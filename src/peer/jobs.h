@@ -10,6 +10,8 @@
 #define JOBS_DEFAULT_THREADS 2
 #define JOBS_MAX_THREADS 64
 #define JOBS_THREAD_STACK (256 * 1024)
+/* segmenting again a file that changed under ffmpeg, at most this often */
+#define JOBS_CHANGED_RETRIES 2
 
 struct jobs;
 
