@@ -46,7 +46,9 @@ int net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen);
 /* Sets receive and send timeouts (0 = none) on a socket. */
 int net_set_timeouts(int fd, int recv_ms, int send_ms);
 
-/* Writes all len bytes, retrying on EINTR and short writes. */
+/* Writes all len bytes to a socket, pipe or file, retrying on EINTR and
+ * short writes. A closed reader gives -1 with EPIPE: the programs ignore
+ * SIGPIPE (sendfile(2) would raise it too). */
 int net_write_all(int fd, const void *buf, size_t len);
 
 /* Sends len bytes of file_fd starting at offset 0 with sendfile(2). Fails if the
