@@ -119,6 +119,13 @@ mv "$seg_file" "$SCRATCH/moved.ts"
 is "$(request "$P_ADDR" "REQUEST_SEGMENT $last_seg" PING)" "$(printf 'ERR 500 cannot read segment\nPONG')" \
 	"a segment file that cannot be opened is ERR 500, and the connection goes on"
 ok "and is logged" grep -q "cannot open segment $last_seg" "$SCRATCH/P.err"
+# something that is not a regular file in its place must not hang the peer
+mkfifo "$seg_file"
+is "$(request "$P_ADDR" "REQUEST_SEGMENT $last_seg" PING)" "$(printf 'ERR 500 cannot read segment\nPONG')" \
+	"a FIFO in place of a segment file is ERR 500 at once"
+is "$(request "$P_ADDR" "REQUEST_SONG plain" | head -n 1 | cut -d' ' -f1)" PLAYLIST \
+	"and other requests are still answered"
+rm -f "$seg_file"
 mv "$SCRATCH/moved.ts" "$seg_file"
 
 ok "the peer exits 0 on SIGTERM" stop_daemon P
