@@ -103,9 +103,12 @@ is "$(request "$P_ADDR" "REQUEST_SEGMENT x$last_seg")" "ERR 404 no such segment"
 	"an unknown segment is 404"
 
 is "$(request "$P_ADDR" PING)" "PONG" "PING answers PONG"
-for cmd in "QUERY plain" "LIST" "STATS" "REGISTER 127.0.0.1:9" "UNREGISTER 127.0.0.1:9"; do
+for cmd in "QUERY plain" "LIST" "STATS" "UNREGISTER 127.0.0.1:9"; do
 	is "$(request "$P_ADDR" "$cmd")" "ERR 400 unknown command" "$cmd is not a peer command"
 done
+is "$(request "$P_ADDR" "REGISTER 127.0.0.1:9" "plain /x" "PING" "" "PING")" \
+	"$(printf 'ERR 400 unknown command\nPONG')" \
+	"REGISTER is not a peer command, and its body is not taken for requests"
 is "$(request "$P_ADDR" "REQUEST_SONG" "PING")" "$(printf 'ERR 400 missing name\nPONG')" \
 	"a malformed request is 400 and the connection goes on"
 

@@ -4,6 +4,10 @@
 
 #include "p2pm/server.h"
 
+/* the commands a peer serves; others get ERR 400 unknown command */
+#define PEER_COMMANDS (SERVER_CMD(PROTO_CMD_REQUEST_SONG) | \
+	SERVER_CMD(PROTO_CMD_REQUEST_SEGMENT) | SERVER_CMD(PROTO_CMD_PING))
+
 /* The server_handler_fn of the peer; ctx is its struct index. */
 int peer_handle(struct conn *c, const struct proto_request *req, void *ctx);
 

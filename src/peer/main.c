@@ -345,6 +345,7 @@ main(int argc, char **argv)
 	cfg.listen_addr = o.listen;
 	cfg.idle_timeout_s = o.idle_timeout_s;
 	cfg.max_conns = o.max_conns;
+	cfg.commands = PEER_COMMANDS;
 	cfg.handler = peer_handle;
 	cfg.ctx = idx;
 	srv = server_open(&cfg, err, sizeof(err));
