@@ -103,10 +103,16 @@ enum reader_result conn_read_line(struct conn *c, char *line, size_t linesz,
 /* Starts (on) or ends (off) the SERVER_BODY_DEADLINE_MS limit on reading
  * a whole request body. */
 void conn_body_deadline(struct conn *c, int on);
-/* Reads and drops a request body up to its empty line, at most
- * PROTO_MAX_SONGS lines, within the body deadline. Returns 0 when the body
- * ended, -1 when the connection must close (an ERR was queued where one is
- * due). */
-int conn_skip_body(struct conn *c);
+
+/* Called for each body line (line NULL for a line holding a NUL byte);
+ * returns 0 to go on, -1 to stop and close (having queued an ERR). */
+typedef int (*conn_line_fn)(void *ctx, const char *line, size_t len);
+
+/* Reads a request body (REGISTER) up to its empty line: at most
+ * PROTO_MAX_SONGS lines (more: ERR 413), within SERVER_BODY_DEADLINE_MS,
+ * each line under the request-line limits (longer: ERR 414), handing each
+ * to on_line (NULL: the body is dropped). Returns 0 when the empty line
+ * came, -1 when the connection must close. */
+int conn_read_body(struct conn *c, conn_line_fn on_line, void *ctx);
 
 #endif

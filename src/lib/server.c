@@ -165,7 +165,7 @@ conn_body_deadline(struct conn *c, int on)
 }
 
 int
-conn_skip_body(struct conn *c)
+conn_read_body(struct conn *c, conn_line_fn on_line, void *ctx)
 {
 	char line[PROTO_MAX_LINE + 1];
 	size_t len, lines = 0;
@@ -178,8 +178,11 @@ conn_skip_body(struct conn *c)
 			conn_error(c, PROTO_LINE_TOO_LONG, NULL);
 			break;
 		}
-		if (res != READER_OK && res != READER_NUL)
+		if (res != READER_OK && res != READER_NUL) {
+			log_info("%s: request body not finished: %s", c->remote,
+			    reader_strerror(res));
 			break;
+		}
 		if (res == READER_OK && len == 0) {
 			rc = 0;
 			break;
@@ -188,6 +191,9 @@ conn_skip_body(struct conn *c)
 			conn_error(c, PROTO_TOO_LARGE, "too many songs");
 			break;
 		}
+		if (on_line != NULL &&
+		    on_line(ctx, res == READER_NUL ? NULL : line, len) < 0)
+			break;
 	}
 	conn_body_deadline(c, 0);
 	return rc;
@@ -227,14 +233,14 @@ server_serve(struct conn *c)
 		if (proto_parse_request(line, len, &req, why, sizeof(why)) != PROTO_OK) {
 			log_debug("%s: bad request: %s", c->remote, why);
 			/* one reply per request: a body is read, then refused */
-			if (req.has_body && conn_skip_body(c) < 0)
+			if (req.has_body && conn_read_body(c, NULL, NULL) < 0)
 				break;
 			conn_error(c, PROTO_BAD_REQUEST, why);
 		} else if (req.cmd == PROTO_CMD_QUIT) {
 			break;
 		} else if (s->cfg.commands != 0 &&
 		    (s->cfg.commands & SERVER_CMD(req.cmd)) == 0) {
-			if (req.has_body && conn_skip_body(c) < 0)
+			if (req.has_body && conn_read_body(c, NULL, NULL) < 0)
 				break;
 			conn_error(c, PROTO_BAD_REQUEST, "unknown command");
 		} else if (s->cfg.handler(c, &req, s->cfg.ctx) < 0) {

@@ -6,72 +6,53 @@
 #include "p2pm/log.h"
 #include "handlers.h"
 
-/* Reads a REGISTER body up to its empty line, within the body deadline.
- * Returns 0 when the body was read whole (*bad set if some line was not a
- * valid name), or -1 when the connection must close (an ERR was queued
- * where one is due). */
-static int
-tracker_read_body(struct conn *c, struct registry_names *names, int *bad)
-{
-	char line[PROTO_MAX_LINE + 1], name[PROTO_MAX_NAME + 1];
-	size_t len, namelen, lines = 0;
-	int rc = -1;
+/* A REGISTER body being read: the names so far, and whether a line was
+ * not a valid name (then the whole REGISTER is refused). */
+struct tracker_body {
+	struct conn *c;
+	struct registry_names names;
+	int bad;
+};
 
-	*bad = 0;
-	conn_body_deadline(c, 1);
-	for (;;) {
-		enum reader_result res = conn_read_line(c, line, sizeof(line), &len);
-		if (res == READER_TOO_LONG) {
-			conn_error(c, PROTO_LINE_TOO_LONG, NULL);
-			break;
-		}
-		if (res != READER_OK && res != READER_NUL) {
-			log_info("%s: REGISTER body not finished: %s", c->remote,
-			    reader_strerror(res));
-			break;
-		}
-		if (res == READER_OK && len == 0) {
-			rc = 0;
-			break;
-		}
-		if (++lines > PROTO_MAX_SONGS) {
-			conn_error(c, PROTO_TOO_LARGE, "too many songs");
-			break;
-		}
-		if (res == READER_NUL ||
-		    proto_parse_song_line(line, len, name, &namelen) < 0) {
-			*bad = 1;
-			continue;
-		}
-		if (!*bad && registry_names_add(names, name, namelen) < 0) {
-			conn_error(c, PROTO_INTERNAL, "out of memory");
-			break;
-		}
+static int
+tracker_body_line(void *ctx, const char *line, size_t len)
+{
+	struct tracker_body *b = ctx;
+	char name[PROTO_MAX_NAME + 1];
+	size_t namelen;
+
+	if (line == NULL || proto_parse_song_line(line, len, name, &namelen) < 0) {
+		b->bad = 1;
+		return 0;
 	}
-	conn_body_deadline(c, 0);
-	return rc;
+	if (!b->bad && registry_names_add(&b->names, name, namelen) < 0) {
+		conn_error(b->c, PROTO_INTERNAL, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static int
 tracker_register(struct tracker *t, struct conn *c, const struct proto_request *req)
 {
-	struct registry_names names;
-	int bad, rc;
+	struct tracker_body b;
+	int rc;
 
-	memset(&names, 0, sizeof(names));
-	rc = tracker_read_body(c, &names, &bad);
-	if (rc == 0 && bad) {
+	memset(&b, 0, sizeof(b));
+	b.c = c;
+	rc = conn_read_body(c, tracker_body_line, &b);
+	if (rc == 0 && b.bad) {
 		conn_error(c, PROTO_BAD_REQUEST, "invalid song name in REGISTER body");
 	} else if (rc == 0) {
-		if (registry_register(t->reg, req->arg, &names, net_now_ms()) < 0) {
+		if (registry_register(t->reg, req->arg, &b.names, net_now_ms()) < 0) {
 			log_error("REGISTER %s: out of memory", req->arg);
 			conn_error(c, PROTO_INTERNAL, "out of memory");
 		} else {
-			log_info("REGISTER %s: %zu song(s)", req->arg, names.count);
+			log_info("REGISTER %s: %zu song(s)", req->arg, b.names.count);
 			conn_printf(c, "OK\n");
 		}
 	}
-	registry_names_free(&names);
+	registry_names_free(&b.names);
 	return rc;
 }
 
