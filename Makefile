@@ -104,7 +104,10 @@ $(F)/fuzz_proto: tests/fuzz/fuzz_proto.c $(LIB_SRC)
 fuzz: $(F)/fuzz_proto
 	$(F)/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(F)/corpus
 
-demo: all
+# installs what is missing first (a no-op when all is there), then builds
+demo:
+	./scripts/install-deps
+	$(MAKE) all
 	./scripts/demo
 
 install: all

@@ -65,10 +65,4 @@ int net_interrupted(void);
 /* Milliseconds on the monotonic clock. */
 long long net_now_ms(void);
 
-struct timespec;
-
-/* Sets *ts to the CLOCK_REALTIME time ms milliseconds from now: the
- * deadline form pthread_cond_timedwait wants. */
-void net_deadline_after(struct timespec *ts, long long ms);
-
 #endif

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "p2pm/net.h"
 #include "p2pm/server.h"
@@ -48,7 +49,7 @@ server_open(const struct server_config *cfg, char *err, size_t errlen)
 	if (net_local_addr(s->listen_fd, s->address, sizeof(s->address)) < 0)
 		snprintf(s->address, sizeof(s->address), "%s", cfg->listen_addr);
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->drained, NULL);
+	clock_cond_init(&s->drained);
 	pthread_attr_init(&s->attr);
 	pthread_attr_setstacksize(&s->attr, SERVER_THREAD_STACK);
 	pthread_attr_setdetachstate(&s->attr, PTHREAD_CREATE_DETACHED);
@@ -416,7 +417,7 @@ server_close(struct server *s)
 	struct conn *c;
 
 	close(s->listen_fd);
-	net_deadline_after(&deadline, SERVER_SHUTDOWN_WAIT_MS);
+	clock_deadline_after(&deadline, SERVER_SHUTDOWN_WAIT_MS);
 	pthread_mutex_lock(&s->lock);
 	s->closing = 1;
 	/* wake threads blocked in read or write; they close their own fds */

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "p2pm/net.h"
 #include "p2pm/proto.h"
@@ -165,7 +166,7 @@ announce_wait(struct announcer *a, long long ms)
 {
 	struct timespec deadline;
 
-	net_deadline_after(&deadline, ms);
+	clock_deadline_after(&deadline, ms);
 	while (!a->stopping && !a->poked)
 		if (pthread_cond_timedwait(&a->wake, &a->lock, &deadline) == ETIMEDOUT)
 			break;
@@ -233,7 +234,7 @@ announce_start(const char *tracker, const char *advertise, int renew_s,
 	a->idx = idx;
 	a->fd = -1;
 	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->wake, NULL);
+	clock_cond_init(&a->wake);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, ANNOUNCE_THREAD_STACK);
 	rc = pthread_create(&a->thread, &attr, announce_main, a);
