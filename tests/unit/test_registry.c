@@ -1,0 +1,140 @@
+/* test_registry.c - the tracker's registry: replacement, leases (with a
+ * simulated clock), shuffled queries, LIST filtering and order, counts. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../src/tracker/registry.h"
+#include "tap.h"
+
+#define TTL_S 60
+#define TTL_MS (TTL_S * 1000LL)
+
+static void
+names_of(struct registry_names *n, const char *const *list)
+{
+	memset(n, 0, sizeof(*n));
+	for (; *list != NULL; list++)
+		registry_names_add(n, *list, strlen(*list));
+}
+
+static int
+do_register(struct registry *reg, const char *addr, long long now,
+    const char *const *list)
+{
+	struct registry_names n;
+	int rc;
+
+	names_of(&n, list);
+	rc = registry_register(reg, addr, &n, now);
+	registry_names_free(&n);
+	return rc;
+}
+
+static size_t
+query(struct registry *reg, const char *name, long long now, char (*out)[NET_ADDR_MAX],
+    size_t max)
+{
+	return registry_query(reg, name, strlen(name), out, max, now);
+}
+
+int
+main(void)
+{
+	char peers[8][NET_ADDR_MAX];
+	struct registry *reg = registry_new(TTL_S);
+	struct registry_stats st;
+	struct registry_entry *e;
+	size_t n;
+	int oom;
+	long long t = 1000000;
+
+	ok(reg != NULL, "a registry is made");
+	ok(do_register(reg, "10.0.0.1:1", t, (const char *const[]){ "a", "b", NULL }) == 0,
+	    "a peer registers two songs");
+	ok(do_register(reg, "10.0.0.2:1", t, (const char *const[]){ "b", "c", "c", NULL }) == 0,
+	    "a second peer registers, naming one song twice");
+	registry_stats(reg, t, &st);
+	ok(st.peers == 2 && st.songs == 3 && st.pairs == 4,
+	    "stats count 2 peers, 3 songs, 4 pairs (a duplicate counts once)");
+	ok(query(reg, "b", t, peers, 8) == 2, "both peers hold b");
+	ok(query(reg, "a", t, peers, 8) == 1 && strcmp(peers[0], "10.0.0.1:1") == 0,
+	    "one peer holds a");
+	ok(query(reg, "zzz", t, peers, 8) == 0, "nobody holds an unknown song");
+
+	/* shuffling: over many queries each peer comes first sometimes */
+	int first1 = 0, first2 = 0;
+	for (int i = 0; i < 200; i++) {
+		query(reg, "b", t, peers, 8);
+		if (strcmp(peers[0], "10.0.0.1:1") == 0)
+			first1++;
+		else
+			first2++;
+	}
+	ok(first1 > 20 && first2 > 20, "QUERY order is shuffled (%d/%d)", first1, first2);
+
+	/* replacing the set */
+	do_register(reg, "10.0.0.1:1", t + 10, (const char *const[]){ "d", NULL });
+	ok(query(reg, "a", t + 10, peers, 8) == 0, "a song left out of a new REGISTER is gone");
+	ok(query(reg, "b", t + 10, peers, 8) == 1, "a shared song loses only that peer");
+	ok(query(reg, "d", t + 10, peers, 8) == 1, "the new song is there");
+
+	/* leases: peer 2 was last registered at t, peer 1 at t + 10 */
+	ok(query(reg, "c", t + TTL_MS - 1, peers, 8) == 1, "a lease holds until its ttl");
+	ok(query(reg, "c", t + TTL_MS, peers, 8) == 0, "and is gone at the ttl");
+	ok(query(reg, "d", t + TTL_MS, peers, 8) == 1, "a later lease still holds");
+	registry_stats(reg, t + TTL_MS, &st);
+	ok(st.peers == 1 && st.songs == 1 && st.pairs == 1,
+	    "expired peers are swept from the counts");
+	do_register(reg, "10.0.0.1:1", t + TTL_MS + 5, (const char *const[]){ "d", NULL });
+	ok(query(reg, "d", t + 2 * TTL_MS, peers, 8) == 1, "renewing moves the lease on");
+
+	/* LIST: sorted, case-insensitive filter, counts */
+	do_register(reg, "10.0.0.3:1", t + TTL_MS + 5,
+	    (const char *const[]){ "Zebra", "apple", "Apple Pie", "d", NULL });
+	e = registry_list(reg, NULL, 0, t + TTL_MS + 6, &n, &oom);
+	ok(!oom && n == 4 && strcmp(e[0].name, "Apple Pie") == 0 &&
+	    strcmp(e[1].name, "Zebra") == 0 && strcmp(e[2].name, "apple") == 0 &&
+	    strcmp(e[3].name, "d") == 0 && e[3].peers == 2,
+	    "LIST is sorted by bytes and counts peers");
+	registry_entries_free(e, n);
+	e = registry_list(reg, "APPLE", 5, t + TTL_MS + 6, &n, &oom);
+	ok(n == 2, "LIST filters ignoring case");
+	registry_entries_free(e, n);
+
+	/* query cap */
+	char many[8][NET_ADDR_MAX];
+	for (int i = 0; i < 20; i++) {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "10.1.0.%d:1", i + 1);
+		do_register(reg, addr, t + TTL_MS + 7, (const char *const[]){ "hot", NULL });
+	}
+	ok(query(reg, "hot", t + TTL_MS + 8, many, 8) == 20,
+	    "QUERY counts all 20 holders while copying out at most 8");
+
+	ok(registry_unregister(reg, "10.0.0.3:1") == 1, "UNREGISTER of a known peer");
+	ok(registry_unregister(reg, "10.0.0.3:1") == 0, "UNREGISTER twice is harmless");
+	ok(query(reg, "Zebra", t + TTL_MS + 8, peers, 8) == 0, "its songs are gone");
+
+	/* a large body: the tables grow and every name stays reachable */
+	struct registry_names big;
+	memset(&big, 0, sizeof(big));
+	for (int i = 0; i < 50000; i++) {
+		char name[32];
+		int len = snprintf(name, sizeof(name), "song%d", i);
+		registry_names_add(&big, name, (size_t)len);
+	}
+	ok(registry_register(reg, "10.2.0.1:1", &big, t + TTL_MS + 9) == 0,
+	    "a REGISTER of 50000 songs");
+	registry_names_free(&big);
+	int found = 1;
+	for (int i = 0; i < 50000; i += 997) {
+		char name[32];
+		snprintf(name, sizeof(name), "song%d", i);
+		if (query(reg, name, t + TTL_MS + 9, peers, 8) != 1)
+			found = 0;
+	}
+	ok(found, "every one of them is found after the tables grew");
+
+	registry_free(reg);
+	return done_testing();
+}
