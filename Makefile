@@ -71,7 +71,8 @@ $(addprefix $(S)/bin/,$(PROGRAMS)):
 $(S)/tests/%: $(S)/tests/unit/%.o $(S)/libp2pm.a
 	@mkdir -p $(dir $@)
 	@echo '  LD san  $@'
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ \
+	  $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 
 # programs the integration tests use (misbehaving peers and the like)
 $(S)/tools/%: $(S)/tests/tools/%.o $(S)/libp2pm.a

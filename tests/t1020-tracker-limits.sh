@@ -50,5 +50,18 @@ is "$(request "$T_ADDR" "QUERY song1")" "PEERS 127.0.0.1:6200" "and the peer kee
 is "$(request "$T_ADDR" "QUERY other1")" "PEERS" "none of the refused songs were added"
 
 ok "tracker exits 0 on SIGTERM" stop_daemon T
+
+# --- --max-peers and --max-pairs
+start_daemon T tracker -l 127.0.0.1:0 --max-peers 2 --max-pairs 3 || exit 1
+printf 'REGISTER 127.0.0.1:7001\nA\nB\n\nREGISTER 127.0.0.1:7002\nA\n\nQUIT\n' | talk "$T_ADDR" >/dev/null
+out=$(printf 'REGISTER 127.0.0.1:7003\nC\n\nPING\nQUIT\n' | talk "$T_ADDR")
+is "$out" "$(printf 'ERR 503 registry full\nPONG')" \
+	"a peer past --max-peers gets ERR 503 registry full, and the connection goes on"
+out=$(printf 'REGISTER 127.0.0.1:7002\nA\nB\n\nQUIT\n' | talk "$T_ADDR")
+is "$out" "ERR 503 registry full" "a REGISTER past --max-pairs is refused too"
+is "$(request "$T_ADDR" "LIST")" "$(printf 'SONGS 2\nA 2\nB 1')" "and the registry is as it was"
+like "$(cat "$SCRATCH/T.err")" "registry full, refused" "the refusal is logged"
+ok "tracker exits 0 on SIGTERM" stop_daemon T
+
 ok "tracker logged no sanitizer report" check_sanitizers
 done_testing

@@ -44,7 +44,11 @@ tracker_register(struct tracker *t, struct conn *c, const struct proto_request *
 	if (rc == 0 && b.bad) {
 		conn_error(c, PROTO_BAD_REQUEST, "invalid song name in REGISTER body");
 	} else if (rc == 0) {
-		if (registry_register(t->reg, req->arg, &b.names, net_now_ms()) < 0) {
+		int res = registry_register(t->reg, req->arg, &b.names, net_now_ms());
+		if (res == REGISTRY_FULL) {
+			log_warn("REGISTER %s: registry full, refused", req->arg);
+			conn_error(c, PROTO_BUSY, "registry full");
+		} else if (res < 0) {
 			log_error("REGISTER %s: out of memory", req->arg);
 			conn_error(c, PROTO_INTERNAL, "out of memory");
 		} else {

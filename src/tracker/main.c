@@ -15,6 +15,9 @@
 #define TRACKER_DEFAULT_LISTEN "127.0.0.1:7700"
 #define TRACKER_DEFAULT_TTL_S 60
 #define TRACKER_MAX_TTL_S 86400
+#define TRACKER_DEFAULT_MAX_PEERS 10000
+#define TRACKER_DEFAULT_MAX_PAIRS 10000000L
+#define TRACKER_MAX_MAX_PAIRS 1000000000L
 
 static volatile sig_atomic_t tracker_stop;
 
@@ -30,7 +33,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: tracker [-l ADDR:PORT] [--ttl SECONDS] [--idle-timeout SECONDS]\n"
-	    "               [--max-conns N] [-v|-q]\n"
+	    "               [--max-conns N] [--max-peers N] [--max-pairs N] [-v|-q]\n"
 	    "\n"
 	    "Keeps the registry of which peers hold which songs (docs/protocol.md).\n"
 	    "\n"
@@ -39,6 +42,8 @@ usage(FILE *f)
 	    "      --ttl SECONDS         lease of a registration (default %d)\n"
 	    "      --idle-timeout SECONDS  close connections idle this long (default %d)\n"
 	    "      --max-conns N         most open connections (default %d)\n"
+	    "      --max-peers N         most registered peers (default %d)\n"
+	    "      --max-pairs N         most registered (song, peer) pairs (default %ld)\n"
 	    "  -v, --verbose             log more (repeat for debug)\n"
 	    "  -q, --quiet               log only errors\n"
 	    "  -h, --help                show this help\n"
@@ -46,7 +51,8 @@ usage(FILE *f)
 	    "\n"
 	    "Prints \"listening on HOST:PORT\" on stdout when ready; logs go to stderr.\n",
 	    TRACKER_DEFAULT_LISTEN, TRACKER_DEFAULT_TTL_S,
-	    SERVER_DEFAULT_IDLE_TIMEOUT_S, SERVER_DEFAULT_MAX_CONNS);
+	    SERVER_DEFAULT_IDLE_TIMEOUT_S, SERVER_DEFAULT_MAX_CONNS,
+	    TRACKER_DEFAULT_MAX_PEERS, TRACKER_DEFAULT_MAX_PAIRS);
 }
 
 static long
@@ -66,12 +72,15 @@ flag_number(const char *flag, const char *text, long min, long max)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_TTL = 256, OPT_IDLE, OPT_MAXCONNS, OPT_VERSION };
+	enum { OPT_TTL = 256, OPT_IDLE, OPT_MAXCONNS, OPT_MAXPEERS, OPT_MAXPAIRS,
+		OPT_VERSION };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "ttl", required_argument, NULL, OPT_TTL },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
+		{ "max-peers", required_argument, NULL, OPT_MAXPEERS },
+		{ "max-pairs", required_argument, NULL, OPT_MAXPAIRS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -90,6 +99,8 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	char err[NET_ERR_LEN];
 	long ttl = TRACKER_DEFAULT_TTL_S;
+	long max_peers = TRACKER_DEFAULT_MAX_PEERS;
+	long max_pairs = TRACKER_DEFAULT_MAX_PAIRS;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "l:vqh", opts, NULL)) != -1) {
@@ -107,6 +118,14 @@ main(int argc, char **argv)
 		case OPT_MAXCONNS:
 			cfg.max_conns = (int)flag_number("--max-conns", optarg, 1,
 			    SERVER_MAX_MAX_CONNS);
+			break;
+		case OPT_MAXPEERS:
+			max_peers = flag_number("--max-peers", optarg, 1,
+			    TRACKER_MAX_MAX_PAIRS);
+			break;
+		case OPT_MAXPAIRS:
+			max_pairs = flag_number("--max-pairs", optarg, 1,
+			    TRACKER_MAX_MAX_PAIRS);
 			break;
 		case 'v':
 			if (level < LOG_LEVEL_DEBUG)
@@ -142,7 +161,7 @@ main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 
 	memset(&t, 0, sizeof(t));
-	t.reg = registry_new((int)ttl);
+	t.reg = registry_new((int)ttl, (size_t)max_peers, (size_t)max_pairs);
 	if (t.reg == NULL) {
 		log_error("out of memory");
 		return 1;

@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "p2pm/siphash.h"
 #include "registry.h"
 
 #define REGISTRY_INITIAL_BUCKETS 64
@@ -52,27 +51,17 @@ struct registry {
 	long long ttl_ms;
 	long long next_sweep_ms;
 	unsigned long generation;
-	uint64_t seed;
+	uint8_t key[SIPHASH_KEY_LEN];
 	uint64_t rng;
+	size_t max_peers, max_pairs;
 };
 
+/* Keyed with a random key per process: names and addresses come from the
+ * network, and must not be able to pile up in one bucket. */
 static uint64_t
 registry_hash(const struct registry *reg, const void *key, size_t len)
 {
-	const unsigned char *p = key;
-	uint64_t h = 0xcbf29ce484222325ULL ^ reg->seed;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	/* final avalanche so low bits depend on every input byte */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return siphash24(reg->key, key, len);
 }
 
 static uint64_t
@@ -219,10 +208,9 @@ registry_sweep(struct registry *reg, long long now_ms, int force)
 }
 
 struct registry *
-registry_new(int ttl_s)
+registry_new(int ttl_s, size_t max_peers, size_t max_pairs)
 {
 	struct registry *reg = calloc(1, sizeof(*reg));
-	struct timespec ts;
 
 	if (reg == NULL)
 		return NULL;
@@ -233,10 +221,10 @@ registry_new(int ttl_s)
 	}
 	pthread_mutex_init(&reg->lock, NULL);
 	reg->ttl_ms = (long long)ttl_s * 1000;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	reg->seed = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^
-	    ((uint64_t)getpid() << 16);
-	reg->rng = reg->seed | 1;
+	siphash_random_key(reg->key);
+	reg->rng = siphash24(reg->key, "rng", 3) | 1;
+	reg->max_peers = max_peers;
+	reg->max_pairs = max_pairs;
 	return reg;
 }
 
@@ -347,6 +335,13 @@ registry_register(struct registry *reg, const char *addr,
 	pthread_mutex_lock(&reg->lock);
 	registry_sweep(reg, now_ms, 0);
 	struct peer *p = peer_find(reg, addr);
+	/* room for this peer and (counting duplicates too) its pairs? */
+	if ((p == NULL && reg->peers.count >= reg->max_peers) ||
+	    reg->pairs - (p != NULL ? p->nsongs : 0) + names->count > reg->max_pairs) {
+		pthread_mutex_unlock(&reg->lock);
+		free(newsongs);
+		return REGISTRY_FULL;
+	}
 	if (p == NULL) {
 		p = calloc(1, sizeof(*p));
 		if (p == NULL) {

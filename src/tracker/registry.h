@@ -35,17 +35,22 @@ struct registry_names {
 	size_t count, offcap;
 };
 
-struct registry *registry_new(int ttl_s);
+/* A registry whose leases last ttl_s seconds, holding at most max_peers
+ * peers and max_pairs (song, peer) pairs. */
+struct registry *registry_new(int ttl_s, size_t max_peers, size_t max_pairs);
 void registry_free(struct registry *reg);
 
 /* Appends a name to a REGISTER body; -1 if out of memory. */
 int registry_names_add(struct registry_names *names, const char *name, size_t len);
 void registry_names_free(struct registry_names *names);
 
+#define REGISTRY_FULL (-2)
+
 /* Replaces the song set of peer `addr` with `names` and renews its lease
- * until now_ms + ttl. Duplicate names count once. Returns 0, or -1 if
- * memory ran out (the registry is then left as it was before the call for
- * this peer's songs that were already present). */
+ * until now_ms + ttl. Duplicate names count once. Returns 0; REGISTRY_FULL,
+ * changing nothing, if a new peer would pass max_peers or the pairs would
+ * pass max_pairs; or -1 if memory ran out (the peer then holds the songs
+ * attached before that). */
 int registry_register(struct registry *reg, const char *addr,
     const struct registry_names *names, long long now_ms);
 

@@ -41,7 +41,7 @@ int
 main(void)
 {
 	char peers[8][NET_ADDR_MAX];
-	struct registry *reg = registry_new(TTL_S);
+	struct registry *reg = registry_new(TTL_S, 1000, 1000000);
 	struct registry_stats st;
 	struct registry_entry *e;
 	size_t n;
@@ -135,6 +135,21 @@ main(void)
 	}
 	ok(found, "every one of them is found after the tables grew");
 
+	registry_free(reg);
+
+	/* capacity: 2 peers, 5 pairs */
+	reg = registry_new(TTL_S, 2, 5);
+	ok(do_register(reg, "p1:1", t, (const char *const[]){ "a", "b", "c", NULL }) == 0 &&
+	    do_register(reg, "p2:1", t, (const char *const[]){ "a", NULL }) == 0,
+	    "two peers with 4 pairs fit a 2-peer, 5-pair registry");
+	ok(do_register(reg, "p3:1", t, (const char *const[]){ "x", NULL }) == REGISTRY_FULL,
+	    "a third peer is refused");
+	ok(do_register(reg, "p2:1", t, (const char *const[]){ "a", "b", "c", NULL }) ==
+	    REGISTRY_FULL, "growing past 5 pairs is refused");
+	ok(query(reg, "a", t, peers, 8) == 2 && query(reg, "c", t, peers, 8) == 1,
+	    "and a refused REGISTER changed nothing");
+	ok(do_register(reg, "p1:1", t, (const char *const[]){ "d", "e", "f", "g", NULL }) == 0,
+	    "a peer may replace its set within the limit");
 	registry_free(reg);
 	return done_testing();
 }
