@@ -195,17 +195,29 @@ cache_close(struct cache *c)
 	free(c);
 }
 
-/* Names a new temporary in the cache directory. */
+/* Names a new temporary: "tmp-<pid>-<n>", inside the cache directory. */
 static int
-cache_tmp_path(struct cache *c, char *out, size_t outlen)
+cache_tmp_name(struct cache *c, char *out, size_t outlen)
 {
 	unsigned long n;
 
 	pthread_mutex_lock(&c->lock);
 	n = ++c->seq;
 	pthread_mutex_unlock(&c->lock);
-	int len = snprintf(out, outlen, "%s/%s%ld-%lu", c->dir, CACHE_TMP_PREFIX,
+	int len = snprintf(out, outlen, "%s%ld-%lu", CACHE_TMP_PREFIX,
 	    (long)getpid(), n);
+	return len < 0 || (size_t)len >= outlen ? -1 : 0;
+}
+
+/* The full path of a new temporary in the cache directory. */
+static int
+cache_tmp_path(struct cache *c, char *out, size_t outlen)
+{
+	char name[64];
+
+	if (cache_tmp_name(c, name, sizeof(name)) < 0)
+		return -1;
+	int len = snprintf(out, outlen, "%s/%s", c->dir, name);
 	return len < 0 || (size_t)len >= outlen ? -1 : 0;
 }
 
@@ -269,31 +281,63 @@ cache_key_ok(const char *key)
 	return 1;
 }
 
+/* One file record as read: pointers into text, which the caller frees. */
+struct cache_record {
+	char *text;
+	const char *statline;
+	const char *abspath;
+	const char *key;
+};
+
+/* Reads and splits the record name in the open files/ directory. Returns
+ * 0, or -1 if it cannot be read or is not a well-formed record. */
+static int
+cache_record_read(int filesfd, const char *recname, struct cache_record *r)
+{
+	char *lines[4], *save = NULL;
+	size_t len;
+	int n = 0;
+
+	if (cache_read_file(filesfd, recname, CACHE_RECORD_MAX, &r->text, &len) < 0)
+		return -1;
+	for (char *l = strtok_r(r->text, "\n", &save); l != NULL && n < 4;
+	    l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	if (n != 4 || strcmp(lines[0], CACHE_RECORD_MAGIC) != 0 ||
+	    !cache_key_ok(lines[3])) {
+		free(r->text);
+		r->text = NULL;
+		return -1;
+	}
+	r->statline = lines[1];
+	r->abspath = lines[2];
+	r->key = lines[3];
+	return 0;
+}
+
 /* Looks the file up in its record: returns 0 with the key if the record
  * matches statline and abspath exactly. */
 static int
 cache_record_lookup(struct cache *c, const char *recname, const char *statline,
     const char *abspath, char key[CACHE_KEY_LEN + 1])
 {
-	char dir[PATH_MAX], *text, *lines[4], *save = NULL;
-	size_t len;
-	int n = 0, found = -1;
+	char dir[PATH_MAX];
+	struct cache_record r;
+	int fd, found = -1;
 
-	if (snprintf(dir, sizeof(dir), "%s/%s/%s", c->dir, CACHE_FILES, recname) >=
-	    (int)sizeof(dir))
+	if (snprintf(dir, sizeof(dir), "%s/%s", c->dir, CACHE_FILES) >= (int)sizeof(dir))
 		return -1;
-	if (cache_read_file(AT_FDCWD, dir, CACHE_RECORD_MAX, &text, &len) < 0)
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	for (char *l = strtok_r(text, "\n", &save); l != NULL && n < 4;
-	    l = strtok_r(NULL, "\n", &save))
-		lines[n++] = l;
-	if (n == 4 && strcmp(lines[0], CACHE_RECORD_MAGIC) == 0 &&
-	    strcmp(lines[1], statline) == 0 && strcmp(lines[2], abspath) == 0 &&
-	    cache_key_ok(lines[3])) {
-		memcpy(key, lines[3], CACHE_KEY_LEN + 1);
-		found = 0;
+	if (cache_record_read(fd, recname, &r) == 0) {
+		if (strcmp(r.statline, statline) == 0 && strcmp(r.abspath, abspath) == 0) {
+			memcpy(key, r.key, CACHE_KEY_LEN + 1);
+			found = 0;
+		}
+		free(r.text);
 	}
-	free(text);
+	close(fd);
 	return found;
 }
 
@@ -667,4 +711,276 @@ cache_build(struct cache *c, const char *ffmpeg, const char *path,
 fail:
 	cache_remove_path(tmp);
 	return res;
+}
+
+/* Eviction.
+ *
+ * Only names this code made are touched: song directories named by a key
+ * ([0-9a-f]{16}) and records named by a path hash ([0-9a-f]{64}), found by
+ * readdir in the cache's own subdirectories and handled through directory
+ * descriptors without following symbolic links. Anything else found there
+ * is left alone. A song directory is first renamed to a temporary in the
+ * cache directory and only then emptied, so songs/ never holds half a song;
+ * a crash leaves a temporary that the next start removes. Files already
+ * open (a segment being sent) stay readable until closed.
+ *
+ * Two peers sharing one cache directory at the same time are not
+ * supported: one would remove the other's songs, which then answers
+ * "cannot read segment" or segments them again. Nothing here fails worse
+ * than that when entries vanish under it (every step tolerates ENOENT),
+ * and --keep-cache turns eviction off for such a setup. */
+
+/* True if name is n lower-case hex digits. */
+static int
+cache_hex_name_ok(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return name[i] == '\0';
+}
+
+static int
+cache_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+cache_sorted_has(char *const *v, size_t n, const char *s)
+{
+	return n > 0 && bsearch(&s, v, n, sizeof(*v), cache_strcmp) != NULL;
+}
+
+/* A growing array of strings it owns. */
+struct cache_strings {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+cache_strings_add(struct cache_strings *a, const char *s)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		char **v = realloc(a->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		a->v = v;
+		a->cap = cap;
+	}
+	if ((a->v[a->n] = strdup(s)) == NULL)
+		return -1;
+	a->n++;
+	return 0;
+}
+
+static void
+cache_strings_free(struct cache_strings *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The space the files of a song directory take on disk (files with other
+ * links are not counted: removing ours frees nothing). */
+static unsigned long long
+cache_dir_bytes(int parentfd, const char *name)
+{
+	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	unsigned long long bytes = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_nlink == 1)
+			bytes += (unsigned long long)st.st_blocks * 512;
+	closedir(d);
+	return bytes;
+}
+
+/* Opens a subdirectory of the cache directory, not following links. */
+static DIR *
+cache_opendir_at(int cachefd, const char *sub, int *fd)
+{
+	int dfd = openat(cachefd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+
+	if (dfd < 0)
+		return NULL;
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return NULL;
+	}
+	*fd = dfd;
+	return d;
+}
+
+/* Goes through files/: a record is kept when its name is the hash of one
+ * of the wanted paths, it is well formed and the file still has the size,
+ * mtime and inode it records; its key is then added to keys, since the
+ * song is still wanted even if not ready. Other records are removed
+ * (counted only when dry_run). Returns -1 if out of memory. */
+static int
+cache_evict_records(int cachefd, char *const *recnames, size_t nrecnames,
+    struct cache_strings *keys, int dry_run, const atomic_int *cancel,
+    struct cache_evict_stats *st)
+{
+	char statline[128], hex[SHA256_HEX_LEN];
+	struct cache_record r;
+	struct dirent *de;
+	struct stat fst;
+	int fd;
+	DIR *d = cache_opendir_at(cachefd, CACHE_FILES, &fd);
+
+	if (d == NULL) {
+		log_warn("cannot read the cache's %s directory: %s", CACHE_FILES,
+		    strerror(errno));
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL && !atomic_load(cancel)) {
+		if (!cache_hex_name_ok(de->d_name, SHA256_HEX_LEN - 1))
+			continue;
+		if (cache_sorted_has(recnames, nrecnames, de->d_name) &&
+		    cache_record_read(fd, de->d_name, &r) == 0) {
+			int fresh = 0;
+			sha256_hex(r.abspath, strlen(r.abspath), hex);
+			if (strcmp(hex, de->d_name) == 0 && stat(r.abspath, &fst) == 0) {
+				cache_stat_line(&fst, statline, sizeof(statline));
+				fresh = strcmp(statline, r.statline) == 0;
+			}
+			if (fresh && cache_strings_add(keys, r.key) < 0) {
+				free(r.text);
+				closedir(d);
+				return -1;
+			}
+			free(r.text);
+			if (fresh)
+				continue;
+		}
+		if (fstatat(fd, de->d_name, &fst, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    S_ISDIR(fst.st_mode))
+			continue;
+		if (!dry_run && unlinkat(fd, de->d_name, 0) < 0) {
+			if (errno != ENOENT)
+				log_warn("cannot remove cache record %s: %s", de->d_name,
+				    strerror(errno));
+			continue;
+		}
+		st->records++;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Goes through songs/: each directory named by a key not in keys (sorted)
+ * is renamed to a temporary and removed (counted only when dry_run). */
+static void
+cache_evict_songs(struct cache *c, int cachefd, char *const *keys, size_t nkeys,
+    int dry_run, const atomic_int *cancel, struct cache_evict_stats *st)
+{
+	char tmp[64];
+	struct dirent *de;
+	struct stat dst;
+	unsigned long long bytes;
+	int fd;
+	DIR *d = cache_opendir_at(cachefd, CACHE_SONGS, &fd);
+
+	if (d == NULL) {
+		log_warn("cannot read the cache's %s directory: %s", CACHE_SONGS,
+		    strerror(errno));
+		return;
+	}
+	while ((de = readdir(d)) != NULL && !atomic_load(cancel)) {
+		if (!cache_key_ok(de->d_name) || cache_sorted_has(keys, nkeys, de->d_name))
+			continue;
+		if (fstatat(fd, de->d_name, &dst, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(dst.st_mode))
+			continue;
+		bytes = cache_dir_bytes(fd, de->d_name);
+		if (!dry_run) {
+			if (cache_tmp_name(c, tmp, sizeof(tmp)) < 0)
+				break;
+			if (renameat(fd, de->d_name, cachefd, tmp) < 0) {
+				if (errno != ENOENT)
+					log_warn("cannot move cached song %s out of %s: %s",
+					    de->d_name, CACHE_SONGS, strerror(errno));
+				continue;
+			}
+			log_debug("removing cached song %s (used by no shared song)",
+			    de->d_name);
+			cache_remove(cachefd, tmp);
+		}
+		st->songs++;
+		st->bytes += bytes;
+	}
+	closedir(d);
+}
+
+int
+cache_evict(struct cache *c, const char *const *keys, size_t nkeys,
+    const char *const *paths, size_t npaths, int dry_run,
+    const atomic_int *cancel, struct cache_evict_stats *st)
+{
+	struct cache_strings recnames = { 0 }, keep = { 0 };
+	char hex[SHA256_HEX_LEN];
+	int cachefd, rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	/* a file record is named by the hash of the file's real path */
+	for (size_t i = 0; i < npaths; i++) {
+		char *abspath = realpath(paths[i], NULL);
+		if (abspath == NULL)
+			continue;	/* gone: its record goes too */
+		sha256_hex(abspath, strlen(abspath), hex);
+		free(abspath);
+		if (cache_strings_add(&recnames, hex) < 0) {
+			errno = ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nkeys; i++)
+		if (cache_strings_add(&keep, keys[i]) < 0) {
+			errno = ENOMEM;
+			goto out;
+		}
+	if (recnames.n > 0)
+		qsort(recnames.v, recnames.n, sizeof(*recnames.v), cache_strcmp);
+	cachefd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cachefd < 0) {
+		log_warn("cannot open the cache directory %s: %s", c->dir, strerror(errno));
+		goto out;
+	}
+	if (cache_evict_records(cachefd, recnames.v, recnames.n, &keep, dry_run,
+	    cancel, st) < 0) {
+		close(cachefd);
+		errno = ENOMEM;
+		goto out;
+	}
+	if (keep.n > 0)
+		qsort(keep.v, keep.n, sizeof(*keep.v), cache_strcmp);
+	if (!atomic_load(cancel))
+		cache_evict_songs(c, cachefd, keep.v, keep.n, dry_run, cancel, st);
+	close(cachefd);
+	rc = atomic_load(cancel) ? 1 : 0;
+out:
+	if (rc < 0 && errno == ENOMEM)
+		log_error("out of memory while looking for unused songs in the cache");
+	cache_strings_free(&recnames);
+	cache_strings_free(&keep);
+	return rc;
 }

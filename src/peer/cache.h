@@ -6,7 +6,8 @@
  *   files/<sha256 of path>    what we knew of a song file: device, inode,
  *                             size and mtime, and its key
  *   tmp-<pid>-<n>             work in progress, renamed into songs/ when
- *                             complete; left-overs of dead peers are removed
+ *                             complete, or a song directory being removed;
+ *                             left-overs of dead peers are removed
  * <key> is the first CACHE_KEY_LEN hex digits of the SHA-256 of the song
  * file's content, so names are stable and a changed file gets a new key. */
 #ifndef P2PM_PEER_CACHE_H
@@ -99,5 +100,27 @@ int cache_load(struct cache *c, const char *key, struct cache_song *cs,
 enum cache_build_result cache_build(struct cache *c, const char *ffmpeg,
     const char *path, const char *key, const struct cache_file_id *id,
     const atomic_int *stop, char *why, size_t whylen);
+
+/* What cache_evict removed, or would have removed. */
+struct cache_evict_stats {
+	size_t songs;			/* song directories */
+	unsigned long long bytes;	/* the space their files took */
+	size_t records;			/* file records */
+};
+
+/* Removes what no shared song needs any more: every songs/<key> directory
+ * whose key is neither in keys (the songs being served) nor in the file
+ * record of one of paths (the song files still wanted), and every file
+ * record that is not one of paths' or no longer matches its file. With
+ * dry_run only counts. Stops early once *cancel becomes non-zero. Only
+ * entries with the names this cache gives are touched, symbolic links are
+ * never followed, and a song directory is renamed out of songs/ before
+ * its files go. Call it only while no song is being prepared: a directory
+ * just made would not be in keys yet. Fills st; returns 0, 1 if
+ * cancelled, or -1 (logged) if the cache could not be read or memory ran
+ * out. */
+int cache_evict(struct cache *c, const char *const *keys, size_t nkeys,
+    const char *const *paths, size_t npaths, int dry_run,
+    const atomic_int *cancel, struct cache_evict_stats *st);
 
 #endif

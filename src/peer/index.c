@@ -452,7 +452,8 @@ index_segment_open(struct index *idx, const char *segment)
 	/* opened without the lock, so a slow disk stalls only this request;
 	 * O_NONBLOCK so that something put in the file's place (a FIFO)
 	 * cannot hang it. Files in the cache are only ever replaced by
-	 * rename, so an open descriptor keeps reading the whole old file. */
+	 * rename or removed, so an open descriptor keeps reading the whole
+	 * old file. */
 	fd = open(copy, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	saved = errno;
 	free(copy);
@@ -461,6 +462,45 @@ index_segment_open(struct index *idx, const char *segment)
 		return INDEX_OPEN_FAILED;
 	}
 	return fd;
+}
+
+void
+index_usage_free(struct index_usage *u)
+{
+	for (size_t i = 0; i < u->nkeys; i++)
+		free(u->keys[i]);
+	for (size_t i = 0; i < u->npaths; i++)
+		free(u->paths[i]);
+	free(u->keys);
+	free(u->paths);
+	memset(u, 0, sizeof(*u));
+}
+
+int
+index_usage(struct index *idx, struct index_usage *u)
+{
+	int rc = 0;
+
+	memset(u, 0, sizeof(*u));
+	pthread_mutex_lock(&idx->lock);
+	u->keys = calloc(idx->media.count + 1, sizeof(*u->keys));
+	u->paths = calloc(idx->songs.count + 1, sizeof(*u->paths));
+	if (u->keys == NULL || u->paths == NULL)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < idx->media.nbuckets; i++)
+		for (struct htab_entry *e = idx->media.buckets[i]; rc == 0 && e != NULL;
+		    e = e->next)
+			if ((u->keys[u->nkeys++] = strdup(e->key)) == NULL)
+				rc = -1;
+	for (size_t i = 0; rc == 0 && i < idx->songs.nbuckets; i++)
+		for (struct htab_entry *e = idx->songs.buckets[i]; rc == 0 && e != NULL;
+		    e = e->next)
+			if ((u->paths[u->npaths++] = strdup(((struct song *)e->val)->path)) == NULL)
+				rc = -1;
+	pthread_mutex_unlock(&idx->lock);
+	if (rc < 0)
+		index_usage_free(u);
+	return rc;
 }
 
 char **

@@ -51,6 +51,20 @@ int index_playlist(struct index *idx, const char *name, char **text, size_t *len
  * INDEX_OPEN_FAILED). */
 int index_segment_open(struct index *idx, const char *segment);
 
+/* What the cache must keep: the content keys of the songs being served
+ * and the files of all wanted songs, ready or not. Owns its strings. */
+struct index_usage {
+	char **keys;
+	size_t nkeys;
+	char **paths;
+	size_t npaths;
+};
+
+/* Fills u with a copy taken under the lock. Returns 0, or -1 if out of
+ * memory. Free with index_usage_free. */
+int index_usage(struct index *idx, struct index_usage *u);
+void index_usage_free(struct index_usage *u);
+
 /* The names of all ready songs (at most max), as an array of strings the
  * caller frees with index_names_free. */
 char **index_ready_names(struct index *idx, size_t max, size_t *n);

@@ -23,10 +23,15 @@ struct jobs {
 	atomic_int stop;	/* read by running ffmpeg watchers too */
 	pthread_t *threads;
 	int nthreads;
+	int keep_cache;		/* sweeps only count what they would remove */
+	atomic_int sweep_cancel;	/* new work or stop: cut a sweep short */
 
-	pthread_mutex_t lock;	/* guards the queue */
+	pthread_mutex_t lock;	/* guards the queue and the three below */
 	pthread_cond_t more;
 	struct job *head, *tail;
+	int busy;		/* workers preparing a song */
+	int sweep_wanted;	/* sweep the cache once the queue drains */
+	int sweeping;		/* a worker is sweeping: nobody prepares */
 };
 
 static void
@@ -127,33 +132,101 @@ jobs_prepare(struct jobs *j, const struct job *jb)
 		announce_poke(j->ann);
 }
 
+/* Writes a number of bytes for people: "512 B", "3.4 MiB". */
+static void
+jobs_format_bytes(unsigned long long bytes, char *out, size_t outlen)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	if (bytes < 1024) {
+		snprintf(out, outlen, "%llu B", bytes);
+		return;
+	}
+	for (v /= 1024; v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0]); v /= 1024)
+		u++;
+	snprintf(out, outlen, "%.1f %s", v, units[u]);
+}
+
+/* Removes from the cache what no wanted song uses (or, with --keep-cache,
+ * counts it) and logs one line. Runs with no song being prepared. Returns
+ * 1 if cut short by new work, so that it is tried again. */
+static int
+jobs_sweep(struct jobs *j)
+{
+	struct index_usage u;
+	struct cache_evict_stats st;
+	char size[32];
+	int rc;
+
+	if (index_usage(j->idx, &u) < 0) {
+		log_error("out of memory listing the songs the cache must keep");
+		return 0;
+	}
+	rc = cache_evict(j->cache, (const char *const *)u.keys, u.nkeys,
+	    (const char *const *)u.paths, u.npaths, j->keep_cache, &j->sweep_cancel, &st);
+	index_usage_free(&u);
+	if (rc < 0)
+		return 0;
+	jobs_format_bytes(st.bytes, size, sizeof(size));
+	if (j->keep_cache)
+		log_info("cache: keeping %zu unused song(s) (%s) and %zu stale file "
+		    "record(s) (--keep-cache)", st.songs, size, st.records);
+	else if (rc == 0 || st.songs > 0 || st.records > 0)
+		log_info("cache: removed %zu unused song(s) (%s freed) and %zu stale "
+		    "file record(s)", st.songs, size, st.records);
+	return rc;
+}
+
+/* Takes queued songs one at a time; once the queue has drained and no
+ * worker is busy, one of them sweeps the cache if that was asked for,
+ * while the others wait. */
 static void *
 jobs_worker(void *arg)
 {
 	struct jobs *j = arg;
 	struct job *jb;
 
+	pthread_mutex_lock(&j->lock);
 	for (;;) {
-		pthread_mutex_lock(&j->lock);
-		while (j->head == NULL && !atomic_load(&j->stop))
-			pthread_cond_wait(&j->more, &j->lock);
-		if (atomic_load(&j->stop)) {
+		if (atomic_load(&j->stop))
+			break;
+		if (j->head != NULL && !j->sweeping) {
+			jb = j->head;
+			j->head = jb->next;
+			if (j->head == NULL)
+				j->tail = NULL;
+			j->busy++;
 			pthread_mutex_unlock(&j->lock);
-			return NULL;
+			jobs_prepare(j, jb);
+			job_free(jb);
+			pthread_mutex_lock(&j->lock);
+			j->busy--;
+			continue;
 		}
-		jb = j->head;
-		j->head = jb->next;
-		if (j->head == NULL)
-			j->tail = NULL;
-		pthread_mutex_unlock(&j->lock);
-		jobs_prepare(j, jb);
-		job_free(jb);
+		if (j->head == NULL && j->sweep_wanted && !j->sweeping && j->busy == 0) {
+			j->sweep_wanted = 0;
+			j->sweeping = 1;
+			atomic_store(&j->sweep_cancel, 0);
+			pthread_mutex_unlock(&j->lock);
+			int cut = jobs_sweep(j);
+			pthread_mutex_lock(&j->lock);
+			j->sweeping = 0;
+			if (cut)
+				j->sweep_wanted = 1;
+			pthread_cond_broadcast(&j->more);
+			continue;
+		}
+		pthread_cond_wait(&j->more, &j->lock);
 	}
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
 }
 
 struct jobs *
 jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
-    struct index *idx, struct announcer *ann)
+    struct index *idx, struct announcer *ann, int keep_cache)
 {
 	struct jobs *j = calloc(1, sizeof(*j));
 	pthread_attr_t attr;
@@ -166,7 +239,9 @@ jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
 	j->cache = cache;
 	j->idx = idx;
 	j->ann = ann;
+	j->keep_cache = keep_cache;
 	atomic_init(&j->stop, 0);
+	atomic_init(&j->sweep_cancel, 0);
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->more, NULL);
 	pthread_attr_init(&attr);
@@ -207,9 +282,19 @@ jobs_add(struct jobs *j, const char *name, const char *path)
 	else
 		j->head = jb;
 	j->tail = jb;
+	atomic_store(&j->sweep_cancel, 1);
 	pthread_cond_signal(&j->more);
 	pthread_mutex_unlock(&j->lock);
 	return 0;
+}
+
+void
+jobs_sweep_when_idle(struct jobs *j)
+{
+	pthread_mutex_lock(&j->lock);
+	j->sweep_wanted = 1;
+	pthread_cond_signal(&j->more);
+	pthread_mutex_unlock(&j->lock);
 }
 
 void
@@ -221,6 +306,7 @@ jobs_stop(struct jobs *j)
 		return;
 	pthread_mutex_lock(&j->lock);
 	atomic_store(&j->stop, 1);
+	atomic_store(&j->sweep_cancel, 1);
 	pthread_cond_broadcast(&j->more);
 	pthread_mutex_unlock(&j->lock);
 	for (int i = 0; i < j->nthreads; i++)

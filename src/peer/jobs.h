@@ -16,13 +16,21 @@
 struct jobs;
 
 /* Starts nthreads workers. Call with signals blocked. ffmpeg is the path
- * of the ffmpeg executable. Returns NULL if no worker could start. */
+ * of the ffmpeg executable. With keep_cache, cache sweeps remove nothing
+ * and only log what they would have removed. Returns NULL if no worker
+ * could start. */
 struct jobs *jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
-    struct index *idx, struct announcer *ann);
+    struct index *idx, struct announcer *ann, int keep_cache);
 
 /* Queues the song name from file path for preparation. Returns -1 if out
  * of memory. */
 int jobs_add(struct jobs *j, const char *name, const char *path);
+
+/* Asks for one sweep of the cache (cache_evict with what the index still
+ * uses) as soon as every queued song is ready or has failed. Songs queued
+ * meanwhile are prepared first; a sweep under way when one is queued is
+ * cut short and done again later. */
+void jobs_sweep_when_idle(struct jobs *j);
 
 /* Stops the workers: queued songs are dropped and a running ffmpeg is
  * killed. Waits for the workers and frees j. */

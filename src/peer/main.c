@@ -51,6 +51,7 @@ struct peer_options {
 	int max_conns;
 	int renew_s;
 	int jobs;
+	int keep_cache;
 	enum log_level level;
 };
 
@@ -59,7 +60,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: peer [-l ADDR:PORT] [-a HOST:PORT] [-t HOST:PORT] [-c CACHE_DIR]\n"
-	    "            [-L LIBRARY_DIR]... [-j N] [--renew SECONDS]\n"
+	    "            [-L LIBRARY_DIR]... [-j N] [--renew SECONDS] [--keep-cache]\n"
 	    "            [--idle-timeout SECONDS] [--max-conns N] [-v|-q]\n"
 	    "            [NAME=FILE.mp3]...\n"
 	    "\n"
@@ -73,6 +74,9 @@ usage(FILE *f)
 	    "  -t, --tracker HOST:PORT    the tracker (default $%s or %s)\n"
 	    "  -c, --cache DIR            where segments are kept (default\n"
 	    "                             $XDG_CACHE_HOME/%s or ~/.cache/%s)\n"
+	    "      --keep-cache           keep cached songs that no shared file uses\n"
+	    "                             (by default they are removed once the library\n"
+	    "                             is ready, at start and after SIGHUP)\n"
 	    "  -L, --library DIR          share every *.mp3 in DIR as its file name\n"
 	    "                             without .mp3 (repeatable; SIGHUP re-reads)\n"
 	    "  NAME=FILE                  share FILE as the song NAME\n"
@@ -136,7 +140,7 @@ flag_address(const char *flag, const char *text, int allow_port0)
 static void
 parse_options(int argc, char **argv, struct peer_options *o, struct library *lib)
 {
-	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_VERSION };
+	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_KEEP_CACHE, OPT_VERSION };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "advertise", required_argument, NULL, 'a' },
@@ -145,6 +149,7 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		{ "library", required_argument, NULL, 'L' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "renew", required_argument, NULL, OPT_RENEW },
+		{ "keep-cache", no_argument, NULL, OPT_KEEP_CACHE },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -194,6 +199,9 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		case OPT_RENEW:
 			o->renew_s = (int)flag_number("--renew", optarg, 1,
 			    ANNOUNCE_MAX_RENEW_S);
+			break;
+		case OPT_KEEP_CACHE:
+			o->keep_cache = 1;
 			break;
 		case OPT_IDLE:
 			o->idle_timeout_s = (int)flag_number("--idle-timeout", optarg,
@@ -251,29 +259,37 @@ default_cache_dir(char *out, size_t outlen)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-/* The songs to share now: the NAME=FILE arguments, then each -L directory. */
+/* The songs to share now: the NAME=FILE arguments, then each -L directory.
+ * *unreadable counts the -L directories that could not be read. */
 static int
 collect_library(const struct peer_options *o, const struct library *args,
-    struct library *lib)
+    struct library *lib, int *unreadable)
 {
+	*unreadable = 0;
 	for (size_t i = 0; i < args->n; i++)
 		if (library_add(lib, args->v[i].name, args->v[i].path) < 0)
 			return -1;
 	for (int i = 0; i < o->ndirs; i++)
-		if (library_scan_dir(lib, o->dirs[i]) < 0)
+		if (library_scan_dir(lib, o->dirs[i]) < 0) {
 			log_warn("skipping library directory %s", o->dirs[i]);
+			(*unreadable)++;
+		}
 	return 0;
 }
 
-/* Brings the index in line with the library and queues what needs work. */
+/* Brings the index in line with the library, queues what needs work and
+ * asks for a sweep of the cache once that is done. No sweep while an -L
+ * directory cannot be read: an unmounted disk is no reason to throw away
+ * the segments of all its songs. */
 static void
 refresh_library(const struct peer_options *o, const struct library *args,
     struct index *idx, struct jobs *jobs, struct announcer *ann)
 {
 	struct library lib = { 0 }, todo = { 0 };
 	size_t dropped;
+	int unreadable;
 
-	if (collect_library(o, args, &lib) < 0) {
+	if (collect_library(o, args, &lib, &unreadable) < 0) {
 		log_error("out of memory reading the library");
 		library_free(&lib);
 		return;
@@ -286,6 +302,11 @@ refresh_library(const struct peer_options *o, const struct library *args,
 			log_error("out of memory queueing '%s'", todo.v[i].name);
 	if (dropped > 0)
 		announce_poke(ann);
+	if (unreadable == 0)
+		jobs_sweep_when_idle(jobs);
+	else
+		log_warn("cache: nothing removed while %d library director%s cannot "
+		    "be read", unreadable, unreadable == 1 ? "y" : "ies");
 	library_free(&todo);
 	library_free(&lib);
 }
@@ -364,7 +385,8 @@ main(int argc, char **argv)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ann = announce_start(o.tracker, o.advertise, o.renew_s, idx);
-	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, cache, idx, ann) : NULL;
+	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, cache, idx, ann,
+	    o.keep_cache) : NULL;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (jobs == NULL) {
 		log_error("cannot start the background threads");
