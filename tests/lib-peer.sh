@@ -119,3 +119,14 @@ segments_match_cache() {
 		[ -n "$src" ] && cmp -s "$src" "$dir/$seg" || return 1
 	done < <(grep -v '^#' "$dir/index.m3u8")
 }
+
+# wait_for_sweeps NAME COUNT [SECONDS] : waits until the peer NAME has
+# logged COUNT sweeps of its cache ("cache: removed ..." or "cache: keeping ...").
+wait_for_sweeps() {
+	local _
+	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do
+		[ "$(grep -cE 'cache: (removed|keeping) ' "$SCRATCH/$1.err")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

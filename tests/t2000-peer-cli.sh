@@ -10,11 +10,13 @@ peer=$P2PM_BIN/peer
 "$peer" --help >"$SCRATCH/help" 2>&1
 is "$?" 0 "--help exits 0"
 like "$(cat "$SCRATCH/help")" '^usage: peer ' "--help prints the usage"
+like "$(cat "$SCRATCH/help")" '--keep-cache +keep cached songs that no shared file uses' \
+	"--help explains --keep-cache"
 like "$("$peer" --version)" '^peer \(p2p-music\) [0-9]+\.[0-9]+\.[0-9]+$' "--version prints the version"
 
 for args in "--no-such-flag" "-l" "-l nonsense" "-l 127.0.0.1:99999" "-a 127.0.0.1:0" \
 	"-t host" "-j 0" "-j many" "--renew 0" "--renew 1x" "--idle-timeout -1" \
-	"--max-conns 0" "not-a-name-file-pair"; do
+	"--max-conns 0" "--keep-cache=yes" "not-a-name-file-pair"; do
 	# shellcheck disable=SC2086
 	"$peer" $args >"$SCRATCH/bad.out" 2>"$SCRATCH/bad.err"
 	is "$?" 2 "'peer $args' exits 2"
