@@ -45,13 +45,15 @@ session_open(const char *peer, int timeout_ms, char *err, size_t errlen)
 }
 
 /* Sends "<cmd> <encoded name>" and reads the header of the body reply
- * ("<word> <name> <bytes>"), then the body itself into a fresh buffer. */
+ * ("<word> <want> <bytes>": a reply naming anything but `want` is refused
+ * before its body is read), then the body itself into a fresh buffer. */
 static int
 session_body(struct session *s, const char *cmd, const char *name,
-    const char *word, long maxbytes, char *replyname, char **body, size_t *len,
+    const char *word, const char *want, long maxbytes, char **body, size_t *len,
     char *err, size_t errlen)
 {
 	char enc[PROTO_MAX_ENCODED_NAME + 1], line[PROTO_MAX_LINE + 1];
+	char replyname[PROTO_MAX_REPLY_NAME + 1];
 	char why[128];
 	enum reader_result res;
 	const char *text;
@@ -83,6 +85,11 @@ session_body(struct session *s, const char *cmd, const char *name,
 	if (proto_parse_body_header(line, word, replyname, &bytes, maxbytes, why,
 	    sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s to %s", why, cmd);
+		return -1;
+	}
+	if (strcmp(replyname, want) != 0) {
+		snprintf(err, errlen, "answered %s '%s' instead of '%s'", word,
+		    replyname, want);
 		return -1;
 	}
 	/* the whole body must come at a useful rate, not a byte now and then */
@@ -133,40 +140,19 @@ int
 session_playlist(struct session *s, const char *song, char **body, size_t *len,
     char *err, size_t errlen)
 {
-	char replyname[PROTO_MAX_REPLY_NAME + 1];
+	char want[PROTO_MAX_REPLY_NAME + 1];
 
-	if (session_body(s, "REQUEST_SONG", song, "PLAYLIST",
-	    PROTO_MAX_PLAYLIST_BYTES, replyname, body, len, err, errlen) < 0)
-		return -1;
-	/* the playlist must be the one asked for: "<song>.m3u8" */
-	size_t n = strlen(song);
-	if (strncmp(replyname, song, n) != 0 || strcmp(replyname + n, ".m3u8") != 0) {
-		snprintf(err, errlen, "sent playlist '%s' instead of '%s.m3u8'",
-		    replyname, song);
-		free(*body);
-		*body = NULL;
-		return -1;
-	}
-	return 0;
+	snprintf(want, sizeof(want), "%s.m3u8", song);
+	return session_body(s, "REQUEST_SONG", song, "PLAYLIST", want,
+	    PROTO_MAX_PLAYLIST_BYTES, body, len, err, errlen);
 }
 
 int
 session_segment(struct session *s, const char *name, char **body, size_t *len,
     char *err, size_t errlen)
 {
-	char replyname[PROTO_MAX_REPLY_NAME + 1];
-
-	if (session_body(s, "REQUEST_SEGMENT", name, "SEGMENT",
-	    PROTO_MAX_SEGMENT_BYTES, replyname, body, len, err, errlen) < 0)
-		return -1;
-	if (strcmp(replyname, name) != 0) {
-		snprintf(err, errlen, "sent segment '%s' instead of '%s'",
-		    replyname, name);
-		free(*body);
-		*body = NULL;
-		return -1;
-	}
-	return 0;
+	return session_body(s, "REQUEST_SEGMENT", name, "SEGMENT", name,
+	    PROTO_MAX_SEGMENT_BYTES, body, len, err, errlen);
 }
 
 void
