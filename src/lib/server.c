@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,12 @@ struct server {
 	char address[NET_ADDR_MAX];
 	pthread_attr_t attr;
 
-	pthread_mutex_t lock;		/* guards everything below */
+	pthread_mutex_t lock;		/* guards drained, conns and live */
 	pthread_cond_t drained;
 	struct conn *conns;		/* live connections */
 	int live;
-	int closing;
-	unsigned long long requests;
+
+	atomic_ullong requests;		/* counted without the lock */
 };
 
 struct server *
@@ -65,12 +66,7 @@ server_address(const struct server *s)
 unsigned long long
 server_requests(struct server *s)
 {
-	unsigned long long n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->requests;
-	pthread_mutex_unlock(&s->lock);
-	return n;
+	return atomic_load_explicit(&s->requests, memory_order_relaxed);
 }
 
 int
@@ -228,9 +224,7 @@ server_serve(struct conn *c)
 			log_debug("%s: %s", c->remote, reader_strerror(res));
 			break;
 		}
-		pthread_mutex_lock(&s->lock);
-		s->requests++;
-		pthread_mutex_unlock(&s->lock);
+		atomic_fetch_add_explicit(&s->requests, 1, memory_order_relaxed);
 		if (proto_parse_request(line, len, &req, why, sizeof(why)) != PROTO_OK) {
 			log_debug("%s: bad request: %s", c->remote, why);
 			/* one reply per request: a body is read, then refused */
@@ -419,7 +413,6 @@ server_close(struct server *s)
 	close(s->listen_fd);
 	clock_deadline_after(&deadline, SERVER_SHUTDOWN_WAIT_MS);
 	pthread_mutex_lock(&s->lock);
-	s->closing = 1;
 	/* wake threads blocked in read or write; they close their own fds */
 	for (c = s->conns; c != NULL; c = c->next)
 		shutdown(c->fd, SHUT_RDWR);
