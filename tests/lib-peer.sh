@@ -3,24 +3,12 @@
 # Source after lib.sh.
 # shellcheck shell=bash
 
-if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
-	skip_all "ffmpeg and ffprobe are needed (apt-get install ffmpeg)"
-fi
+need_ffmpeg
 
 # skip_test DESCRIPTION REASON : a claim that cannot be checked here.
 skip_test() {
 	tap_n=$((tap_n + 1))
 	echo "ok $tap_n - $1 # SKIP $2"
-}
-
-# make_tone OUT SECONDS [FFMPEG-ARGS...] : a sine-tone MP3 (libmp3lame);
-# extra arguments go before the output name, e.g. -ar 8000 -ac 1.
-make_tone() {
-	local out=$1 secs=$2
-	shift 2
-	ffmpeg -nostdin -hide_banner -loglevel error -y \
-		-f lavfi -i "sine=frequency=440:sample_rate=44100:duration=$secs" \
-		-c:a libmp3lame "$@" "$out"
 }
 
 # make_tone_with_cover OUT SECONDS : an MP3 with a PNG attached picture.
@@ -32,19 +20,6 @@ make_tone_with_cover() {
 		-f lavfi -i "sine=frequency=330:duration=$secs" -i "$SCRATCH/cover.png" \
 		-map 0 -map 1 -c:a libmp3lame -b:a 96k -c:v png \
 		-disposition:v attached_pic -id3v2_version 3 "$out"
-}
-
-# encode_name NAME : the wire encoding (space, %, control and non-ASCII
-# bytes as %XX).
-encode_name() {
-	local b out=""
-	for b in $(printf '%s' "$1" | od -An -v -tx1); do
-		case "$b" in
-		2[1-46-9a-f] | [3-6][0-9a-f] | 7[0-9a-e]) out+=$(printf '%b' "\\x$b") ;;
-		*) out+="%${b^^}" ;;
-		esac
-	done
-	printf '%s' "$out"
 }
 
 # read_body FD BYTES OUT : copies exactly BYTES bytes from FD into OUT.
@@ -80,7 +55,7 @@ fetch_song() {
 			return 1
 		fi
 		read_body 5 "$bytes" "$dir/$seg"
-	done < <(grep -v '^#' "$dir/index.m3u8" | tr -d '\r')
+	done < <(segments_of "$dir")
 	printf 'QUIT\n' >&5
 	exec 5>&-
 }
@@ -110,23 +85,8 @@ playlist_is_vod() {
 	[ "$n_inf" -gt 0 ] && [ "$n_inf" = "$n_seg" ]
 }
 
-# segments_match_cache DIR CACHE : every fetched segment is byte-identical
-# to the file of that name somewhere in the cache.
-segments_match_cache() {
-	local dir=$1 cache=$2 seg src
-	while IFS= read -r seg; do
-		src=$(find "$cache/songs" -name "$seg" | head -n 1)
-		[ -n "$src" ] && cmp -s "$src" "$dir/$seg" || return 1
-	done < <(grep -v '^#' "$dir/index.m3u8")
-}
-
 # wait_for_sweeps NAME COUNT [SECONDS] : waits until the peer NAME has
 # logged COUNT sweeps of its cache ("cache: removed ..." or "cache: keeping ...").
 wait_for_sweeps() {
-	local _
-	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do
-		[ "$(grep -cE 'cache: (removed|keeping) ' "$SCRATCH/$1.err")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for_log "$1" 'cache: (removed|keeping) ' "${3:-30}" "$2"
 }

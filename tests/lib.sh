@@ -157,14 +157,70 @@ close_to() {
 		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'
 }
 
-# wait_for_log NAME REGEX [SECONDS] : waits for a line in a daemon's stderr.
-wait_for_log() {
+# wait_for_line FILE REGEX [SECONDS] [COUNT] : waits (10 s by default)
+# until FILE has COUNT (default 1) lines matching the extended REGEX.
+wait_for_line() {
 	local _
-	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do
-		grep -Eq -- "$2" "$SCRATCH/$1.err" && return 0
-		sleep 0.1
+	for _ in $(seq 1 $(( ${3:-10} * 20 ))); do
+		[ "$(grep -cE -- "$2" "$1" 2>/dev/null)" -ge "${4:-1}" ] && return 0
+		sleep 0.05
 	done
+	diag "no line matching '$2' in $1 in time"
 	return 1
+}
+
+# wait_for_log NAME REGEX [SECONDS] [COUNT] : the same on a daemon's stderr,
+# 30 s by default.
+wait_for_log() {
+	wait_for_line "$SCRATCH/$1.err" "$2" "${3:-30}" "${4:-1}"
+}
+
+# need_ffmpeg : skips the whole script where ffmpeg or ffprobe is missing.
+need_ffmpeg() {
+	if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
+		skip_all "ffmpeg and ffprobe are needed (scripts/install-deps installs them)"
+	fi
+}
+
+# make_mp3 OUT SECONDS FREQUENCY [FFMPEG-ARGS...] : a sine-tone MP3
+# (libmp3lame); extra arguments go before the output name, e.g. -ac 1.
+make_mp3() {
+	local out=$1 secs=$2 freq=$3
+	shift 3
+	ffmpeg -nostdin -hide_banner -loglevel error -y \
+		-f lavfi -i "sine=frequency=$freq:sample_rate=44100:duration=$secs" \
+		-c:a libmp3lame "$@" "$out"
+}
+
+# encode_name NAME : the wire encoding (space, %, control and non-ASCII
+# bytes as %XX).
+encode_name() {
+	local b out=""
+	for b in $(printf '%s' "$1" | od -An -v -tx1); do
+		case "$b" in
+		2[1-46-9a-f] | [3-6][0-9a-f] | 7[0-9a-e]) out+=$(printf '%b' "\\x$b") ;;
+		*) out+="%${b^^}" ;;
+		esac
+	done
+	printf '%s' "$out"
+}
+
+# segments_of DIR : the segment names DIR/index.m3u8 lists, in order.
+segments_of() {
+	grep -v '^#' "$1/index.m3u8" | tr -d '\r' | grep -v '^$'
+}
+
+# segments_match_cache DIR CACHE : DIR/index.m3u8 lists at least one
+# segment, and each is byte-identical to the file of that name in a peer's
+# cache.
+segments_match_cache() {
+	local seg src n=0
+	for seg in $(segments_of "$1"); do
+		src=$(find "$2" -type f -name "$seg" | head -n 1)
+		[ -n "$src" ] && cmp -s "$src" "$1/$seg" || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
 }
 
 # check_sanitizers : fails if any daemon log shows a sanitizer report.

@@ -65,7 +65,7 @@ fi
 chmod u+w "$SCRATCH/rocache"
 
 # the default cache is $XDG_CACHE_HOME/p2p-music, created on start
-make_tone "$SCRATCH/tone.mp3" 3 || exit 1
+make_mp3 "$SCRATCH/tone.mp3" 3 440 || exit 1
 bad=$(printf 'bad\001name')
 start_daemon P peer -l 127.0.0.1:0 -t 127.0.0.1:1 "Tone=$SCRATCH/tone.mp3" \
 	"$bad=$SCRATCH/tone.mp3" "=$SCRATCH/tone.mp3" || exit 1

@@ -10,13 +10,13 @@ mkdir -p "$lib" "$SCRATCH/other"
 cache=$SCRATCH/cache
 name_utf8="Café del Mar ñandú"
 
-make_tone "$lib/plain.mp3" 9 -b:a 128k || exit 1
+make_mp3 "$lib/plain.mp3" 9 440 -b:a 128k || exit 1
 make_tone_with_cover "$lib/with cover.mp3" 7 || exit 1
-make_tone "$lib/vbr.mp3" 10 -q:a 5 || exit 1
-make_tone "$lib/mono8k.mp3" 6 -ar 8000 -ac 1 -b:a 32k || exit 1
-make_tone "$lib/short.mp3" 2 || exit 1
-make_tone "$lib/$name_utf8.mp3" 5 || exit 1
-make_tone "$SCRATCH/other/elsewhere.mp3" 5 || exit 1
+make_mp3 "$lib/vbr.mp3" 10 440 -q:a 5 || exit 1
+make_mp3 "$lib/mono8k.mp3" 6 440 -ar 8000 -ac 1 -b:a 32k || exit 1
+make_mp3 "$lib/short.mp3" 2 440 || exit 1
+make_mp3 "$lib/$name_utf8.mp3" 5 440 || exit 1
+make_mp3 "$SCRATCH/other/elsewhere.mp3" 5 440 || exit 1
 printf 'this is not audio at all\n' >"$lib/not audio.mp3"
 : >"$lib/empty.mp3"
 ln -s "$SCRATCH/nowhere.mp3" "$lib/ghost.mp3"

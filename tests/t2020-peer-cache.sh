@@ -46,8 +46,8 @@ no_ffmpeg_left() {
 	return 1
 }
 
-make_tone "$lib/a.mp3" 6 || exit 1
-make_tone "$lib/b.mp3" 5 -b:a 64k || exit 1
+make_mp3 "$lib/a.mp3" 6 440 || exit 1
+make_mp3 "$lib/b.mp3" 5 440 -b:a 64k || exit 1
 # temporaries: one of a process that is gone, one of a live process (us)
 mkdir -p "$cache/tmp-2147483646-1" "$cache/tmp-$$-1"
 : >"$cache/tmp-2147483646-1/x.ts"
@@ -78,7 +78,7 @@ ok "segment names are stable across restarts" cmp -s "$SCRATCH/a1/index.m3u8" "$
 
 # a changed file is segmented again; a touched one is only re-hashed
 old_seg=$(grep -v '^#' "$SCRATCH/a2/index.m3u8" | head -n 1)
-make_tone "$SCRATCH/a-new.mp3" 8 || exit 1
+make_mp3 "$SCRATCH/a-new.mp3" 8 440 || exit 1
 mv "$SCRATCH/a-new.mp3" "$lib/a.mp3"
 touch "$lib/b.mp3"
 kill -HUP "$P2_PID"
@@ -108,7 +108,7 @@ is "$(runs)" 4 "only the broken entry ran ffmpeg"
 ok "the peer exits 0 on SIGTERM" stop_daemon P3
 
 # SIGTERM while ffmpeg runs: quick exit 0, nothing half-made left
-make_tone "$lib/c.mp3" 4 || exit 1
+make_mp3 "$lib/c.mp3" 4 440 || exit 1
 ckey=$(key_of "$lib/c.mp3")
 touch "$SCRATCH/slow"
 start_daemon P4 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
@@ -138,8 +138,8 @@ ok "the peer exits 0 on SIGTERM" stop_daemon P6
 # a file rewritten between taking its key and ffmpeg reading it never gets
 # segments of the new content kept under the old key
 truncate -s -100 "$cache/songs/$ckey/$ckey-0.ts"
-make_tone "$lib/d.mp3" 3 || exit 1
-make_tone "$SCRATCH/rewrite-d.mp3" 5 -b:a 80k || exit 1
+make_mp3 "$lib/d.mp3" 3 440 || exit 1
+make_mp3 "$SCRATCH/rewrite-d.mp3" 5 440 -b:a 80k || exit 1
 dkey_old=$(key_of "$lib/d.mp3")
 start_daemon P7 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
 ok "a cache entry with a segment cut short is segmented again" \
@@ -157,7 +157,7 @@ ok "the peer exits 0 on SIGTERM" stop_daemon P7
 
 # Ctrl-C at a terminal signals the peer's whole process group: ffmpeg is
 # not in it, so the peer stops it itself, with no failure logged
-make_tone "$lib/e.mp3" 9 -b:a 96k || exit 1
+make_mp3 "$lib/e.mp3" 9 440 -b:a 96k || exit 1
 mkdir -p "$SCRATCH/sbin"
 printf '#!/bin/sh\nexec setsid "%s/peer" "$@"\n' "$P2PM_BIN" >"$SCRATCH/sbin/peer"
 chmod +x "$SCRATCH/sbin/peer"

@@ -7,10 +7,10 @@
 lib=$SCRATCH/library
 mkdir -p "$lib"
 utf8="Two Words é"
-make_tone "$SCRATCH/one.mp3" 4 || exit 1
-make_tone "$SCRATCH/two.mp3" 3 -b:a 64k || exit 1
-make_tone "$lib/three.mp3" 3 -b:a 96k || exit 1
-make_tone "$SCRATCH/four.mp3" 2 -b:a 80k || exit 1
+make_mp3 "$SCRATCH/one.mp3" 4 440 || exit 1
+make_mp3 "$SCRATCH/two.mp3" 3 440 -b:a 64k || exit 1
+make_mp3 "$lib/three.mp3" 3 440 -b:a 96k || exit 1
+make_mp3 "$SCRATCH/four.mp3" 2 440 -b:a 80k || exit 1
 
 # query_peers ADDR NAME : the peers QUERY names, sorted, one line
 query_peers() {

@@ -16,20 +16,11 @@ mkdir -p "$lib" "$cache/songs" "$cache/files" "$outside/dir" "$SCRATCH/empty"
 key_of() { sha256sum "$1" | cut -c1-16; }
 # record_of FILE : the name of FILE's record under files/
 record_of() { printf '%s' "$(realpath "$1")" | sha256sum | cut -c1-64; }
-# wait_for_lines NAME TEXT COUNT : waits until NAME has logged TEXT COUNT times
-wait_for_lines() {
-	local _
-	for _ in $(seq 1 100); do
-		[ "$(grep -c -- "$2" "$SCRATCH/$1.err")" -ge "$3" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 sweep_line() { grep -E 'cache: (removed|keeping) ' "$SCRATCH/$1.err" | sed -n "${2}p"; }
 
-make_tone "$lib/a.mp3" 2 || exit 1
-make_tone "$lib/b.mp3" 2 -b:a 64k || exit 1
-make_tone "$SCRATCH/c.mp3" 2 -b:a 80k || exit 1
+make_mp3 "$lib/a.mp3" 2 440 || exit 1
+make_mp3 "$lib/b.mp3" 2 440 -b:a 64k || exit 1
+make_mp3 "$SCRATCH/c.mp3" 2 440 -b:a 80k || exit 1
 akey=$(key_of "$lib/a.mp3")
 bkey=$(key_of "$lib/b.mp3")
 ckey=$(key_of "$SCRATCH/c.mp3")
@@ -69,7 +60,7 @@ ok "a record-named link is removed, not what it points to" \
 ok "other entries of songs/ are left alone" strangers_intact
 
 # SIGHUP after a changed and b left the library
-make_tone "$SCRATCH/a-new.mp3" 3 || exit 1
+make_mp3 "$SCRATCH/a-new.mp3" 3 440 || exit 1
 mv "$SCRATCH/a-new.mp3" "$lib/a.mp3"
 anew=$(key_of "$lib/a.mp3")
 fetch_song "$P1_ADDR" a "$SCRATCH/a1" || exit 1
@@ -109,7 +100,7 @@ start_daemon P3 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$SCRATCH/miss
 ok "an unreadable library directory stops the sweep, with a warning" \
 	wait_for_log P3 "cache: nothing removed while 1 library directory cannot be read" 10
 kill -HUP "$P3_PID"
-ok "and again after SIGHUP" wait_for_lines P3 "cache: nothing removed" 2
+ok "and again after SIGHUP" wait_for_log P3 "cache: nothing removed" 10 2
 ok "the peer exits 0 on SIGTERM" stop_daemon P3
 ok "and its songs stay cached" test -d "$cache/songs/$anew"
 

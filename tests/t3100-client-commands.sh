@@ -7,9 +7,9 @@ need_ffmpeg
 
 SECONDS_LONG=8
 mkdir -p "$SCRATCH/lib1" "$SCRATCH/lib2" "$SCRATCH/work"
-make_song "$SCRATCH/lib1/Alpha.mp3" 440 "$SECONDS_LONG" || exit 1
-make_song "$SCRATCH/lib1/My Song.mp3" 550 "$SECONDS_LONG" || exit 1
-make_song "$SCRATCH/lib2/Beta.mp3" 660 "$SECONDS_LONG" || exit 1
+make_mp3 "$SCRATCH/lib1/Alpha.mp3" "$SECONDS_LONG" 440 -ac 2 -b:a 128k || exit 1
+make_mp3 "$SCRATCH/lib1/My Song.mp3" "$SECONDS_LONG" 550 -ac 2 -b:a 128k || exit 1
+make_mp3 "$SCRATCH/lib2/Beta.mp3" "$SECONDS_LONG" 660 -ac 2 -b:a 128k || exit 1
 cp "$SCRATCH/lib1/My Song.mp3" "$SCRATCH/lib2/"
 
 start_daemon T tracker -l 127.0.0.1:0 || exit 1
@@ -50,8 +50,8 @@ ok "the playlist lists segments ($nseg)" test "$nseg" -ge 2
 is "$(find "$dir" -type f | wc -l)" "$((nseg + 1))" \
 	"the directory holds index.m3u8 and the segments, nothing else"
 ok "every segment is byte-identical to the peer's cache" \
-	same_as_cache "$dir" "$SCRATCH/cacheA"
-ok "  (both peers hold the same segments)" same_as_cache "$dir" "$SCRATCH/cacheB"
+	segments_match_cache "$dir" "$SCRATCH/cacheA"
+ok "  (both peers hold the same segments)" segments_match_cache "$dir" "$SCRATCH/cacheB"
 ok "index.m3u8 is the playlist the peer serves" same_as_served "$dir" "$A_ADDR" "My Song"
 src=$(duration_of "$SCRATCH/lib1/My Song.mp3")
 got=$(duration_of "$dir/index.m3u8")
@@ -62,11 +62,11 @@ ok "ffprobe plays index.m3u8 for the song's duration ($got s, source $src s)" \
 out=$(client -q fetch -o "$SCRATCH/beta" Beta 2>&1)
 is "$?" 0 "fetch -o -q exits 0"
 is "$out" "" "fetch -q prints nothing"
-ok "fetch -o writes where it is told" same_as_cache "$SCRATCH/beta" "$SCRATCH/cacheB"
+ok "fetch -o writes where it is told" segments_match_cache "$SCRATCH/beta" "$SCRATCH/cacheB"
 ok "no temporary file is left" no_temp_files "$SCRATCH/beta"
 out=$(client fetch -p "$B_ADDR" -o "$SCRATCH/direct" "My Song")
 is "$?" 0 "fetch -p asks a peer directly"
-ok "  and gets the same files" same_as_cache "$SCRATCH/direct" "$SCRATCH/cacheB"
+ok "  and gets the same files" segments_match_cache "$SCRATCH/direct" "$SCRATCH/cacheB"
 out=$(client fetch -o "$SCRATCH/direct" "My Song")
 is "$?" 0 "fetching again into the same directory works"
 is "$(find "$SCRATCH/direct" -type f | wc -l)" "$((nseg + 1))" "  and leaves the same files"
@@ -117,7 +117,7 @@ rc=$?
 kill -CONT "$A_PID"
 is "$rc" 0 "a peer that does not answer is given up after --timeout"
 like "$err" "peer $A_ADDR: timed out; trying the next peer" "  saying it timed out"
-ok "  and the next peer serves the song" same_as_cache "$SCRATCH/slow" "$SCRATCH/cacheB"
+ok "  and the next peer serves the song" segments_match_cache "$SCRATCH/slow" "$SCRATCH/cacheB"
 
 # a long LIST reply, and names that need encoding, from a registered stand-in
 { printf 'REGISTER 127.0.0.1:9\n'; seq -f 'fake%04g' 1 600; printf 'Caf%%C3%%A9%%20%%25\n\nQUIT\n'; } |

@@ -8,7 +8,7 @@ need_ffmpeg
 command -v ffplay >/dev/null || skip_all "ffplay is needed (apt-get install ffmpeg)"
 
 mkdir -p "$SCRATCH/lib"
-make_song "$SCRATCH/lib/Short Tune.mp3" 500 3 || exit 1
+make_mp3 "$SCRATCH/lib/Short Tune.mp3" 3 500 -ac 2 -b:a 128k || exit 1
 start_daemon T tracker -l 127.0.0.1:0 || exit 1
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" -L "$SCRATCH/lib" || exit 1
 wait_for_song "$T_ADDR" "Short Tune" 1 || exit 1
