@@ -9,23 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "p2pm/htable.h"
 #include "p2pm/log.h"
 #include "cache.h"
 #include "index.h"
-
-#define HTAB_MIN_BUCKETS 64
-
-/* A string-keyed hash table with chaining; grows to keep chains short. */
-struct htab_entry {
-	char *key;
-	void *val;
-	struct htab_entry *next;
-};
-
-struct htab {
-	struct htab_entry **buckets;
-	size_t nbuckets, count;
-};
 
 /* One segmented song file, shared by every song name with that content. */
 struct media {
@@ -45,120 +32,28 @@ struct song {
 
 struct index {
 	pthread_mutex_t lock;	/* guards the three tables and what they hold */
-	struct htab songs;	/* song name -> struct song */
-	struct htab media;	/* content key -> struct media */
-	struct htab segments;	/* segment name -> its file path (owned by media) */
+	struct htable songs;	/* song name -> struct song */
+	struct htable media;	/* content key -> struct media */
+	struct htable segments;	/* segment name -> its file path (owned by media) */
 };
 
-/* FNV-1a, 64 bits. */
-static uint64_t
-htab_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static int
-htab_init(struct htab *t)
-{
-	t->buckets = calloc(HTAB_MIN_BUCKETS, sizeof(*t->buckets));
-	t->nbuckets = HTAB_MIN_BUCKETS;
-	t->count = 0;
-	return t->buckets == NULL ? -1 : 0;
-}
-
-static struct htab_entry **
-htab_slot(struct htab *t, const char *key)
-{
-	struct htab_entry **e = &t->buckets[htab_hash(key) % t->nbuckets];
-
-	while (*e != NULL && strcmp((*e)->key, key) != 0)
-		e = &(*e)->next;
-	return e;
-}
-
+/* The table calls for C-string keys. */
 static void *
-htab_get(struct htab *t, const char *key)
+index_get(struct htable *t, const char *key)
 {
-	struct htab_entry *e = *htab_slot(t, key);
-
-	return e != NULL ? e->val : NULL;
+	return htable_get(t, key, strlen(key));
 }
 
-/* Doubles the bucket array when the table holds more entries than buckets;
- * a failed allocation just leaves the chains longer. */
-static void
-htab_grow(struct htab *t)
-{
-	size_t n = t->nbuckets * 2;
-	struct htab_entry **b;
-
-	if (t->count < t->nbuckets || (b = calloc(n, sizeof(*b))) == NULL)
-		return;
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		struct htab_entry *e = t->buckets[i], *next;
-		for (; e != NULL; e = next) {
-			next = e->next;
-			size_t k = htab_hash(e->key) % n;
-			e->next = b[k];
-			b[k] = e;
-		}
-	}
-	free(t->buckets);
-	t->buckets = b;
-	t->nbuckets = n;
-}
-
-/* Adds key (copied) -> val; the key must not be present. */
 static int
-htab_put(struct htab *t, const char *key, void *val)
+index_put(struct htable *t, const char *key, void *val)
 {
-	struct htab_entry *e = malloc(sizeof(*e));
-
-	if (e == NULL || (e->key = strdup(key)) == NULL) {
-		free(e);
-		return -1;
-	}
-	struct htab_entry **slot = &t->buckets[htab_hash(key) % t->nbuckets];
-	e->val = val;
-	e->next = *slot;
-	*slot = e;
-	t->count++;
-	htab_grow(t);
-	return 0;
+	return htable_put(t, key, strlen(key), val) != NULL ? 0 : -1;
 }
 
 static void
-htab_del(struct htab *t, const char *key)
+index_del(struct htable *t, const char *key)
 {
-	struct htab_entry **slot = htab_slot(t, key), *e = *slot;
-
-	if (e == NULL)
-		return;
-	*slot = e->next;
-	free(e->key);
-	free(e);
-	t->count--;
-}
-
-static void
-htab_free(struct htab *t)
-{
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		struct htab_entry *e = t->buckets[i], *next;
-		for (; e != NULL; e = next) {
-			next = e->next;
-			free(e->key);
-			free(e);
-		}
-	}
-	free(t->buckets);
-	t->buckets = NULL;
+	htable_del(t, key, strlen(key));
 }
 
 struct index *
@@ -168,11 +63,11 @@ index_new(void)
 
 	if (idx == NULL)
 		return NULL;
-	if (htab_init(&idx->songs) < 0 || htab_init(&idx->media) < 0 ||
-	    htab_init(&idx->segments) < 0) {
-		free(idx->songs.buckets);
-		free(idx->media.buckets);
-		free(idx->segments.buckets);
+	if (htable_init(&idx->songs) < 0 || htable_init(&idx->media) < 0 ||
+	    htable_init(&idx->segments) < 0) {
+		htable_free(&idx->songs);
+		htable_free(&idx->media);
+		htable_free(&idx->segments);
 		free(idx);
 		return NULL;
 	}
@@ -201,8 +96,8 @@ index_release(struct index *idx, struct song *s)
 	if (m == NULL || --m->refs > 0)
 		return;
 	for (size_t i = 0; i < m->cs.pl.count; i++)
-		htab_del(&idx->segments, m->cs.pl.segs[i].name);
-	htab_del(&idx->media, m->key);
+		index_del(&idx->segments, m->cs.pl.segs[i].name);
+	index_del(&idx->media, m->key);
 	media_free(m);
 }
 
@@ -217,17 +112,19 @@ song_free(struct song *s)
 void
 index_free(struct index *idx)
 {
+	struct htable_iter it;
+	struct htable_entry *e;
+
 	if (idx == NULL)
 		return;
-	for (size_t i = 0; i < idx->songs.nbuckets; i++)
-		for (struct htab_entry *e = idx->songs.buckets[i]; e != NULL; e = e->next) {
-			struct song *s = e->val;
-			index_release(idx, s);
-			song_free(s);
-		}
-	htab_free(&idx->songs);
-	htab_free(&idx->media);
-	htab_free(&idx->segments);
+	htable_iter_start(&it, &idx->songs);
+	while ((e = htable_iter_next(&it)) != NULL) {
+		index_release(idx, e->val);
+		song_free(e->val);
+	}
+	htable_free(&idx->songs);
+	htable_free(&idx->media);
+	htable_free(&idx->segments);
 	pthread_mutex_destroy(&idx->lock);
 	free(idx);
 }
@@ -236,25 +133,19 @@ index_free(struct index *idx)
 static size_t
 index_drop_unseen(struct index *idx)
 {
+	struct htable_iter it;
+	struct htable_entry *e;
 	size_t dropped = 0;
 
-	for (size_t i = 0; i < idx->songs.nbuckets; i++) {
-		struct htab_entry **e = &idx->songs.buckets[i];
-		while (*e != NULL) {
-			struct song *s = (*e)->val;
-			struct htab_entry *gone = *e;
-			if (s->seen) {
-				e = &(*e)->next;
-				continue;
-			}
-			*e = gone->next;
-			idx->songs.count--;
-			free(gone->key);
-			free(gone);
-			index_release(idx, s);
-			song_free(s);
-			dropped++;
-		}
+	htable_iter_start(&it, &idx->songs);
+	while ((e = htable_iter_next(&it)) != NULL) {
+		struct song *s = e->val;
+		if (s->seen)
+			continue;
+		htable_del(&idx->songs, e->key, e->keylen);
+		index_release(idx, s);
+		song_free(s);
+		dropped++;
 	}
 	return dropped;
 }
@@ -262,15 +153,17 @@ index_drop_unseen(struct index *idx)
 size_t
 index_sync(struct index *idx, const struct library *lib, struct library *todo)
 {
+	struct htable_iter it;
+	struct htable_entry *e;
 	size_t dropped;
 
 	pthread_mutex_lock(&idx->lock);
-	for (size_t i = 0; i < idx->songs.nbuckets; i++)
-		for (struct htab_entry *e = idx->songs.buckets[i]; e != NULL; e = e->next)
-			((struct song *)e->val)->seen = 0;
+	htable_iter_start(&it, &idx->songs);
+	while ((e = htable_iter_next(&it)) != NULL)
+		((struct song *)e->val)->seen = 0;
 	for (size_t i = 0; i < lib->n; i++) {
 		const struct library_entry *le = &lib->v[i];
-		struct song *s = htab_get(&idx->songs, le->name);
+		struct song *s = index_get(&idx->songs, le->name);
 
 		if (s != NULL && s->seen) {
 			if (strcmp(s->path, le->path) != 0)
@@ -290,7 +183,7 @@ index_sync(struct index *idx, const struct library *lib, struct library *todo)
 			s = calloc(1, sizeof(*s));
 			if (s == NULL || (s->name = strdup(le->name)) == NULL ||
 			    (s->path = strdup(le->path)) == NULL ||
-			    htab_put(&idx->songs, le->name, s) < 0) {
+			    index_put(&idx->songs, le->name, s) < 0) {
 				if (s != NULL)
 					song_free(s);
 				log_error("out of memory adding '%s'", le->name);
@@ -310,7 +203,7 @@ index_sync(struct index *idx, const struct library *lib, struct library *todo)
 static struct song *
 index_wanted(struct index *idx, const char *name, const char *path)
 {
-	struct song *s = htab_get(&idx->songs, name);
+	struct song *s = index_get(&idx->songs, name);
 
 	return s != NULL && strcmp(s->path, path) == 0 ? s : NULL;
 }
@@ -372,17 +265,17 @@ index_ready(struct index *idx, const char *name, const char *path,
 		goto out;
 	s->queued = 0;
 	changed = 0;
-	m = htab_get(&idx->media, key);
+	m = index_get(&idx->media, key);
 	if (m == NULL) {
 		m = media_new(key, songdir, cs);
-		if (m == NULL || htab_put(&idx->media, key, m) < 0) {
+		if (m == NULL || index_put(&idx->media, key, m) < 0) {
 			if (m != NULL)
 				media_free(m);
 			goto out;
 		}
 		for (size_t i = 0; i < m->cs.pl.count; i++)
-			if (htab_get(&idx->segments, m->cs.pl.segs[i].name) == NULL)
-				htab_put(&idx->segments, m->cs.pl.segs[i].name, m->paths[i]);
+			if (index_get(&idx->segments, m->cs.pl.segs[i].name) == NULL)
+				index_put(&idx->segments, m->cs.pl.segs[i].name, m->paths[i]);
 	}
 	if (s->media != m) {
 		m->refs++;
@@ -420,7 +313,7 @@ index_playlist(struct index *idx, const char *name, char **text, size_t *len)
 	int rc = -1;
 
 	pthread_mutex_lock(&idx->lock);
-	s = htab_get(&idx->songs, name);
+	s = index_get(&idx->songs, name);
 	if (s != NULL && s->media != NULL) {
 		*text = malloc(s->media->cs.len);
 		if (*text != NULL) {
@@ -441,7 +334,7 @@ index_segment_open(struct index *idx, const char *segment)
 	int fd, saved;
 
 	pthread_mutex_lock(&idx->lock);
-	path = htab_get(&idx->segments, segment);
+	path = index_get(&idx->segments, segment);
 	if (path != NULL)
 		copy = strdup(path);
 	pthread_mutex_unlock(&idx->lock);
@@ -479,6 +372,8 @@ index_usage_free(struct index_usage *u)
 int
 index_usage(struct index *idx, struct index_usage *u)
 {
+	struct htable_iter it;
+	struct htable_entry *e;
 	int rc = 0;
 
 	memset(u, 0, sizeof(*u));
@@ -487,16 +382,14 @@ index_usage(struct index *idx, struct index_usage *u)
 	u->paths = calloc(idx->songs.count + 1, sizeof(*u->paths));
 	if (u->keys == NULL || u->paths == NULL)
 		rc = -1;
-	for (size_t i = 0; rc == 0 && i < idx->media.nbuckets; i++)
-		for (struct htab_entry *e = idx->media.buckets[i]; rc == 0 && e != NULL;
-		    e = e->next)
-			if ((u->keys[u->nkeys++] = strdup(e->key)) == NULL)
-				rc = -1;
-	for (size_t i = 0; rc == 0 && i < idx->songs.nbuckets; i++)
-		for (struct htab_entry *e = idx->songs.buckets[i]; rc == 0 && e != NULL;
-		    e = e->next)
-			if ((u->paths[u->npaths++] = strdup(((struct song *)e->val)->path)) == NULL)
-				rc = -1;
+	htable_iter_start(&it, &idx->media);
+	while (rc == 0 && (e = htable_iter_next(&it)) != NULL)
+		if ((u->keys[u->nkeys++] = strdup(e->key)) == NULL)
+			rc = -1;
+	htable_iter_start(&it, &idx->songs);
+	while (rc == 0 && (e = htable_iter_next(&it)) != NULL)
+		if ((u->paths[u->npaths++] = strdup(((struct song *)e->val)->path)) == NULL)
+			rc = -1;
 	pthread_mutex_unlock(&idx->lock);
 	if (rc < 0)
 		index_usage_free(u);
@@ -506,18 +399,19 @@ index_usage(struct index *idx, struct index_usage *u)
 char **
 index_ready_names(struct index *idx, size_t max, size_t *n)
 {
+	struct htable_iter it;
+	struct htable_entry *e;
 	char **names;
 	size_t k = 0;
 
 	pthread_mutex_lock(&idx->lock);
 	names = calloc(idx->songs.count + 1, sizeof(*names));
-	for (size_t i = 0; names != NULL && i < idx->songs.nbuckets; i++)
-		for (struct htab_entry *e = idx->songs.buckets[i]; e != NULL && k < max;
-		    e = e->next) {
-			struct song *s = e->val;
-			if (s->media != NULL && (names[k] = strdup(s->name)) != NULL)
-				k++;
-		}
+	htable_iter_start(&it, &idx->songs);
+	while (names != NULL && k < max && (e = htable_iter_next(&it)) != NULL) {
+		struct song *s = e->val;
+		if (s->media != NULL && (names[k] = strdup(s->name)) != NULL)
+			k++;
+	}
 	pthread_mutex_unlock(&idx->lock);
 	*n = k;
 	return names;

@@ -5,64 +5,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "p2pm/siphash.h"
+#include "p2pm/htable.h"
 #include "registry.h"
 
-#define REGISTRY_INITIAL_BUCKETS 64
 /* expired peers are swept out at most this often */
 #define REGISTRY_SWEEP_MS 1000
-
-/* The start of every entry in a table: chain link and cached hash. */
-struct hnode {
-	struct hnode *next;
-	uint64_t hash;
-};
-
-struct htable {
-	struct hnode **buckets;
-	size_t nbuckets;	/* a power of two */
-	size_t count;
-};
 
 struct peer;
 
 struct song {
-	struct hnode node;
+	const char *name;	/* the key of its table entry */
+	size_t namelen;
 	struct peer **peers;
 	size_t npeers, cap;
 	unsigned long mark;	/* last REGISTER generation that named it */
-	size_t namelen;
-	char name[];
 };
 
 struct peer {
-	struct hnode node;
+	const char *addr;	/* the key of its table entry */
 	long long expires_ms;
 	struct song **songs;
 	size_t nsongs;
-	char addr[NET_ADDR_MAX];
 };
 
 struct registry {
 	pthread_mutex_t lock;	/* guards every field below */
-	struct htable songs;
-	struct htable peers;
+	struct htable songs;	/* name -> struct song */
+	struct htable peers;	/* "host:port" -> struct peer */
 	size_t pairs;
 	long long ttl_ms;
 	long long next_sweep_ms;
 	unsigned long generation;
-	uint8_t key[SIPHASH_KEY_LEN];
 	uint64_t rng;
 	size_t max_peers, max_pairs;
 };
-
-/* Keyed with a random key per process: names and addresses come from the
- * network, and must not be able to pile up in one bucket. */
-static uint64_t
-registry_hash(const struct registry *reg, const void *key, size_t len)
-{
-	return siphash24(reg->key, key, len);
-}
 
 static uint64_t
 registry_random(struct registry *reg)
@@ -76,91 +52,10 @@ registry_random(struct registry *reg)
 	return x;
 }
 
-static int
-htable_init(struct htable *t)
-{
-	t->buckets = calloc(REGISTRY_INITIAL_BUCKETS, sizeof(*t->buckets));
-	t->nbuckets = REGISTRY_INITIAL_BUCKETS;
-	t->count = 0;
-	return t->buckets != NULL ? 0 : -1;
-}
-
-/* Doubles the bucket array; on allocation failure the table just stays
- * more loaded. */
-static void
-htable_grow(struct htable *t)
-{
-	size_t n = t->nbuckets * 2;
-	struct hnode **b = calloc(n, sizeof(*b));
-
-	if (b == NULL)
-		return;
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		struct hnode *e = t->buckets[i], *next;
-		for (; e != NULL; e = next) {
-			next = e->next;
-			e->next = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
-	}
-	free(t->buckets);
-	t->buckets = b;
-	t->nbuckets = n;
-}
-
-static void
-htable_insert(struct htable *t, struct hnode *e)
-{
-	if (t->count >= t->nbuckets)
-		htable_grow(t);
-	size_t i = e->hash & (t->nbuckets - 1);
-	e->next = t->buckets[i];
-	t->buckets[i] = e;
-	t->count++;
-}
-
-static void
-htable_remove(struct htable *t, struct hnode *e)
-{
-	struct hnode **pp = &t->buckets[e->hash & (t->nbuckets - 1)];
-
-	for (; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == e) {
-			*pp = e->next;
-			t->count--;
-			return;
-		}
-}
-
-static struct song *
-song_find(struct registry *reg, const char *name, size_t len, uint64_t h)
-{
-	struct hnode *e = reg->songs.buckets[h & (reg->songs.nbuckets - 1)];
-
-	for (; e != NULL; e = e->next) {
-		struct song *s = (struct song *)e;
-		if (e->hash == h && s->namelen == len && memcmp(s->name, name, len) == 0)
-			return s;
-	}
-	return NULL;
-}
-
-static struct peer *
-peer_find(struct registry *reg, const char *addr)
-{
-	uint64_t h = registry_hash(reg, addr, strlen(addr));
-	struct hnode *e = reg->peers.buckets[h & (reg->peers.nbuckets - 1)];
-
-	for (; e != NULL; e = e->next)
-		if (e->hash == h && strcmp(((struct peer *)e)->addr, addr) == 0)
-			return (struct peer *)e;
-	return NULL;
-}
-
 static void
 song_free(struct registry *reg, struct song *s)
 {
-	htable_remove(&reg->songs, &s->node);
+	htable_del(&reg->songs, s->name, s->namelen);
 	free(s->peers);
 	free(s);
 }
@@ -184,8 +79,8 @@ peer_free(struct registry *reg, struct peer *p)
 {
 	for (size_t i = 0; i < p->nsongs; i++)
 		song_drop_peer(reg, p->songs[i], p);
-	htable_remove(&reg->peers, &p->node);
 	free(p->songs);
+	htable_del(&reg->peers, p->addr, strlen(p->addr));
 	free(p);
 }
 
@@ -194,35 +89,36 @@ peer_free(struct registry *reg, struct peer *p)
 static void
 registry_sweep(struct registry *reg, long long now_ms, int force)
 {
+	struct htable_iter it;
+	struct htable_entry *e;
+
 	if (!force && now_ms < reg->next_sweep_ms)
 		return;
 	reg->next_sweep_ms = now_ms + REGISTRY_SWEEP_MS;
-	for (size_t i = 0; i < reg->peers.nbuckets; i++) {
-		struct hnode *e = reg->peers.buckets[i], *next;
-		for (; e != NULL; e = next) {
-			next = e->next;
-			if (((struct peer *)e)->expires_ms <= now_ms)
-				peer_free(reg, (struct peer *)e);
-		}
-	}
+	htable_iter_start(&it, &reg->peers);
+	while ((e = htable_iter_next(&it)) != NULL)
+		if (((struct peer *)e->val)->expires_ms <= now_ms)
+			peer_free(reg, e->val);
 }
 
 struct registry *
 registry_new(int ttl_s, size_t max_peers, size_t max_pairs)
 {
 	struct registry *reg = calloc(1, sizeof(*reg));
+	uint8_t seed[SIPHASH_KEY_LEN];
 
 	if (reg == NULL)
 		return NULL;
 	if (htable_init(&reg->songs) < 0 || htable_init(&reg->peers) < 0) {
-		free(reg->songs.buckets);
+		htable_free(&reg->songs);
+		htable_free(&reg->peers);
 		free(reg);
 		return NULL;
 	}
 	pthread_mutex_init(&reg->lock, NULL);
 	reg->ttl_ms = (long long)ttl_s * 1000;
-	siphash_random_key(reg->key);
-	reg->rng = siphash24(reg->key, "rng", 3) | 1;
+	siphash_random_key(seed);
+	reg->rng = siphash24(seed, "rng", 3) | 1;
 	reg->max_peers = max_peers;
 	reg->max_pairs = max_pairs;
 	return reg;
@@ -231,13 +127,16 @@ registry_new(int ttl_s, size_t max_peers, size_t max_pairs)
 void
 registry_free(struct registry *reg)
 {
+	struct htable_iter it;
+	struct htable_entry *e;
+
 	if (reg == NULL)
 		return;
-	for (size_t i = 0; i < reg->peers.nbuckets; i++)
-		while (reg->peers.buckets[i] != NULL)
-			peer_free(reg, (struct peer *)reg->peers.buckets[i]);
-	free(reg->songs.buckets);
-	free(reg->peers.buckets);
+	htable_iter_start(&it, &reg->peers);
+	while ((e = htable_iter_next(&it)) != NULL)
+		peer_free(reg, e->val);
+	htable_free(&reg->songs);
+	htable_free(&reg->peers);
 	pthread_mutex_destroy(&reg->lock);
 	free(reg);
 }
@@ -288,17 +187,17 @@ registry_names_free(struct registry_names *names)
 static struct song *
 registry_attach(struct registry *reg, const char *name, size_t len, struct peer *p)
 {
-	uint64_t h = registry_hash(reg, name, len);
-	struct song *s = song_find(reg, name, len, h);
+	struct song *s = htable_get(&reg->songs, name, len);
+	struct htable_entry *e = NULL;
 
 	if (s == NULL) {
-		s = calloc(1, sizeof(*s) + len + 1);
-		if (s == NULL)
+		s = calloc(1, sizeof(*s));
+		if (s == NULL || (e = htable_put(&reg->songs, name, len, s)) == NULL) {
+			free(s);
 			return NULL;
-		s->node.hash = h;
+		}
+		s->name = e->key;
 		s->namelen = len;
-		memcpy(s->name, name, len);
-		htable_insert(&reg->songs, &s->node);
 	}
 	for (size_t i = 0; i < s->npeers; i++)
 		if (s->peers[i] == p)
@@ -334,7 +233,7 @@ registry_register(struct registry *reg, const char *addr,
 	}
 	pthread_mutex_lock(&reg->lock);
 	registry_sweep(reg, now_ms, 0);
-	struct peer *p = peer_find(reg, addr);
+	struct peer *p = htable_get(&reg->peers, addr, strlen(addr));
 	/* room for this peer and (counting duplicates too) its pairs? */
 	if ((p == NULL && reg->peers.count >= reg->max_peers) ||
 	    reg->pairs - (p != NULL ? p->nsongs : 0) + names->count > reg->max_pairs) {
@@ -343,15 +242,15 @@ registry_register(struct registry *reg, const char *addr,
 		return REGISTRY_FULL;
 	}
 	if (p == NULL) {
+		struct htable_entry *e = NULL;
 		p = calloc(1, sizeof(*p));
-		if (p == NULL) {
+		if (p == NULL || (e = htable_put(&reg->peers, addr, strlen(addr), p)) == NULL) {
 			pthread_mutex_unlock(&reg->lock);
+			free(p);
 			free(newsongs);
 			return -1;
 		}
-		snprintf(p->addr, sizeof(p->addr), "%s", addr);
-		p->node.hash = registry_hash(reg, addr, strlen(addr));
-		htable_insert(&reg->peers, &p->node);
+		p->addr = e->key;
 	}
 	p->expires_ms = now_ms + reg->ttl_ms;
 
@@ -384,7 +283,7 @@ int
 registry_unregister(struct registry *reg, const char *addr)
 {
 	pthread_mutex_lock(&reg->lock);
-	struct peer *p = peer_find(reg, addr);
+	struct peer *p = htable_get(&reg->peers, addr, strlen(addr));
 	if (p != NULL)
 		peer_free(reg, p);
 	pthread_mutex_unlock(&reg->lock);
@@ -400,8 +299,7 @@ registry_query(struct registry *reg, const char *name, size_t namelen,
 
 	pthread_mutex_lock(&reg->lock);
 	registry_sweep(reg, now_ms, 0);
-	struct song *s = song_find(reg, name, namelen,
-	    registry_hash(reg, name, namelen));
+	struct song *s = htable_get(&reg->songs, name, namelen);
 	if (s == NULL || (live = malloc(s->npeers * sizeof(*live))) == NULL) {
 		pthread_mutex_unlock(&reg->lock);
 		return 0;
@@ -415,7 +313,7 @@ registry_query(struct registry *reg, const char *name, size_t namelen,
 		struct peer *t = live[i];
 		live[i] = live[j];
 		live[j] = t;
-		memcpy(out[i], live[i]->addr, NET_ADDR_MAX);
+		snprintf(out[i], NET_ADDR_MAX, "%s", live[i]->addr);
 	}
 	pthread_mutex_unlock(&reg->lock);
 	free(live);
@@ -472,6 +370,8 @@ registry_list(struct registry *reg, const char *filter, size_t filterlen,
     long long now_ms, size_t *count, int *oom)
 {
 	struct registry_entry *e = NULL;
+	struct htable_iter it;
+	struct htable_entry *he;
 	size_t n = 0;
 
 	*count = 0;
@@ -483,20 +383,18 @@ registry_list(struct registry *reg, const char *filter, size_t filterlen,
 		if (e == NULL)
 			goto oom;
 	}
-	for (size_t i = 0; i < reg->songs.nbuckets; i++) {
-		struct hnode *h = reg->songs.buckets[i];
-		for (; h != NULL; h = h->next) {
-			struct song *s = (struct song *)h;
-			if (!registry_name_matches(s->name, s->namelen, filter, filterlen))
-				continue;
-			e[n].name = malloc(s->namelen + 1);
-			if (e[n].name == NULL)
-				goto oom;
-			memcpy(e[n].name, s->name, s->namelen + 1);
-			e[n].namelen = s->namelen;
-			e[n].peers = s->npeers;
-			n++;
-		}
+	htable_iter_start(&it, &reg->songs);
+	while ((he = htable_iter_next(&it)) != NULL) {
+		struct song *s = he->val;
+		if (!registry_name_matches(s->name, s->namelen, filter, filterlen))
+			continue;
+		e[n].name = malloc(s->namelen + 1);
+		if (e[n].name == NULL)
+			goto oom;
+		memcpy(e[n].name, s->name, s->namelen + 1);
+		e[n].namelen = s->namelen;
+		e[n].peers = s->npeers;
+		n++;
 	}
 	pthread_mutex_unlock(&reg->lock);
 	if (n > 1)
