@@ -13,9 +13,9 @@
 /* room for this many LIST entries at first; it doubles as needed */
 #define TRACKER_LIST_INITIAL 256
 
+/* A session with the tracker and the reply line last read. */
 struct tracker_conn {
-	int fd;
-	struct reader rd;
+	struct session *s;
 	char line[PROTO_MAX_LINE + 1];
 };
 
@@ -38,7 +38,7 @@ tracker_request(const char *tracker, const char *request, int timeout_ms,
     char *err, size_t errlen)
 {
 	struct tracker_conn *tc = malloc(sizeof(*tc));
-	char neterr[NET_ERR_LEN];
+	char why[CLIENT_ERR_LEN];
 	enum reader_result res;
 	size_t len;
 
@@ -46,21 +46,19 @@ tracker_request(const char *tracker, const char *request, int timeout_ms,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	tc->fd = net_connect(tracker, timeout_ms, neterr, sizeof(neterr));
-	if (tc->fd < 0) {
-		snprintf(err, errlen, "tracker unreachable: %s", neterr);
+	tc->s = session_open(tracker, timeout_ms, why, sizeof(why));
+	if (tc->s == NULL) {
+		snprintf(err, errlen, "tracker unreachable: %s: %s", tracker, why);
 		free(tc);
 		return NULL;
 	}
-	net_set_timeouts(tc->fd, timeout_ms, timeout_ms);
-	reader_init(&tc->rd, tc->fd, timeout_ms);
 	log_debug("tracker %s <- %s", tracker, request);
-	if (net_write_all(tc->fd, request, strlen(request)) < 0 ||
-	    net_write_all(tc->fd, "\n", 1) < 0) {
+	if (net_write_all(tc->s->fd, request, strlen(request)) < 0 ||
+	    net_write_all(tc->s->fd, "\n", 1) < 0) {
 		snprintf(err, errlen, "tracker %s: cannot send the request", tracker);
 		goto fail;
 	}
-	res = reader_line(&tc->rd, tc->line, sizeof(tc->line), PROTO_MAX_LINE, &len);
+	res = reader_line(&tc->s->rd, tc->line, sizeof(tc->line), PROTO_MAX_LINE, &len);
 	if (res != READER_OK) {
 		snprintf(err, errlen, "tracker %s: no reply: %s", tracker,
 		    reader_strerror(res));
@@ -75,7 +73,7 @@ tracker_request(const char *tracker, const char *request, int timeout_ms,
 	}
 	return tc;
 fail:
-	close(tc->fd);
+	session_close(tc->s);
 	free(tc);
 	return NULL;
 }
@@ -84,8 +82,7 @@ fail:
 static void
 tracker_hangup(struct tracker_conn *tc)
 {
-	(void)net_write_all(tc->fd, "QUIT\n", 5);
-	close(tc->fd);
+	session_close(tc->s);
 	free(tc);
 }
 
@@ -186,7 +183,7 @@ tracker_list(const char *tracker, const char *filter, int timeout_ms,
 			songs->songs = v;
 			cap = ncap;
 		}
-		enum reader_result res = reader_line(&tc->rd, tc->line,
+		enum reader_result res = reader_line(&tc->s->rd, tc->line,
 		    sizeof(tc->line), PROTO_MAX_LINE, &len);
 		if (res != READER_OK) {
 			snprintf(err, errlen, "tracker %s: LIST reply cut short: %s",
