@@ -62,7 +62,4 @@ void net_set_interrupt_flag(const volatile sig_atomic_t *flag);
 /* True once the flag set above is non-zero. */
 int net_interrupted(void);
 
-/* Milliseconds on the monotonic clock. */
-long long net_now_ms(void);
-
 #endif

@@ -21,7 +21,7 @@ enum reader_result {
 struct reader {
 	int fd;
 	int timeout_ms;		/* for each wait; <= 0 waits forever */
-	long long deadline_ms;	/* net_now_ms() past which every read times
+	long long deadline_ms;	/* clock_now_ms() past which every read times
 				 * out, whatever trickles in; 0: none */
 	size_t start, end;
 	char buf[READER_BUF_SIZE];

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "p2pm/clock.h"
 #include "client.h"
 
 /* the line is redrawn at most this often, unless forced */
@@ -16,7 +17,7 @@ progress_init(struct progress *p, int wanted)
 {
 	p->enabled = wanted && isatty(STDERR_FILENO);
 	p->drawn = 0;
-	p->start_ms = net_now_ms();
+	p->start_ms = clock_now_ms();
 	p->last_draw_ms = 0;
 }
 
@@ -37,7 +38,7 @@ progress_update(struct progress *p, size_t done, size_t total, long long bytes,
     const char *peer, int force)
 {
 	char line[PROGRESS_LINE_MAX], size[32], rate[32];
-	long long now = net_now_ms();
+	long long now = clock_now_ms();
 	double secs;
 	int n;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "client.h"
 
@@ -112,7 +113,7 @@ session_body(struct session *s, const char *cmd, const char *name,
 		}
 		res = reader_exact(&s->rd, buf + got, n);
 		if (res == READER_TIMEOUT && s->rd.deadline_ms > 0 &&
-		    net_now_ms() >= s->rd.deadline_ms) {
+		    clock_now_ms() >= s->rd.deadline_ms) {
 			snprintf(err, errlen, "too slow: %zu of %ld bytes in %lld s",
 			    got, bytes, ((long long)s->rd.timeout_ms +
 			    (long long)bytes * 1000 / SESSION_MIN_BYTES_PER_S) / 1000);

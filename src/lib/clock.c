@@ -1,5 +1,14 @@
-/* clock.c - monotonic deadlines for condition variables. */
+/* clock.c - the monotonic clock and deadlines for condition variables. */
 #include "p2pm/clock.h"
+
+long long
+clock_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 int
 clock_cond_init(pthread_cond_t *cond)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "p2pm/clock.h"
 #include "p2pm/net.h"
 
 static void
@@ -37,14 +38,6 @@ net_interrupted(void)
 	return net_interrupt_flag != NULL && *net_interrupt_flag != 0;
 }
 
-long long
-net_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 net_parse_hostport(const char *text, char *host, size_t hostlen, unsigned *port,
@@ -232,9 +225,9 @@ net_connect_one(const struct addrinfo *ai, int timeout_ms)
 	if (rc < 0 && errno != EINPROGRESS)
 		goto fail;
 	if (rc < 0) {
-		long long deadline = net_now_ms() + timeout_ms;
+		long long deadline = clock_now_ms() + timeout_ms;
 		for (;;) {
-			long long left = deadline - net_now_ms();
+			long long left = deadline - clock_now_ms();
 			if (left <= 0) {
 				errno = ETIMEDOUT;
 				goto fail;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "p2pm/clock.h"
 #include "p2pm/net.h"
 #include "p2pm/reader.h"
 
@@ -19,7 +20,7 @@ reader_init(struct reader *r, int fd, int timeout_ms)
 void
 reader_set_deadline(struct reader *r, long long ms)
 {
-	r->deadline_ms = ms > 0 ? net_now_ms() + ms : 0;
+	r->deadline_ms = ms > 0 ? clock_now_ms() + ms : 0;
 }
 
 size_t
@@ -55,7 +56,7 @@ reader_read(struct reader *r, char *dst, size_t cap, size_t *got)
 	for (;;) {
 		long long wait = r->timeout_ms > 0 ? r->timeout_ms : -1;
 		if (r->deadline_ms > 0) {
-			long long left = r->deadline_ms - net_now_ms();
+			long long left = r->deadline_ms - clock_now_ms();
 			if (left <= 0)
 				return READER_TIMEOUT;
 			if (wait < 0 || left < wait)

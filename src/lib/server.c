@@ -254,14 +254,14 @@ server_serve(struct conn *c)
 static void
 server_linger(int fd)
 {
-	long long deadline = net_now_ms() + SERVER_LINGER_MS;
+	long long deadline = clock_now_ms() + SERVER_LINGER_MS;
 	size_t drained = 0;
 	char buf[4096];
 
 	shutdown(fd, SHUT_WR);
 	while (drained < SERVER_LINGER_BYTES) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - net_now_ms();
+		long long left = deadline - clock_now_ms();
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			break;
 		ssize_t n = read(fd, buf, sizeof(buf));

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "p2pm/clock.h"
 #include "p2pm/net.h"
 #include "segmenter.h"
 
@@ -181,7 +182,7 @@ segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
 
 	/* collect stderr (the first SEGMENTER_STDERR_MAX bytes) until ffmpeg
 	 * closes it, the deadline passes, or we are asked to stop */
-	deadline = net_now_ms() + (long long)SEGMENTER_TIMEOUT_S * 1000;
+	deadline = clock_now_ms() + (long long)SEGMENTER_TIMEOUT_S * 1000;
 	for (;;) {
 		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
 		char chunk[512];
@@ -192,7 +193,7 @@ segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
 			stopping = 1;
 			break;
 		}
-		if (net_now_ms() >= deadline) {
+		if (clock_now_ms() >= deadline) {
 			timed_out = 1;
 			break;
 		}

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "handlers.h"
 
@@ -44,7 +45,7 @@ tracker_register(struct tracker *t, struct conn *c, const struct proto_request *
 	if (rc == 0 && b.bad) {
 		conn_error(c, PROTO_BAD_REQUEST, "invalid song name in REGISTER body");
 	} else if (rc == 0) {
-		int res = registry_register(t->reg, req->arg, &b.names, net_now_ms());
+		int res = registry_register(t->reg, req->arg, &b.names, clock_now_ms());
 		if (res == REGISTRY_FULL) {
 			log_warn("REGISTER %s: registry full, refused", req->arg);
 			conn_error(c, PROTO_BUSY, "registry full");
@@ -68,7 +69,7 @@ tracker_query(struct tracker *t, struct conn *c, const struct proto_request *req
 	size_t n, len;
 
 	n = registry_query(t->reg, req->arg, req->arglen, peers,
-	    TRACKER_QUERY_MAX_PEERS, net_now_ms());
+	    TRACKER_QUERY_MAX_PEERS, clock_now_ms());
 	if (n > TRACKER_QUERY_MAX_PEERS)
 		n = TRACKER_QUERY_MAX_PEERS;
 	len = (size_t)snprintf(line, sizeof(line), "PEERS");
@@ -93,7 +94,7 @@ tracker_list(struct tracker *t, struct conn *c, const struct proto_request *req)
 	size_t n;
 	int oom;
 
-	e = registry_list(t->reg, req->arg, req->arglen, net_now_ms(), &n, &oom);
+	e = registry_list(t->reg, req->arg, req->arglen, clock_now_ms(), &n, &oom);
 	if (oom) {
 		conn_error(c, PROTO_INTERNAL, "out of memory");
 		return;
@@ -112,7 +113,7 @@ static void
 tracker_stats(struct tracker *t, struct conn *c)
 {
 	struct registry_stats st;
-	long long now = net_now_ms();
+	long long now = clock_now_ms();
 
 	registry_stats(t->reg, now, &st);
 	conn_printf(c, "STATS peers=%zu songs=%zu pairs=%zu uptime=%lld requests=%llu "

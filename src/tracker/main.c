@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "p2pm/server.h"
 #include "p2pm/strnum.h"
@@ -166,7 +167,7 @@ main(int argc, char **argv)
 		log_error("out of memory");
 		return 1;
 	}
-	t.started_ms = net_now_ms();
+	t.started_ms = clock_now_ms();
 	cfg.ctx = &t;
 	t.srv = server_open(&cfg, err, sizeof(err));
 	if (t.srv == NULL) {
