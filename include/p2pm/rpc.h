@@ -63,6 +63,12 @@ const char *rpc_addr(const struct rpc_conn *c);
 enum rpc_result rpc_request(struct rpc_conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Queues the request "<cmd> <name>" with name percent-encoded for the
+ * wire; a name over PROTO_MAX_NAME bytes gives RPC_LOCAL ("name too
+ * long"). */
+enum rpc_result rpc_request_name(struct rpc_conn *c, const char *cmd,
+    const char *name);
+
 /* Queues one more line of a request body (a REGISTER's songs, its empty
  * last line), under the same limit. */
 enum rpc_result rpc_send_line(struct rpc_conn *c, const char *fmt, ...)

@@ -1,4 +1,4 @@
-/* client.h - the client's modules: tracker requests, peer sessions, the
+/* client.h - the client's modules: tracker requests, peer requests, the
  * failover fetch and its outputs, the progress line and the player. */
 #ifndef P2PM_CLIENT_H
 #define P2PM_CLIENT_H
@@ -10,7 +10,7 @@
 #include "p2pm/net.h"
 #include "p2pm/playlist.h"
 #include "p2pm/proto.h"
-#include "p2pm/reader.h"
+#include "p2pm/rpc.h"
 
 /* most peers one fetch tries (from the tracker or -p) */
 #define CLIENT_MAX_PEERS 64
@@ -55,32 +55,18 @@ int tracker_list(const char *tracker, const char *filter, int timeout_ms,
 
 void song_list_free(struct song_list *songs);
 
-/* ---- session.c: one persistent connection to a peer */
-
-struct session {
-	int fd;
-	char peer[NET_ADDR_MAX];
-	struct reader rd;
-};
-
-/* Connects to peer with timeout_ms for the connection and for each wait
- * for data. Returns a session to close with session_close, or NULL with a
- * short reason in err ("connection refused", "timed out"...). */
-struct session *session_open(const char *peer, int timeout_ms, char *err,
-    size_t errlen);
+/* ---- peer_client.c: REQUEST_SONG and REQUEST_SEGMENT over a connection
+ * to a peer (rpc_open, then any number of requests, then rpc_close) */
 
 /* REQUEST_SONG: on success *body holds the playlist (*len bytes, plus a
- * NUL after them), owned by the caller. Returns -1 with a reason in err. */
-int session_playlist(struct session *s, const char *song, char **body,
-    size_t *len, char *err, size_t errlen);
+ * NUL after them), owned by the caller; otherwise rpc_error(c) says why. */
+enum rpc_result peer_request_song(struct rpc_conn *c, const char *song,
+    char **body, size_t *len);
 
 /* REQUEST_SEGMENT: on success *body holds the segment (*len bytes), owned
  * by the caller; the reply must name the segment asked for. */
-int session_segment(struct session *s, const char *name, char **body,
-    size_t *len, char *err, size_t errlen);
-
-/* Sends QUIT (best effort), closes the connection and frees s. */
-void session_close(struct session *s);
+enum rpc_result peer_request_segment(struct rpc_conn *c, const char *name,
+    char **body, size_t *len);
 
 /* ---- progress.c: one line on a terminal, redrawn in place */
 

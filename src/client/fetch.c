@@ -56,7 +56,7 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 		const char *peer = fp->peers->addr[pi];
 		int more = pi + 1 < fp->peers->count;
 		struct playlist pl;
-		struct session *s;
+		struct rpc_conn *c;
 		char *raw = NULL;
 		size_t rawlen;
 
@@ -65,21 +65,21 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 			break;
 		}
 		log_info("asking peer %s for '%s'", peer, fp->song);
-		s = session_open(peer, fp->timeout_ms, err, sizeof(err));
-		if (s == NULL) {
+		c = rpc_open(peer, fp->timeout_ms, fp->timeout_ms, err, sizeof(err));
+		if (c == NULL) {
 			if (!client_stop)
 				fetch_fail(rep, fp->progress, peer, err, more);
 			continue;
 		}
-		if (session_playlist(s, fp->song, &raw, &rawlen, err, sizeof(err)) < 0) {
-			session_close(s);
+		if (peer_request_song(c, fp->song, &raw, &rawlen) != RPC_OK) {
 			if (!client_stop)
-				fetch_fail(rep, fp->progress, peer, err, more);
+				fetch_fail(rep, fp->progress, peer, rpc_error(c), more);
+			rpc_close(c);
 			continue;
 		}
 		if (playlist_parse(raw, rawlen, &pl, err, sizeof(err)) < 0) {
 			free(raw);
-			session_close(s);
+			rpc_close(c);
 			fetch_fail(rep, fp->progress, peer, err, more);
 			continue;
 		}
@@ -90,7 +90,7 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 			if (!sink->can_restart) {
 				playlist_free(&pl);
 				free(raw);
-				session_close(s);
+				rpc_close(c);
 				fetch_fail(rep, fp->progress, peer,
 				    "its playlist differs from the one being streamed",
 				    more);
@@ -111,7 +111,7 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 			rc = sink->start(sink->ctx, &cur, raw, rawlen);
 			free(raw);
 			if (rc != 0) {
-				session_close(s);
+				rpc_close(c);
 				result = fetch_sink_result(rc);
 				break;
 			}
@@ -137,13 +137,14 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 			}
 			progress_update(fp->progress, next, cur.count, rep->bytes,
 			    peer, 0);
-			if (session_segment(s, name, &body, &len, err, sizeof(err)) < 0) {
+			if (peer_request_segment(c, name, &body, &len) != RPC_OK) {
 				char why[CLIENT_ERR_LEN + 64];
 				if (client_stop) {
 					result = FETCH_INTERRUPTED;
 					break;
 				}
-				snprintf(why, sizeof(why), "%s (at segment %zu/%zu)", err,
+				snprintf(why, sizeof(why), "%s (at segment %zu/%zu)",
+				    rpc_error(c),
 				    next + 1, cur.count);
 				fetch_fail(rep, fp->progress, peer, why, more);
 				break;
@@ -162,7 +163,7 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 			log_info("segment %zu/%zu (%zu bytes) from %s", next, cur.count,
 			    len, peer);
 		}
-		session_close(s);
+		rpc_close(c);
 		if (rc != 0 || result == FETCH_INTERRUPTED)
 			break;
 		if (next == cur.count) {

@@ -153,6 +153,17 @@ rpc_request(struct rpc_conn *c, const char *fmt, ...)
 }
 
 enum rpc_result
+rpc_request_name(struct rpc_conn *c, const char *cmd, const char *name)
+{
+	char enc[PROTO_MAX_ENCODED_NAME + 1];
+
+	if (strlen(name) > PROTO_MAX_NAME ||
+	    proto_encode_name(name, strlen(name), enc, sizeof(enc)) < 0)
+		return rpc_fail(c, RPC_LOCAL, "name too long");
+	return rpc_request(c, "%s %s", cmd, enc);
+}
+
+enum rpc_result
 rpc_send_line(struct rpc_conn *c, const char *fmt, ...)
 {
 	enum rpc_result res;

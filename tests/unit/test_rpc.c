@@ -130,6 +130,19 @@ main(void)
 	    strcmp(sent_line(&p), "Song%20A") == 0 && strcmp(sent_line(&p), "") == 0,
 	    "the request and its body went out line by line");
 
+	/* names are encoded */
+	rpc_request_name(p.c, "QUERY", "Caf\xc3\xa9 %");
+	REPLY(&p, "PEERS\n");
+	ok(rpc_expect_word(p.c, "PEERS", &rest) == RPC_OK &&
+	    strcmp(sent_line(&p), "QUERY Caf%C3%A9%20%25") == 0,
+	    "rpc_request_name encodes the name");
+	char longname[PROTO_MAX_NAME + 2];
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ok(rpc_request_name(p.c, "QUERY", longname) == RPC_LOCAL &&
+	    strcmp(rpc_error(p.c), "name too long") == 0,
+	    "  and refuses a name over PROTO_MAX_NAME");
+
 	/* ERR is parsed into code and text */
 	rpc_request(p.c, "QUERY x");
 	REPLY(&p, "ERR 404 no such song\n");
