@@ -28,7 +28,7 @@ struct peer_list {
 };
 
 /* Adds addr unless it is already listed; returns -1 when the list is full. */
-int peer_list_add(struct peer_list *pl, const char *addr);
+int peer_list_add(struct peer_list *list, const char *addr);
 
 /* ---- tracker_client.c: LIST and QUERY */
 
@@ -89,7 +89,7 @@ void progress_clear(struct progress *p);
  * (already logged) or 1 when the reader of the output has gone away. */
 struct fetch_sink {
 	/* the playlist to follow has been chosen (again, after a restart) */
-	int (*start)(void *ctx, const struct playlist *pl, const char *raw,
+	int (*start)(void *ctx, const struct playlist *playlist, const char *raw,
 	    size_t rawlen);
 	/* segment index of the playlist has arrived whole */
 	int (*segment)(void *ctx, size_t index, const char *data, size_t len);
@@ -168,21 +168,21 @@ struct player {
 
 /* Splits cmd on spaces into an argument vector (no quoting, no shell).
  * Returns 0, or -1 if it is empty or has too many words. */
-int player_parse(struct player *pl, const char *cmd);
+int player_parse(struct player *player, const char *cmd);
 
 /* Checks, before anything is downloaded, that the player's program exists
  * and is executable (searching PATH as execvp does). Returns 0, or -1 with
  * the reason in err, naming the package that provides a known player. */
-int player_find(const struct player *pl, char *err, size_t errlen);
+int player_find(const struct player *player, char *err, size_t errlen);
 
 /* Starts the player with a pipe as its stdin. Returns 0, or -1 with a
  * reason in err (naming the package to install if the program is missing). */
-int player_start(struct player *pl, char *err, size_t errlen);
+int player_start(struct player *player, char *err, size_t errlen);
 
 /* Closes the pipe (end of the stream) and waits for the player; with stop
  * set, asks it to end first. Returns its exit status, 128+signal if it was
  * killed, or -1. Frees what player_parse allocated. */
-int player_finish(struct player *pl, int stop);
+int player_finish(struct player *player, int stop);
 
 /* ---- commands.c: what each command does */
 

@@ -13,14 +13,14 @@
 #define TRACKER_LIST_INITIAL 256
 
 int
-peer_list_add(struct peer_list *pl, const char *addr)
+peer_list_add(struct peer_list *list, const char *addr)
 {
-	for (size_t i = 0; i < pl->count; i++)
-		if (strcmp(pl->addr[i], addr) == 0)
+	for (size_t i = 0; i < list->count; i++)
+		if (strcmp(list->addr[i], addr) == 0)
 			return 0;
-	if (pl->count == CLIENT_MAX_PEERS)
+	if (list->count == CLIENT_MAX_PEERS)
 		return -1;
-	snprintf(pl->addr[pl->count++], NET_ADDR_MAX, "%s", addr);
+	snprintf(list->addr[list->count++], NET_ADDR_MAX, "%s", addr);
 	return 0;
 }
 
