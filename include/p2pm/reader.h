@@ -18,6 +18,8 @@ enum reader_result {
 	READER_INTERRUPTED = -6	/* a signal came and net_interrupted() is true */
 };
 
+/* Use the functions below, not the fields: they are here only so that a
+ * reader can live inside another struct. */
 struct reader {
 	int fd;
 	int timeout_ms;		/* for each wait; <= 0 waits forever */
@@ -33,6 +35,11 @@ void reader_init(struct reader *r, int fd, int timeout_ms);
 /* Sets an overall deadline ms milliseconds from now for what is read next
  * (a whole body, say), on top of the wait for each read; ms <= 0 clears it. */
 void reader_set_deadline(struct reader *r, long long ms);
+
+/* True once the deadline set with reader_set_deadline has passed: a read
+ * that gave READER_TIMEOUT then did so because of the deadline, not
+ * because one wait went silent. */
+int reader_deadline_passed(const struct reader *r);
 
 /* Reads one line ending in LF, strips LF and an optional CR before it, and
  * copies it NUL-terminated into line (linesz bytes, terminator included).

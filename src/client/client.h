@@ -1,4 +1,4 @@
-/* client.h - the client's modules: tracker requests, peer sessions, the
+/* client.h - the client's modules: tracker requests, peer requests, the
  * failover fetch and its outputs, the progress line and the player. */
 #ifndef P2PM_CLIENT_H
 #define P2PM_CLIENT_H
@@ -10,7 +10,7 @@
 #include "p2pm/net.h"
 #include "p2pm/playlist.h"
 #include "p2pm/proto.h"
-#include "p2pm/reader.h"
+#include "p2pm/rpc.h"
 
 /* most peers one fetch tries (from the tracker or -p) */
 #define CLIENT_MAX_PEERS 64
@@ -28,7 +28,7 @@ struct peer_list {
 };
 
 /* Adds addr unless it is already listed; returns -1 when the list is full. */
-int peer_list_add(struct peer_list *pl, const char *addr);
+int peer_list_add(struct peer_list *list, const char *addr);
 
 /* ---- tracker_client.c: LIST and QUERY */
 
@@ -55,32 +55,18 @@ int tracker_list(const char *tracker, const char *filter, int timeout_ms,
 
 void song_list_free(struct song_list *songs);
 
-/* ---- session.c: one persistent connection to a peer */
-
-struct session {
-	int fd;
-	char peer[NET_ADDR_MAX];
-	struct reader rd;
-};
-
-/* Connects to peer with timeout_ms for the connection and for each wait
- * for data. Returns a session to close with session_close, or NULL with a
- * short reason in err ("connection refused", "timed out"...). */
-struct session *session_open(const char *peer, int timeout_ms, char *err,
-    size_t errlen);
+/* ---- peer_client.c: REQUEST_SONG and REQUEST_SEGMENT over a connection
+ * to a peer (rpc_open, then any number of requests, then rpc_close) */
 
 /* REQUEST_SONG: on success *body holds the playlist (*len bytes, plus a
- * NUL after them), owned by the caller. Returns -1 with a reason in err. */
-int session_playlist(struct session *s, const char *song, char **body,
-    size_t *len, char *err, size_t errlen);
+ * NUL after them), owned by the caller; otherwise rpc_error(c) says why. */
+enum rpc_result peer_request_song(struct rpc_conn *c, const char *song,
+    char **body, size_t *len);
 
 /* REQUEST_SEGMENT: on success *body holds the segment (*len bytes), owned
  * by the caller; the reply must name the segment asked for. */
-int session_segment(struct session *s, const char *name, char **body,
-    size_t *len, char *err, size_t errlen);
-
-/* Sends QUIT (best effort), closes the connection and frees s. */
-void session_close(struct session *s);
+enum rpc_result peer_request_segment(struct rpc_conn *c, const char *name,
+    char **body, size_t *len);
 
 /* ---- progress.c: one line on a terminal, redrawn in place */
 
@@ -103,7 +89,7 @@ void progress_clear(struct progress *p);
  * (already logged) or 1 when the reader of the output has gone away. */
 struct fetch_sink {
 	/* the playlist to follow has been chosen (again, after a restart) */
-	int (*start)(void *ctx, const struct playlist *pl, const char *raw,
+	int (*start)(void *ctx, const struct playlist *playlist, const char *raw,
 	    size_t rawlen);
 	/* segment index of the playlist has arrived whole */
 	int (*segment)(void *ctx, size_t index, const char *data, size_t len);
@@ -182,21 +168,21 @@ struct player {
 
 /* Splits cmd on spaces into an argument vector (no quoting, no shell).
  * Returns 0, or -1 if it is empty or has too many words. */
-int player_parse(struct player *pl, const char *cmd);
+int player_parse(struct player *player, const char *cmd);
 
 /* Checks, before anything is downloaded, that the player's program exists
  * and is executable (searching PATH as execvp does). Returns 0, or -1 with
  * the reason in err, naming the package that provides a known player. */
-int player_find(const struct player *pl, char *err, size_t errlen);
+int player_find(const struct player *player, char *err, size_t errlen);
 
 /* Starts the player with a pipe as its stdin. Returns 0, or -1 with a
  * reason in err (naming the package to install if the program is missing). */
-int player_start(struct player *pl, char *err, size_t errlen);
+int player_start(struct player *player, char *err, size_t errlen);
 
 /* Closes the pipe (end of the stream) and waits for the player; with stop
  * set, asks it to end first. Returns its exit status, 128+signal if it was
  * killed, or -1. Frees what player_parse allocated. */
-int player_finish(struct player *pl, int stop);
+int player_finish(struct player *player, int stop);
 
 /* ---- commands.c: what each command does */
 

@@ -222,7 +222,7 @@ cmd_cat(const struct client_opts *o, const char *song)
 int
 cmd_play(const struct client_opts *o, const char *song)
 {
-	struct player pl;
+	struct player player;
 	struct outstream os;
 	struct peer_list peers;
 	struct fetch_report rep;
@@ -231,30 +231,30 @@ cmd_play(const struct client_opts *o, const char *song)
 	char err[CLIENT_ERR_LEN];
 	int rc, status;
 
-	if (player_parse(&pl, o->player ? o->player : PLAYER_DEFAULT) < 0) {
+	if (player_parse(&player, o->player ? o->player : PLAYER_DEFAULT) < 0) {
 		log_error("--player wants a command of 1 to %d words",
 		    PLAYER_MAX_ARGS);
 		return CLIENT_EXIT_USAGE;
 	}
-	if (player_find(&pl, err, sizeof(err)) < 0) {
+	if (player_find(&player, err, sizeof(err)) < 0) {
 		log_error("%s", err);
-		player_finish(&pl, 1);
+		player_finish(&player, 1);
 		return CLIENT_EXIT_LOCAL;
 	}
 	rc = cmd_peers(o, song, &peers);
 	if (rc != CLIENT_EXIT_OK) {
-		player_finish(&pl, 1);
+		player_finish(&player, 1);
 		return rc;
 	}
-	if (player_start(&pl, err, sizeof(err)) < 0) {
+	if (player_start(&player, err, sizeof(err)) < 0) {
 		log_error("%s", err);
-		player_finish(&pl, 1);
+		player_finish(&player, 1);
 		return CLIENT_EXIT_LOCAL;
 	}
-	os.fd = pl.fd;
+	os.fd = player.fd;
 	outstream_sink(&os, &sink);
 	rc = cmd_run(o, song, &peers, &sink, &rep, &result);
-	status = player_finish(&pl, result != FETCH_DONE &&
+	status = player_finish(&player, result != FETCH_DONE &&
 	    result != FETCH_OUTPUT_CLOSED);
 	if (result != FETCH_DONE && result != FETCH_OUTPUT_CLOSED)
 		return rc;

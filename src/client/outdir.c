@@ -139,22 +139,22 @@ outdir_discard(void *ctx)
 }
 
 static int
-outdir_start(void *ctx, const struct playlist *pl, const char *raw, size_t rawlen)
+outdir_start(void *ctx, const struct playlist *playlist, const char *raw, size_t rawlen)
 {
 	struct outdir *od = ctx;
 
 	outdir_discard(od);
 	od->raw = malloc(rawlen + 1);
-	od->written = calloc(pl->count, 1);
-	od->segs = malloc(pl->count * sizeof(*od->segs));
+	od->written = calloc(playlist->count, 1);
+	od->segs = malloc(playlist->count * sizeof(*od->segs));
 	if (od->raw == NULL || od->written == NULL || od->segs == NULL) {
 		log_error("out of memory");
 		return -1;
 	}
 	memcpy(od->raw, raw, rawlen);
 	od->rawlen = rawlen;
-	memcpy(od->segs, pl->segs, pl->count * sizeof(*od->segs));
-	od->count = pl->count;
+	memcpy(od->segs, playlist->segs, playlist->count * sizeof(*od->segs));
+	od->count = playlist->count;
 	return 0;
 }
 

@@ -7,11 +7,11 @@
 #include "client.h"
 
 static int
-outstream_start(void *ctx, const struct playlist *pl, const char *raw,
+outstream_start(void *ctx, const struct playlist *playlist, const char *raw,
     size_t rawlen)
 {
 	(void)ctx;
-	(void)pl;
+	(void)playlist;
 	(void)raw;
 	(void)rawlen;
 	return 0;

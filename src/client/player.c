@@ -26,30 +26,30 @@ static const struct {
 };
 
 int
-player_parse(struct player *pl, const char *cmd)
+player_parse(struct player *player, const char *cmd)
 {
 	size_t n = 0;
 	char *save = NULL;
 
-	memset(pl, 0, sizeof(*pl));
-	pl->pid = -1;
-	pl->fd = -1;
-	pl->words = strdup(cmd);
-	if (pl->words == NULL)
+	memset(player, 0, sizeof(*player));
+	player->pid = -1;
+	player->fd = -1;
+	player->words = strdup(cmd);
+	if (player->words == NULL)
 		return -1;
-	for (char *w = strtok_r(pl->words, " ", &save); w != NULL;
+	for (char *w = strtok_r(player->words, " ", &save); w != NULL;
 	    w = strtok_r(NULL, " ", &save)) {
 		if (n == PLAYER_MAX_ARGS) {
-			free(pl->words);
-			pl->words = NULL;
+			free(player->words);
+			player->words = NULL;
 			return -1;
 		}
-		pl->argv[n++] = w;
+		player->argv[n++] = w;
 	}
-	pl->argv[n] = NULL;
+	player->argv[n] = NULL;
 	if (n == 0) {
-		free(pl->words);
-		pl->words = NULL;
+		free(player->words);
+		player->words = NULL;
 		return -1;
 	}
 	return 0;
@@ -71,17 +71,17 @@ player_package(const char *program)
 /* Says why the player cannot run, naming the package that provides it if
  * it is missing. */
 static void
-player_explain(const struct player *pl, int e, char *err, size_t errlen)
+player_explain(const struct player *player, int e, char *err, size_t errlen)
 {
-	const char *pkg = player_package(pl->argv[0]);
+	const char *pkg = player_package(player->argv[0]);
 
 	if (e == ENOENT && pkg != NULL)
 		snprintf(err, errlen, "player '%s' not found; install it with: "
-		    "apt-get install %s", pl->argv[0], pkg);
+		    "apt-get install %s", player->argv[0], pkg);
 	else if (e == ENOENT)
-		snprintf(err, errlen, "player '%s' not found in PATH", pl->argv[0]);
+		snprintf(err, errlen, "player '%s' not found in PATH", player->argv[0]);
 	else
-		snprintf(err, errlen, "cannot run player '%s': %s", pl->argv[0],
+		snprintf(err, errlen, "cannot run player '%s': %s", player->argv[0],
 		    strerror(e));
 }
 
@@ -125,7 +125,7 @@ player_find(const struct player *pl, char *err, size_t errlen)
 /* In the child: stdin from the pipe, default signal handling, then exec.
  * On failure errno goes back through report_fd and the child exits. */
 static void
-player_exec(struct player *pl, int read_fd, int report_fd)
+player_exec(struct player *player, int read_fd, int report_fd)
 {
 	sigset_t none;
 	int e;
@@ -141,7 +141,7 @@ player_exec(struct player *pl, int read_fd, int report_fd)
 	}
 	if (read_fd != STDIN_FILENO)
 		close(read_fd);
-	execvp(pl->argv[0], pl->argv);
+	execvp(player->argv[0], player->argv);
 	e = errno;
 fail:
 	if (write(report_fd, &e, sizeof(e)) < 0)
@@ -150,7 +150,7 @@ fail:
 }
 
 int
-player_start(struct player *pl, char *err, size_t errlen)
+player_start(struct player *player, char *err, size_t errlen)
 {
 	int data[2], report[2], e;
 	ssize_t n;
@@ -165,8 +165,8 @@ player_start(struct player *pl, char *err, size_t errlen)
 		close(data[1]);
 		return -1;
 	}
-	pl->pid = fork();
-	if (pl->pid < 0) {
+	player->pid = fork();
+	if (player->pid < 0) {
 		snprintf(err, errlen, "cannot start the player: %s", strerror(errno));
 		close(data[0]);
 		close(data[1]);
@@ -174,14 +174,14 @@ player_start(struct player *pl, char *err, size_t errlen)
 		close(report[1]);
 		return -1;
 	}
-	if (pl->pid == 0) {
+	if (player->pid == 0) {
 		close(data[1]);
 		close(report[0]);
-		player_exec(pl, data[0], report[1]);
+		player_exec(player, data[0], report[1]);
 	}
 	close(data[0]);
 	close(report[1]);
-	pl->fd = data[1];
+	player->fd = data[1];
 
 	/* the report pipe closes on a successful exec, or carries errno */
 	do
@@ -189,51 +189,51 @@ player_start(struct player *pl, char *err, size_t errlen)
 	while (n < 0 && errno == EINTR);
 	close(report[0]);
 	if (n == (ssize_t)sizeof(e)) {
-		player_explain(pl, e, err, errlen);
-		close(pl->fd);
-		pl->fd = -1;
-		while (waitpid(pl->pid, NULL, 0) < 0 && errno == EINTR)
+		player_explain(player, e, err, errlen);
+		close(player->fd);
+		player->fd = -1;
+		while (waitpid(player->pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		pl->pid = -1;
+		player->pid = -1;
 		return -1;
 	}
-	log_debug("player %s started (pid %ld)", pl->argv[0], (long)pl->pid);
+	log_debug("player %s started (pid %ld)", player->argv[0], (long)player->pid);
 	return 0;
 }
 
 int
-player_finish(struct player *pl, int stop)
+player_finish(struct player *player, int stop)
 {
 	int status, rc = -1;
 	pid_t w;
 
-	if (pl->fd >= 0)
-		close(pl->fd);
-	pl->fd = -1;
-	if (pl->pid > 0) {
+	if (player->fd >= 0)
+		close(player->fd);
+	player->fd = -1;
+	if (player->pid > 0) {
 		if (stop)
-			kill(pl->pid, SIGTERM);
+			kill(player->pid, SIGTERM);
 		for (;;) {
-			w = waitpid(pl->pid, &status, 0);
+			w = waitpid(player->pid, &status, 0);
 			if (w >= 0)
 				break;
 			if (errno != EINTR)
 				break;
 			/* interrupted while the song plays: end the player too */
 			if (client_stop && !stop) {
-				kill(pl->pid, SIGTERM);
+				kill(player->pid, SIGTERM);
 				stop = 1;
 			}
 		}
-		if (w == pl->pid) {
+		if (w == player->pid) {
 			if (WIFEXITED(status))
 				rc = WEXITSTATUS(status);
 			else if (WIFSIGNALED(status))
 				rc = 128 + WTERMSIG(status);
 		}
-		pl->pid = -1;
+		player->pid = -1;
 	}
-	free(pl->words);
-	pl->words = NULL;
+	free(player->words);
+	player->words = NULL;
 	return rc;
 }

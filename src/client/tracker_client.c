@@ -8,109 +8,87 @@
 #include "client.h"
 
 #define TRACKER_PEERS_WORD "PEERS"
-#define TRACKER_SONGS_WORD "SONGS "
+#define TRACKER_SONGS_WORD "SONGS"
 /* room for this many LIST entries at first; it doubles as needed */
 #define TRACKER_LIST_INITIAL 256
 
-/* A session with the tracker and the reply line last read. */
-struct tracker_conn {
-	struct session *s;
-	char line[PROTO_MAX_LINE + 1];
-};
-
 int
-peer_list_add(struct peer_list *pl, const char *addr)
+peer_list_add(struct peer_list *list, const char *addr)
 {
-	for (size_t i = 0; i < pl->count; i++)
-		if (strcmp(pl->addr[i], addr) == 0)
+	for (size_t i = 0; i < list->count; i++)
+		if (strcmp(list->addr[i], addr) == 0)
 			return 0;
-	if (pl->count == CLIENT_MAX_PEERS)
+	if (list->count == CLIENT_MAX_PEERS)
 		return -1;
-	snprintf(pl->addr[pl->count++], NET_ADDR_MAX, "%s", addr);
+	snprintf(list->addr[list->count++], NET_ADDR_MAX, "%s", addr);
 	return 0;
 }
 
-/* Connects, sends one request line and reads the first reply line into
- * tc->line. Returns the open connection or NULL with a reason in err. */
-static struct tracker_conn *
-tracker_request(const char *tracker, const char *request, int timeout_ms,
-    char *err, size_t errlen)
+/* Connects to the tracker and queues one request, "<cmd>" or, with a
+ * name, "<cmd> <name>". Returns the connection, or NULL with a reason in
+ * err. */
+static struct rpc_conn *
+tracker_open(const char *tracker, const char *cmd, const char *name,
+    int timeout_ms, char *err, size_t errlen)
 {
-	struct tracker_conn *tc = malloc(sizeof(*tc));
 	char why[CLIENT_ERR_LEN];
-	enum reader_result res;
-	size_t len;
+	struct rpc_conn *c;
+	enum rpc_result res;
 
-	if (tc == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	tc->s = session_open(tracker, timeout_ms, why, sizeof(why));
-	if (tc->s == NULL) {
+	c = rpc_open(tracker, timeout_ms, timeout_ms, why, sizeof(why));
+	if (c == NULL) {
 		snprintf(err, errlen, "tracker unreachable: %s: %s", tracker, why);
-		free(tc);
 		return NULL;
 	}
-	log_debug("tracker %s <- %s", tracker, request);
-	if (net_write_all(tc->s->fd, request, strlen(request)) < 0 ||
-	    net_write_all(tc->s->fd, "\n", 1) < 0) {
-		snprintf(err, errlen, "tracker %s: cannot send the request", tracker);
-		goto fail;
+	log_debug("tracker %s <- %s%s%s", tracker, cmd, name ? " " : "",
+	    name ? name : "");
+	res = name != NULL ? rpc_request_name(c, cmd, name) : rpc_request(c, "%s", cmd);
+	if (res == RPC_OK)
+		res = rpc_flush(c);
+	if (res != RPC_OK) {
+		snprintf(err, errlen, "tracker %s: cannot send the request: %s",
+		    tracker, rpc_error(c));
+		rpc_close(c);
+		return NULL;
 	}
-	res = reader_line(&tc->s->rd, tc->line, sizeof(tc->line), PROTO_MAX_LINE, &len);
-	if (res != READER_OK) {
-		snprintf(err, errlen, "tracker %s: no reply: %s", tracker,
-		    reader_strerror(res));
-		goto fail;
-	}
-	const char *text;
-	int code = proto_parse_err(tc->line, &text);
-	if (code > 0) {
-		snprintf(err, errlen, "tracker %s answered ERR %d %s", tracker,
-		    code, text);
-		goto fail;
-	}
-	return tc;
-fail:
-	session_close(tc->s);
-	free(tc);
-	return NULL;
+	return c;
 }
 
-/* Says QUIT and hangs up. */
-static void
-tracker_hangup(struct tracker_conn *tc)
+/* Words a failed first reply line, then says QUIT and hangs up. */
+static int
+tracker_failed(struct rpc_conn *c, enum rpc_result res, char *err,
+    size_t errlen)
 {
-	session_close(tc->s);
-	free(tc);
+	if (res == RPC_REFUSED)
+		snprintf(err, errlen, "tracker %s %s", rpc_addr(c), rpc_error(c));
+	else if (res == RPC_IO || res == RPC_INTERRUPTED)
+		snprintf(err, errlen, "tracker %s: no reply: %s", rpc_addr(c),
+		    rpc_error(c));
+	else
+		snprintf(err, errlen, "tracker %s: %s", rpc_addr(c), rpc_error(c));
+	rpc_close(c);
+	return -1;
 }
 
 int
 tracker_query(const char *tracker, const char *song, int timeout_ms,
     struct peer_list *peers, char *err, size_t errlen)
 {
-	char enc[PROTO_MAX_ENCODED_NAME + 1], req[PROTO_MAX_LINE];
-	struct tracker_conn *tc;
-	size_t wl = strlen(TRACKER_PEERS_WORD);
+	struct rpc_conn *c;
+	enum rpc_result res;
+	const char *rest;
+	char addrs[PROTO_MAX_LINE + 1];
 
 	peers->count = 0;
-	if (proto_encode_name(song, strlen(song), enc, sizeof(enc)) < 0) {
-		snprintf(err, errlen, "song name too long");
+	c = tracker_open(tracker, "QUERY", song, timeout_ms, err, errlen);
+	if (c == NULL)
 		return -1;
-	}
-	snprintf(req, sizeof(req), "QUERY %s", enc);
-	tc = tracker_request(tracker, req, timeout_ms, err, errlen);
-	if (tc == NULL)
-		return -1;
-	if (strncmp(tc->line, TRACKER_PEERS_WORD, wl) != 0 ||
-	    (tc->line[wl] != ' ' && tc->line[wl] != '\0')) {
-		snprintf(err, errlen, "tracker %s: unexpected reply to QUERY",
-		    tracker);
-		tracker_hangup(tc);
-		return -1;
-	}
+	res = rpc_expect_word(c, TRACKER_PEERS_WORD, &rest);
+	if (res != RPC_OK)
+		return tracker_failed(c, res, err, errlen);
+	snprintf(addrs, sizeof(addrs), "%s", rest);
 	char *save = NULL;
-	for (char *w = strtok_r(tc->line + wl, " ", &save); w != NULL;
+	for (char *w = strtok_r(addrs, " ", &save); w != NULL;
 	    w = strtok_r(NULL, " ", &save)) {
 		char host[NET_HOST_MAX];
 		unsigned port;
@@ -124,7 +102,7 @@ tracker_query(const char *tracker, const char *song, int timeout_ms,
 			break;
 		}
 	}
-	tracker_hangup(tc);
+	rpc_close(c);
 	return 0;
 }
 
@@ -144,30 +122,20 @@ int
 tracker_list(const char *tracker, const char *filter, int timeout_ms,
     struct song_list *songs, char *err, size_t errlen)
 {
-	char enc[PROTO_MAX_ENCODED_NAME + 1], req[PROTO_MAX_LINE];
-	struct tracker_conn *tc;
+	struct rpc_conn *c;
+	enum rpc_result res;
+	const char *line;
 	long n;
-	size_t len;
 
 	songs->songs = NULL;
 	songs->count = 0;
-	if (filter != NULL && *filter != '\0') {
-		if (proto_encode_name(filter, strlen(filter), enc, sizeof(enc)) < 0) {
-			snprintf(err, errlen, "filter text too long");
-			return -1;
-		}
-		snprintf(req, sizeof(req), "LIST %s", enc);
-	} else
-		snprintf(req, sizeof(req), "LIST");
-	tc = tracker_request(tracker, req, timeout_ms, err, errlen);
-	if (tc == NULL)
+	c = tracker_open(tracker, "LIST", filter != NULL && *filter != '\0' ?
+	    filter : NULL, timeout_ms, err, errlen);
+	if (c == NULL)
 		return -1;
-	if (strncmp(tc->line, TRACKER_SONGS_WORD, strlen(TRACKER_SONGS_WORD)) != 0 ||
-	    strnum_parse(tc->line + strlen(TRACKER_SONGS_WORD), 0,
-	    CLIENT_MAX_LIST_SONGS, &n) < 0) {
-		snprintf(err, errlen, "tracker %s: unexpected reply to LIST", tracker);
-		goto fail;
-	}
+	res = rpc_expect_count(c, TRACKER_SONGS_WORD, CLIENT_MAX_LIST_SONGS, &n);
+	if (res != RPC_OK)
+		return tracker_failed(c, res, err, errlen);
 	/* grown as lines arrive: the announced count is not trusted for memory */
 	size_t cap = 0;
 	for (long i = 0; i < n; i++) {
@@ -182,24 +150,22 @@ tracker_list(const char *tracker, const char *filter, int timeout_ms,
 			songs->songs = v;
 			cap = ncap;
 		}
-		enum reader_result res = reader_line(&tc->s->rd, tc->line,
-		    sizeof(tc->line), PROTO_MAX_LINE, &len);
-		if (res != READER_OK) {
+		if (rpc_next_line(c, &line) != RPC_OK) {
 			snprintf(err, errlen, "tracker %s: LIST reply cut short: %s",
-			    tracker, reader_strerror(res));
+			    tracker, rpc_error(c));
 			goto fail;
 		}
-		if (tracker_parse_song(tc->line, &songs->songs[i]) < 0) {
+		if (tracker_parse_song(line, &songs->songs[i]) < 0) {
 			snprintf(err, errlen, "tracker %s: bad line in LIST reply",
 			    tracker);
 			goto fail;
 		}
 		songs->count++;
 	}
-	tracker_hangup(tc);
+	rpc_close(c);
 	return 0;
 fail:
-	tracker_hangup(tc);
+	rpc_close(c);
 	song_list_free(songs);
 	return -1;
 }

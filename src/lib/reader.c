@@ -23,6 +23,12 @@ reader_set_deadline(struct reader *r, long long ms)
 	r->deadline_ms = ms > 0 ? clock_now_ms() + ms : 0;
 }
 
+int
+reader_deadline_passed(const struct reader *r)
+{
+	return r->deadline_ms > 0 && clock_now_ms() >= r->deadline_ms;
+}
+
 size_t
 reader_buffered(const struct reader *r)
 {

@@ -4,15 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "p2pm/net.h"
 #include "p2pm/proto.h"
-#include "p2pm/reader.h"
+#include "p2pm/rpc.h"
 #include "announce.h"
 
 struct announcer {
@@ -26,91 +24,56 @@ struct announcer {
 	pthread_cond_t wake;
 	int poked;
 	int stopping;
-	int fd;			/* the connection in use, or -1 */
+	struct rpc_conn *conn;	/* the connection in use, or NULL */
 };
 
-/* A REGISTER body being written to the tracker in ANNOUNCE_OUT_BUF pieces. */
-struct announce_out {
-	int fd;
-	size_t len;
-	int failed;
-	char buf[ANNOUNCE_OUT_BUF];
-};
-
-static void
-announce_out_flush(struct announce_out *o)
-{
-	if (!o->failed && o->len > 0 && net_write_all(o->fd, o->buf, o->len) < 0)
-		o->failed = 1;
-	o->len = 0;
-}
-
-static void
-announce_out_line(struct announce_out *o, const char *line)
-{
-	size_t n = strlen(line);
-
-	if (o->len + n + 1 > sizeof(o->buf))
-		announce_out_flush(o);
-	memcpy(o->buf + o->len, line, n);
-	o->buf[o->len + n] = '\n';
-	o->len += n + 1;
-}
-
-/* Connects to the tracker and publishes the socket so that announce_stop
- * can interrupt it. */
-static int
+/* Connects to the tracker and publishes the connection so that
+ * announce_stop can cut it short. */
+static struct rpc_conn *
 announce_connect(struct announcer *a, int connect_ms, int io_ms, char *err,
     size_t errlen)
 {
-	int fd = net_connect(a->tracker, connect_ms, err, errlen);
+	char why[RPC_ERR_LEN];
+	struct rpc_conn *c = rpc_open(a->tracker, connect_ms, io_ms, why,
+	    sizeof(why));
 
-	if (fd < 0)
-		return -1;
-	net_set_timeouts(fd, io_ms, io_ms);
+	if (c == NULL) {
+		snprintf(err, errlen, "cannot connect: %s", why);
+		return NULL;
+	}
 	pthread_mutex_lock(&a->lock);
-	a->fd = fd;
+	a->conn = c;
 	pthread_mutex_unlock(&a->lock);
-	return fd;
+	return c;
 }
 
+/* Unpublishes the connection, then closes it. */
 static void
 announce_disconnect(struct announcer *a)
 {
+	struct rpc_conn *c;
+
 	pthread_mutex_lock(&a->lock);
-	if (a->fd >= 0)
-		close(a->fd);
-	a->fd = -1;
+	c = a->conn;
+	a->conn = NULL;
 	pthread_mutex_unlock(&a->lock);
+	rpc_close(c);
 }
 
 /* Reads the tracker's one-line answer; 0 if it is OK. */
 static int
-announce_expect_ok(int fd, int timeout_ms, char *err, size_t errlen)
+announce_expect_ok(struct rpc_conn *c, char *err, size_t errlen)
 {
-	struct reader *rd = malloc(sizeof(*rd));
-	char line[PROTO_MAX_LINE + 1];
-	const char *text;
-	enum reader_result res;
-	size_t len;
-	int rc = -1;
+	enum rpc_result res = rpc_expect_ok(c);
 
-	if (rd == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	reader_init(rd, fd, timeout_ms);
-	res = reader_line(rd, line, sizeof(line), PROTO_MAX_LINE, &len);
-	if (res != READER_OK)
-		snprintf(err, errlen, "no answer: %s", reader_strerror(res));
-	else if (strcmp(line, "OK") == 0)
-		rc = 0;
-	else if (proto_parse_err(line, &text) > 0)
-		snprintf(err, errlen, "tracker said: %.200s", line);
+	if (res == RPC_OK)
+		return 0;
+	if (res == RPC_REFUSED)
+		snprintf(err, errlen, "tracker said: ERR %d %.200s", rpc_err_code(c),
+		    rpc_err_text(c));
 	else
-		snprintf(err, errlen, "unexpected answer '%.64s'", line);
-	free(rd);
-	return rc;
+		snprintf(err, errlen, "%s", rpc_error(c));
+	return -1;
 }
 
 /* Sends one REGISTER with every ready song. Returns the number of songs
@@ -118,44 +81,30 @@ announce_expect_ok(int fd, int timeout_ms, char *err, size_t errlen)
 static long
 announce_register(struct announcer *a, char *err, size_t errlen)
 {
-	char line[PROTO_MAX_LINE], enc[PROTO_MAX_ENCODED_NAME + 1];
-	struct announce_out *o;
+	struct rpc_conn *c;
 	char **names;
 	size_t n;
 	long rc = -1;
-	int fd;
 
 	names = index_ready_names(a->idx, PROTO_MAX_SONGS, &n);
 	if (names == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	o = malloc(sizeof(*o));
-	if (o == NULL) {
-		snprintf(err, errlen, "out of memory");
-		index_names_free(names, n);
-		return -1;
-	}
-	fd = announce_connect(a, ANNOUNCE_CONNECT_TIMEOUT_MS, ANNOUNCE_IO_TIMEOUT_MS,
+	c = announce_connect(a, ANNOUNCE_CONNECT_TIMEOUT_MS, ANNOUNCE_IO_TIMEOUT_MS,
 	    err, errlen);
-	if (fd >= 0) {
-		o->fd = fd;
-		o->len = 0;
-		o->failed = 0;
-		snprintf(line, sizeof(line), "REGISTER %s", a->advertise);
-		announce_out_line(o, line);
+	if (c != NULL) {
+		char enc[PROTO_MAX_ENCODED_NAME + 1];
+		/* a failed write fails the rest too, and is reported below */
+		rpc_request(c, "REGISTER %s", a->advertise);
 		for (size_t i = 0; i < n; i++)
 			if (proto_encode_name(names[i], strlen(names[i]), enc, sizeof(enc)) > 0)
-				announce_out_line(o, enc);
-		announce_out_line(o, "");
-		announce_out_flush(o);
-		if (o->failed)
-			snprintf(err, errlen, "cannot send: %s", strerror(errno));
-		else if (announce_expect_ok(fd, ANNOUNCE_IO_TIMEOUT_MS, err, errlen) == 0)
+				rpc_send_line(c, "%s", enc);
+		rpc_send_line(c, "%s", "");
+		if (announce_expect_ok(c, err, errlen) == 0)
 			rc = (long)n;
 		announce_disconnect(a);
 	}
-	free(o);
 	index_names_free(names, n);
 	return rc;
 }
@@ -176,7 +125,7 @@ static void *
 announce_main(void *arg)
 {
 	struct announcer *a = arg;
-	char err[NET_ERR_LEN + 64];
+	char err[RPC_ERR_LEN + 64];
 	int backoff = ANNOUNCE_BACKOFF_MIN_S, down = 0;
 	long registered = -1;
 
@@ -232,7 +181,6 @@ announce_start(const char *tracker, const char *advertise, int renew_s,
 	snprintf(a->advertise, sizeof(a->advertise), "%s", advertise);
 	a->renew_s = renew_s;
 	a->idx = idx;
-	a->fd = -1;
 	pthread_mutex_init(&a->lock, NULL);
 	clock_cond_init(&a->wake);
 	pthread_attr_init(&attr);
@@ -261,27 +209,25 @@ announce_poke(struct announcer *a)
 void
 announce_stop(struct announcer *a)
 {
-	char line[NET_ADDR_MAX + 16], err[NET_ERR_LEN + 64];
-	int fd, ok = 0;
+	char err[RPC_ERR_LEN + 64];
+	struct rpc_conn *c;
+	int ok = 0;
 
 	if (a == NULL)
 		return;
 	pthread_mutex_lock(&a->lock);
 	a->stopping = 1;
-	if (a->fd >= 0)
-		shutdown(a->fd, SHUT_RDWR);	/* cut a REGISTER in progress short */
+	if (a->conn != NULL)
+		rpc_shutdown(a->conn);	/* cut a REGISTER in progress short */
 	pthread_cond_signal(&a->wake);
 	pthread_mutex_unlock(&a->lock);
 	pthread_join(a->thread, NULL);
 
-	fd = announce_connect(a, ANNOUNCE_BYE_TIMEOUT_MS, ANNOUNCE_BYE_TIMEOUT_MS,
+	c = announce_connect(a, ANNOUNCE_BYE_TIMEOUT_MS, ANNOUNCE_BYE_TIMEOUT_MS,
 	    err, sizeof(err));
-	if (fd >= 0) {
-		int n = snprintf(line, sizeof(line), "UNREGISTER %s\n", a->advertise);
-		if (net_write_all(fd, line, (size_t)n) < 0)
-			snprintf(err, sizeof(err), "cannot send: %s", strerror(errno));
-		else if (announce_expect_ok(fd, ANNOUNCE_BYE_TIMEOUT_MS, err,
-		    sizeof(err)) == 0)
+	if (c != NULL) {
+		rpc_request(c, "UNREGISTER %s", a->advertise);
+		if (announce_expect_ok(c, err, sizeof(err)) == 0)
 			ok = 1;
 		announce_disconnect(a);
 	}

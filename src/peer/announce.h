@@ -16,8 +16,6 @@
 /* after a poke, how long to gather more changes before registering */
 #define ANNOUNCE_GATHER_MS 200
 #define ANNOUNCE_THREAD_STACK (256 * 1024)
-/* REGISTER body is written in pieces of this size */
-#define ANNOUNCE_OUT_BUF 65536
 
 struct announcer;
 
