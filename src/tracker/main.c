@@ -12,9 +12,13 @@
 #include "handlers.h"
 #include "registry.h"
 
+/* lease of a registration, seconds */
 #define TRACKER_DEFAULT_TTL_S 60
 #define TRACKER_MAX_TTL_S 86400
+/* registered peers (--max-peers), default and the most it may be set to */
 #define TRACKER_DEFAULT_MAX_PEERS 10000
+#define TRACKER_MAX_MAX_PEERS 10000000L
+/* registered (song, peer) pairs (--max-pairs), default and the most */
 #define TRACKER_DEFAULT_MAX_PAIRS 10000000L
 #define TRACKER_MAX_MAX_PAIRS 1000000000L
 
@@ -94,7 +98,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_MAXPEERS:
 			max_peers = cli_xnumber("--max-peers", optarg, 1,
-			    TRACKER_MAX_MAX_PAIRS);
+			    TRACKER_MAX_MAX_PEERS);
 			break;
 		case OPT_MAXPAIRS:
 			max_pairs = cli_xnumber("--max-pairs", optarg, 1,
