@@ -56,11 +56,11 @@ void cli_xaddress(const char *flag, const char *text, int allow_port0);
 void cli_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
-/* For getopt_long called with opterr = 0 and an option string starting
- * with ':': turns its ':' (missing value) or '?' (unknown option, or a
- * value given to an option that takes none) into a usage error naming the
- * option as typed. */
-void cli_bad_option(int ch, char **argv)
+/* For getopt_long called with opterr = 0, an option string starting with
+ * ':' and the table opts: turns its ':' (missing value) or '?' (unknown
+ * option, or a value given to an option that takes none) into a usage
+ * error naming the option as typed. */
+void cli_bad_option(int ch, char **argv, const struct option *opts)
     __attribute__((noreturn));
 
 /* The one verbosity rule: each -v raises the log level one step from the

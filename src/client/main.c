@@ -165,7 +165,7 @@ main(int argc, char **argv)
 			    CLIENT_MAX_TIMEOUT_S) * 1000;
 			break;
 		default:
-			cli_bad_option(ch, argv);
+			cli_bad_option(ch, argv, opts);
 		}
 	}
 	/* after "--" */

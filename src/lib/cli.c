@@ -1,5 +1,6 @@
 /* cli.c - what every program's main does: flags, verbosity, signals, the
  * ready line, --version, usage errors. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,14 +86,32 @@ cli_usage_error(const char *fmt, ...)
 	exit(CLI_EXIT_USAGE);
 }
 
-void
-cli_bad_option(int ch, char **argv)
+/* Whether the failed option was the long option typed as arg: getopt_long
+ * steps over a long option, but not always over a bundle of short ones
+ * ("-xq"), and sets optopt to the option's value, or 0 if it is unknown. */
+static int
+cli_failed_long(const char *arg, const struct option *opts)
 {
-	/* a long option has been stepped over; a short one may not have been */
+	size_t len;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return 0;
+	if (optopt == 0 || optopt > UCHAR_MAX)
+		return 1;
+	len = strcspn(arg + 2, "=");
+	for (; opts->name != NULL; opts++)
+		if (opts->val == optopt && strncmp(opts->name, arg + 2, len) == 0)
+			return 1;
+	return 0;
+}
+
+void
+cli_bad_option(int ch, char **argv, const struct option *opts)
+{
 	const char *typed = optind > 1 ? argv[optind - 1] : "";
 	char shortopt[3] = { '-', (char)optopt, '\0' };
 
-	if (strncmp(typed, "--", 2) != 0)
+	if (!cli_failed_long(typed, opts))
 		typed = shortopt;
 	if (ch == ':')
 		cli_usage_error("%s wants a value", typed);

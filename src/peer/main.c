@@ -171,7 +171,7 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 			cli_print_version();
 			exit(0);
 		default:
-			cli_bad_option(ch, argv);
+			cli_bad_option(ch, argv, opts);
 		}
 	}
 	cli_xaddress(env != NULL && o->tracker == env ? P2PM_TRACKER_ENV : "-t",

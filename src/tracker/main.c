@@ -117,7 +117,7 @@ main(int argc, char **argv)
 			cli_print_version();
 			return 0;
 		default:
-			cli_bad_option(ch, argv);
+			cli_bad_option(ch, argv, opts);
 		}
 	}
 	if (optind != argc)
