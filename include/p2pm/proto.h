@@ -99,8 +99,13 @@ int proto_format_err(char *out, size_t outlen, enum proto_status status,
 int proto_parse_body_header(const char *line, const char *word, char *name,
     long *bytes, long maxbytes, char *why, size_t whylen);
 
-/* Parses "ERR <code> <text>": returns the code (400..599) and points *text
- * at the text, or -1 if the line is not an ERR line. */
+/* the codes an ERR line may carry */
+#define PROTO_ERR_MIN_CODE 400
+#define PROTO_ERR_MAX_CODE 599
+
+/* Parses "ERR <code> <text>": returns the code (three digits,
+ * PROTO_ERR_MIN_CODE..PROTO_ERR_MAX_CODE) and points *text at the text,
+ * or -1 if the line is not such an ERR line. */
 int proto_parse_err(const char *line, const char **text);
 
 #endif

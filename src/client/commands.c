@@ -8,9 +8,8 @@
 
 #include "p2pm/fsname.h"
 #include "p2pm/log.h"
+#include "p2pm/units.h"
 #include "client.h"
-
-#define CMD_MIB (1024.0 * 1024.0)
 
 /* UTF-8 code points in s: the columns it takes on a terminal, roughly. */
 static size_t
@@ -181,12 +180,15 @@ cmd_fetch(const struct client_opts *o, const char *song)
 		return rc == CLIENT_EXIT_OK ? CLIENT_EXIT_LOCAL : rc;
 	if (!o->quiet) {
 		long secs = (rep.duration_ms + 500) / 1000;
+		char size[UNITS_BYTES_LEN];
+
+		units_format_bytes((unsigned long long)rep.bytes, size, sizeof(size));
 		snprintf(index, sizeof(index), "%s%s%s", path,
 		    path[strlen(path) - 1] == '/' ? "" : "/", PLAYLIST_INDEX_NAME);
 		printf("fetched '%s' into ", song);
 		cmd_print_quoted(stdout, path);
-		printf(" (%zu segments, %.1f MiB, %ld:%02ld)\n", rep.segments,
-		    (double)rep.bytes / CMD_MIB, secs / 60, secs % 60);
+		printf(" (%zu segments, %s, %ld:%02ld)\n", rep.segments, size,
+		    secs / 60, secs % 60);
 		printf("play it with: ffplay ");
 		cmd_print_quoted(stdout, index);
 		printf("\n");

@@ -1,16 +1,15 @@
 /* main.c - the client's command line: flags, the command, exit codes. */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2pm/cli.h"
+#include "p2pm/defaults.h"
 #include "p2pm/log.h"
-#include "p2pm/strnum.h"
-#include "p2pm/version.h"
 #include "client.h"
 
-#define CLIENT_DEFAULT_TRACKER "127.0.0.1:7700"
-#define CLIENT_TRACKER_ENV "P2P_MUSIC_TRACKER"
 #define CLIENT_DEFAULT_TIMEOUT_S 5
 #define CLIENT_MAX_TIMEOUT_S 3600
 /* Testing aid, not in --help: a pause in milliseconds before each segment
@@ -43,8 +42,8 @@ static const char usage_text[] =
 "                                 (default: " PLAYER_DEFAULT ")\n"
 "\n"
 "options:\n"
-"  -t, --tracker HOST:PORT  the tracker (default $" CLIENT_TRACKER_ENV ",\n"
-"                           else " CLIENT_DEFAULT_TRACKER ")\n"
+"  -t, --tracker HOST:PORT  the tracker (default $" P2PM_TRACKER_ENV ",\n"
+"                           else " P2PM_DEFAULT_TRACKER ")\n"
 "  -p, --peer HOST:PORT     ask this peer directly, without the tracker;\n"
 "                           repeat to give several, tried in order\n"
 "  -o, --output DIR         where fetch writes the song\n"
@@ -86,51 +85,6 @@ static const struct {
 	{ "play", CMD_PLAY, 1, 1 },
 };
 
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	client_stop = 1;
-}
-
-static int
-usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "client: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\ntry 'client --help'\n");
-	return CLIENT_EXIT_USAGE;
-}
-
-/* If arg is the option short ("-x", "-xVALUE") or long ("--long",
- * "--long=VALUE"), sets *value (taking the next argument if needed) and
- * returns 1; returns 0 if it is not this option, -1 if its value is missing. */
-static int
-match_value(int argc, char **argv, int *i, const char *shortopt,
-    const char *longopt, const char **value)
-{
-	const char *a = argv[*i];
-	size_t ll = longopt ? strlen(longopt) : 0;
-
-	if (shortopt != NULL && strncmp(a, shortopt, 2) == 0) {
-		if (a[2] != '\0') {
-			*value = a + 2;
-			return 1;
-		}
-	} else if (longopt != NULL && strncmp(a, longopt, ll) == 0 &&
-	    (a[ll] == '\0' || a[ll] == '=')) {
-		if (a[ll] == '=') {
-			*value = a + ll + 1;
-			return 1;
-		}
-	} else
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*value = argv[++*i];
-	return 1;
-}
-
 /* A name sent on the wire must be 1..PROTO_MAX_NAME bytes of UTF-8 without
  * control bytes. */
 static int
@@ -141,127 +95,119 @@ name_ok(const char *name)
 	return len > 0 && len <= PROTO_MAX_NAME && proto_name_valid(name, len);
 }
 
-static int
-addr_ok(const char *addr)
-{
-	char host[NET_HOST_MAX];
-	unsigned port;
-
-	return net_parse_hostport(addr, host, sizeof(host), &port, 0) == 0;
-}
-
+/* The command line: options anywhere (GNU style), "--" ends them. Each
+ * option is checked as it is read; what needs the command is checked after. */
 int
 main(int argc, char **argv)
 {
+	enum { OPT_PLAYER = 256, OPT_TIMEOUT };
+	static const struct option opts[] = {
+		{ "tracker", required_argument, NULL, 't' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "player", required_argument, NULL, OPT_PLAYER },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		CLI_COMMON_OPTIONS
+	};
 	struct client_opts o;
-	const char *pos[3], *value, *env;
-	int npos = 0, dashdash = 0, verbose = 0, m;
-	long num;
+	const char *pos[3], *env;
+	int npos = 0, verbose = 0, ch;
 	enum client_cmd cmd = CMD_NONE;
-	struct sigaction sa;
 
 	memset(&o, 0, sizeof(o));
 	o.timeout_ms = CLIENT_DEFAULT_TIMEOUT_S * 1000;
-	env = getenv(CLIENT_TRACKER_ENV);
-	o.tracker = env != NULL && *env != '\0' ? env : CLIENT_DEFAULT_TRACKER;
+	env = getenv(P2PM_TRACKER_ENV);
+	o.tracker = env != NULL && *env != '\0' ? env : P2PM_DEFAULT_TRACKER;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (dashdash || a[0] != '-' || a[1] == '\0') {
+	cli_init("client", NULL);
+	opterr = 0;
+	/* '-': arguments that are not options come back in order as 1 */
+	while ((ch = getopt_long(argc, argv, "-:t:p:o:qvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 1:
 			if (npos == (int)(sizeof(pos) / sizeof(pos[0])))
-				return usage_error("too many arguments at '%s'", a);
-			pos[npos++] = a;
-			continue;
-		}
-		if (strcmp(a, "--") == 0) {
-			dashdash = 1;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+				cli_usage_error("too many arguments at '%s'", optarg);
+			pos[npos++] = optarg;
+			break;
+		case 'h':
 			fputs(usage_text, stdout);
 			return CLIENT_EXIT_OK;
-		} else if (strcmp(a, "--version") == 0) {
-			printf("client (p2p-music) %s\n", P2PM_VERSION);
+		case CLI_OPT_VERSION:
+			cli_print_version();
 			return CLIENT_EXIT_OK;
-		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+		case 'q':
 			o.quiet = 1;
-		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			break;
+		case 'v':
 			verbose++;
-		} else if (strcmp(a, "-vv") == 0) {
-			verbose += 2;
-		} else if ((m = match_value(argc, argv, &i, "-t", "--tracker", &value))) {
-			if (m < 0)
-				return usage_error("%s wants HOST:PORT", a);
-			if (!addr_ok(value))
-				return usage_error("bad tracker address '%s' (want HOST:PORT)",
-				    value);
-			o.tracker = value;
-		} else if ((m = match_value(argc, argv, &i, "-p", "--peer", &value))) {
-			if (m < 0)
-				return usage_error("%s wants HOST:PORT", a);
-			if (!addr_ok(value))
-				return usage_error("bad peer address '%s' (want HOST:PORT)",
-				    value);
-			if (peer_list_add(&o.peers, value) < 0)
-				return usage_error("too many peers at '%s'", value);
-		} else if ((m = match_value(argc, argv, &i, "-o", "--output", &value))) {
-			if (m < 0 || *value == '\0')
-				return usage_error("%s wants a directory", a);
-			o.outdir = value;
-		} else if ((m = match_value(argc, argv, &i, NULL, "--player", &value))) {
-			if (m < 0 || value[strspn(value, " ")] == '\0')
-				return usage_error("%s wants a command", a);
-			o.player = value;
-		} else if ((m = match_value(argc, argv, &i, NULL, "--timeout", &value))) {
-			if (m < 0 || strnum_parse(value, 1, CLIENT_MAX_TIMEOUT_S, &num) < 0)
-				return usage_error("%s wants a number of seconds from 1 "
-				    "to " STR(CLIENT_MAX_TIMEOUT_S), a);
-			o.timeout_ms = (int)num * 1000;
-		} else
-			return usage_error("unknown option '%s'", a);
+			break;
+		case 't':
+			cli_xaddress("-t", optarg, 0);
+			o.tracker = optarg;
+			break;
+		case 'p':
+			cli_xaddress("-p", optarg, 0);
+			if (peer_list_add(&o.peers, optarg) < 0)
+				cli_usage_error("too many peers at '%s'", optarg);
+			break;
+		case 'o':
+			if (*optarg == '\0')
+				cli_usage_error("-o wants a directory");
+			o.outdir = optarg;
+			break;
+		case OPT_PLAYER:
+			if (optarg[strspn(optarg, " ")] == '\0')
+				cli_usage_error("--player wants a command");
+			o.player = optarg;
+			break;
+		case OPT_TIMEOUT:
+			o.timeout_ms = (int)cli_xnumber("--timeout", optarg, 1,
+			    CLIENT_MAX_TIMEOUT_S) * 1000;
+			break;
+		default:
+			cli_bad_option(ch, argv, opts);
+		}
+	}
+	/* after "--" */
+	for (int i = optind; i < argc; i++) {
+		if (npos == (int)(sizeof(pos) / sizeof(pos[0])))
+			cli_usage_error("too many arguments at '%s'", argv[i]);
+		pos[npos++] = argv[i];
 	}
 	if (npos == 0)
-		return usage_error("%s", "no command given");
+		cli_usage_error("no command given");
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(pos[0], commands[c].name) != 0)
 			continue;
 		if (npos - 1 < commands[c].min_args)
-			return usage_error("%s: missing SONG", pos[0]);
+			cli_usage_error("%s: missing SONG", pos[0]);
 		if (npos - 1 > commands[c].max_args)
-			return usage_error("%s: too many arguments", pos[0]);
+			cli_usage_error("%s: too many arguments", pos[0]);
 		cmd = commands[c].cmd;
 	}
 	if (cmd == CMD_NONE)
-		return usage_error("unknown command '%s'", pos[0]);
+		cli_usage_error("unknown command '%s'", pos[0]);
 	if (o.outdir != NULL && cmd != CMD_FETCH)
-		return usage_error("-o is for %s only", "fetch");
+		cli_usage_error("-o is for fetch only");
 	if (o.peers.count > 0 && cmd != CMD_FETCH && cmd != CMD_CAT && cmd != CMD_PLAY)
-		return usage_error("-p is for %s only", "fetch, cat and play");
+		cli_usage_error("-p is for fetch, cat and play only");
 	if (o.player != NULL && cmd != CMD_PLAY)
-		return usage_error("--player is for %s only", "play");
+		cli_usage_error("--player is for play only");
 	if (npos > 1 && !name_ok(pos[1]))
-		return usage_error("'%s' is not a valid name (1 to 255 bytes of UTF-8, "
+		cli_usage_error("'%s' is not a valid name (1 to 255 bytes of UTF-8, "
 		    "no control characters)", pos[1]);
-	if (!addr_ok(o.tracker))
-		return usage_error("bad tracker address '%s' (want HOST:PORT)",
-		    o.tracker);
+	if (o.tracker == env)
+		cli_xaddress(P2PM_TRACKER_ENV, o.tracker, 0);
 	env = getenv(CLIENT_DELAY_ENV);
-	if (env != NULL && *env != '\0') {
-		if (strnum_parse(env, 0, CLIENT_MAX_SEGMENT_DELAY_MS, &num) < 0)
-			return usage_error(CLIENT_DELAY_ENV " must be 0 to "
-			    STR(CLIENT_MAX_SEGMENT_DELAY_MS) ", not '%s'", env);
-		o.segment_delay_ms = (int)num;
-	}
+	if (env != NULL && *env != '\0')
+		o.segment_delay_ms = (int)cli_xnumber(CLIENT_DELAY_ENV, env, 0,
+		    CLIENT_MAX_SEGMENT_DELAY_MS);
 
-	log_init("client", o.quiet ? LOG_LEVEL_ERROR : verbose >= 2 ?
-	    LOG_LEVEL_DEBUG : verbose == 1 ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);
+	log_init("client", cli_log_level(LOG_LEVEL_WARN, verbose, o.quiet));
 	log_set_brief(1);
 
 	/* a reader or player that goes away shows up as EPIPE, not a signal */
-	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_signals(&client_stop, NULL, NULL);
 	/* an interrupt ends any wait on the network at once */
 	net_set_interrupt_flag(&client_stop);
 

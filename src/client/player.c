@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "p2pm/log.h"
+#include "p2pm/pathsearch.h"
 #include "client.h"
 
 /* which package provides a player, for the hint when it is missing */
@@ -88,9 +89,7 @@ player_explain(const struct player *player, int e, char *err, size_t errlen)
 int
 player_find(const struct player *pl, char *err, size_t errlen)
 {
-	const char *path = getenv("PATH"), *p, *end;
 	char full[PATH_MAX];
-	int e = ENOENT;
 
 	if (strchr(pl->argv[0], '/') != NULL) {
 		if (access(pl->argv[0], X_OK) == 0)
@@ -98,27 +97,9 @@ player_find(const struct player *pl, char *err, size_t errlen)
 		player_explain(pl, errno, err, errlen);
 		return -1;
 	}
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; ; p = end + 1) {
-		end = strchr(p, ':');
-		if (end == NULL)
-			end = p + strlen(p);
-		/* an empty PATH entry means the current directory */
-		int n = snprintf(full, sizeof(full), "%.*s%s%s", (int)(end - p), p,
-		    end == p ? "." : "", "/");
-		if (n > 0 && (size_t)n < sizeof(full) &&
-		    snprintf(full + n, sizeof(full) - (size_t)n, "%s",
-		    pl->argv[0]) < (int)(sizeof(full) - (size_t)n)) {
-			if (access(full, X_OK) == 0)
-				return 0;
-			if (errno != ENOENT && errno != ENOTDIR)
-				e = errno;
-		}
-		if (*end == '\0')
-			break;
-	}
-	player_explain(pl, e, err, errlen);
+	if (pathsearch_find(pl->argv[0], full, sizeof(full)) == 0)
+		return 0;
+	player_explain(pl, errno, err, errlen);
 	return -1;
 }
 

@@ -4,13 +4,12 @@
 #include <unistd.h>
 
 #include "p2pm/clock.h"
+#include "p2pm/units.h"
 #include "client.h"
 
 /* the line is redrawn at most this often, unless forced */
 #define PROGRESS_REDRAW_MS 100
 #define PROGRESS_LINE_MAX 256
-#define PROGRESS_KIB 1024.0
-#define PROGRESS_MIB (1024.0 * 1024.0)
 
 void
 progress_init(struct progress *p, int wanted)
@@ -19,18 +18,6 @@ progress_init(struct progress *p, int wanted)
 	p->drawn = 0;
 	p->start_ms = clock_now_ms();
 	p->last_draw_ms = 0;
-}
-
-/* Writes a byte count as "812 B", "40.2 KiB" or "3.1 MiB". */
-static void
-progress_size(char *out, size_t outlen, double bytes)
-{
-	if (bytes < PROGRESS_KIB)
-		snprintf(out, outlen, "%.0f B", bytes);
-	else if (bytes < PROGRESS_MIB)
-		snprintf(out, outlen, "%.1f KiB", bytes / PROGRESS_KIB);
-	else
-		snprintf(out, outlen, "%.1f MiB", bytes / PROGRESS_MIB);
 }
 
 void
@@ -48,8 +35,9 @@ progress_update(struct progress *p, size_t done, size_t total, long long bytes,
 		return;
 	p->last_draw_ms = now;
 	secs = (double)(now - p->start_ms) / 1000.0;
-	progress_size(size, sizeof(size), (double)bytes);
-	progress_size(rate, sizeof(rate), secs > 0 ? (double)bytes / secs : 0);
+	units_format_bytes((unsigned long long)bytes, size, sizeof(size));
+	units_format_bytes(secs > 0 ? (unsigned long long)((double)bytes / secs) : 0,
+	    rate, sizeof(rate));
 	/* \r back to column 0, then \033[K clears the rest of the line */
 	n = snprintf(line, sizeof(line), "\r%zu/%zu segments  %s  %s/s  from %s\033[K",
 	    done, total, size, rate, peer);

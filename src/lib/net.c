@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,17 @@
 #include "p2pm/clock.h"
 #include "p2pm/net.h"
 
-static void
-net_seterr(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+/* Writes a printf-style message into err, if the caller gave one. */
+static void __attribute__((format(printf, 3, 4)))
+net_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, fmt, a, b);
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }
 
 static const volatile sig_atomic_t *net_interrupt_flag;
@@ -118,8 +125,8 @@ net_resolve(const char *hostport, int passive, int allow_port0,
 	int rc;
 
 	if (net_parse_hostport(hostport, host, sizeof(host), &port, allow_port0) < 0) {
-		net_seterr(err, errlen, "invalid address '%s'%s (want HOST:PORT)",
-		    hostport, "");
+		net_seterr(err, errlen, "invalid address '%s' (want HOST:PORT)",
+		    hostport);
 		return -1;
 	}
 	snprintf(portstr, sizeof(portstr), "%u", port);

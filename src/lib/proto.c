@@ -336,9 +336,14 @@ proto_parse_err(const char *line, const char **text)
 	if (strncmp(line, "ERR ", 4) != 0)
 		return -1;
 	const char *p = line + 4;
-	if (p[0] < '1' || p[0] > '5' || p[1] < '0' || p[1] > '9' ||
+	int code;
+
+	if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9' ||
 	    p[2] < '0' || p[2] > '9' || (p[3] != ' ' && p[3] != '\0'))
 		return -1;
+	code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	if (code < PROTO_ERR_MIN_CODE || code > PROTO_ERR_MAX_CODE)
+		return -1;
 	*text = p[3] == ' ' ? p + 4 : p + 3;
-	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	return code;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "p2pm/log.h"
+#include "p2pm/units.h"
 #include "jobs.h"
 
 struct job {
@@ -132,23 +133,6 @@ jobs_prepare(struct jobs *j, const struct job *jb)
 		announce_poke(j->ann);
 }
 
-/* Writes a number of bytes for people: "512 B", "3.4 MiB". */
-static void
-jobs_format_bytes(unsigned long long bytes, char *out, size_t outlen)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
-	size_t u = 0;
-
-	if (bytes < 1024) {
-		snprintf(out, outlen, "%llu B", bytes);
-		return;
-	}
-	for (v /= 1024; v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0]); v /= 1024)
-		u++;
-	snprintf(out, outlen, "%.1f %s", v, units[u]);
-}
-
 /* Removes from the cache what no wanted song uses (or, with --keep-cache,
  * counts it) and logs one line. Runs with no song being prepared. Returns
  * 1 if cut short by new work, so that it is tried again. */
@@ -169,7 +153,7 @@ jobs_sweep(struct jobs *j)
 	index_usage_free(&u);
 	if (rc < 0)
 		return 0;
-	jobs_format_bytes(st.bytes, size, sizeof(size));
+	units_format_bytes(st.bytes, size, sizeof(size));
 	if (j->keep_cache)
 		log_info("cache: keeping %zu unused song(s) (%s) and %zu stale file "
 		    "record(s) (--keep-cache)", st.songs, size, st.records);

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2pm/cli.h"
+#include "p2pm/defaults.h"
 #include "p2pm/log.h"
 #include "p2pm/server.h"
-#include "p2pm/strnum.h"
-#include "p2pm/version.h"
 #include "announce.h"
 #include "cache.h"
 #include "handlers.h"
@@ -19,9 +19,6 @@
 #include "library.h"
 #include "segmenter.h"
 
-#define PEER_DEFAULT_LISTEN "127.0.0.1:7701"
-#define PEER_DEFAULT_TRACKER "127.0.0.1:7700"
-#define PEER_TRACKER_ENV "P2P_MUSIC_TRACKER"
 #define PEER_CACHE_SUBDIR "p2p-music"
 /* most -L directories */
 #define PEER_MAX_LIBRARY_DIRS 256
@@ -29,16 +26,6 @@
 static volatile sig_atomic_t peer_wake;		/* leave server_run */
 static volatile sig_atomic_t peer_stop;		/* SIGINT, SIGTERM */
 static volatile sig_atomic_t peer_rescan;	/* SIGHUP */
-
-static void
-peer_on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		peer_rescan = 1;
-	else
-		peer_stop = 1;
-	peer_wake = 1;
-}
 
 struct peer_options {
 	const char *listen;
@@ -52,7 +39,7 @@ struct peer_options {
 	int renew_s;
 	int jobs;
 	int keep_cache;
-	enum log_level level;
+	int verbose, quiet;
 };
 
 static void
@@ -92,47 +79,10 @@ usage(FILE *f)
 	    "Needs ffmpeg. Prints \"listening on HOST:PORT\" on stdout when ready;\n"
 	    "songs are segmented in the background and served as they become ready.\n"
 	    "Logs go to stderr.\n",
-	    PEER_DEFAULT_LISTEN, PEER_TRACKER_ENV, PEER_DEFAULT_TRACKER,
+	    P2PM_DEFAULT_PEER, P2PM_TRACKER_ENV, P2PM_DEFAULT_TRACKER,
 	    PEER_CACHE_SUBDIR, PEER_CACHE_SUBDIR, JOBS_DEFAULT_THREADS,
 	    ANNOUNCE_DEFAULT_RENEW_S, SERVER_DEFAULT_IDLE_TIMEOUT_S,
 	    SERVER_DEFAULT_MAX_CONNS);
-}
-
-static void
-usage_error(const char *fmt, const char *a)
-{
-	fprintf(stderr, "peer: ");
-	fprintf(stderr, fmt, a);
-	fprintf(stderr, "\n");
-	usage(stderr);
-	exit(2);
-}
-
-static long
-flag_number(const char *flag, const char *text, long min, long max)
-{
-	long v;
-
-	if (strnum_parse(text, min, max, &v) < 0) {
-		fprintf(stderr, "peer: %s wants a number from %ld to %ld, not '%s'\n",
-		    flag, min, max, text);
-		usage(stderr);
-		exit(2);
-	}
-	return v;
-}
-
-static void
-flag_address(const char *flag, const char *text, int allow_port0)
-{
-	char host[NET_HOST_MAX];
-	unsigned port;
-
-	if (net_parse_hostport(text, host, sizeof(host), &port, allow_port0) < 0) {
-		fprintf(stderr, "peer: %s wants HOST:PORT, not '%s'\n", flag, text);
-		usage(stderr);
-		exit(2);
-	}
 }
 
 /* Parses the command line; positional NAME=FILE arguments go to lib.
@@ -140,7 +90,7 @@ flag_address(const char *flag, const char *text, int allow_port0)
 static void
 parse_options(int argc, char **argv, struct peer_options *o, struct library *lib)
 {
-	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_KEEP_CACHE, OPT_VERSION };
+	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_KEEP_CACHE };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "advertise", required_argument, NULL, 'a' },
@@ -152,89 +102,84 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		{ "keep-cache", no_argument, NULL, OPT_KEEP_CACHE },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 }
+		CLI_COMMON_OPTIONS
 	};
-	const char *env = getenv(PEER_TRACKER_ENV);
+	const char *env = getenv(P2PM_TRACKER_ENV);
 	int ch;
 
-	o->listen = PEER_DEFAULT_LISTEN;
-	o->tracker = env != NULL && *env != '\0' ? env : PEER_DEFAULT_TRACKER;
+	o->listen = P2PM_DEFAULT_PEER;
+	o->tracker = env != NULL && *env != '\0' ? env : P2PM_DEFAULT_TRACKER;
 	o->idle_timeout_s = SERVER_DEFAULT_IDLE_TIMEOUT_S;
 	o->max_conns = SERVER_DEFAULT_MAX_CONNS;
 	o->renew_s = ANNOUNCE_DEFAULT_RENEW_S;
 	o->jobs = JOBS_DEFAULT_THREADS;
-	o->level = LOG_LEVEL_INFO;
 
-	while ((ch = getopt_long(argc, argv, "l:a:t:c:L:j:vqh", opts, NULL)) != -1) {
+	cli_init("peer", usage);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":l:a:t:c:L:j:vqh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
-			flag_address("-l", optarg, 1);
+			cli_xaddress("-l", optarg, 1);
 			o->listen = optarg;
 			break;
 		case 'a':
-			flag_address("-a", optarg, 0);
+			cli_xaddress("-a", optarg, 0);
 			o->advertise = optarg;
 			break;
 		case 't':
-			flag_address("-t", optarg, 0);
+			cli_xaddress("-t", optarg, 0);
 			o->tracker = optarg;
 			break;
 		case 'c':
 			if (*optarg == '\0')
-				usage_error("-c wants a directory%s", "");
+				cli_usage_error("-c wants a directory");
 			o->cache_dir = optarg;
 			break;
 		case 'L':
 			if (o->ndirs == PEER_MAX_LIBRARY_DIRS)
-				usage_error("too many -L directories%s", "");
+				cli_usage_error("too many -L directories");
 			o->dirs[o->ndirs++] = optarg;
 			break;
 		case 'j':
-			o->jobs = (int)flag_number("-j", optarg, 1, JOBS_MAX_THREADS);
+			o->jobs = (int)cli_xnumber("-j", optarg, 1, JOBS_MAX_THREADS);
 			break;
 		case OPT_RENEW:
-			o->renew_s = (int)flag_number("--renew", optarg, 1,
+			o->renew_s = (int)cli_xnumber("--renew", optarg, 1,
 			    ANNOUNCE_MAX_RENEW_S);
 			break;
 		case OPT_KEEP_CACHE:
 			o->keep_cache = 1;
 			break;
 		case OPT_IDLE:
-			o->idle_timeout_s = (int)flag_number("--idle-timeout", optarg,
+			o->idle_timeout_s = (int)cli_xnumber("--idle-timeout", optarg,
 			    1, SERVER_MAX_IDLE_TIMEOUT_S);
 			break;
 		case OPT_MAXCONNS:
-			o->max_conns = (int)flag_number("--max-conns", optarg, 1,
+			o->max_conns = (int)cli_xnumber("--max-conns", optarg, 1,
 			    SERVER_MAX_MAX_CONNS);
 			break;
 		case 'v':
-			if (o->level < LOG_LEVEL_DEBUG)
-				o->level++;
+			o->verbose++;
 			break;
 		case 'q':
-			o->level = LOG_LEVEL_ERROR;
+			o->quiet = 1;
 			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
-		case OPT_VERSION:
-			printf("peer (p2p-music) %s\n", P2PM_VERSION);
+		case CLI_OPT_VERSION:
+			cli_print_version();
 			exit(0);
 		default:
-			usage(stderr);
-			exit(2);
+			cli_bad_option(ch, argv, opts);
 		}
 	}
-	flag_address(env != NULL && o->tracker == env ? PEER_TRACKER_ENV : "-t",
+	cli_xaddress(env != NULL && o->tracker == env ? P2PM_TRACKER_ENV : "-t",
 	    o->tracker, 0);
 	for (int i = optind; i < argc; i++) {
 		int rc = library_add_arg(lib, argv[i]);
 		if (rc == -1)
-			usage_error("expected NAME=FILE, not '%s'", argv[i]);
+			cli_usage_error("expected NAME=FILE, not '%s'", argv[i]);
 		if (rc < 0) {
 			fprintf(stderr, "peer: out of memory\n");
 			exit(1);
@@ -317,7 +262,6 @@ main(int argc, char **argv)
 	struct peer_options o = { 0 };
 	struct library args = { 0 };
 	struct server_config cfg = { 0 };
-	struct sigaction sa;
 	sigset_t all, old;
 	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX];
 	/* static: still reachable if connection threads outlive main */
@@ -329,16 +273,8 @@ main(int argc, char **argv)
 	int status = 1;
 
 	parse_options(argc, argv, &o, &args);
-	log_init("peer", o.level);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = peer_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	log_init("peer", cli_log_level(LOG_LEVEL_INFO, o.verbose, o.quiet));
+	cli_signals(&peer_stop, &peer_rescan, &peer_wake);
 
 	if (segmenter_find_ffmpeg(ffmpeg, sizeof(ffmpeg)) < 0) {
 		log_error("ffmpeg not found in PATH; install it with: apt-get install ffmpeg");
@@ -376,8 +312,7 @@ main(int argc, char **argv)
 	}
 	if (o.advertise == NULL)
 		o.advertise = server_address(srv);
-	printf("listening on %s\n", server_address(srv));
-	fflush(stdout);
+	cli_print_ready(server_address(srv));
 	log_info("listening on %s, advertised as %s, tracker %s, cache %s",
 	    server_address(srv), o.advertise, o.tracker, cache_dir);
 

@@ -14,34 +14,13 @@
 
 #include "p2pm/clock.h"
 #include "p2pm/net.h"
+#include "p2pm/pathsearch.h"
 #include "segmenter.h"
 
 int
 segmenter_find_ffmpeg(char *out, size_t outlen)
 {
-	const char *path = getenv("PATH");
-	const char *p, *end;
-
-	if (path == NULL || *path == '\0')
-		return -1;
-	for (p = path; ; p = end + 1) {
-		struct stat st;
-		int n;
-
-		end = strchr(p, ':');
-		if (end == NULL)
-			end = p + strlen(p);
-		/* an empty PATH entry means the current directory */
-		if (end == p)
-			n = snprintf(out, outlen, "./ffmpeg");
-		else
-			n = snprintf(out, outlen, "%.*s/ffmpeg", (int)(end - p), p);
-		if (n > 0 && (size_t)n < outlen && stat(out, &st) == 0 &&
-		    S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-			return 0;
-		if (*end == '\0')
-			return -1;
-	}
+	return pathsearch_find("ffmpeg", out, outlen);
 }
 
 /* Writes "file:" + path with every '%' doubled, so that ffmpeg takes it as a

@@ -9,16 +9,16 @@
 
 /* A REGISTER body being read: the names so far, and whether a line was
  * not a valid name (then the whole REGISTER is refused). */
-struct tracker_body {
+struct register_body {
 	struct conn *c;
 	struct registry_names names;
 	int bad;
 };
 
 static int
-tracker_body_line(void *ctx, const char *line, size_t len)
+handle_register_line(void *ctx, const char *line, size_t len)
 {
-	struct tracker_body *b = ctx;
+	struct register_body *b = ctx;
 	char name[PROTO_MAX_NAME + 1];
 	size_t namelen;
 
@@ -34,14 +34,14 @@ tracker_body_line(void *ctx, const char *line, size_t len)
 }
 
 static int
-tracker_register(struct tracker *t, struct conn *c, const struct proto_request *req)
+handle_register(struct tracker *t, struct conn *c, const struct proto_request *req)
 {
-	struct tracker_body b;
+	struct register_body b;
 	int rc;
 
 	memset(&b, 0, sizeof(b));
 	b.c = c;
-	rc = conn_read_body(c, tracker_body_line, &b);
+	rc = conn_read_body(c, handle_register_line, &b);
 	if (rc == 0 && b.bad) {
 		conn_error(c, PROTO_BAD_REQUEST, "invalid song name in REGISTER body");
 	} else if (rc == 0) {
@@ -62,7 +62,7 @@ tracker_register(struct tracker *t, struct conn *c, const struct proto_request *
 }
 
 static void
-tracker_query(struct tracker *t, struct conn *c, const struct proto_request *req)
+handle_query(struct tracker *t, struct conn *c, const struct proto_request *req)
 {
 	char peers[TRACKER_QUERY_MAX_PEERS][NET_ADDR_MAX];
 	char line[PROTO_MAX_LINE];
@@ -87,7 +87,7 @@ tracker_query(struct tracker *t, struct conn *c, const struct proto_request *req
 }
 
 static void
-tracker_list(struct tracker *t, struct conn *c, const struct proto_request *req)
+handle_list(struct tracker *t, struct conn *c, const struct proto_request *req)
 {
 	char enc[PROTO_MAX_ENCODED_NAME + 1];
 	struct registry_entry *e;
@@ -110,7 +110,7 @@ tracker_list(struct tracker *t, struct conn *c, const struct proto_request *req)
 }
 
 static void
-tracker_stats(struct tracker *t, struct conn *c)
+handle_stats(struct tracker *t, struct conn *c)
 {
 	struct registry_stats st;
 	long long now = clock_now_ms();
@@ -129,20 +129,20 @@ tracker_handle(struct conn *c, const struct proto_request *req, void *ctx)
 
 	switch (req->cmd) {
 	case PROTO_CMD_REGISTER:
-		return tracker_register(t, c, req);
+		return handle_register(t, c, req);
 	case PROTO_CMD_UNREGISTER:
 		if (registry_unregister(t->reg, req->arg))
 			log_info("UNREGISTER %s", req->arg);
 		conn_printf(c, "OK\n");
 		return 0;
 	case PROTO_CMD_QUERY:
-		tracker_query(t, c, req);
+		handle_query(t, c, req);
 		return 0;
 	case PROTO_CMD_LIST:
-		tracker_list(t, c, req);
+		handle_list(t, c, req);
 		return 0;
 	case PROTO_CMD_STATS:
-		tracker_stats(t, c);
+		handle_stats(t, c);
 		return 0;
 	case PROTO_CMD_PING:
 		conn_printf(c, "PONG\n");

@@ -2,32 +2,27 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "p2pm/cli.h"
 #include "p2pm/clock.h"
+#include "p2pm/defaults.h"
 #include "p2pm/log.h"
 #include "p2pm/server.h"
-#include "p2pm/strnum.h"
-#include "p2pm/version.h"
 #include "handlers.h"
 #include "registry.h"
 
-#define TRACKER_DEFAULT_LISTEN "127.0.0.1:7700"
+/* lease of a registration, seconds */
 #define TRACKER_DEFAULT_TTL_S 60
 #define TRACKER_MAX_TTL_S 86400
+/* registered peers (--max-peers), default and the most it may be set to */
 #define TRACKER_DEFAULT_MAX_PEERS 10000
+#define TRACKER_MAX_MAX_PEERS 10000000L
+/* registered (song, peer) pairs (--max-pairs), default and the most */
 #define TRACKER_DEFAULT_MAX_PAIRS 10000000L
 #define TRACKER_MAX_MAX_PAIRS 1000000000L
 
 static volatile sig_atomic_t tracker_stop;
-
-static void
-tracker_on_signal(int sig)
-{
-	(void)sig;
-	tracker_stop = 1;
-}
 
 static void
 usage(FILE *f)
@@ -51,30 +46,15 @@ usage(FILE *f)
 	    "      --version             show the version\n"
 	    "\n"
 	    "Prints \"listening on HOST:PORT\" on stdout when ready; logs go to stderr.\n",
-	    TRACKER_DEFAULT_LISTEN, TRACKER_DEFAULT_TTL_S,
+	    P2PM_DEFAULT_TRACKER, TRACKER_DEFAULT_TTL_S,
 	    SERVER_DEFAULT_IDLE_TIMEOUT_S, SERVER_DEFAULT_MAX_CONNS,
 	    TRACKER_DEFAULT_MAX_PEERS, TRACKER_DEFAULT_MAX_PAIRS);
-}
-
-static long
-flag_number(const char *flag, const char *text, long min, long max)
-{
-	long v;
-
-	if (strnum_parse(text, min, max, &v) < 0) {
-		fprintf(stderr, "tracker: %s wants a number from %ld to %ld, not '%s'\n",
-		    flag, min, max, text);
-		usage(stderr);
-		exit(2);
-	}
-	return v;
 }
 
 int
 main(int argc, char **argv)
 {
-	enum { OPT_TTL = 256, OPT_IDLE, OPT_MAXCONNS, OPT_MAXPEERS, OPT_MAXPAIRS,
-		OPT_VERSION };
+	enum { OPT_TTL = 256, OPT_IDLE, OPT_MAXCONNS, OPT_MAXPEERS, OPT_MAXPAIRS };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "ttl", required_argument, NULL, OPT_TTL },
@@ -82,84 +62,68 @@ main(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
 		{ "max-peers", required_argument, NULL, OPT_MAXPEERS },
 		{ "max-pairs", required_argument, NULL, OPT_MAXPAIRS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 }
+		CLI_COMMON_OPTIONS
 	};
 	struct server_config cfg = {
-		.listen_addr = TRACKER_DEFAULT_LISTEN,
+		.listen_addr = P2PM_DEFAULT_TRACKER,
 		.idle_timeout_s = SERVER_DEFAULT_IDLE_TIMEOUT_S,
 		.max_conns = SERVER_DEFAULT_MAX_CONNS,
 		.commands = TRACKER_COMMANDS,
 		.handler = tracker_handle,
 	};
-	enum log_level level = LOG_LEVEL_INFO;
 	struct tracker t;
-	struct sigaction sa;
 	char err[NET_ERR_LEN];
 	long ttl = TRACKER_DEFAULT_TTL_S;
 	long max_peers = TRACKER_DEFAULT_MAX_PEERS;
 	long max_pairs = TRACKER_DEFAULT_MAX_PAIRS;
-	int ch;
+	int ch, verbose = 0, quiet = 0;
 
-	while ((ch = getopt_long(argc, argv, "l:vqh", opts, NULL)) != -1) {
+	cli_init("tracker", usage);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":l:vqh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			cfg.listen_addr = optarg;
 			break;
 		case OPT_TTL:
-			ttl = flag_number("--ttl", optarg, 1, TRACKER_MAX_TTL_S);
+			ttl = cli_xnumber("--ttl", optarg, 1, TRACKER_MAX_TTL_S);
 			break;
 		case OPT_IDLE:
-			cfg.idle_timeout_s = (int)flag_number("--idle-timeout", optarg,
+			cfg.idle_timeout_s = (int)cli_xnumber("--idle-timeout", optarg,
 			    1, SERVER_MAX_IDLE_TIMEOUT_S);
 			break;
 		case OPT_MAXCONNS:
-			cfg.max_conns = (int)flag_number("--max-conns", optarg, 1,
+			cfg.max_conns = (int)cli_xnumber("--max-conns", optarg, 1,
 			    SERVER_MAX_MAX_CONNS);
 			break;
 		case OPT_MAXPEERS:
-			max_peers = flag_number("--max-peers", optarg, 1,
-			    TRACKER_MAX_MAX_PAIRS);
+			max_peers = cli_xnumber("--max-peers", optarg, 1,
+			    TRACKER_MAX_MAX_PEERS);
 			break;
 		case OPT_MAXPAIRS:
-			max_pairs = flag_number("--max-pairs", optarg, 1,
+			max_pairs = cli_xnumber("--max-pairs", optarg, 1,
 			    TRACKER_MAX_MAX_PAIRS);
 			break;
 		case 'v':
-			if (level < LOG_LEVEL_DEBUG)
-				level++;
+			verbose++;
 			break;
 		case 'q':
-			level = LOG_LEVEL_ERROR;
+			quiet = 1;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
-		case OPT_VERSION:
-			printf("tracker (p2p-music) %s\n", P2PM_VERSION);
+		case CLI_OPT_VERSION:
+			cli_print_version();
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			cli_bad_option(ch, argv, opts);
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "tracker: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	log_init("tracker", level);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = tracker_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	if (optind != argc)
+		cli_usage_error("unexpected argument '%s'", argv[optind]);
+	log_init("tracker", cli_log_level(LOG_LEVEL_INFO, verbose, quiet));
+	cli_signals(&tracker_stop, NULL, NULL);
 
 	memset(&t, 0, sizeof(t));
 	t.reg = registry_new((int)ttl, (size_t)max_peers, (size_t)max_pairs);
@@ -175,8 +139,7 @@ main(int argc, char **argv)
 		registry_free(t.reg);
 		return 1;
 	}
-	printf("listening on %s\n", server_address(t.srv));
-	fflush(stdout);
+	cli_print_ready(server_address(t.srv));
 	log_info("listening on %s (ttl %lds, idle timeout %ds, max %d connections)",
 	    server_address(t.srv), ttl, cfg.idle_timeout_s, cfg.max_conns);
 

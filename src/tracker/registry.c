@@ -11,27 +11,27 @@
 /* expired peers are swept out at most this often */
 #define REGISTRY_SWEEP_MS 1000
 
-struct peer;
+struct reg_peer;
 
-struct song {
+struct reg_song {
 	const char *name;	/* the key of its table entry */
 	size_t namelen;
-	struct peer **peers;
+	struct reg_peer **peers;
 	size_t npeers, cap;
 	unsigned long mark;	/* last REGISTER generation that named it */
 };
 
-struct peer {
+struct reg_peer {
 	const char *addr;	/* the key of its table entry */
 	long long expires_ms;
-	struct song **songs;
+	struct reg_song **songs;
 	size_t nsongs;
 };
 
 struct registry {
 	pthread_mutex_t lock;	/* guards every field below */
-	struct htable songs;	/* name -> struct song */
-	struct htable peers;	/* "host:port" -> struct peer */
+	struct htable songs;	/* name -> struct reg_song */
+	struct htable peers;	/* "host:port" -> struct reg_peer */
 	size_t pairs;
 	long long ttl_ms;
 	long long next_sweep_ms;
@@ -53,7 +53,7 @@ registry_random(struct registry *reg)
 }
 
 static void
-song_free(struct registry *reg, struct song *s)
+registry_song_free(struct registry *reg, struct reg_song *s)
 {
 	htable_del(&reg->songs, s->name, s->namelen);
 	free(s->peers);
@@ -62,7 +62,7 @@ song_free(struct registry *reg, struct song *s)
 
 /* Removes p from s's peer set; drops the song when nobody holds it. */
 static void
-song_drop_peer(struct registry *reg, struct song *s, struct peer *p)
+registry_song_drop_peer(struct registry *reg, struct reg_song *s, struct reg_peer *p)
 {
 	for (size_t i = 0; i < s->npeers; i++)
 		if (s->peers[i] == p) {
@@ -71,14 +71,14 @@ song_drop_peer(struct registry *reg, struct song *s, struct peer *p)
 			break;
 		}
 	if (s->npeers == 0)
-		song_free(reg, s);
+		registry_song_free(reg, s);
 }
 
 static void
-peer_free(struct registry *reg, struct peer *p)
+registry_peer_free(struct registry *reg, struct reg_peer *p)
 {
 	for (size_t i = 0; i < p->nsongs; i++)
-		song_drop_peer(reg, p->songs[i], p);
+		registry_song_drop_peer(reg, p->songs[i], p);
 	free(p->songs);
 	htable_del(&reg->peers, p->addr, strlen(p->addr));
 	free(p);
@@ -97,8 +97,8 @@ registry_sweep(struct registry *reg, long long now_ms, int force)
 	reg->next_sweep_ms = now_ms + REGISTRY_SWEEP_MS;
 	htable_iter_start(&it, &reg->peers);
 	while ((e = htable_iter_next(&it)) != NULL)
-		if (((struct peer *)e->val)->expires_ms <= now_ms)
-			peer_free(reg, e->val);
+		if (((struct reg_peer *)e->val)->expires_ms <= now_ms)
+			registry_peer_free(reg, e->val);
 }
 
 struct registry *
@@ -134,7 +134,7 @@ registry_free(struct registry *reg)
 		return;
 	htable_iter_start(&it, &reg->peers);
 	while ((e = htable_iter_next(&it)) != NULL)
-		peer_free(reg, e->val);
+		registry_peer_free(reg, e->val);
 	htable_free(&reg->songs);
 	htable_free(&reg->peers);
 	pthread_mutex_destroy(&reg->lock);
@@ -184,10 +184,10 @@ registry_names_free(struct registry_names *names)
 }
 
 /* Finds or creates the song and makes sure p is among its holders. */
-static struct song *
-registry_attach(struct registry *reg, const char *name, size_t len, struct peer *p)
+static struct reg_song *
+registry_attach(struct registry *reg, const char *name, size_t len, struct reg_peer *p)
 {
-	struct song *s = htable_get(&reg->songs, name, len);
+	struct reg_song *s = htable_get(&reg->songs, name, len);
 	struct htable_entry *e = NULL;
 
 	if (s == NULL) {
@@ -204,10 +204,10 @@ registry_attach(struct registry *reg, const char *name, size_t len, struct peer 
 			return s;
 	if (s->npeers == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 2;
-		struct peer **np = realloc(s->peers, cap * sizeof(*np));
+		struct reg_peer **np = realloc(s->peers, cap * sizeof(*np));
 		if (np == NULL) {
 			if (s->npeers == 0)
-				song_free(reg, s);
+				registry_song_free(reg, s);
 			return NULL;
 		}
 		s->peers = np;
@@ -222,7 +222,7 @@ int
 registry_register(struct registry *reg, const char *addr,
     const struct registry_names *names, long long now_ms)
 {
-	struct song **newsongs = NULL;
+	struct reg_song **newsongs = NULL;
 	size_t nnew = 0;
 	int rc = 0;
 
@@ -233,7 +233,7 @@ registry_register(struct registry *reg, const char *addr,
 	}
 	pthread_mutex_lock(&reg->lock);
 	registry_sweep(reg, now_ms, 0);
-	struct peer *p = htable_get(&reg->peers, addr, strlen(addr));
+	struct reg_peer *p = htable_get(&reg->peers, addr, strlen(addr));
 	/* room for this peer and (counting duplicates too) its pairs? */
 	if ((p == NULL && reg->peers.count >= reg->max_peers) ||
 	    reg->pairs - (p != NULL ? p->nsongs : 0) + names->count > reg->max_pairs) {
@@ -257,7 +257,7 @@ registry_register(struct registry *reg, const char *addr,
 	/* attach the new set, marking each song with this generation */
 	unsigned long gen = ++reg->generation;
 	for (size_t i = 0; i < names->count; i++) {
-		struct song *s = registry_attach(reg, names->buf + names->offs[i],
+		struct reg_song *s = registry_attach(reg, names->buf + names->offs[i],
 		    names->lens[i], p);
 		if (s == NULL) {
 			rc = -1;
@@ -271,7 +271,7 @@ registry_register(struct registry *reg, const char *addr,
 	/* detach the songs the peer no longer names */
 	for (size_t i = 0; i < p->nsongs; i++)
 		if (p->songs[i]->mark != gen)
-			song_drop_peer(reg, p->songs[i], p);
+			registry_song_drop_peer(reg, p->songs[i], p);
 	free(p->songs);
 	p->songs = newsongs;
 	p->nsongs = nnew;
@@ -283,9 +283,9 @@ int
 registry_unregister(struct registry *reg, const char *addr)
 {
 	pthread_mutex_lock(&reg->lock);
-	struct peer *p = htable_get(&reg->peers, addr, strlen(addr));
+	struct reg_peer *p = htable_get(&reg->peers, addr, strlen(addr));
 	if (p != NULL)
-		peer_free(reg, p);
+		registry_peer_free(reg, p);
 	pthread_mutex_unlock(&reg->lock);
 	return p != NULL;
 }
@@ -294,12 +294,12 @@ size_t
 registry_query(struct registry *reg, const char *name, size_t namelen,
     char (*out)[NET_ADDR_MAX], size_t max, long long now_ms)
 {
-	struct peer **live;
+	struct reg_peer **live;
 	size_t nlive = 0;
 
 	pthread_mutex_lock(&reg->lock);
 	registry_sweep(reg, now_ms, 0);
-	struct song *s = htable_get(&reg->songs, name, namelen);
+	struct reg_song *s = htable_get(&reg->songs, name, namelen);
 	if (s == NULL || (live = malloc(s->npeers * sizeof(*live))) == NULL) {
 		pthread_mutex_unlock(&reg->lock);
 		return 0;
@@ -310,7 +310,7 @@ registry_query(struct registry *reg, const char *name, size_t namelen,
 	/* partial Fisher-Yates: the first `max` are a uniform random pick */
 	for (size_t i = 0; i < nlive && i < max; i++) {
 		size_t j = i + (size_t)(registry_random(reg) % (nlive - i));
-		struct peer *t = live[i];
+		struct reg_peer *t = live[i];
 		live[i] = live[j];
 		live[j] = t;
 		snprintf(out[i], NET_ADDR_MAX, "%s", live[i]->addr);
@@ -385,7 +385,7 @@ registry_list(struct registry *reg, const char *filter, size_t filterlen,
 	}
 	htable_iter_start(&it, &reg->songs);
 	while ((he = htable_iter_next(&it)) != NULL) {
-		struct song *s = he->val;
+		struct reg_song *s = he->val;
 		if (!registry_name_matches(s->name, s->namelen, filter, filterlen))
 			continue;
 		e[n].name = malloc(s->namelen + 1);

@@ -155,6 +155,20 @@ test_replies(void)
 	ok(proto_parse_err("ERR 404 not found", &text) == 404 &&
 	    strcmp(text, "not found") == 0, "an ERR line parses");
 	ok(proto_parse_err("PEERS", &text) < 0, "a non-ERR line is not an error");
+	ok(proto_parse_err("ERR 400 bad request", &text) == 400,
+	    "ERR 400, the lowest code, parses");
+	ok(proto_parse_err("ERR 599", &text) == 599 && *text == '\0',
+	    "ERR 599, the highest code, parses, with an empty text");
+	ok(proto_parse_err("ERR 399 nearly", &text) < 0,
+	    "ERR 399 is not an error line: codes start at 400");
+	ok(proto_parse_err("ERR 100 continue", &text) < 0,
+	    "ERR 100 is not an error line");
+	ok(proto_parse_err("ERR 200 ok", &text) < 0, "ERR 200 is not an error line");
+	ok(proto_parse_err("ERR 600 beyond", &text) < 0,
+	    "ERR 600 is not an error line: codes end at 599");
+	ok(proto_parse_err("ERR 4041 long", &text) < 0 &&
+	    proto_parse_err("ERR 40 short", &text) < 0,
+	    "a code of four or two digits is not an error line");
 	n = (size_t)proto_format_err(line, sizeof(line), PROTO_NOT_FOUND, NULL);
 	ok(strcmp(line, "ERR 404 not found\n") == 0 && n == 18, "ERR lines are formatted");
 	ok(strcmp(proto_status_text(PROTO_BUSY), "busy") == 0, "503 reads busy");
