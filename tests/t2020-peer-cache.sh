@@ -8,26 +8,30 @@
 
 lib=$SCRATCH/library
 cache=$SCRATCH/cache
-mkdir -p "$lib" "$SCRATCH/bin" "$cache"
+mkdir -p "$lib" "$cache"
 real_ffmpeg=$(command -v ffmpeg)
+case "$real_ffmpeg" in
+/*) ;;
+*) bail_out "ffmpeg is '$real_ffmpeg', not a program at an absolute path" ;;
+esac
 
 # an ffmpeg that logs each run ("<pid> <input>"); waits first while
-# $SCRATCH/slow exists; replaces the input file X.mp3 with
-# $SCRATCH/rewrite-X.mp3 (once) when that exists; and reads the input at
-# the pace of playback while $SCRATCH/realtime exists
-cat >"$SCRATCH/bin/ffmpeg" <<WRAPPER
+# $SCRATCH/slow exists; replaces the input file X.mp3 (one in the scratch
+# directory) with $SCRATCH/rewrite-X.mp3 (once) when that exists; and reads
+# the input at the pace of playback while $SCRATCH/realtime exists
+scratch_program ffmpeg <<WRAPPER || exit 1
 #!/usr/bin/env bash
 for a in "\$@"; do case "\$a" in file:*.mp3) in=\${a#file:} ;; esac; done
 if [ -n "\${in:-}" ]; then echo "\$\$ \$in" >>"$SCRATCH/ffmpeg.log"; fi
 if [ -e "$SCRATCH/slow" ]; then sleep 2; fi
 new="$SCRATCH/rewrite-\$(basename "\${in:-none}")"
-if [ -e "\$new" ]; then cat "\$new" >"\$in" && rm -f "\$new"; fi
+case "\${in:-}" in
+"$SCRATCH"/*) if [ -e "\$new" ]; then cat "\$new" >"\$in" && rm -f "\$new"; fi ;;
+esac
 if [ -e "$SCRATCH/realtime" ]; then set -- -re "\$@"; fi
 exec "$real_ffmpeg" "\$@"
 WRAPPER
-chmod +x "$SCRATCH/bin/ffmpeg"
 : >"$SCRATCH/ffmpeg.log"
-export PATH="$SCRATCH/bin:$PATH"
 runs() { wc -l <"$SCRATCH/ffmpeg.log" | tr -d ' '; }
 key_of() { sha256sum "$1" | cut -c1-16; }
 now_ms() { date +%s%3N; }
