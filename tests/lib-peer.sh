@@ -5,12 +5,6 @@
 
 need_ffmpeg
 
-# skip_test DESCRIPTION REASON : a claim that cannot be checked here.
-skip_test() {
-	tap_n=$((tap_n + 1))
-	echo "ok $tap_n - $1 # SKIP $2"
-}
-
 # make_tone_with_cover OUT SECONDS : an MP3 with a PNG attached picture.
 make_tone_with_cover() {
 	local out=$1 secs=$2
