@@ -16,8 +16,9 @@ client() {
 	esac
 }
 
-# wait_for_song TRACKER SONG COUNT : waits until COUNT peers hold SONG
-wait_for_song() {
+# wait_for_registered TRACKER SONG COUNT : waits until the tracker names COUNT
+# peers holding SONG
+wait_for_registered() {
 	local i n
 	for i in $(seq 1 $((P2PM_REGISTER_TIMEOUT * 10))); do
 		n=$(client -q -t "$1" query -- "$2" 2>/dev/null | wc -l)

@@ -54,8 +54,9 @@ fetch_song() {
 	exec 5>&-
 }
 
-# wait_for_song ADDR NAME [SECONDS] : waits until the peer serves NAME.
-wait_for_song() {
+# wait_for_served ADDR NAME [SECONDS] : waits until the peer at ADDR serves
+# NAME (30 s by default).
+wait_for_served() {
 	local _ enc
 	enc=$(encode_name "$2")
 	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do

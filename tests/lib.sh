@@ -287,6 +287,12 @@ segments_match_cache() {
 	[ "$n" -gt 0 ]
 }
 
+# key_of FILE : the content key the peer gives FILE (the first 16 hex
+# digits of its SHA-256).
+key_of() {
+	sha256sum "$1" | cut -c1-16
+}
+
 # scratch_program NAME : writes stdin to $SCRATCH/bin/NAME and makes it
 # executable; $SCRATCH/bin comes first on PATH, so NAME now runs it. For
 # wrappers and fakes of outside programs, which never replace the real one.
