@@ -6,13 +6,19 @@
 # how long peers may take to segment and register their songs
 : "${P2PM_REGISTER_TIMEOUT:=60}"
 
-# client ARGS... : the client under test
+# client ARGS... : the client under test, run in the current directory when
+# that is in the scratch directory, else in $SCRATCH (fetch without -o
+# writes into the current directory)
 client() {
-	"$P2PM_BIN/client" "$@"
+	case "$PWD/" in
+	"$SCRATCH"/*) "$P2PM_BIN/client" "$@" ;;
+	*) (cd "$SCRATCH" && exec "$P2PM_BIN/client" "$@") ;;
+	esac
 }
 
-# wait_for_song TRACKER SONG COUNT : waits until COUNT peers hold SONG
-wait_for_song() {
+# wait_for_registered TRACKER SONG COUNT : waits until the tracker names COUNT
+# peers holding SONG
+wait_for_registered() {
 	local i n
 	for i in $(seq 1 $((P2PM_REGISTER_TIMEOUT * 10))); do
 		n=$(client -q -t "$1" query -- "$2" 2>/dev/null | wc -l)

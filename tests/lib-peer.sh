@@ -5,12 +5,6 @@
 
 need_ffmpeg
 
-# skip_test DESCRIPTION REASON : a claim that cannot be checked here.
-skip_test() {
-	tap_n=$((tap_n + 1))
-	echo "ok $tap_n - $1 # SKIP $2"
-}
-
 # make_tone_with_cover OUT SECONDS : an MP3 with a PNG attached picture.
 make_tone_with_cover() {
 	local out=$1 secs=$2
@@ -60,8 +54,9 @@ fetch_song() {
 	exec 5>&-
 }
 
-# wait_for_song ADDR NAME [SECONDS] : waits until the peer serves NAME.
-wait_for_song() {
+# wait_for_served ADDR NAME [SECONDS] : waits until the peer at ADDR serves
+# NAME (30 s by default).
+wait_for_served() {
 	local _ enc
 	enc=$(encode_name "$2")
 	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do

@@ -4,6 +4,8 @@
 # Daemons are started on 127.0.0.1 port 0 with start_daemon, which waits for
 # their "listening on HOST:PORT" line; cleanup on exit stops exactly the
 # processes this script started and removes its scratch directory.
+# Everything a test writes goes below that directory, $SCRATCH; a script
+# that cannot have one of its own bails out before doing anything.
 # shellcheck shell=bash
 
 set -u
@@ -14,9 +16,57 @@ TOP_DIR=$(cd "$TEST_DIR/.." && pwd)
 # test-only programs (misbehaving peers), built by make check-build
 : "${P2PM_TOOLS:=$TOP_DIR/build/san/tools}"
 TEST_NAME=$(basename "$0" .sh)
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/p2pm-$TEST_NAME.XXXXXX")
 # how long a daemon may take to print its ready line
 : "${P2PM_START_TIMEOUT:=20}"
+
+# bail_out REASON : stops this script and, through prove, the whole run.
+bail_out() {
+	echo "Bail out! $TEST_NAME: $*"
+	exit 1
+}
+
+# scratch_make : creates this script's scratch directory in $TMPDIR (/tmp
+# when unset or empty) and sets SCRATCH, or bails out. The base must be an
+# absolute path to a directory; what mktemp made must be an absolute path
+# directly in it, a directory and not a link, owned by us, and empty. Every
+# file a test writes goes below SCRATCH, so nothing runs without one.
+scratch_make() {
+	local base=${TMPDIR:-/tmp} dir entries
+	case "$base" in
+	/*) ;;
+	*) bail_out "TMPDIR '$base' is not an absolute path" ;;
+	esac
+	while [ "$base" != / ] && [ "${base%/}" != "$base" ]; do
+		base=${base%/}
+	done
+	[ -d "$base" ] || bail_out "TMPDIR '$base' is not a directory"
+	base=${base%/}
+	dir=$(mktemp -d "$base/p2pm-$TEST_NAME.XXXXXX") ||
+		bail_out "cannot make a scratch directory in '$base/'"
+	case "$dir" in
+	"$base/p2pm-$TEST_NAME."*) ;;
+	*) bail_out "scratch directory '$dir' is not in '$base/'" ;;
+	esac
+	case "${dir#"$base/p2pm-$TEST_NAME."}" in
+	"" | */* | *..*) bail_out "scratch directory '$dir' is not directly in '$base/'" ;;
+	esac
+	if [ ! -d "$dir" ] || [ -L "$dir" ]; then
+		bail_out "scratch '$dir' is not a directory"
+	fi
+	[ -O "$dir" ] || bail_out "scratch directory '$dir' is not ours"
+	entries=$(ls -A -- "$dir") || bail_out "cannot list scratch directory '$dir'"
+	[ -z "$entries" ] || bail_out "scratch directory '$dir' is not empty"
+	SCRATCH=$dir
+}
+SCRATCH=
+scratch_make
+
+# programs, home, caches and temporaries of everything the tests run stay
+# in the scratch directory; scratch_program puts programs in $SCRATCH/bin
+mkdir "$SCRATCH/bin" "$SCRATCH/home" "$SCRATCH/tmp" || bail_out "cannot populate '$SCRATCH'"
+export PATH="$SCRATCH/bin:$PATH"
+export HOME="$SCRATCH/home"
+export TMPDIR="$SCRATCH/tmp"
 
 # sanitizer builds: leaks and undefined behaviour fail the run
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}"
@@ -27,6 +77,12 @@ export XDG_CACHE_HOME="$SCRATCH/xdg-cache"
 tap_n=0
 tap_failed=0
 DAEMONS=""
+
+# tap_quote PREFIX TEXT : TEXT as TAP comment lines, PREFIX before the
+# first (so that no line of it is read as TAP, such as "Bail out!").
+tap_quote() {
+	printf '%s\n' "$2" | awk -v p="$1" '{ print (NR == 1 ? p : "#     ") $0 }'
+}
 
 # ok DESCRIPTION COMMAND... : passes when COMMAND succeeds
 ok() {
@@ -48,7 +104,8 @@ is() {
 		echo "ok $tap_n - $3"
 	else
 		echo "not ok $tap_n - $3"
-		printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
+		tap_quote '#   got:      ' "$1"
+		tap_quote '#   expected: ' "$2"
 		tap_failed=$((tap_failed + 1))
 	fi
 }
@@ -60,13 +117,20 @@ like() {
 		echo "ok $tap_n - $3"
 	else
 		echo "not ok $tap_n - $3"
-		printf '#   got:      %s\n#   expected match: %s\n' "$1" "$2"
+		tap_quote '#   got:      ' "$1"
+		tap_quote '#   expected match: ' "$2"
 		tap_failed=$((tap_failed + 1))
 	fi
 }
 
 diag() {
 	printf '# %s\n' "$*"
+}
+
+# skip_test DESCRIPTION REASON : a claim that cannot be checked here.
+skip_test() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1 # SKIP $2"
 }
 
 skip_all() {
@@ -90,7 +154,7 @@ start_daemon() {
 	DAEMONS="$DAEMONS $pid"
 	eval "${name}_PID=$pid"
 	for _ in $(seq 1 $((P2PM_START_TIMEOUT * 20))); do
-		addr=$(sed -n 's/^listening on //p' "$SCRATCH/$name.out" | head -n 1)
+		addr=$(sed -n 's/^listening on //p' "$SCRATCH/$name.out" 2>/dev/null | head -n 1)
 		if [ -n "$addr" ]; then
 			eval "${name}_ADDR=$addr"
 			return 0
@@ -223,6 +287,22 @@ segments_match_cache() {
 	[ "$n" -gt 0 ]
 }
 
+# key_of FILE : the content key the peer gives FILE (the first 16 hex
+# digits of its SHA-256).
+key_of() {
+	sha256sum "$1" | cut -c1-16
+}
+
+# scratch_program NAME : writes stdin to $SCRATCH/bin/NAME and makes it
+# executable; $SCRATCH/bin comes first on PATH, so NAME now runs it. For
+# wrappers and fakes of outside programs, which never replace the real one.
+scratch_program() {
+	case "$1" in
+	"" | */* | . | ..) diag "scratch_program: bad name '$1'"; return 1 ;;
+	esac
+	cat >"$SCRATCH/bin/$1" && chmod +x "$SCRATCH/bin/$1"
+}
+
 # check_sanitizers : fails if any daemon log shows a sanitizer report.
 check_sanitizers() {
 	! grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$SCRATCH"/*.err 2>/dev/null
@@ -236,8 +316,12 @@ cleanup() {
 	for pid in $DAEMONS; do
 		wait "$pid" 2>/dev/null
 	done
+	case "$SCRATCH" in
+	/?*) ;;
+	*) return ;;
+	esac
 	if [ "$tap_failed" -eq 0 ] && [ -z "${P2PM_KEEP:-}" ]; then
-		rm -rf "$SCRATCH"
+		rm -rf -- "$SCRATCH"
 	else
 		echo "# scratch dir kept: $SCRATCH" >&2
 	fi

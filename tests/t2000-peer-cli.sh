@@ -71,7 +71,7 @@ start_daemon P peer -l 127.0.0.1:0 -t 127.0.0.1:1 "Tone=$SCRATCH/tone.mp3" \
 	"$bad=$SCRATCH/tone.mp3" "=$SCRATCH/tone.mp3" || exit 1
 ok "the default cache directory is created under XDG_CACHE_HOME" \
 	test -d "$XDG_CACHE_HOME/p2p-music/songs"
-ok "the song is served" wait_for_song "$P_ADDR" Tone 30
+ok "the song is served" wait_for_served "$P_ADDR" Tone 30
 ok "a name with a control byte is skipped with a log line" \
 	grep -q "is not a valid song name" "$SCRATCH/P.err"
 is "$(grep -c 'is not a valid song name' "$SCRATCH/P.err")" 2 "so is an empty name"

@@ -29,7 +29,7 @@ ok "the ready line is one 'listening on' line with a real port" \
 
 IFS='|' read -r -a songs <<<"$good"
 for s in "${songs[@]}"; do
-	ok "'$s' becomes ready" wait_for_song "$P_ADDR" "$s" 60
+	ok "'$s' becomes ready" wait_for_served "$P_ADDR" "$s" 60
 done
 ok "the non-audio file is skipped with a log line naming it" \
 	wait_for_log P "skipping .*not audio\.mp3: ffmpeg cannot read it as audio: .+" 30

@@ -8,28 +8,31 @@
 
 lib=$SCRATCH/library
 cache=$SCRATCH/cache
-mkdir -p "$lib" "$SCRATCH/bin" "$cache"
+mkdir -p "$lib" "$cache"
 real_ffmpeg=$(command -v ffmpeg)
+case "$real_ffmpeg" in
+/*) ;;
+*) bail_out "ffmpeg is '$real_ffmpeg', not a program at an absolute path" ;;
+esac
 
 # an ffmpeg that logs each run ("<pid> <input>"); waits first while
-# $SCRATCH/slow exists; replaces the input file X.mp3 with
-# $SCRATCH/rewrite-X.mp3 (once) when that exists; and reads the input at
-# the pace of playback while $SCRATCH/realtime exists
-cat >"$SCRATCH/bin/ffmpeg" <<WRAPPER
+# $SCRATCH/slow exists; replaces the input file X.mp3 (one in the scratch
+# directory) with $SCRATCH/rewrite-X.mp3 (once) when that exists; and reads
+# the input at the pace of playback while $SCRATCH/realtime exists
+scratch_program ffmpeg <<WRAPPER || exit 1
 #!/usr/bin/env bash
 for a in "\$@"; do case "\$a" in file:*.mp3) in=\${a#file:} ;; esac; done
 if [ -n "\${in:-}" ]; then echo "\$\$ \$in" >>"$SCRATCH/ffmpeg.log"; fi
 if [ -e "$SCRATCH/slow" ]; then sleep 2; fi
 new="$SCRATCH/rewrite-\$(basename "\${in:-none}")"
-if [ -e "\$new" ]; then cat "\$new" >"\$in" && rm -f "\$new"; fi
+case "\${in:-}" in
+"$SCRATCH"/*) if [ -e "\$new" ]; then cat "\$new" >"\$in" && rm -f "\$new"; fi ;;
+esac
 if [ -e "$SCRATCH/realtime" ]; then set -- -re "\$@"; fi
 exec "$real_ffmpeg" "\$@"
 WRAPPER
-chmod +x "$SCRATCH/bin/ffmpeg"
 : >"$SCRATCH/ffmpeg.log"
-export PATH="$SCRATCH/bin:$PATH"
 runs() { wc -l <"$SCRATCH/ffmpeg.log" | tr -d ' '; }
-key_of() { sha256sum "$1" | cut -c1-16; }
 now_ms() { date +%s%3N; }
 # ffmpeg_pids [REGEX] : ffmpeg runs of this test (the wrapper or the real
 # one) still alive, or those whose command line matches REGEX
@@ -60,16 +63,16 @@ is "$(request "$P1_ADDR" "REQUEST_SONG a")" "ERR 404 no such song" \
 ok "a stale temporary of a dead peer is removed at start" test ! -e "$cache/tmp-2147483646-1"
 ok "a temporary of a live process is left alone" test -d "$cache/tmp-$$-1"
 rm -f "$SCRATCH/slow"
-ok "song a becomes ready" wait_for_song "$P1_ADDR" a 30
-ok "song b becomes ready" wait_for_song "$P1_ADDR" b 30
+ok "song a becomes ready" wait_for_served "$P1_ADDR" a 30
+ok "song b becomes ready" wait_for_served "$P1_ADDR" b 30
 is "$(runs)" 2 "ffmpeg ran once per song"
 fetch_song "$P1_ADDR" a "$SCRATCH/a1" || exit 1
 ok "the peer exits 0 on SIGTERM" stop_daemon P1
 
 # a restart reuses the cache: no ffmpeg, same segment names
 start_daemon P2 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
-ok "after a restart song a is served" wait_for_song "$P2_ADDR" a 30
-ok "after a restart song b is served" wait_for_song "$P2_ADDR" b 30
+ok "after a restart song a is served" wait_for_served "$P2_ADDR" a 30
+ok "after a restart song b is served" wait_for_served "$P2_ADDR" b 30
 is "$(runs)" 2 "a restart does not run ffmpeg again"
 is "$(grep -c "reused from cache" "$SCRATCH/P2.err")" 2 "both songs are logged as reused from cache"
 is "$(grep -c "segmenting" "$SCRATCH/P2.err")" 0 "nothing is logged as segmenting"
@@ -85,7 +88,7 @@ kill -HUP "$P2_PID"
 ok "the changed song is segmented again after SIGHUP" \
 	wait_for_log P2 "segmented 'a' into .* \($(key_of "$lib/a.mp3")\)" 30
 is "$(runs)" 3 "only the changed file ran ffmpeg"
-ok "the changed song is served with new segments" wait_for_song "$P2_ADDR" a 10
+ok "the changed song is served with new segments" wait_for_served "$P2_ADDR" a 10
 fetch_song "$P2_ADDR" a "$SCRATCH/a3" || exit 1
 ok "its playlist names segments of the new content" \
 	grep -q "^$(key_of "$lib/a.mp3")-0\.ts$" "$SCRATCH/a3/index.m3u8"
@@ -101,7 +104,7 @@ rm -f "$cache/songs/$bkey/$bkey-0.ts"
 start_daemon P3 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
 ok "a broken cache entry is segmented again" \
 	wait_for_log P3 "segmented 'b' into" 30
-ok "and the song is served whole" wait_for_song "$P3_ADDR" b 10
+ok "and the song is served whole" wait_for_served "$P3_ADDR" b 10
 fetch_song "$P3_ADDR" b "$SCRATCH/b3" || exit 1
 ok "with every segment" segments_match_cache "$SCRATCH/b3" "$cache"
 is "$(runs)" 4 "only the broken entry ran ffmpeg"
@@ -131,7 +134,7 @@ rm -f "$SCRATCH/slow"
 start_daemon P6 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
 ok "the next start removes the killed peer's temporary" \
 	grep -q "removing stale cache temporary" "$SCRATCH/P6.err"
-ok "and segments the song" wait_for_song "$P6_ADDR" c 30
+ok "and segments the song" wait_for_served "$P6_ADDR" c 30
 ok "the peer exits 0 on SIGTERM" stop_daemon P6
 
 # a segment cut short (a crash before it reached the disk) is not trusted;
@@ -146,7 +149,7 @@ ok "a cache entry with a segment cut short is segmented again" \
 	wait_for_log P7 "segmented 'c' into" 30
 ok "the rewrite under ffmpeg is noticed" \
 	wait_for_log P7 "d\.mp3 changed while being segmented; segmenting it again" 30
-ok "the rewritten song is served" wait_for_song "$P7_ADDR" d 30
+ok "the rewritten song is served" wait_for_served "$P7_ADDR" d 30
 ok "nothing is cached under the old content's key" test ! -e "$cache/songs/$dkey_old"
 fetch_song "$P7_ADDR" d "$SCRATCH/d7" || exit 1
 ok "the playlist names segments of the new content" \

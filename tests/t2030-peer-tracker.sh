@@ -50,7 +50,7 @@ ok "after SIGHUP the new file is registered" wait_for_query "$T_ADDR" four "$P_A
 ok "after SIGHUP the removed file is unregistered" wait_for_query "$T_ADDR" three ""
 is "$(request "$P_ADDR" "REQUEST_SONG three")" "ERR 404 no such song" \
 	"the removed file is no longer served"
-ok "the new file is served" wait_for_song "$P_ADDR" four 10
+ok "the new file is served" wait_for_served "$P_ADDR" four 10
 
 # -a and P2P_MUSIC_TRACKER: a second peer advertises another address
 P2P_MUSIC_TRACKER=$T_ADDR start_daemon Q peer -l 127.0.0.1:0 -a 127.0.0.1:65000 \
@@ -65,7 +65,7 @@ tport=${T_ADDR##*:}
 ok "the tracker stops" stop_daemon T
 ok "the peer notices the tracker is gone" \
 	wait_for_log P "cannot register with tracker $T_ADDR" 10
-ok "and goes on serving" wait_for_song "$P_ADDR" One 5
+ok "and goes on serving" wait_for_served "$P_ADDR" One 5
 start_daemon T tracker -l "127.0.0.1:$tport" || exit 1
 ok "after the tracker restarts the songs are back within a few seconds" \
 	wait_for_query "$T_ADDR" One "$P_ADDR" 5

@@ -13,7 +13,6 @@ lib=$SCRATCH/library
 cache=$SCRATCH/cache
 outside=$SCRATCH/outside
 mkdir -p "$lib" "$cache/songs" "$cache/files" "$outside/dir" "$SCRATCH/empty"
-key_of() { sha256sum "$1" | cut -c1-16; }
 # record_of FILE : the name of FILE's record under files/
 record_of() { printf '%s' "$(realpath "$1")" | sha256sum | cut -c1-64; }
 sweep_line() { grep -E 'cache: (removed|keeping) ' "$SCRATCH/$1.err" | sed -n "${2}p"; }
@@ -73,7 +72,7 @@ like "$(sweep_line P1 2)" "removed 2 unused song\(s\) \([0-9.]+ [KM]iB freed\) a
 	"the sweep logs two songs and a record removed, and the space freed"
 ok "the old content of the changed file is removed" test ! -e "$cache/songs/$akey"
 ok "its new content is cached" test -d "$cache/songs/$anew"
-ok "the song is served with the new key" wait_for_song "$P1_ADDR" a 10
+ok "the song is served with the new key" wait_for_served "$P1_ADDR" a 10
 fetch_song "$P1_ADDR" a "$SCRATCH/a2" || exit 1
 ok "its playlist names segments of the new content" grep -q "^$anew-0\.ts$" "$SCRATCH/a2/index.m3u8"
 is "$(request "$P1_ADDR" "REQUEST_SEGMENT $old_seg")" "ERR 404 no such segment" \

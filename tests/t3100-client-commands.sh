@@ -16,8 +16,8 @@ start_daemon T tracker -l 127.0.0.1:0 || exit 1
 start_daemon A peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cacheA" -L "$SCRATCH/lib1" || exit 1
 start_daemon B peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cacheB" -L "$SCRATCH/lib2" || exit 1
 export P2P_MUSIC_TRACKER=$T_ADDR
-wait_for_song "$T_ADDR" Alpha 1 && wait_for_song "$T_ADDR" Beta 1 &&
-	wait_for_song "$T_ADDR" "My Song" 2 || exit 1
+wait_for_registered "$T_ADDR" Alpha 1 && wait_for_registered "$T_ADDR" Beta 1 &&
+	wait_for_registered "$T_ADDR" "My Song" 2 || exit 1
 
 # list and query
 out=$(client list 2>"$SCRATCH/list.err")

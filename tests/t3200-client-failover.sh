@@ -24,7 +24,7 @@ done
 # D holds another song under the same name: other segment names
 start_daemon D peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cacheD" -L "$SCRATCH/other" || exit 1
 export P2P_MUSIC_TRACKER=$T_ADDR
-wait_for_song "$T_ADDR" "$SONG" 5 || exit 1
+wait_for_registered "$T_ADDR" "$SONG" 5 || exit 1
 
 # start_slow NAME ARGS... : runs the client with -v and the test delay in
 # the background, stdout and stderr in $SCRATCH/NAME.{out,err}

@@ -11,7 +11,7 @@ mkdir -p "$SCRATCH/lib"
 make_mp3 "$SCRATCH/lib/Short Tune.mp3" 3 500 -ac 2 -b:a 128k || exit 1
 start_daemon T tracker -l 127.0.0.1:0 || exit 1
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" -L "$SCRATCH/lib" || exit 1
-wait_for_song "$T_ADDR" "Short Tune" 1 || exit 1
+wait_for_registered "$T_ADDR" "Short Tune" 1 || exit 1
 
 t0=$(date +%s%N)
 SDL_AUDIODRIVER=dummy timeout 60 "$P2PM_BIN/client" -q -t "$T_ADDR" play "Short Tune" \
