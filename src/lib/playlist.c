@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "p2pm/playlist.h"
+#include "p2pm/sha256.h"
 
 #define PLAYLIST_FIRST_LINE "#EXTM3U"
 #define PLAYLIST_EXTINF "#EXTINF:"
@@ -37,13 +38,36 @@ playlist_segment_name_ok(const char *name, size_t len)
 	return 1;
 }
 
+int
+playlist_hash_name_ok(const char *name, size_t len)
+{
+	if (len != PLAYLIST_HASH_NAME_LEN)
+		return 0;
+	for (size_t i = 0; i < SHA256_HEX_LEN - 1; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return memcmp(name + SHA256_HEX_LEN - 1, PLAYLIST_SEGMENT_SUFFIX,
+	    strlen(PLAYLIST_SEGMENT_SUFFIX)) == 0;
+}
+
+int
+playlist_content_addressed(const struct playlist *pl)
+{
+	for (size_t i = 0; i < pl->count; i++)
+		if (!playlist_hash_name_ok(pl->segs[i].name, strlen(pl->segs[i].name)))
+			return 0;
+	return pl->count > 0;
+}
+
 /* Reads "<digits>[.<digits>]" followed by ',' or the end of the line as
- * milliseconds (extra fraction digits are dropped). Returns 0 or -1. */
+ * microseconds (fraction digits past the sixth are dropped). Returns 0 or
+ * -1. */
 static int
-playlist_parse_duration(const char *p, size_t len, long *ms)
+playlist_parse_duration(const char *p, size_t len, long long *us)
 {
 	size_t i = 0;
-	long secs = 0, frac = 0, scale = 100;
+	long long secs = 0, frac = 0, scale = 100000;
 
 	if (len == 0 || p[0] < '0' || p[0] > '9')
 		return -1;
@@ -61,14 +85,14 @@ playlist_parse_duration(const char *p, size_t len, long *ms)
 	}
 	if (i < len && p[i] != ',')
 		return -1;
-	*ms = secs * 1000 + frac;
-	return *ms <= PLAYLIST_MAX_SEGMENT_SECONDS * 1000L ? 0 : -1;
+	*us = secs * 1000000 + frac;
+	return *us <= PLAYLIST_MAX_SEGMENT_SECONDS * 1000000LL ? 0 : -1;
 }
 
 /* Appends one segment, growing the array; returns -1 on a bad name, too many segments or no memory, with a reason in why. */
 static int
 playlist_add(struct playlist *pl, size_t *cap, const char *name, size_t len,
-    long ms, char *why, size_t whylen)
+    long long us, char *why, size_t whylen)
 {
 	if (!playlist_segment_name_ok(name, len)) {
 		playlist_why(why, whylen, "playlist lists an unsafe segment name");
@@ -90,9 +114,11 @@ playlist_add(struct playlist *pl, size_t *cap, const char *name, size_t len,
 	}
 	memcpy(pl->segs[pl->count].name, name, len);
 	pl->segs[pl->count].name[len] = '\0';
-	pl->segs[pl->count].duration_ms = ms;
+	pl->segs[pl->count].duration_us = us;
+	pl->segs[pl->count].duration_ms = (long)(us / 1000);
 	pl->count++;
-	pl->total_ms += ms;
+	pl->total_us += us;
+	pl->total_ms = (long)(pl->total_us / 1000);
 	return 0;
 }
 
@@ -131,12 +157,21 @@ playlist_parse(const char *text, size_t len, struct playlist *pl, char *why,
     size_t whylen)
 {
 	size_t pos = 0, cap = 0, lineno = 0;
-	long pending_ms = -1;
+	long long pending_us = -1;
+	const char *cr;
 
 	memset(pl, 0, sizeof(*pl));
 	if (memchr(text, '\0', len) != NULL) {
 		playlist_why(why, whylen, "playlist holds a NUL byte");
 		return -1;
+	}
+	/* players take a lone CR for a line end: only CR LF is a line end here */
+	for (cr = memchr(text, '\r', len); cr != NULL;
+	    cr = memchr(cr + 1, '\r', len - (size_t)(cr + 1 - text))) {
+		if ((size_t)(cr + 1 - text) == len || cr[1] != '\n') {
+			playlist_why(why, whylen, "playlist holds a CR inside a line");
+			return -1;
+		}
 	}
 	while (pos < len) {
 		const char *line = text + pos;
@@ -162,7 +197,7 @@ playlist_parse(const char *text, size_t len, struct playlist *pl, char *why,
 			size_t tl = strlen(PLAYLIST_EXTINF);
 			if (n >= tl && memcmp(line, PLAYLIST_EXTINF, tl) == 0) {
 				if (playlist_parse_duration(line + tl, n - tl,
-				    &pending_ms) < 0) {
+				    &pending_us) < 0) {
 					playlist_why(why, whylen,
 					    "playlist has a bad #EXTINF duration");
 					goto fail;
@@ -178,14 +213,14 @@ playlist_parse(const char *text, size_t len, struct playlist *pl, char *why,
 			}
 			continue;
 		}
-		if (pending_ms < 0) {
+		if (pending_us < 0) {
 			playlist_why(why, whylen,
 			    "playlist segment without #EXTINF before it");
 			goto fail;
 		}
-		if (playlist_add(pl, &cap, line, n, pending_ms, why, whylen) < 0)
+		if (playlist_add(pl, &cap, line, n, pending_us, why, whylen) < 0)
 			goto fail;
-		pending_ms = -1;
+		pending_us = -1;
 	}
 	if (lineno == 0) {
 		playlist_why(why, whylen, "playlist is empty");
@@ -208,6 +243,33 @@ playlist_free(struct playlist *pl)
 {
 	free(pl->segs);
 	memset(pl, 0, sizeof(*pl));
+}
+
+char *
+playlist_canonical(const struct playlist *pl, size_t *len)
+{
+	long long target_us = 0;
+	size_t cap, n = 0;
+	char *out;
+
+	for (size_t i = 0; i < pl->count; i++)
+		if (pl->segs[i].duration_us > target_us)
+			target_us = pl->segs[i].duration_us;
+	/* a header, and per segment an #EXTINF line and a name line */
+	cap = 256 + pl->count * (sizeof("#EXTINF:86400.000000,\n") + PROTO_MAX_NAME + 1);
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	n += (size_t)snprintf(out + n, cap - n, "#EXTM3U\n#EXT-X-VERSION:%d\n"
+	    "#EXT-X-TARGETDURATION:%lld\n#EXT-X-MEDIA-SEQUENCE:0\n"
+	    "#EXT-X-PLAYLIST-TYPE:VOD\n", PLAYLIST_HLS_VERSION,
+	    target_us <= 1000000 ? 1 : (target_us + 999999) / 1000000);
+	for (size_t i = 0; i < pl->count; i++)
+		n += (size_t)snprintf(out + n, cap - n, "#EXTINF:%lld.%06lld,\n%s\n",
+		    pl->segs[i].duration_us / 1000000,
+		    pl->segs[i].duration_us % 1000000, pl->segs[i].name);
+	n += (size_t)snprintf(out + n, cap - n, "#EXT-X-ENDLIST\n");
+	*len = n;
+	return out;
 }
 
 int

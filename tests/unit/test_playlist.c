@@ -144,10 +144,83 @@ test_fsname(void)
 	    "long names are cut to FSNAME_MAX bytes");
 }
 
+static const char canonical[] =
+    "#EXTM3U\n"
+    "#EXT-X-VERSION:3\n"
+    "#EXT-X-TARGETDURATION:5\n"
+    "#EXT-X-MEDIA-SEQUENCE:0\n"
+    "#EXT-X-PLAYLIST-TYPE:VOD\n"
+    "#EXTINF:4.000000,\n"
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.ts\n"
+    "#EXTINF:4.180000,\n"
+    "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210.ts\n"
+    "#EXT-X-ENDLIST\n";
+
+static void
+test_canonical(void)
+{
+	struct playlist pl;
+	char why[128], *out;
+	size_t len;
+	const char *ffmpeg_style =
+	    "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n"
+	    "#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:4,\n"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.ts\n"
+	    "#EXTINF:4.18,\n"
+	    "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210.ts\n"
+	    "#EXT-X-ENDLIST\n";
+
+	ok(playlist_parse(ffmpeg_style, strlen(ffmpeg_style), &pl, why,
+	    sizeof(why)) == 0, "a content-addressed playlist parses");
+	ok(playlist_content_addressed(&pl), "its names are all SHA-256 names");
+	ok(pl.segs[1].duration_us == 4180000, "durations keep microseconds");
+	out = playlist_canonical(&pl, &len);
+	ok(out != NULL && len == strlen(canonical) &&
+	    memcmp(out, canonical, len) == 0,
+	    "the canonical form has six decimals and the target rounded up");
+	playlist_free(&pl);
+	ok(playlist_parse(out, len, &pl, why, sizeof(why)) == 0,
+	    "the canonical form parses");
+	free(out);
+	out = playlist_canonical(&pl, &len);
+	ok(out != NULL && len == strlen(canonical) &&
+	    memcmp(out, canonical, len) == 0, "and gives itself again");
+	free(out);
+	playlist_free(&pl);
+
+	const char *tiny = "#EXTM3U\n#EXTINF:0.3,\n"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.ts\n";
+	ok(playlist_parse(tiny, strlen(tiny), &pl, why, sizeof(why)) == 0 &&
+	    (out = playlist_canonical(&pl, &len)) != NULL,
+	    "a song shorter than a second has a canonical form");
+	ok(out != NULL && strstr(out, "#EXT-X-TARGETDURATION:1\n") != NULL,
+	    "whose target duration is at least 1");
+	free(out);
+	playlist_free(&pl);
+
+	ok(parses(good, why, sizeof(why)) && !playlist_hash_name_ok("3f2a9c01d4e5b6a7-0.ts", 21),
+	    "other names are not SHA-256 names");
+	ok(!playlist_hash_name_ok(
+	    "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef.ts", 67),
+	    "upper-case hex is not a SHA-256 name");
+	ok(!playlist_hash_name_ok(
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.tx", 67),
+	    "nor another suffix");
+
+	ok(!parses("#EXTM3U\n#EXTINF:10,\r/etc/passwd\n", why, sizeof(why)),
+	    "a lone CR inside a line is refused");
+	ok(strstr(why, "CR") != NULL, "and the reason says so");
+	ok(!parses("#EXTM3U\n#EXTINF:10,\na.ts\r", why, sizeof(why)),
+	    "a CR at the very end is refused");
+	ok(parses("#EXTM3U\r\n#EXTINF:10,\r\na.ts\r\n", why, sizeof(why)),
+	    "CR LF line ends are fine");
+}
+
 int
 main(void)
 {
 	test_parse();
+	test_canonical();
 	test_many_segments();
 	test_fsname();
 	return done_testing();
