@@ -14,6 +14,7 @@
 #include "p2pm/sha256.h"
 #include "p2pm/strnum.h"
 #include "cache.h"
+#include "fsutil.h"
 #include "segmenter.h"
 
 #define CACHE_SONGS "songs"
@@ -23,62 +24,12 @@
 /* what the start-up check creates and removes in each cache directory */
 #define CACHE_PROBE_SUFFIX "-probe"
 
-/* Creates dir and its missing parents. */
-static int
-cache_mkdirs(const char *dir)
-{
-	char path[PATH_MAX];
-	size_t len = strlen(dir);
-
-	if (len == 0 || len >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(path, dir, len + 1);
-	for (char *p = path + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(path, CACHE_DIR_MODE) < 0 && errno != EEXIST)
-			return -1;
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-	struct stat st;
-	if (stat(dir, &st) < 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
-
-/* Removes a file, or a directory holding only files, without following
- * symbolic links. */
+/* Removes a temporary (a file, or a directory holding only files)
+ * without following symbolic links. */
 static void
 cache_remove(int parentfd, const char *name)
 {
-	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d;
-	struct dirent *de;
-
-	if (fd < 0) {
-		unlinkat(parentfd, name, 0);
-		return;
-	}
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			unlinkat(fd, de->d_name, 0);
-	closedir(d);
-	if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0)
+	if (fsutil_remove(parentfd, name) < 0)
 		log_warn("cannot remove cache temporary %s: %s", name, strerror(errno));
 }
 
@@ -155,7 +106,7 @@ cache_open(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "cache directory name too long");
 		return NULL;
 	}
-	if (cache_mkdirs(dir) < 0) {
+	if (fsutil_mkdirs(dir, CACHE_DIR_MODE) < 0) {
 		snprintf(err, errlen, "cannot use cache directory %s: %s", dir,
 		    strerror(errno));
 		return NULL;
@@ -164,7 +115,7 @@ cache_open(const char *dir, char *err, size_t errlen)
 	 * than on every song */
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		snprintf(sub, sizeof(sub), "%s/%s", dir, subs[i]);
-		if (cache_mkdirs(sub) < 0) {
+		if (fsutil_mkdirs(sub, CACHE_DIR_MODE) < 0) {
 			snprintf(err, errlen, "cannot use cache directory %s: cannot "
 			    "create %s: %s", dir, sub, strerror(errno));
 			return NULL;
@@ -221,43 +172,6 @@ cache_tmp_path(struct cache *c, char *out, size_t outlen)
 	return len < 0 || (size_t)len >= outlen ? -1 : 0;
 }
 
-/* Reads a whole small file (at most max bytes) into a NUL-terminated
- * buffer the caller frees. */
-static int
-cache_read_file(int dirfd_, const char *name, size_t max, char **out, size_t *outlen)
-{
-	int fd = openat(dirfd_, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	char *buf;
-	size_t len = 0;
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		close(fd);
-		errno = EFBIG;
-		return -1;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		close(fd);
-		return -1;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
 /* Writes what identifies a file's current version without reading it. */
 static void
 cache_stat_line(const struct stat *st, char *out, size_t outlen)
@@ -266,19 +180,6 @@ cache_stat_line(const struct stat *st, char *out, size_t outlen)
 	    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
 	    (long long)st->st_size, (long long)st->st_mtim.tv_sec,
 	    (long)st->st_mtim.tv_nsec);
-}
-
-static int
-cache_key_ok(const char *key)
-{
-	size_t n = strlen(key);
-
-	if (n != CACHE_KEY_LEN)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
-			return 0;
-	return 1;
 }
 
 /* One file record as read: pointers into text, which the caller frees. */
@@ -298,13 +199,13 @@ cache_record_read(int filesfd, const char *recname, struct cache_record *r)
 	size_t len;
 	int n = 0;
 
-	if (cache_read_file(filesfd, recname, CACHE_RECORD_MAX, &r->text, &len) < 0)
+	if (fsutil_read_file(filesfd, recname, CACHE_RECORD_MAX, &r->text, &len) < 0)
 		return -1;
 	for (char *l = strtok_r(r->text, "\n", &save); l != NULL && n < 4;
 	    l = strtok_r(NULL, "\n", &save))
 		lines[n++] = l;
 	if (n != 4 || strcmp(lines[0], CACHE_RECORD_MAGIC) != 0 ||
-	    !cache_key_ok(lines[3])) {
+	    !fsutil_hex_name_ok(lines[3], CACHE_KEY_LEN)) {
 		free(r->text);
 		r->text = NULL;
 		return -1;
@@ -519,7 +420,7 @@ cache_check_dir(int dfd, const char *key, struct cache_song *cs, char *why,
 	struct stat st;
 
 	memset(cs, 0, sizeof(*cs));
-	if (cache_read_file(dfd, SEGMENTER_PLAYLIST, CACHE_MAX_PLAYLIST_BYTES,
+	if (fsutil_read_file(dfd, SEGMENTER_PLAYLIST, CACHE_MAX_PLAYLIST_BYTES,
 	    &cs->text, &cs->len) < 0) {
 		snprintf(why, whylen, "no playlist: %s", strerror(errno));
 		return -1;
@@ -561,7 +462,7 @@ cache_load(struct cache *c, const char *key, struct cache_song *cs,
 {
 	int dfd, rc;
 
-	if (!cache_key_ok(key)) {
+	if (!fsutil_hex_name_ok(key, CACHE_KEY_LEN)) {
 		snprintf(why, whylen, "bad key");
 		return -1;
 	}
@@ -730,18 +631,6 @@ fail:
  * than that when entries vanish under it (every step tolerates ENOENT),
  * and --keep-cache turns eviction off for such a setup. */
 
-/* True if name is n lower-case hex digits. */
-static int
-cache_hex_name_ok(const char *name, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
-			return 0;
-	return name[i] == '\0';
-}
-
 static int
 cache_strcmp(const void *a, const void *b)
 {
@@ -791,43 +680,20 @@ cache_strings_free(struct cache_strings *a)
 static unsigned long long
 cache_dir_bytes(int parentfd, const char *name)
 {
-	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	unsigned long long bytes = 0;
 	struct dirent *de;
 	struct stat st;
-	DIR *d;
+	int fd;
+	DIR *d = fsutil_opendir_at(parentfd, name, &fd);
 
-	if (fd < 0)
+	if (d == NULL)
 		return 0;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return 0;
-	}
 	while ((de = readdir(d)) != NULL)
 		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(st.st_mode) && st.st_nlink == 1)
 			bytes += (unsigned long long)st.st_blocks * 512;
 	closedir(d);
 	return bytes;
-}
-
-/* Opens a subdirectory of the cache directory, not following links. */
-static DIR *
-cache_opendir_at(int cachefd, const char *sub, int *fd)
-{
-	int dfd = openat(cachefd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d;
-
-	if (dfd < 0)
-		return NULL;
-	d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return NULL;
-	}
-	*fd = dfd;
-	return d;
 }
 
 /* Goes through files/: a record is kept when its name is the hash of one
@@ -845,7 +711,7 @@ cache_evict_records(int cachefd, char *const *recnames, size_t nrecnames,
 	struct dirent *de;
 	struct stat fst;
 	int fd;
-	DIR *d = cache_opendir_at(cachefd, CACHE_FILES, &fd);
+	DIR *d = fsutil_opendir_at(cachefd, CACHE_FILES, &fd);
 
 	if (d == NULL) {
 		log_warn("cannot read the cache's %s directory: %s", CACHE_FILES,
@@ -853,7 +719,7 @@ cache_evict_records(int cachefd, char *const *recnames, size_t nrecnames,
 		return 0;
 	}
 	while ((de = readdir(d)) != NULL && !atomic_load(cancel)) {
-		if (!cache_hex_name_ok(de->d_name, SHA256_HEX_LEN - 1))
+		if (!fsutil_hex_name_ok(de->d_name, SHA256_HEX_LEN - 1))
 			continue;
 		if (cache_sorted_has(recnames, nrecnames, de->d_name) &&
 		    cache_record_read(fd, de->d_name, &r) == 0) {
@@ -898,7 +764,7 @@ cache_evict_songs(struct cache *c, int cachefd, char *const *keys, size_t nkeys,
 	struct stat dst;
 	unsigned long long bytes;
 	int fd;
-	DIR *d = cache_opendir_at(cachefd, CACHE_SONGS, &fd);
+	DIR *d = fsutil_opendir_at(cachefd, CACHE_SONGS, &fd);
 
 	if (d == NULL) {
 		log_warn("cannot read the cache's %s directory: %s", CACHE_SONGS,
@@ -906,7 +772,8 @@ cache_evict_songs(struct cache *c, int cachefd, char *const *keys, size_t nkeys,
 		return;
 	}
 	while ((de = readdir(d)) != NULL && !atomic_load(cancel)) {
-		if (!cache_key_ok(de->d_name) || cache_sorted_has(keys, nkeys, de->d_name))
+		if (!fsutil_hex_name_ok(de->d_name, CACHE_KEY_LEN) ||
+		    cache_sorted_has(keys, nkeys, de->d_name))
 			continue;
 		if (fstatat(fd, de->d_name, &dst, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISDIR(dst.st_mode))
