@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "p2pm/log.h"
@@ -524,18 +523,6 @@ cache_sync_songs_dir(struct cache *c)
 		close(fd);
 }
 
-/* True if ffmpeg's failure is the cache's fault, not the input's: ffmpeg
- * named a file of our temporary, or the file system is full. */
-static int
-cache_failed_writing(const char *tmp, const char *why)
-{
-	struct statvfs vfs;
-
-	if (strstr(why, tmp) != NULL)
-		return 1;
-	return statvfs(tmp, &vfs) == 0 && (vfs.f_bavail == 0 || vfs.f_favail == 0);
-}
-
 enum cache_build_result
 cache_build(struct cache *c, const char *ffmpeg, const char *path,
     const char *key, const struct cache_file_id *id, const atomic_int *stop,
@@ -556,11 +543,18 @@ cache_build(struct cache *c, const char *ffmpeg, const char *path,
 		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
 		return CACHE_BUILD_CACHE_ERROR;
 	}
-	if (segmenter_run(ffmpeg, path, tmp, key, stop, why, whylen) < 0) {
-		if (atomic_load(stop))
-			res = CACHE_BUILD_STOPPED;
-		else if (!cache_failed_writing(tmp, why))
-			res = CACHE_BUILD_BAD_INPUT;
+	switch (segmenter_run(ffmpeg, path, tmp, key, stop, why, whylen)) {
+	case SEGMENTER_OK:
+		break;
+	case SEGMENTER_STOPPED:
+		res = CACHE_BUILD_STOPPED;
+		goto fail;
+	case SEGMENTER_BAD_OUTPUT:
+		res = atomic_load(stop) ? CACHE_BUILD_STOPPED : CACHE_BUILD_CACHE_ERROR;
+		goto fail;
+	case SEGMENTER_BAD_INPUT:
+	default:
+		res = atomic_load(stop) ? CACHE_BUILD_STOPPED : CACHE_BUILD_BAD_INPUT;
 		goto fail;
 	}
 	/* ffmpeg read the file by name, later than its key was taken */
