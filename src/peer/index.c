@@ -11,14 +11,15 @@
 
 #include "p2pm/htable.h"
 #include "p2pm/log.h"
-#include "cache.h"
+#include "filekey.h"
 #include "index.h"
+#include "songdir.h"
 
 /* One segmented song file, shared by every song name with that content. */
 struct media {
-	char key[CACHE_KEY_LEN + 1];
-	struct cache_song cs;	/* playlist text and segment names */
-	char **paths;		/* file of each segment, as cs.pl.segs */
+	char key[FILEKEY_LEN + 1];
+	struct songdir sd;	/* playlist text and segment names */
+	char **paths;		/* file of each segment, as sd.pl.segs */
 	int refs;		/* songs pointing here */
 };
 
@@ -78,10 +79,10 @@ index_new(void)
 static void
 media_free(struct media *m)
 {
-	for (size_t i = 0; i < m->cs.pl.count; i++)
+	for (size_t i = 0; i < m->sd.pl.count; i++)
 		free(m->paths[i]);
 	free(m->paths);
-	cache_song_free(&m->cs);
+	songdir_free(&m->sd);
 	free(m);
 }
 
@@ -95,8 +96,8 @@ index_release(struct index *idx, struct song *s)
 	s->media = NULL;
 	if (m == NULL || --m->refs > 0)
 		return;
-	for (size_t i = 0; i < m->cs.pl.count; i++)
-		index_del(&idx->segments, m->cs.pl.segs[i].name);
+	for (size_t i = 0; i < m->sd.pl.count; i++)
+		index_del(&idx->segments, m->sd.pl.segs[i].name);
 	index_del(&idx->media, m->key);
 	media_free(m);
 }
@@ -223,37 +224,37 @@ index_has(struct index *idx, const char *name, const char *path, const char *key
 	return has;
 }
 
-/* Builds the media for a key, taking cs; NULL if out of memory. */
+/* Builds the media for a key, taking sd; NULL if out of memory. */
 static struct media *
-media_new(const char *key, const char *songdir, struct cache_song *cs)
+media_new(const char *key, const char *dir, struct songdir *sd)
 {
 	struct media *m = calloc(1, sizeof(*m));
 
 	if (m == NULL)
 		return NULL;
 	snprintf(m->key, sizeof(m->key), "%s", key);
-	m->paths = calloc(cs->pl.count, sizeof(*m->paths));
+	m->paths = calloc(sd->pl.count, sizeof(*m->paths));
 	if (m->paths == NULL) {
 		free(m);
 		return NULL;
 	}
-	m->cs = *cs;
-	memset(cs, 0, sizeof(*cs));
-	for (size_t i = 0; i < m->cs.pl.count; i++) {
-		size_t n = strlen(songdir) + strlen(m->cs.pl.segs[i].name) + 2;
+	m->sd = *sd;
+	memset(sd, 0, sizeof(*sd));
+	for (size_t i = 0; i < m->sd.pl.count; i++) {
+		size_t n = strlen(dir) + strlen(m->sd.pl.segs[i].name) + 2;
 		m->paths[i] = malloc(n);
 		if (m->paths[i] == NULL) {
 			media_free(m);
 			return NULL;
 		}
-		snprintf(m->paths[i], n, "%s/%s", songdir, m->cs.pl.segs[i].name);
+		snprintf(m->paths[i], n, "%s/%s", dir, m->sd.pl.segs[i].name);
 	}
 	return m;
 }
 
 int
 index_ready(struct index *idx, const char *name, const char *path,
-    const char *key, const char *songdir, struct cache_song *cs)
+    const char *key, const char *dir, struct songdir *sd)
 {
 	struct song *s;
 	struct media *m;
@@ -267,15 +268,15 @@ index_ready(struct index *idx, const char *name, const char *path,
 	changed = 0;
 	m = index_get(&idx->media, key);
 	if (m == NULL) {
-		m = media_new(key, songdir, cs);
+		m = media_new(key, dir, sd);
 		if (m == NULL || index_put(&idx->media, key, m) < 0) {
 			if (m != NULL)
 				media_free(m);
 			goto out;
 		}
-		for (size_t i = 0; i < m->cs.pl.count; i++)
-			if (index_get(&idx->segments, m->cs.pl.segs[i].name) == NULL)
-				index_put(&idx->segments, m->cs.pl.segs[i].name, m->paths[i]);
+		for (size_t i = 0; i < m->sd.pl.count; i++)
+			if (index_get(&idx->segments, m->sd.pl.segs[i].name) == NULL)
+				index_put(&idx->segments, m->sd.pl.segs[i].name, m->paths[i]);
 	}
 	if (s->media != m) {
 		m->refs++;
@@ -285,7 +286,7 @@ index_ready(struct index *idx, const char *name, const char *path,
 	}
 out:
 	pthread_mutex_unlock(&idx->lock);
-	cache_song_free(cs);
+	songdir_free(sd);
 	return changed;
 }
 
@@ -315,10 +316,10 @@ index_playlist(struct index *idx, const char *name, char **text, size_t *len)
 	pthread_mutex_lock(&idx->lock);
 	s = index_get(&idx->songs, name);
 	if (s != NULL && s->media != NULL) {
-		*text = malloc(s->media->cs.len);
+		*text = malloc(s->media->sd.len);
 		if (*text != NULL) {
-			memcpy(*text, s->media->cs.text, s->media->cs.len);
-			*len = s->media->cs.len;
+			memcpy(*text, s->media->sd.text, s->media->sd.len);
+			*len = s->media->sd.len;
 			rc = 0;
 		}
 	}

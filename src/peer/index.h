@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "cache.h"
 #include "library.h"
+#include "songdir.h"
 
 struct index;
 
@@ -31,12 +31,12 @@ size_t index_sync(struct index *idx, const struct library *lib, struct library *
 /* True if the song name, from file path, is ready with content key. */
 int index_has(struct index *idx, const char *name, const char *path, const char *key);
 
-/* Marks the song ready with the segmented content in songdir, taking cs.
+/* Marks the song ready with the song directory at path dir, taking sd.
  * Songs with the same content share it. Ignored (returns -1) if the song is
  * no longer wanted from path. Returns 1 if what the peer serves changed,
  * 0 if not. */
 int index_ready(struct index *idx, const char *name, const char *path,
-    const char *key, const char *songdir, struct cache_song *cs);
+    const char *key, const char *dir, struct songdir *sd);
 
 /* Records that preparing the song failed: it is not served until a later
  * preparation succeeds. Returns 1 if it was served until now. */
