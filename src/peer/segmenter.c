@@ -15,6 +15,7 @@
 
 #include "p2pm/clock.h"
 #include "p2pm/net.h"
+#include "p2pm/playlist.h"
 #include "segmenter.h"
 
 int
@@ -93,7 +94,7 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *input,
 		return SEGMENTER_BAD_INPUT;
 	}
 	if (snprintf(list_path, sizeof(list_path), "%s/%s", outdir,
-	    SEGMENTER_PLAYLIST) >= (int)sizeof(list_path) ||
+	    PLAYLIST_INDEX_NAME) >= (int)sizeof(list_path) ||
 	    segmenter_file_arg(cmd->list_arg, sizeof(cmd->list_arg), list_path, 0) < 0 ||
 	    segmenter_file_arg(cmd->seg_arg, sizeof(cmd->seg_arg), outdir, 1) < 0) {
 		snprintf(why, whylen, "path too long");

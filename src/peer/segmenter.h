@@ -14,8 +14,6 @@
 #define SEGMENTER_STDERR_MAX 1024
 /* how often a running ffmpeg is checked for the stop request */
 #define SEGMENTER_POLL_MS 100
-/* the playlist file ffmpeg writes into the output directory */
-#define SEGMENTER_PLAYLIST "index.m3u8"
 
 /* Finds an executable "ffmpeg" in $PATH and writes its path into out.
  * Returns 0, or -1 if there is none. */
@@ -33,7 +31,7 @@ enum segmenter_result {
 
 /* Runs ffmpeg (the executable at path ffmpeg) on input, copying its first
  * audio stream without re-encoding into outdir/<prefix>-<n>.ts segments of
- * about SEGMENTER_SEGMENT_SECONDS and the playlist outdir/index.m3u8.
+ * about SEGMENTER_SEGMENT_SECONDS and the playlist outdir/PLAYLIST_INDEX_NAME.
  * Other streams (cover art) are left out. ffmpeg is killed when it runs
  * past SEGMENTER_TIMEOUT_S or when *stop becomes non-zero. Returns
  * SEGMENTER_OK when ffmpeg exited 0, else which side failed, with a
