@@ -152,13 +152,24 @@ index_drop_unseen(struct index *idx)
 	return dropped;
 }
 
+void
+index_todo_free(struct index_todo *todo)
+{
+	free(todo->v);
+	memset(todo, 0, sizeof(*todo));
+}
+
 size_t
-index_sync(struct index *idx, const struct library *lib, struct library *todo)
+index_sync(struct index *idx, const struct library *lib, struct index_todo *todo)
 {
 	struct htable_iter it;
 	struct htable_entry *e;
 	size_t dropped;
 
+	todo->n = 0;
+	todo->v = calloc(lib->n + 1, sizeof(*todo->v));
+	if (todo->v == NULL)
+		log_error("out of memory listing the songs to prepare");
 	pthread_mutex_lock(&idx->lock);
 	htable_iter_start(&it, &idx->songs);
 	while ((e = htable_iter_next(&it)) != NULL)
@@ -193,8 +204,10 @@ index_sync(struct index *idx, const struct library *lib, struct library *todo)
 			}
 		}
 		s->seen = 1;
-		if (!s->queued && library_add(todo, s->name, s->path) == 0)
+		if (!s->queued && todo->v != NULL) {
+			todo->v[todo->n++] = *le;
 			s->queued = 1;
+		}
 	}
 	dropped = index_drop_unseen(idx);
 	pthread_mutex_unlock(&idx->lock);

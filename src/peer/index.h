@@ -21,12 +21,24 @@ enum index_open_result {
 struct index *index_new(void);
 void index_free(struct index *idx);
 
+/* The songs index_sync found needing preparation: copies of entries of
+ * the library it was given, whose strings stay that library's (valid as
+ * long as it is). Owns v only; free with index_todo_free. */
+struct index_todo {
+	struct library_entry *v;
+	size_t n;
+};
+
+void index_todo_free(struct index_todo *todo);
+
 /* Makes the wanted songs exactly the entries of lib: new names are added
  * (not yet ready), names no longer listed are dropped with their segments.
- * A name listed twice keeps its first file. Appends to todo (a list the
- * caller owns) each entry that needs preparing, that is every one not
- * already waiting for preparation. Returns the number of songs dropped. */
-size_t index_sync(struct index *idx, const struct library *lib, struct library *todo);
+ * A name listed twice keeps its first file. Fills todo (empty before)
+ * with each entry that needs preparing, that is every one not already
+ * waiting for preparation; if memory runs out none is, and the next call
+ * lists them again. Returns the number of songs dropped. */
+size_t index_sync(struct index *idx, const struct library *lib,
+    struct index_todo *todo);
 
 /* True if the song name, from file path, is ready with content key. */
 int index_has(struct index *idx, const char *name, const char *path, const char *key);

@@ -14,7 +14,8 @@ struct library_entry {
 	char *path;	/* the song file */
 };
 
-/* A growing list of entries; owns their strings. */
+/* The songs to share: song name -> song file, in the order found. A
+ * growing list; owns its strings. */
 struct library {
 	struct library_entry *v;
 	size_t n, cap;
