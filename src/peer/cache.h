@@ -5,7 +5,7 @@
  *   songs/<key>/index.m3u8    the playlist ffmpeg wrote, checked
  *   songs/<key>/<key>-<n>.ts  its segments
  *   files/<sha256 of path>    what we knew of a song file: device, inode,
- *                             size and mtime, and its key
+ *                             size, mtime, real path and key
  *   tmp-<pid>-<n>             work in progress, renamed into songs/ when
  *                             complete, or a song directory being removed;
  *                             left-overs of dead peers are removed

@@ -18,7 +18,10 @@ enum index_open_result {
 	INDEX_OPEN_FAILED = -2
 };
 
+/* An empty index (free with index_free), or NULL if out of memory. */
 struct index *index_new(void);
+
+/* Frees idx and all it holds; NULL is ignored. */
 void index_free(struct index *idx);
 
 /* The songs index_sync found needing preparation: copies of entries of
@@ -29,6 +32,7 @@ struct index_todo {
 	size_t n;
 };
 
+/* Frees todo->v (not the strings it points to) and empties todo. */
 void index_todo_free(struct index_todo *todo);
 
 /* Makes the wanted songs exactly the entries of lib: new names are added

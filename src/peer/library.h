@@ -38,6 +38,7 @@ int library_add_arg(struct library *lib, const char *arg);
  * Returns -1 (and logs) if dir cannot be read. */
 int library_scan_dir(struct library *lib, const char *dir);
 
+/* Frees the entries and their strings, and empties lib. */
 void library_free(struct library *lib);
 
 #endif
