@@ -12,7 +12,8 @@
 #define PLAYLIST_MAX_SEGMENTS 100000
 /* longest duration one #EXTINF may announce, in seconds */
 #define PLAYLIST_MAX_SEGMENT_SECONDS 86400
-/* the file name the client gives the playlist itself */
+/* the file name of the playlist itself, in the client's output directory
+ * and in the peer's song directories */
 #define PLAYLIST_INDEX_NAME "index.m3u8"
 /* a content-addressed segment is named <64 hex of its SHA-256>.ts */
 #define PLAYLIST_SEGMENT_SUFFIX ".ts"

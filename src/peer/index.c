@@ -11,29 +11,31 @@
 
 #include "p2pm/htable.h"
 #include "p2pm/log.h"
-#include "cache.h"
+#include "filekey.h"
 #include "index.h"
+#include "songdir.h"
 
 /* One segmented song file, shared by every song name with that content. */
-struct media {
-	char key[CACHE_KEY_LEN + 1];
-	struct cache_song cs;	/* playlist text and segment names */
-	char **paths;		/* file of each segment, as cs.pl.segs */
+struct index_media {
+	char key[FILEKEY_LEN + 1];
+	struct songdir sd;	/* playlist text and segment names */
+	char **paths;		/* file of each segment, as sd.pl.segs */
 	int refs;		/* songs pointing here */
 };
 
-struct song {
+/* One song name the peer shares, and the file it comes from. */
+struct index_song {
 	char *name;
 	char *path;		/* the song file it comes from */
-	struct media *media;	/* NULL until ready */
+	struct index_media *media;	/* NULL until ready */
 	int queued;		/* waiting for (or in) preparation */
 	int seen;		/* listed in the current index_sync */
 };
 
 struct index {
 	pthread_mutex_t lock;	/* guards the three tables and what they hold */
-	struct htable songs;	/* song name -> struct song */
-	struct htable media;	/* content key -> struct media */
+	struct htable songs;	/* song name -> struct index_song */
+	struct htable media;	/* content key -> struct index_media */
 	struct htable segments;	/* segment name -> its file path (owned by media) */
 };
 
@@ -76,33 +78,33 @@ index_new(void)
 }
 
 static void
-media_free(struct media *m)
+index_media_free(struct index_media *m)
 {
-	for (size_t i = 0; i < m->cs.pl.count; i++)
+	for (size_t i = 0; i < m->sd.pl.count; i++)
 		free(m->paths[i]);
 	free(m->paths);
-	cache_song_free(&m->cs);
+	songdir_free(&m->sd);
 	free(m);
 }
 
 /* Drops one song's hold on its media; the last one out removes the media
  * and its segment names. Called with the lock held. */
 static void
-index_release(struct index *idx, struct song *s)
+index_release(struct index *idx, struct index_song *s)
 {
-	struct media *m = s->media;
+	struct index_media *m = s->media;
 
 	s->media = NULL;
 	if (m == NULL || --m->refs > 0)
 		return;
-	for (size_t i = 0; i < m->cs.pl.count; i++)
-		index_del(&idx->segments, m->cs.pl.segs[i].name);
+	for (size_t i = 0; i < m->sd.pl.count; i++)
+		index_del(&idx->segments, m->sd.pl.segs[i].name);
 	index_del(&idx->media, m->key);
-	media_free(m);
+	index_media_free(m);
 }
 
 static void
-song_free(struct song *s)
+index_song_free(struct index_song *s)
 {
 	free(s->name);
 	free(s->path);
@@ -120,7 +122,7 @@ index_free(struct index *idx)
 	htable_iter_start(&it, &idx->songs);
 	while ((e = htable_iter_next(&it)) != NULL) {
 		index_release(idx, e->val);
-		song_free(e->val);
+		index_song_free(e->val);
 	}
 	htable_free(&idx->songs);
 	htable_free(&idx->media);
@@ -139,31 +141,42 @@ index_drop_unseen(struct index *idx)
 
 	htable_iter_start(&it, &idx->songs);
 	while ((e = htable_iter_next(&it)) != NULL) {
-		struct song *s = e->val;
+		struct index_song *s = e->val;
 		if (s->seen)
 			continue;
 		htable_del(&idx->songs, e->key, e->keylen);
 		index_release(idx, s);
-		song_free(s);
+		index_song_free(s);
 		dropped++;
 	}
 	return dropped;
 }
 
+void
+index_todo_free(struct index_todo *todo)
+{
+	free(todo->v);
+	memset(todo, 0, sizeof(*todo));
+}
+
 size_t
-index_sync(struct index *idx, const struct library *lib, struct library *todo)
+index_sync(struct index *idx, const struct library *lib, struct index_todo *todo)
 {
 	struct htable_iter it;
 	struct htable_entry *e;
 	size_t dropped;
 
+	todo->n = 0;
+	todo->v = calloc(lib->n + 1, sizeof(*todo->v));
+	if (todo->v == NULL)
+		log_error("out of memory listing the songs to prepare");
 	pthread_mutex_lock(&idx->lock);
 	htable_iter_start(&it, &idx->songs);
 	while ((e = htable_iter_next(&it)) != NULL)
-		((struct song *)e->val)->seen = 0;
+		((struct index_song *)e->val)->seen = 0;
 	for (size_t i = 0; i < lib->n; i++) {
 		const struct library_entry *le = &lib->v[i];
-		struct song *s = index_get(&idx->songs, le->name);
+		struct index_song *s = index_get(&idx->songs, le->name);
 
 		if (s != NULL && s->seen) {
 			if (strcmp(s->path, le->path) != 0)
@@ -185,14 +198,16 @@ index_sync(struct index *idx, const struct library *lib, struct library *todo)
 			    (s->path = strdup(le->path)) == NULL ||
 			    index_put(&idx->songs, le->name, s) < 0) {
 				if (s != NULL)
-					song_free(s);
+					index_song_free(s);
 				log_error("out of memory adding '%s'", le->name);
 				continue;
 			}
 		}
 		s->seen = 1;
-		if (!s->queued && library_add(todo, s->name, s->path) == 0)
+		if (!s->queued && todo->v != NULL) {
+			todo->v[todo->n++] = *le;
 			s->queued = 1;
+		}
 	}
 	dropped = index_drop_unseen(idx);
 	pthread_mutex_unlock(&idx->lock);
@@ -200,10 +215,10 @@ index_sync(struct index *idx, const struct library *lib, struct library *todo)
 }
 
 /* The song name if it is still wanted from path; lock held. */
-static struct song *
+static struct index_song *
 index_wanted(struct index *idx, const char *name, const char *path)
 {
-	struct song *s = index_get(&idx->songs, name);
+	struct index_song *s = index_get(&idx->songs, name);
 
 	return s != NULL && strcmp(s->path, path) == 0 ? s : NULL;
 }
@@ -211,7 +226,7 @@ index_wanted(struct index *idx, const char *name, const char *path)
 int
 index_has(struct index *idx, const char *name, const char *path, const char *key)
 {
-	struct song *s;
+	struct index_song *s;
 	int has;
 
 	pthread_mutex_lock(&idx->lock);
@@ -223,40 +238,40 @@ index_has(struct index *idx, const char *name, const char *path, const char *key
 	return has;
 }
 
-/* Builds the media for a key, taking cs; NULL if out of memory. */
-static struct media *
-media_new(const char *key, const char *songdir, struct cache_song *cs)
+/* Builds the media for a key, taking sd; NULL if out of memory. */
+static struct index_media *
+index_media_new(const char *key, const char *dir, struct songdir *sd)
 {
-	struct media *m = calloc(1, sizeof(*m));
+	struct index_media *m = calloc(1, sizeof(*m));
 
 	if (m == NULL)
 		return NULL;
 	snprintf(m->key, sizeof(m->key), "%s", key);
-	m->paths = calloc(cs->pl.count, sizeof(*m->paths));
+	m->paths = calloc(sd->pl.count, sizeof(*m->paths));
 	if (m->paths == NULL) {
 		free(m);
 		return NULL;
 	}
-	m->cs = *cs;
-	memset(cs, 0, sizeof(*cs));
-	for (size_t i = 0; i < m->cs.pl.count; i++) {
-		size_t n = strlen(songdir) + strlen(m->cs.pl.segs[i].name) + 2;
+	m->sd = *sd;
+	memset(sd, 0, sizeof(*sd));
+	for (size_t i = 0; i < m->sd.pl.count; i++) {
+		size_t n = strlen(dir) + strlen(m->sd.pl.segs[i].name) + 2;
 		m->paths[i] = malloc(n);
 		if (m->paths[i] == NULL) {
-			media_free(m);
+			index_media_free(m);
 			return NULL;
 		}
-		snprintf(m->paths[i], n, "%s/%s", songdir, m->cs.pl.segs[i].name);
+		snprintf(m->paths[i], n, "%s/%s", dir, m->sd.pl.segs[i].name);
 	}
 	return m;
 }
 
 int
 index_ready(struct index *idx, const char *name, const char *path,
-    const char *key, const char *songdir, struct cache_song *cs)
+    const char *key, const char *dir, struct songdir *sd)
 {
-	struct song *s;
-	struct media *m;
+	struct index_song *s;
+	struct index_media *m;
 	int changed = -1;
 
 	pthread_mutex_lock(&idx->lock);
@@ -267,15 +282,15 @@ index_ready(struct index *idx, const char *name, const char *path,
 	changed = 0;
 	m = index_get(&idx->media, key);
 	if (m == NULL) {
-		m = media_new(key, songdir, cs);
+		m = index_media_new(key, dir, sd);
 		if (m == NULL || index_put(&idx->media, key, m) < 0) {
 			if (m != NULL)
-				media_free(m);
+				index_media_free(m);
 			goto out;
 		}
-		for (size_t i = 0; i < m->cs.pl.count; i++)
-			if (index_get(&idx->segments, m->cs.pl.segs[i].name) == NULL)
-				index_put(&idx->segments, m->cs.pl.segs[i].name, m->paths[i]);
+		for (size_t i = 0; i < m->sd.pl.count; i++)
+			if (index_get(&idx->segments, m->sd.pl.segs[i].name) == NULL)
+				index_put(&idx->segments, m->sd.pl.segs[i].name, m->paths[i]);
 	}
 	if (s->media != m) {
 		m->refs++;
@@ -285,14 +300,14 @@ index_ready(struct index *idx, const char *name, const char *path,
 	}
 out:
 	pthread_mutex_unlock(&idx->lock);
-	cache_song_free(cs);
+	songdir_free(sd);
 	return changed;
 }
 
 int
 index_failed(struct index *idx, const char *name, const char *path)
 {
-	struct song *s;
+	struct index_song *s;
 	int was_ready = 0;
 
 	pthread_mutex_lock(&idx->lock);
@@ -309,16 +324,16 @@ index_failed(struct index *idx, const char *name, const char *path)
 int
 index_playlist(struct index *idx, const char *name, char **text, size_t *len)
 {
-	struct song *s;
+	struct index_song *s;
 	int rc = -1;
 
 	pthread_mutex_lock(&idx->lock);
 	s = index_get(&idx->songs, name);
 	if (s != NULL && s->media != NULL) {
-		*text = malloc(s->media->cs.len);
+		*text = malloc(s->media->sd.len);
 		if (*text != NULL) {
-			memcpy(*text, s->media->cs.text, s->media->cs.len);
-			*len = s->media->cs.len;
+			memcpy(*text, s->media->sd.text, s->media->sd.len);
+			*len = s->media->sd.len;
 			rc = 0;
 		}
 	}
@@ -387,9 +402,11 @@ index_usage(struct index *idx, struct index_usage *u)
 		if ((u->keys[u->nkeys++] = strdup(e->key)) == NULL)
 			rc = -1;
 	htable_iter_start(&it, &idx->songs);
-	while (rc == 0 && (e = htable_iter_next(&it)) != NULL)
-		if ((u->paths[u->npaths++] = strdup(((struct song *)e->val)->path)) == NULL)
+	while (rc == 0 && (e = htable_iter_next(&it)) != NULL) {
+		const struct index_song *s = e->val;
+		if ((u->paths[u->npaths++] = strdup(s->path)) == NULL)
 			rc = -1;
+	}
 	pthread_mutex_unlock(&idx->lock);
 	if (rc < 0)
 		index_usage_free(u);
@@ -408,7 +425,7 @@ index_ready_names(struct index *idx, size_t max, size_t *n)
 	names = calloc(idx->songs.count + 1, sizeof(*names));
 	htable_iter_start(&it, &idx->songs);
 	while (names != NULL && k < max && (e = htable_iter_next(&it)) != NULL) {
-		struct song *s = e->val;
+		struct index_song *s = e->val;
 		if (s->media != NULL && (names[k] = strdup(s->name)) != NULL)
 			k++;
 	}

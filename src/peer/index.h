@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "cache.h"
 #include "library.h"
+#include "songdir.h"
 
 struct index;
 
@@ -18,25 +18,41 @@ enum index_open_result {
 	INDEX_OPEN_FAILED = -2
 };
 
+/* An empty index (free with index_free), or NULL if out of memory. */
 struct index *index_new(void);
+
+/* Frees idx and all it holds; NULL is ignored. */
 void index_free(struct index *idx);
+
+/* The songs index_sync found needing preparation: copies of entries of
+ * the library it was given, whose strings stay that library's (valid as
+ * long as it is). Owns v only; free with index_todo_free. */
+struct index_todo {
+	struct library_entry *v;
+	size_t n;
+};
+
+/* Frees todo->v (not the strings it points to) and empties todo. */
+void index_todo_free(struct index_todo *todo);
 
 /* Makes the wanted songs exactly the entries of lib: new names are added
  * (not yet ready), names no longer listed are dropped with their segments.
- * A name listed twice keeps its first file. Appends to todo (a list the
- * caller owns) each entry that needs preparing, that is every one not
- * already waiting for preparation. Returns the number of songs dropped. */
-size_t index_sync(struct index *idx, const struct library *lib, struct library *todo);
+ * A name listed twice keeps its first file. Fills todo (empty before)
+ * with each entry that needs preparing, that is every one not already
+ * waiting for preparation; if memory runs out none is, and the next call
+ * lists them again. Returns the number of songs dropped. */
+size_t index_sync(struct index *idx, const struct library *lib,
+    struct index_todo *todo);
 
 /* True if the song name, from file path, is ready with content key. */
 int index_has(struct index *idx, const char *name, const char *path, const char *key);
 
-/* Marks the song ready with the segmented content in songdir, taking cs.
+/* Marks the song ready with the song directory at path dir, taking sd.
  * Songs with the same content share it. Ignored (returns -1) if the song is
  * no longer wanted from path. Returns 1 if what the peer serves changed,
  * 0 if not. */
 int index_ready(struct index *idx, const char *name, const char *path,
-    const char *key, const char *songdir, struct cache_song *cs);
+    const char *key, const char *dir, struct songdir *sd);
 
 /* Records that preparing the song failed: it is not served until a later
  * preparation succeeds. Returns 1 if it was served until now. */

@@ -8,7 +8,11 @@
 
 #include "p2pm/log.h"
 #include "p2pm/units.h"
+#include "build.h"
+#include "evict.h"
+#include "filekey.h"
 #include "jobs.h"
+#include "songdir.h"
 
 struct job {
 	char *name;
@@ -55,12 +59,12 @@ enum jobs_outcome {
 static enum jobs_outcome
 jobs_prepare_once(struct jobs *j, const struct job *jb)
 {
-	char key[CACHE_KEY_LEN + 1], why[2048], songdir[PATH_MAX];
-	struct cache_file_id id;
-	struct cache_song cs;
+	char key[FILEKEY_LEN + 1], why[2048], dir[PATH_MAX];
+	struct filekey_id id;
+	struct songdir sd;
 	int hashed;
 
-	if (cache_file_key(j->cache, jb->path, &j->stop, key, &id, &hashed, why,
+	if (filekey_get(j->cache, jb->path, &j->stop, key, &id, &hashed, why,
 	    sizeof(why)) < 0) {
 		if (!atomic_load(&j->stop))
 			log_warn("skipping %s: cannot read it: %s", jb->path, why);
@@ -70,40 +74,40 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 		log_debug("'%s' unchanged", jb->name);
 		return JOBS_DONE;
 	}
-	if (cache_load(j->cache, key, &cs, songdir, sizeof(songdir), why,
+	if (songdir_load(j->cache, key, &sd, dir, sizeof(dir), why,
 	    sizeof(why)) == 0) {
 		log_info("'%s': reused from cache (%s, %zu segments)", jb->name, key,
-		    cs.pl.count);
+		    sd.pl.count);
 	} else {
 		log_debug("'%s': not usable from cache: %s", jb->name, why);
 		log_info("segmenting '%s' from %s", jb->name, jb->path);
-		switch (cache_build(j->cache, j->ffmpeg, jb->path, key, &id, &j->stop,
+		switch (build_song(j->cache, j->ffmpeg, jb->path, key, &id, &j->stop,
 		    why, sizeof(why))) {
-		case CACHE_BUILD_OK:
+		case BUILD_OK:
 			break;
-		case CACHE_BUILD_STOPPED:
+		case BUILD_STOPPED:
 			return JOBS_FAILED;
-		case CACHE_BUILD_CHANGED:
+		case BUILD_CHANGED:
 			return JOBS_CHANGED;
-		case CACHE_BUILD_CACHE_ERROR:
+		case BUILD_CACHE_ERROR:
 			log_warn("cannot write the cache %s: %s (skipping %s)",
-			    j->cache->dir, why, jb->path);
+			    cache_dir(j->cache), why, jb->path);
 			return JOBS_FAILED;
-		case CACHE_BUILD_BAD_INPUT:
+		case BUILD_BAD_INPUT:
 		default:
 			log_warn("skipping %s: ffmpeg cannot read it as audio: %s",
 			    jb->path, why);
 			return JOBS_FAILED;
 		}
-		if (cache_load(j->cache, key, &cs, songdir, sizeof(songdir), why,
+		if (songdir_load(j->cache, key, &sd, dir, sizeof(dir), why,
 		    sizeof(why)) < 0) {
 			log_warn("skipping %s: segmented but unusable: %s", jb->path, why);
 			return JOBS_FAILED;
 		}
 		log_info("segmented '%s' into %zu segments (%s)", jb->name,
-		    cs.pl.count, key);
+		    sd.pl.count, key);
 	}
-	if (index_ready(j->idx, jb->name, jb->path, key, songdir, &cs) > 0) {
+	if (index_ready(j->idx, jb->name, jb->path, key, dir, &sd) > 0) {
 		log_info("ready: '%s'", jb->name);
 		announce_poke(j->ann);
 	}
@@ -140,7 +144,7 @@ static int
 jobs_sweep(struct jobs *j)
 {
 	struct index_usage u;
-	struct cache_evict_stats st;
+	struct evict_stats st;
 	char size[32];
 	int rc;
 
@@ -148,7 +152,7 @@ jobs_sweep(struct jobs *j)
 		log_error("out of memory listing the songs the cache must keep");
 		return 0;
 	}
-	rc = cache_evict(j->cache, (const char *const *)u.keys, u.nkeys,
+	rc = evict_unused(j->cache, (const char *const *)u.keys, u.nkeys,
 	    (const char *const *)u.paths, u.npaths, j->keep_cache, &j->sweep_cancel, &st);
 	index_usage_free(&u);
 	if (rc < 0)

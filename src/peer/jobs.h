@@ -26,7 +26,7 @@ struct jobs *jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
  * of memory. */
 int jobs_add(struct jobs *j, const char *name, const char *path);
 
-/* Asks for one sweep of the cache (cache_evict with what the index still
+/* Asks for one sweep of the cache (evict_unused with what the index still
  * uses) as soon as every queued song is ready or has failed. Songs queued
  * meanwhile are prepared first; a sweep under way when one is queued is
  * cut short and done again later. */

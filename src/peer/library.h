@@ -14,7 +14,8 @@ struct library_entry {
 	char *path;	/* the song file */
 };
 
-/* A growing list of entries; owns their strings. */
+/* The songs to share: song name -> song file, in the order found. A
+ * growing list; owns its strings. */
 struct library {
 	struct library_entry *v;
 	size_t n, cap;
@@ -37,6 +38,7 @@ int library_add_arg(struct library *lib, const char *arg);
  * Returns -1 (and logs) if dir cannot be read. */
 int library_scan_dir(struct library *lib, const char *dir);
 
+/* Frees the entries and their strings, and empties lib. */
 void library_free(struct library *lib);
 
 #endif

@@ -230,7 +230,8 @@ static void
 refresh_library(const struct peer_options *o, const struct library *args,
     struct index *idx, struct jobs *jobs, struct announcer *ann)
 {
-	struct library lib = { 0 }, todo = { 0 };
+	struct library lib = { 0 };
+	struct index_todo todo = { 0 };
 	size_t dropped;
 	int unreadable;
 
@@ -252,7 +253,7 @@ refresh_library(const struct peer_options *o, const struct library *args,
 	else
 		log_warn("cache: nothing removed while %d library director%s cannot "
 		    "be read", unreadable, unreadable == 1 ? "y" : "ies");
-	library_free(&todo);
+	index_todo_free(&todo);
 	library_free(&lib);
 }
 

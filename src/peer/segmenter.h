@@ -14,21 +14,29 @@
 #define SEGMENTER_STDERR_MAX 1024
 /* how often a running ffmpeg is checked for the stop request */
 #define SEGMENTER_POLL_MS 100
-/* the playlist file ffmpeg writes into the output directory */
-#define SEGMENTER_PLAYLIST "index.m3u8"
 
 /* Finds an executable "ffmpeg" in $PATH and writes its path into out.
  * Returns 0, or -1 if there is none. */
 int segmenter_find_ffmpeg(char *out, size_t outlen);
 
+/* How segmenter_run ended. */
+enum segmenter_result {
+	SEGMENTER_OK = 0,
+	SEGMENTER_STOPPED,	/* *stop became non-zero; ffmpeg was killed */
+	SEGMENTER_BAD_INPUT,	/* the input cannot be segmented, or ffmpeg could
+				 * not be run or did not finish in time */
+	SEGMENTER_BAD_OUTPUT	/* the output directory cannot be written: ffmpeg
+				 * named a file in it, or its file system is full */
+};
+
 /* Runs ffmpeg (the executable at path ffmpeg) on input, copying its first
  * audio stream without re-encoding into outdir/<prefix>-<n>.ts segments of
- * about SEGMENTER_SEGMENT_SECONDS and the playlist outdir/index.m3u8.
+ * about SEGMENTER_SEGMENT_SECONDS and the playlist outdir/PLAYLIST_INDEX_NAME.
  * Other streams (cover art) are left out. ffmpeg is killed when it runs
- * past SEGMENTER_TIMEOUT_S or when *stop becomes non-zero. Returns 0 when
- * ffmpeg exited 0, else -1 with a one-line reason (including what ffmpeg
- * said on stderr) in why. */
-int segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
+ * past SEGMENTER_TIMEOUT_S or when *stop becomes non-zero. Returns
+ * SEGMENTER_OK when ffmpeg exited 0, else which side failed, with a
+ * one-line reason (including what ffmpeg said on stderr) in why. */
+enum segmenter_result segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
     const char *prefix, const atomic_int *stop, char *why, size_t whylen);
 
 #endif

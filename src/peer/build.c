@@ -1,0 +1,140 @@
+/* build.c - segmenting a song file into a new song directory of the cache. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "p2pm/log.h"
+#include "build.h"
+#include "segmenter.h"
+#include "songdir.h"
+
+/* mode of the temporary a song is built in */
+#define BUILD_TMP_MODE 0700
+
+/* Runs the segmenter on path into the temporary tmp; says which side
+ * failed, or that we were stopped. */
+static enum build_result
+build_segment(const char *ffmpeg, const char *path, const char *tmp,
+    const char *key, const atomic_int *stop, char *why, size_t whylen)
+{
+	enum segmenter_result res = segmenter_run(ffmpeg, path, tmp, key, stop,
+	    why, whylen);
+
+	if (res == SEGMENTER_OK)
+		return BUILD_OK;
+	if (res == SEGMENTER_STOPPED || atomic_load(stop))
+		return BUILD_STOPPED;
+	return res == SEGMENTER_BAD_OUTPUT ? BUILD_CACHE_ERROR : BUILD_BAD_INPUT;
+}
+
+/* Checks what the segmenter wrote into tmp and flushes it to disk. */
+static enum build_result
+build_check(const char *tmp, const char *key, char *why, size_t whylen)
+{
+	struct songdir sd;
+	enum build_result res = BUILD_OK;
+	int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0) {
+		snprintf(why, whylen, "cannot open %s: %s", tmp, strerror(errno));
+		return BUILD_CACHE_ERROR;
+	}
+	if (songdir_check(dfd, key, &sd, why, whylen) < 0) {
+		res = BUILD_BAD_INPUT;
+	} else {
+		if (songdir_sync(dfd, &sd, why, whylen) < 0)
+			res = BUILD_CACHE_ERROR;
+		songdir_free(&sd);
+	}
+	close(dfd);
+	return res;
+}
+
+/* Flushes songs/ so that a rename into it survives a crash. */
+static void
+build_sync_songs_dir(const struct cache *c)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	if (cache_path(c, CACHE_SONGS, NULL, dir, sizeof(dir)) < 0)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		log_warn("cannot flush %s to disk: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Renames the checked temporary tmp to songs/<key>. When that is taken,
+ * by the same content finished by another job meanwhile or by a broken
+ * copy, a good one is kept (and tmp removed) and a broken one moved aside
+ * and removed. On failure tmp is left to the caller. */
+static enum build_result
+build_install(struct cache *c, const char *tmp, const char *key, char *why,
+    size_t whylen)
+{
+	char final[PATH_MAX], aside[PATH_MAX];
+	struct songdir sd;
+
+	if (cache_path(c, CACHE_SONGS, key, final, sizeof(final)) < 0) {
+		snprintf(why, whylen, "path too long");
+		return BUILD_CACHE_ERROR;
+	}
+	if (rename(tmp, final) == 0) {
+		build_sync_songs_dir(c);
+		return BUILD_OK;
+	}
+	if (errno != EEXIST && errno != ENOTEMPTY) {
+		snprintf(why, whylen, "cannot rename into %s: %s", final, strerror(errno));
+		return BUILD_CACHE_ERROR;
+	}
+	if (songdir_load(c, key, &sd, aside, sizeof(aside), why, whylen) == 0) {
+		songdir_free(&sd);
+		cache_tmp_remove(AT_FDCWD, tmp);
+		return BUILD_OK;
+	}
+	if (cache_tmp_path(c, aside, sizeof(aside)) < 0 || rename(final, aside) < 0 ||
+	    rename(tmp, final) < 0) {
+		snprintf(why, whylen, "cannot replace %s: %s", final, strerror(errno));
+		return BUILD_CACHE_ERROR;
+	}
+	build_sync_songs_dir(c);
+	cache_tmp_remove(AT_FDCWD, aside);
+	return BUILD_OK;
+}
+
+enum build_result
+build_song(struct cache *c, const char *ffmpeg, const char *path,
+    const char *key, const struct filekey_id *id, const atomic_int *stop,
+    char *why, size_t whylen)
+{
+	char tmp[PATH_MAX];
+	enum build_result res;
+
+	if (cache_tmp_path(c, tmp, sizeof(tmp)) < 0) {
+		snprintf(why, whylen, "path too long");
+		return BUILD_CACHE_ERROR;
+	}
+	if (mkdir(tmp, BUILD_TMP_MODE) < 0) {
+		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
+		return BUILD_CACHE_ERROR;
+	}
+	res = build_segment(ffmpeg, path, tmp, key, stop, why, whylen);
+	/* ffmpeg read the file by name, later than its key was taken */
+	if (res == BUILD_OK && !filekey_unchanged(path, id)) {
+		snprintf(why, whylen, "the file changed while it was being segmented");
+		res = BUILD_CHANGED;
+	}
+	if (res == BUILD_OK)
+		res = build_check(tmp, key, why, whylen);
+	if (res == BUILD_OK)
+		res = build_install(c, tmp, key, why, whylen);
+	if (res != BUILD_OK)
+		cache_tmp_remove(AT_FDCWD, tmp);
+	return res;
+}

@@ -1,0 +1,36 @@
+/* build.h - making a song directory of the cache from a song file:
+ * a temporary directory, the segmenter, the check, then the durable
+ * rename to songs/<key>. The only part of the cache that runs the
+ * segmenter. */
+#ifndef P2PM_PEER_BUILD_H
+#define P2PM_PEER_BUILD_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "cache.h"
+#include "filekey.h"
+
+/* How build_song ended. */
+enum build_result {
+	BUILD_OK = 0,
+	BUILD_STOPPED,		/* asked to stop */
+	BUILD_BAD_INPUT,	/* ffmpeg cannot make segments of the file */
+	BUILD_CACHE_ERROR,	/* the cache cannot be written */
+	BUILD_CHANGED		/* the file changed since its key was taken */
+};
+
+/* Segments the song file at path with the ffmpeg executable ffmpeg into a
+ * temporary directory, checks the result (songdir_check), makes it durable
+ * (fsync) and renames it to songs/<key>. key and id are what filekey_get
+ * gave; if the file is no longer the one with that identity once ffmpeg is
+ * done, the result is thrown away (BUILD_CHANGED), so segments of other
+ * content are never kept under key. A good songs/<key> already there is
+ * kept, a broken one replaced. Nothing half-made is ever left under
+ * songs/. Stops early when *stop becomes non-zero. Returns BUILD_OK, or
+ * another enum build_result with a reason in why. */
+enum build_result build_song(struct cache *c, const char *ffmpeg,
+    const char *path, const char *key, const struct filekey_id *id,
+    const atomic_int *stop, char *why, size_t whylen);
+
+#endif
