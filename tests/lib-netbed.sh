@@ -74,8 +74,9 @@ netbed_up() {
 		diag "netbed_up: 1 to $NETBED_MAX_HOSTS hosts, not $n"
 		return 1
 	fi
-	NETBED_ULA=$(od -An -N5 -tx1 /dev/urandom |
-		awk '{ printf "fd%s:%s%s:%s%s", $1, $2, $3, $4, $5 }')
+	# fdXX:XXXX:XXXX, 40 random bits, in the canonical form ip prints
+	NETBED_ULA=$(od -An -N5 -tu1 /dev/urandom |
+		awk '{ printf "fd%02x:%x:%x", $1, $2 * 256 + $3, $4 * 256 + $5 }')
 	_netbed_sweep_stale
 	ip netns add "$NETBED_SW" || return 1
 	NETBED_N=0
@@ -89,8 +90,11 @@ netbed_up() {
 		# both ends are made in the bridge's namespace; eth0 moves at once
 		ip -n "$NETBED_SW" link add "h$i" type veth peer name eth0 netns "$ns" &&
 		ip -n "$NETBED_SW" link set "h$i" master br0 up &&
-		ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.accept_ra=0 \
-			net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.all.disable_ipv6=0 &&
+		# no router advertisements: no route may appear from outside
+		ip netns exec "$ns" sh -c 'for f in all default; do
+			echo 0 >"/proc/sys/net/ipv6/conf/$f/accept_ra" || exit 1
+			echo 0 >"/proc/sys/net/ipv6/conf/$f/disable_ipv6" || exit 1
+		done' &&
 		ip -n "$ns" link set lo up &&
 		ip -n "$ns" addr add "$(netbed_addr "$i")/15" dev eth0 &&
 		ip -n "$ns" -6 addr add "$(netbed_addr6 "$i")/64" dev eth0 nodad &&
@@ -126,6 +130,9 @@ netbed_start_daemon() {
 	printf '#!/bin/sh\nexec ip netns exec %s "%s" "$@"\n' \
 		"$(netbed_ns "$i")" "$real" >"$dir/${real##*/}" &&
 		chmod +x "$dir/${real##*/}" || return 1
+	# made here, so that start_daemon never looks before the shell has
+	# opened it for the daemon
+	: >"$SCRATCH/$name.out" || return 1
 	P2PM_BIN=$dir start_daemon "$name" "${real##*/}" "$@"
 }
 
