@@ -159,18 +159,29 @@ netbed_loss() {
 		delete table inet netbed
 	EOF
 	[ "$2" -gt 0 ] || return 0
+	if [ "$2" -gt 100 ]; then
+		diag "netbed_loss: 0 to 100 percent, not $2"
+		return 1
+	fi
 	ip netns exec "$ns" nft -f - <<-EOF
 		table inet netbed {
 			chain out {
 				type filter hook output priority 0; policy accept;
-				oifname "eth0" numgen random mod 100 < $2 drop
+				oifname "eth0" numgen random mod 100 <= $(($2 - 1)) counter drop
 			}
 			chain in {
 				type filter hook input priority 0; policy accept;
-				iifname "eth0" numgen random mod 100 < $2 drop
+				iifname "eth0" numgen random mod 100 <= $(($2 - 1)) counter drop
 			}
 		}
 	EOF
+}
+
+# netbed_dropped I : how many packets netbed_loss has dropped on host I
+netbed_dropped() {
+	netbed_exec "$1" nft list table inet netbed 2>/dev/null |
+		awk '/counter packets/ { for (f = 1; f < NF; f++) if ($f == "packets") n += $(f + 1) }
+			END { print n + 0 }'
 }
 
 # netbed_has_netem : true when this kernel has the netem qdisc
@@ -237,6 +248,27 @@ netbed_client() {
 	local i=$1
 	shift
 	netbed_exec "$i" "$P2PM_BIN/client" "$@"
+}
+
+# netbed_timed_cat I OUT CLIENT-ARGS... : runs "client CLIENT-ARGS..." (a
+# cat) on host I with its stdout in OUT; prints the milliseconds from the
+# start to the first byte and to the end ("TTFB TOTAL"); returns the
+# client's status
+netbed_timed_cat() {
+	local i=$1 out=$2 t0 t1 t2 rc
+	shift 2
+	t0=$(date +%s%N)
+	netbed_client "$i" "$@" | {
+		dd bs=1 count=1 status=none >"$out"
+		date +%s%N >"$out.first"
+		cat >>"$out"
+	}
+	rc=${PIPESTATUS[0]}
+	t2=$(date +%s%N)
+	t1=$(cat "$out.first")
+	rm -f "$out.first"
+	echo "$(((t1 - t0) / 1000000)) $(((t2 - t0) / 1000000))"
+	return "$rc"
 }
 
 # netbed_wait_list I TRACKER EXPECTED [SECONDS] : waits (60 s by default)
