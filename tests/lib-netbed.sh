@@ -142,7 +142,7 @@ netbed_rate() {
 	local ns
 	ns=$(netbed_ns "$1")
 	if [ "$2" = off ]; then
-		tc -n "$ns" qdisc del dev eth0 root 2>/dev/null
+		tc -n "$ns" qdisc del dev eth0 root 2>/dev/null || :
 		return 0
 	fi
 	tc -n "$ns" qdisc replace dev eth0 root tbf rate "$2" burst 16kb latency 400ms
@@ -154,7 +154,7 @@ netbed_rate() {
 netbed_loss() {
 	local ns
 	ns=$(netbed_ns "$1")
-	ip netns exec "$ns" nft -f - <<-EOF 2>/dev/null
+	ip netns exec "$ns" nft -f - <<-EOF 2>/dev/null || :
 		table inet netbed
 		delete table inet netbed
 	EOF
@@ -189,7 +189,7 @@ netbed_has_netem() {
 	if [ -z "$NETBED_DELAY_MODE" ]; then
 		NETBED_DELAY_MODE=relay
 		if tc -n "$NETBED_SW" qdisc add dev lo root netem delay 1ms 2>/dev/null; then
-			tc -n "$NETBED_SW" qdisc del dev lo root 2>/dev/null
+			tc -n "$NETBED_SW" qdisc del dev lo root 2>/dev/null || :
 			NETBED_DELAY_MODE=netem
 		fi
 	fi
@@ -331,7 +331,7 @@ _netbed_sweep_stale() {
 		pid=${ns#p2pm-}
 		pid=${pid%%-*}
 		if ! kill -0 "$pid" 2>/dev/null && [ -z "$(ip netns pids "$ns" 2>/dev/null)" ]; then
-			ip netns delete "$ns" 2>/dev/null
+			ip netns delete "$ns" 2>/dev/null || :
 		fi
 	done
 }
@@ -362,6 +362,8 @@ _netbed_prev_exit=${_netbed_prev_exit#trap -- }
 _netbed_prev_exit=${_netbed_prev_exit% EXIT}
 eval "_netbed_prev_exit=${_netbed_prev_exit:-''}"
 _netbed_on_exit() {
+	# scripts with set -e source this too; the cleanup must run whole
+	set +e
 	eval "$_netbed_prev_exit"
 	netbed_teardown
 }
