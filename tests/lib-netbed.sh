@@ -80,28 +80,40 @@ netbed_up() {
 	_netbed_sweep_stale
 	ip netns add "$NETBED_SW" || return 1
 	NETBED_N=0
-	ip -n "$NETBED_SW" link set lo up &&
-	ip -n "$NETBED_SW" link add br0 type bridge stp_state 0 forward_delay 0 &&
-	ip -n "$NETBED_SW" link set br0 up || { diag "netbed_up: no bridge"; return 1; }
+	if ! { ip -n "$NETBED_SW" link set lo up &&
+		ip -n "$NETBED_SW" link add br0 type bridge stp_state 0 forward_delay 0 &&
+		ip -n "$NETBED_SW" link set br0 up; }; then
+		diag "netbed_up: no bridge"
+		return 1
+	fi
 	for i in $(seq 1 "$n"); do
 		ns=$(netbed_ns "$i")
 		ip netns add "$ns" || return 1
 		NETBED_N=$i
-		# both ends are made in the bridge's namespace; eth0 moves at once
-		ip -n "$NETBED_SW" link add "h$i" type veth peer name eth0 netns "$ns" &&
-		ip -n "$NETBED_SW" link set "h$i" master br0 up &&
-		# no router advertisements: no route may appear from outside
-		ip netns exec "$ns" sh -c 'for f in all default; do
-			echo 0 >"/proc/sys/net/ipv6/conf/$f/accept_ra" || exit 1
-			echo 0 >"/proc/sys/net/ipv6/conf/$f/disable_ipv6" || exit 1
-		done' &&
-		ip -n "$ns" link set lo up &&
-		ip -n "$ns" addr add "$(netbed_addr "$i")/15" dev eth0 &&
-		ip -n "$ns" -6 addr add "$(netbed_addr6 "$i")/64" dev eth0 nodad &&
-		ip -n "$ns" link set eth0 up ||
-			{ diag "netbed_up: cannot set up host $i"; return 1; }
+		_netbed_host_up "$i" "$ns" || { diag "netbed_up: cannot set up host $i"; return 1; }
 	done
 	_netbed_wait_ready
+}
+
+# _netbed_host_up I NS : plugs host I (namespace NS) into the bridge and
+# gives it its addresses
+_netbed_host_up() {
+	# both ends are made in the bridge's namespace; eth0 moves at once
+	ip -n "$NETBED_SW" link add "h$1" type veth peer name eth0 netns "$2" &&
+	ip -n "$NETBED_SW" link set "h$1" master br0 up &&
+	# no router advertisements: no route may appear from outside
+	ip netns exec "$2" sh -c 'for f in all default; do
+		echo 0 >"/proc/sys/net/ipv6/conf/$f/accept_ra" || exit 1
+		echo 0 >"/proc/sys/net/ipv6/conf/$f/disable_ipv6" || exit 1
+	done' &&
+	ip -n "$2" link set lo up &&
+	ip -n "$2" addr add "$(netbed_addr "$1")/15" dev eth0 &&
+	ip -n "$2" -6 addr add "$(netbed_addr6 "$1")/64" dev eth0 nodad &&
+	# one packet on the wire is one packet for tc and nftables: no
+	# 64 KiB segmentation-offload super-packets, so 1% loss is 1% of
+	# MTU-sized packets
+	ip -n "$2" link set dev eth0 gso_max_size 1500 gso_max_segs 1 &&
+	ip -n "$2" link set eth0 up
 }
 
 # netbed_exec I COMMAND... : runs COMMAND inside host I
@@ -303,6 +315,7 @@ netbed_teardown() {
 	for i in $(seq 1 "$NETBED_N"); do
 		ns=$(netbed_ns "$i")
 		pids=$(ip netns pids "$ns" 2>/dev/null)
+		# shellcheck disable=SC2086 # a list of pids
 		[ -z "$pids" ] || kill -TERM $pids 2>/dev/null
 	done
 	for _ in $(seq 1 "$NETBED_KILL_WAIT_TENTHS"); do

@@ -19,7 +19,7 @@ CLIENT=$((NPEERS + 2))
 DELAY_MS=1000
 TIMEOUT_S=2
 mkdir -p "$SCRATCH/lib"
-make_mp3 "$SCRATCH/lib/$SONG.mp3" 12 330 -ac 2 -b:a 128k || exit 1
+make_mp3 "$SCRATCH/lib/$SONG.mp3" 9 330 -ac 2 -b:a 128k || exit 1
 
 netbed_up "$CLIENT" || exit 1
 netbed_start_daemon 1 T tracker -l "$(netbed_addr 1):0" || exit 1

@@ -45,7 +45,7 @@ is "$rc" 1 "with 100% loss on the client's link no peer can serve the song"
 ok "  and nothing is written" test ! -s "$SCRATCH/none.ts"
 
 netbed_loss "$CLIENT" "$LOSS_PERCENT" || exit 1
-ttfbs=""
+ttfbs=()
 for run in $(seq 1 "$RUNS"); do
 	rc=0
 	times=$(netbed_timed_cat "$CLIENT" "$SCRATCH/slow$run.ts" -q --timeout 10 \
@@ -57,10 +57,10 @@ for run in $(seq 1 "$RUNS"); do
 		test "$ttfb" -le "$TTFB_BOUND_MS"
 	diag "run $run: first byte after $ttfb ms ($(awk -v t="$ttfb" -v r="$RTT_MS" \
 		'BEGIN { printf "%.1f", t / r }') round trips), $size bytes in ${times#* } ms"
-	ttfbs="$ttfbs $ttfb"
+	ttfbs+=("$ttfb")
 done
 diag "time to first byte at ${RTT_MS} ms RTT, ${LOSS_PERCENT}% loss: median" \
-	"$(printf '%s\n' $ttfbs | sort -n | sed -n "$(((RUNS + 1) / 2))p") ms over $RUNS runs;" \
+	"$(printf '%s\n' "${ttfbs[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p") ms over $RUNS runs;" \
 	"$(netbed_dropped "$CLIENT") packets dropped on the link"
 
 ok "no sanitizer report from any daemon" check_sanitizers
