@@ -11,8 +11,8 @@
 #include "build.h"
 #include "evict.h"
 #include "filekey.h"
+#include "hlsdir.h"
 #include "jobs.h"
-#include "songdir.h"
 
 struct job {
 	char *name;
@@ -59,9 +59,9 @@ enum jobs_outcome {
 static enum jobs_outcome
 jobs_prepare_once(struct jobs *j, const struct job *jb)
 {
-	char key[FILEKEY_LEN + 1], why[2048], dir[PATH_MAX];
+	char key[FILEKEY_LEN + 1], why[2048], dir[PATH_MAX], cid[SHA256_HEX_LEN];
 	struct filekey_id id;
-	struct songdir sd;
+	struct hlsdir hd;
 	int hashed;
 
 	if (filekey_get(j->cache, jb->path, &j->stop, key, &id, &hashed, why,
@@ -74,10 +74,10 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 		log_debug("'%s' unchanged", jb->name);
 		return JOBS_DONE;
 	}
-	if (songdir_load(j->cache, key, &sd, dir, sizeof(dir), why,
+	if (hlsdir_load(j->cache, key, &hd, dir, sizeof(dir), why,
 	    sizeof(why)) == 0) {
 		log_info("'%s': reused from cache (%s, %zu segments)", jb->name, key,
-		    sd.pl.count);
+		    hd.pl.count);
 	} else {
 		log_debug("'%s': not usable from cache: %s", jb->name, why);
 		log_info("segmenting '%s' from %s", jb->name, jb->path);
@@ -99,16 +99,17 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 			    jb->path, why);
 			return JOBS_FAILED;
 		}
-		if (songdir_load(j->cache, key, &sd, dir, sizeof(dir), why,
+		if (hlsdir_load(j->cache, key, &hd, dir, sizeof(dir), why,
 		    sizeof(why)) < 0) {
 			log_warn("skipping %s: segmented but unusable: %s", jb->path, why);
 			return JOBS_FAILED;
 		}
 		log_info("segmented '%s' into %zu segments (%s)", jb->name,
-		    sd.pl.count, key);
+		    hd.pl.count, key);
 	}
-	if (index_ready(j->idx, jb->name, jb->path, key, dir, &sd) > 0) {
-		log_info("ready: '%s'", jb->name);
+	snprintf(cid, sizeof(cid), "%s", hd.content_id);
+	if (index_ready(j->idx, jb->name, jb->path, key, dir, &hd) > 0) {
+		log_info("ready: '%s' (content id %s)", jb->name, cid);
 		announce_poke(j->ann);
 	}
 	return JOBS_DONE;

@@ -17,6 +17,7 @@
 #include "index.h"
 #include "jobs.h"
 #include "library.h"
+#include "migrate.h"
 #include "segmenter.h"
 
 #define PEER_CACHE_SUBDIR "p2p-music"
@@ -294,6 +295,10 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		library_free(&args);
 		return 1;
+	}
+	if (migrate_cache(cache, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out_cache;
 	}
 	idx = index_new();
 	if (idx == NULL) {
