@@ -43,7 +43,9 @@ struct index_media {
 /* One song name the peer shares, and the file it comes from. */
 struct index_song {
 	char *name;
-	char *path;		/* the song file it comes from */
+	char *path;		/* the song file or directory it comes from */
+	enum library_kind kind;
+	struct filekey_id id;	/* the file's identity when last queued */
 	struct index_media *media;	/* NULL until ready */
 	int queued;		/* waiting for (or in) preparation */
 	int seen;		/* listed in the current index_sync */
@@ -237,7 +239,8 @@ index_todo_free(struct index_todo *todo)
 }
 
 size_t
-index_sync(struct index *idx, const struct library *lib, struct index_todo *todo)
+index_sync(struct index *idx, const struct library *lib, int all,
+    struct index_todo *todo)
 {
 	struct htable_iter it;
 	struct htable_entry *e;
@@ -254,9 +257,10 @@ index_sync(struct index *idx, const struct library *lib, struct index_todo *todo
 	for (size_t i = 0; i < lib->n; i++) {
 		const struct library_entry *le = &lib->v[i];
 		struct index_song *s = index_get(&idx->songs, le->name);
+		int renewed = all;	/* queue it whatever its identity */
 
 		if (s != NULL && s->seen) {
-			if (strcmp(s->path, le->path) != 0)
+			if (all && strcmp(s->path, le->path) != 0)
 				log_warn("song '%s' is also in %s; sharing %s", le->name,
 				    le->path, s->path);
 			continue;
@@ -268,9 +272,11 @@ index_sync(struct index *idx, const struct library *lib, struct index_todo *todo
 			free(s->path);
 			s->path = p;
 			s->queued = 0;	/* a job for the old file will be ignored */
+			renewed = 1;
 		}
 		if (s == NULL) {
 			s = calloc(1, sizeof(*s));
+			renewed = 1;
 			if (s == NULL || (s->name = strdup(le->name)) == NULL ||
 			    (s->path = strdup(le->path)) == NULL ||
 			    index_put(&idx->songs, le->name, s) < 0) {
@@ -281,9 +287,12 @@ index_sync(struct index *idx, const struct library *lib, struct index_todo *todo
 			}
 		}
 		s->seen = 1;
-		if (!s->queued && todo->v != NULL) {
+		if (!s->queued && todo->v != NULL && (renewed || s->kind != le->kind ||
+		    le->kind == LIBRARY_SONGDIR || !filekey_id_equal(&s->id, &le->id))) {
 			todo->v[todo->n++] = *le;
 			s->queued = 1;
+			s->kind = le->kind;
+			s->id = le->id;
 		}
 	}
 	dropped = index_drop_unseen(idx);

@@ -38,11 +38,14 @@ void index_todo_free(struct index_todo *todo);
 
 /* Makes the wanted songs exactly the entries of lib: new names are added
  * (not yet ready), names no longer listed are dropped with their segments.
- * A name listed twice keeps its first file. Fills todo (empty before)
- * with each entry that needs preparing, that is every one not already
- * waiting for preparation; if memory runs out none is, and the next call
- * lists them again. Returns the number of songs dropped. */
-size_t index_sync(struct index *idx, const struct library *lib,
+ * A name listed twice keeps its first file (logged when all is set).
+ * Fills todo (empty before) with each entry that needs preparing and is
+ * not already waiting for it: with all, every one; without, the new ones,
+ * song files whose identity changed since they were last queued, and every
+ * song directory (whose check is cheap while it is unchanged). If memory
+ * runs out none is, and the next call lists them again. Returns the number
+ * of songs dropped. */
+size_t index_sync(struct index *idx, const struct library *lib, int all,
     struct index_todo *todo);
 
 /* True if the song name, from file path, is ready with media key key. */
