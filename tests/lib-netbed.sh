@@ -301,11 +301,15 @@ netbed_wait_list() {
 # file, what the peer with cache directory CACHE holds: its playlist and
 # every segment byte-identical
 netbed_same_as_cache() {
-	local first key
-	first=$(segments_of "$1" | head -n 1)
-	key=${first%%-*}
-	[ -n "$first" ] && cmp -s "$1/index.m3u8" "$2/songs/$key/index.m3u8" &&
-		segments_match_cache "$1" "$2/songs/$key"
+	local song
+	for song in "$2"/songs/*/; do
+		song=${song%/}
+		if cmp -s "$1/index.m3u8" "$song/index.m3u8"; then
+			segments_match_cache "$1" "$song"
+			return
+		fi
+	done
+	return 1
 }
 
 # netbed_teardown : stops whatever still runs inside the test bed's hosts
