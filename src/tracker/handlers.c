@@ -20,13 +20,17 @@ handle_register_line(void *ctx, const char *line, size_t len)
 {
 	struct register_body *b = ctx;
 	char name[PROTO_MAX_NAME + 1];
+	unsigned char id[PROTO_CONTENT_ID_LEN];
 	size_t namelen;
+	int has_id;
 
-	if (line == NULL || proto_parse_song_line(line, len, name, &namelen) < 0) {
+	if (line == NULL || proto_parse_register_line(line, len, name, &namelen,
+	    id, &has_id) < 0) {
 		b->bad = 1;
 		return 0;
 	}
-	if (!b->bad && registry_names_add(&b->names, name, namelen) < 0) {
+	if (!b->bad && registry_names_add(&b->names, name, namelen,
+	    has_id ? id : NULL) < 0) {
 		conn_error(b->c, PROTO_INTERNAL, "out of memory");
 		return -1;
 	}
@@ -87,6 +91,32 @@ handle_query(struct tracker *t, struct conn *c, const struct proto_request *req)
 }
 
 static void
+handle_locate(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	enum { MAX_ROWS = TRACKER_LOCATE_MAX_IDS * TRACKER_LOCATE_MAX_PER_ID };
+	struct registry_source *rows = malloc(MAX_ROWS * sizeof(*rows));
+	char id[PROTO_CONTENT_ID_HEX + 1];
+	size_t n;
+
+	if (rows == NULL) {
+		conn_error(c, PROTO_INTERNAL, "out of memory");
+		return;
+	}
+	n = registry_locate(t->reg, req->arg, req->arglen, TRACKER_LOCATE_MAX_PER_ID,
+	    rows, MAX_ROWS, clock_now_ms());
+	conn_printf(c, "SOURCES %zu\n", n);
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].has_id)
+			proto_format_content_id(rows[i].id, id);
+		else
+			snprintf(id, sizeof(id), "-");
+		if (conn_printf(c, "%s %s\n", id, rows[i].addr) < 0)
+			break;
+	}
+	free(rows);
+}
+
+static void
 handle_list(struct tracker *t, struct conn *c, const struct proto_request *req)
 {
 	char enc[PROTO_MAX_ENCODED_NAME + 1];
@@ -137,6 +167,9 @@ tracker_handle(struct conn *c, const struct proto_request *req, void *ctx)
 		return 0;
 	case PROTO_CMD_QUERY:
 		handle_query(t, c, req);
+		return 0;
+	case PROTO_CMD_LOCATE:
+		handle_locate(t, c, req);
 		return 0;
 	case PROTO_CMD_LIST:
 		handle_list(t, c, req);
