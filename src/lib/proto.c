@@ -11,6 +11,7 @@ proto_status_text(enum proto_status status)
 	switch (status) {
 	case PROTO_OK: return "ok";
 	case PROTO_BAD_REQUEST: return "bad request";
+	case PROTO_FORBIDDEN: return "forbidden";
 	case PROTO_NOT_FOUND: return "not found";
 	case PROTO_TOO_LARGE: return "too large";
 	case PROTO_LINE_TOO_LONG: return "line too long";

@@ -21,6 +21,8 @@ struct tracker {
 	struct registry *reg;
 	struct server *srv;
 	long long started_ms;
+	int trust_advertised;	/* believe any advertised IP (--trust-advertised) */
+	int limit_loopback;	/* per-source limits apply to loopback too */
 };
 
 /* server_handler_fn for the tracker: ctx is a struct tracker. */

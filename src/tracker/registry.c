@@ -28,8 +28,16 @@ struct reg_song {
 	unsigned long mark;	/* last REGISTER generation that named it */
 };
 
+/* a source address and what is registered from it */
+struct reg_source {
+	const char *ip;		/* the key of its table entry */
+	size_t peers;		/* peers registered from it */
+	size_t pairs;		/* their (song, peer) pairs */
+};
+
 struct reg_peer {
 	const char *addr;	/* the key of its table entry */
+	struct reg_source *src;	/* where its last REGISTER came from */
 	long long expires_ms;
 	struct reg_song **songs;
 	size_t nsongs;
@@ -39,12 +47,13 @@ struct registry {
 	pthread_mutex_t lock;	/* guards every field below */
 	struct htable songs;	/* name -> struct reg_song */
 	struct htable peers;	/* "host:port" -> struct reg_peer */
+	struct htable sources;	/* canonical source IP -> struct reg_source */
 	size_t pairs;
 	long long ttl_ms;
 	long long next_sweep_ms;
 	unsigned long generation;
 	uint64_t rng;
-	size_t max_peers, max_pairs;
+	struct registry_limits lim;
 };
 
 static uint64_t
@@ -81,9 +90,28 @@ registry_song_drop_peer(struct registry *reg, struct reg_song *s, struct reg_pee
 		registry_song_free(reg, s);
 }
 
+/* Takes p (with its nsongs pairs) off its source's counts, dropping a
+ * source nothing is registered from any more. */
+static void
+registry_source_detach(struct registry *reg, struct reg_peer *p)
+{
+	struct reg_source *src = p->src;
+
+	if (src == NULL)
+		return;
+	src->peers--;
+	src->pairs -= p->nsongs;
+	p->src = NULL;
+	if (src->peers == 0) {
+		htable_del(&reg->sources, src->ip, strlen(src->ip));
+		free(src);
+	}
+}
+
 static void
 registry_peer_free(struct registry *reg, struct reg_peer *p)
 {
+	registry_source_detach(reg, p);
 	for (size_t i = 0; i < p->nsongs; i++)
 		registry_song_drop_peer(reg, p->songs[i], p);
 	free(p->songs);
@@ -109,16 +137,18 @@ registry_sweep(struct registry *reg, long long now_ms, int force)
 }
 
 struct registry *
-registry_new(int ttl_s, size_t max_peers, size_t max_pairs)
+registry_new(int ttl_s, const struct registry_limits *lim)
 {
 	struct registry *reg = calloc(1, sizeof(*reg));
 	uint8_t seed[SIPHASH_KEY_LEN];
 
 	if (reg == NULL)
 		return NULL;
-	if (htable_init(&reg->songs) < 0 || htable_init(&reg->peers) < 0) {
+	if (htable_init(&reg->songs) < 0 || htable_init(&reg->peers) < 0 ||
+	    htable_init(&reg->sources) < 0) {
 		htable_free(&reg->songs);
 		htable_free(&reg->peers);
+		htable_free(&reg->sources);
 		free(reg);
 		return NULL;
 	}
@@ -126,8 +156,7 @@ registry_new(int ttl_s, size_t max_peers, size_t max_pairs)
 	reg->ttl_ms = (long long)ttl_s * 1000;
 	siphash_random_key(seed);
 	reg->rng = siphash24(seed, "rng", 3) | 1;
-	reg->max_peers = max_peers;
-	reg->max_pairs = max_pairs;
+	reg->lim = *lim;
 	return reg;
 }
 
@@ -144,6 +173,7 @@ registry_free(struct registry *reg)
 		registry_peer_free(reg, e->val);
 	htable_free(&reg->songs);
 	htable_free(&reg->peers);
+	htable_free(&reg->sources);
 	pthread_mutex_destroy(&reg->lock);
 	free(reg);
 }
@@ -231,9 +261,56 @@ registry_attach(struct registry *reg, const char *name, size_t len, struct reg_p
 	return s;
 }
 
+/* Which limit, if any, a REGISTER of count names for peer p (NULL: new)
+ * from src (NULL: a source not seen yet) would pass. Duplicates count. */
+static int
+registry_check_limits(const struct registry *reg, const struct reg_peer *p,
+    const struct reg_source *src, int limited, size_t count)
+{
+	size_t src_peers = src != NULL ? src->peers : 0;
+	size_t src_pairs = src != NULL ? src->pairs : 0;
+	int same_src = p != NULL && src != NULL && p->src == src;
+
+	if ((p == NULL && reg->peers.count >= reg->lim.max_peers) ||
+	    reg->pairs - (p != NULL ? p->nsongs : 0) + count > reg->lim.max_pairs)
+		return REGISTRY_FULL;
+	if (!limited)
+		return 0;
+	if (!same_src && src_peers >= reg->lim.max_peers_per_source)
+		return REGISTRY_SOURCE_PEERS;
+	if (src_pairs - (same_src ? p->nsongs : 0) + count > reg->lim.max_pairs_per_source)
+		return REGISTRY_SOURCE_PAIRS;
+	return 0;
+}
+
+/* Makes src_ip the source of p, creating its record. -1 if out of memory. */
+static int
+registry_source_attach(struct registry *reg, struct reg_peer *p, const char *src_ip)
+{
+	struct reg_source *src = htable_get(&reg->sources, src_ip, strlen(src_ip));
+
+	if (src != NULL && p->src == src)
+		return 0;
+	if (src == NULL) {
+		struct htable_entry *e = NULL;
+		src = calloc(1, sizeof(*src));
+		if (src == NULL ||
+		    (e = htable_put(&reg->sources, src_ip, strlen(src_ip), src)) == NULL) {
+			free(src);
+			return -1;
+		}
+		src->ip = e->key;
+	}
+	registry_source_detach(reg, p);
+	p->src = src;
+	src->peers++;
+	src->pairs += p->nsongs;
+	return 0;
+}
+
 int
-registry_register(struct registry *reg, const char *addr,
-    const struct registry_names *names, long long now_ms)
+registry_register(struct registry *reg, const char *addr, const char *src_ip,
+    int limited, const struct registry_names *names, long long now_ms)
 {
 	struct reg_song **newsongs = NULL;
 	size_t nnew = 0;
@@ -247,12 +324,12 @@ registry_register(struct registry *reg, const char *addr,
 	pthread_mutex_lock(&reg->lock);
 	registry_sweep(reg, now_ms, 0);
 	struct reg_peer *p = htable_get(&reg->peers, addr, strlen(addr));
-	/* room for this peer and (counting duplicates too) its pairs? */
-	if ((p == NULL && reg->peers.count >= reg->max_peers) ||
-	    reg->pairs - (p != NULL ? p->nsongs : 0) + names->count > reg->max_pairs) {
+	struct reg_source *src = htable_get(&reg->sources, src_ip, strlen(src_ip));
+	int over = registry_check_limits(reg, p, src, limited, names->count);
+	if (over != 0) {
 		pthread_mutex_unlock(&reg->lock);
 		free(newsongs);
-		return REGISTRY_FULL;
+		return over;
 	}
 	if (p == NULL) {
 		struct htable_entry *e = NULL;
@@ -264,6 +341,13 @@ registry_register(struct registry *reg, const char *addr,
 			return -1;
 		}
 		p->addr = e->key;
+	}
+	if (registry_source_attach(reg, p, src_ip) < 0) {
+		if (p->src == NULL)
+			registry_peer_free(reg, p);
+		pthread_mutex_unlock(&reg->lock);
+		free(newsongs);
+		return -1;
 	}
 	p->expires_ms = now_ms + reg->ttl_ms;
 
@@ -291,6 +375,7 @@ registry_register(struct registry *reg, const char *addr,
 		if (p->songs[i]->mark != gen)
 			registry_song_drop_peer(reg, p->songs[i], p);
 	free(p->songs);
+	p->src->pairs = p->src->pairs - p->nsongs + nnew;
 	p->songs = newsongs;
 	p->nsongs = nnew;
 	pthread_mutex_unlock(&reg->lock);

@@ -50,9 +50,17 @@ struct registry_names {
 	size_t count, itemcap;
 };
 
-/* A registry whose leases last ttl_s seconds, holding at most max_peers
- * peers and max_pairs (song, peer) pairs. */
-struct registry *registry_new(int ttl_s, size_t max_peers, size_t max_pairs);
+/* How much the registry holds, in all and per source address. */
+struct registry_limits {
+	size_t max_peers;		/* peers */
+	size_t max_pairs;		/* (song, peer) pairs */
+	size_t max_peers_per_source;	/* peers registered from one address */
+	size_t max_pairs_per_source;	/* their pairs */
+};
+
+/* A registry whose leases last ttl_s seconds, within the limits given
+ * (copied). NULL if out of memory. */
+struct registry *registry_new(int ttl_s, const struct registry_limits *lim);
 void registry_free(struct registry *reg);
 
 /* Appends a name and its content id (id NULL: none) to a REGISTER body;
@@ -61,16 +69,21 @@ int registry_names_add(struct registry_names *names, const char *name, size_t le
     const unsigned char *id);
 void registry_names_free(struct registry_names *names);
 
-#define REGISTRY_FULL (-2)
+/* registry_register refusals (nothing changed) */
+#define REGISTRY_FULL (-2)		/* max_peers or max_pairs */
+#define REGISTRY_SOURCE_PEERS (-3)	/* max_peers_per_source */
+#define REGISTRY_SOURCE_PAIRS (-4)	/* max_pairs_per_source */
 
 /* Replaces the song set of peer `addr` with `names` (each with its content
- * id or none) and renews its lease until now_ms + ttl. Duplicate names
- * count once, with the content id of their first line. Returns 0; REGISTRY_FULL,
- * changing nothing, if a new peer would pass max_peers or the pairs would
- * pass max_pairs; or -1 if memory ran out (the peer then holds the songs
- * attached before that). */
-int registry_register(struct registry *reg, const char *addr,
-    const struct registry_names *names, long long now_ms);
+ * id or none), records src_ip (canonical) as where it comes from, and
+ * renews its lease until now_ms + ttl. Duplicate names count once, with
+ * the content id of their first line. The per-source limits apply only
+ * when `limited` is set. Returns 0; one of the refusals above, changing
+ * nothing, if the peer, its pairs (duplicates counted) or what src_ip has
+ * registered would pass a limit; or -1 if memory ran out (the peer then
+ * holds the songs attached before that). */
+int registry_register(struct registry *reg, const char *addr, const char *src_ip,
+    int limited, const struct registry_names *names, long long now_ms);
 
 /* Forgets a peer and its songs. Returns 1 if it was known, 0 if not. */
 int registry_unregister(struct registry *reg, const char *addr);

@@ -25,7 +25,7 @@ do_register(struct registry *reg, const char *addr, long long now,
 	int rc;
 
 	names_of(&n, list);
-	rc = registry_register(reg, addr, &n, now);
+	rc = registry_register(reg, addr, "127.0.0.1", 0, &n, now);
 	registry_names_free(&n);
 	return rc;
 }
@@ -53,7 +53,7 @@ register_ids(struct registry *reg, const char *name, int first, int last,
 		memset(&n, 0, sizeof(n));
 		registry_names_add(&n, name, strlen(name), fill ? id : NULL);
 		snprintf(addr, sizeof(addr), "10.9.%d.%d:%zu", i / 256, i % 256, strlen(name) % 100);
-		registry_register(reg, addr, &n, now);
+		registry_register(reg, addr, "127.0.0.1", 0, &n, now);
 		registry_names_free(&n);
 	}
 }
@@ -62,7 +62,7 @@ static void
 test_locate(void)
 {
 	struct registry_source rows[256];
-	struct registry *reg = registry_new(TTL_S, 1000, 1000000);
+	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000 });
 	long long t = 5000;
 	size_t n;
 
@@ -122,10 +122,71 @@ test_locate(void)
 	memset(&two, 0, sizeof(two));
 	registry_names_add(&two, "dup", 3, a);
 	registry_names_add(&two, "dup", 3, b);
-	registry_register(reg, "10.8.0.1:1", &two, t);
+	registry_register(reg, "10.8.0.1:1", "127.0.0.1", 0, &two, t);
 	registry_names_free(&two);
 	n = registry_locate(reg, "dup", 3, 64, rows, 256, t);
 	ok(n == 1 && rows[0].id[0] == 0x01, "a name given twice keeps its first content id");
+	registry_free(reg);
+}
+
+/* registers names song<first>..song<last> for addr from src, limited */
+static int
+register_from(struct registry *reg, const char *addr, const char *src, int limited,
+    int first, int last, long long now)
+{
+	struct registry_names n;
+	int rc;
+
+	memset(&n, 0, sizeof(n));
+	for (int i = first; i <= last; i++) {
+		char name[32];
+		int len = snprintf(name, sizeof(name), "song%d", i);
+		registry_names_add(&n, name, (size_t)len, NULL);
+	}
+	rc = registry_register(reg, addr, src, limited, &n, now);
+	registry_names_free(&n);
+	return rc;
+}
+
+static void
+test_per_source(void)
+{
+	struct registry *reg = registry_new(TTL_S,
+	    &(struct registry_limits){ 100, 1000, 3, 10 });
+	struct registry_stats st;
+	char peers[8][NET_ADDR_MAX];
+	long long t = 7000;
+
+	ok(register_from(reg, "10.0.0.9:1", "10.0.0.9", 1, 1, 4, t) == 0 &&
+	    register_from(reg, "10.0.0.9:2", "10.0.0.9", 1, 1, 4, t) == 0 &&
+	    register_from(reg, "10.0.0.9:3", "10.0.0.9", 1, 1, 2, t) == 0,
+	    "one source registers 3 peers and 10 pairs, its limits");
+	ok(register_from(reg, "10.0.0.9:4", "10.0.0.9", 1, 1, 1, t) == REGISTRY_SOURCE_PEERS,
+	    "a fourth peer from that source is refused");
+	ok(register_from(reg, "10.0.0.9:3", "10.0.0.9", 1, 1, 3, t) == REGISTRY_SOURCE_PAIRS,
+	    "an 11th pair from that source is refused");
+	ok(register_from(reg, "10.0.0.9:3", "10.0.0.9", 1, 5, 6, t) == 0,
+	    "a peer may replace its set within the source's pairs");
+	ok(register_from(reg, "10.0.0.8:1", "10.0.0.8", 1, 1, 10, t) == 0,
+	    "another source is not affected");
+	ok(register_from(reg, "10.0.0.9:5", "127.0.0.1", 0, 1, 50, t) == 0,
+	    "an exempt source passes the per-source limits");
+	registry_stats(reg, t, &st);
+	ok(st.peers == 5 && st.pairs == 70, "refusals changed nothing (%zu peers, %zu pairs)",
+	    st.peers, st.pairs);
+	ok(registry_unregister(reg, "10.0.0.9:1") == 1 &&
+	    register_from(reg, "10.0.0.9:4", "10.0.0.9", 1, 1, 4, t) == 0,
+	    "unregistering a peer gives its source room again");
+	/* a peer re-registered from another source moves to it */
+	ok(register_from(reg, "10.0.0.9:2", "10.0.0.7", 1, 1, 10, t) == 0 &&
+	    register_from(reg, "10.0.0.9:6", "10.0.0.9", 1, 1, 4, t) == 0,
+	    "a peer moved to another source frees its place at the first");
+	/* leases: an expired peer no longer counts for its source */
+	ok(register_from(reg, "10.0.0.9:7", "10.0.0.9", 1, 1, 1, t) == REGISTRY_SOURCE_PEERS,
+	    "the source is at its limit again");
+	ok(register_from(reg, "10.0.0.9:7", "10.0.0.9", 1, 1, 1, t + TTL_MS + 2000) == 0,
+	    "after the leases run out it may register again");
+	ok(query(reg, "song1", t + TTL_MS + 2000, peers, 8) == 1, "and only that peer is live");
 	registry_free(reg);
 }
 
@@ -133,8 +194,9 @@ int
 main(void)
 {
 	test_locate();
+	test_per_source();
 	char peers[8][NET_ADDR_MAX];
-	struct registry *reg = registry_new(TTL_S, 1000, 1000000);
+	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000 });
 	struct registry_stats st;
 	struct registry_entry *e;
 	size_t n;
@@ -216,7 +278,7 @@ main(void)
 		int len = snprintf(name, sizeof(name), "song%d", i);
 		registry_names_add(&big, name, (size_t)len, NULL);
 	}
-	ok(registry_register(reg, "10.2.0.1:1", &big, t + TTL_MS + 9) == 0,
+	ok(registry_register(reg, "10.2.0.1:1", "127.0.0.1", 0, &big, t + TTL_MS + 9) == 0,
 	    "a REGISTER of 50000 songs");
 	registry_names_free(&big);
 	int found = 1;
@@ -231,7 +293,7 @@ main(void)
 	registry_free(reg);
 
 	/* capacity: 2 peers, 5 pairs */
-	reg = registry_new(TTL_S, 2, 5);
+	reg = registry_new(TTL_S, &(struct registry_limits){ 2, 5, 2, 5 });
 	ok(do_register(reg, "p1:1", t, (const char *const[]){ "a", "b", "c", NULL }) == 0 &&
 	    do_register(reg, "p2:1", t, (const char *const[]){ "a", NULL }) == 0,
 	    "two peers with 4 pairs fit a 2-peer, 5-pair registry");
