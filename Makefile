@@ -81,7 +81,7 @@ $(S)/tools/%: $(S)/tests/tools/%.o $(S)/libp2pm.a
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # the registry's and source's unit tests also link the tracker's modules
-$(S)/tests/test_registry: $(S)/src/tracker/registry.o
+$(S)/tests/test_registry: $(S)/src/tracker/registry.o $(S)/src/tracker/namefilter.o
 $(S)/tests/test_source: $(S)/src/tracker/source.o
 
 UNIT_BINS = $(patsubst tests/unit/%.c,$(S)/tests/%,$(UNIT_SRC))
