@@ -29,6 +29,7 @@ register_body_reserve(struct register_body *b)
 {
 	size_t now = registry_names_bytes(&b->names);
 
+	now = now > (size_t)TRACKER_BODY_FREE_BYTES ? now - (size_t)TRACKER_BODY_FREE_BYTES : 0;
 	if (now <= b->reserved)
 		return 0;
 	size_t delta = now - b->reserved;

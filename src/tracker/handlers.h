@@ -14,11 +14,17 @@
 /* most content ids one LOCATE reply names (those held by the most peers) */
 #define TRACKER_LOCATE_MAX_IDS 16
 /* most bytes one REGISTER body may take while it is staged (names, ids
- * and their index, as allocated); past it ERR 413, nothing changed */
-#define TRACKER_MAX_BODY_BYTES (32L * 1024 * 1024)
-/* most bytes all REGISTER bodies being read may take together; past it
- * the REGISTER gets ERR 503 and the connection is closed */
+ * and their index, as allocated): 100000 names of 150 bytes fit; past it
+ * ERR 413, nothing changed */
+#define TRACKER_MAX_BODY_BYTES (24L * 1024 * 1024)
+/* most bytes all REGISTER bodies being read may take together beyond
+ * TRACKER_BODY_FREE_BYTES each; past it the REGISTER gets ERR 503 and the
+ * connection is closed */
 #define TRACKER_STAGING_BUDGET (64L * 1024 * 1024)
+/* what each body may stage without counting against the budget, so that
+ * big bodies held open cannot lock out peers with ordinary ones (a few
+ * thousand songs); bounded by the connection cap */
+#define TRACKER_BODY_FREE_BYTES (256L * 1024)
 /* rows per page when a version-1 LIST is served page by page */
 #define TRACKER_LIST_PAGE 256
 /* the commands the tracker serves; others get ERR 400 unknown command */
