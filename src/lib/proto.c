@@ -183,7 +183,7 @@ proto_parse_page(const char *arg, size_t arglen, struct proto_request *req,
 		const char *sp = memchr(p, ' ', (size_t)(end - p));
 		const char *wend = sp != NULL ? sp : end;
 		size_t wlen = (size_t)(wend - p);
-		int n;
+		int n = 0;
 
 		if (wlen > 6 && memcmp(p, "limit=", 6) == 0 && req->limit < 0) {
 			long v = 0;
@@ -202,23 +202,19 @@ proto_parse_page(const char *arg, size_t arglen, struct proto_request *req,
 		} else if (wlen > 6 && memcmp(p, "after=", 6) == 0 && !seen_after) {
 			n = proto_decode_name(p + 6, wlen - 6, req->after, sizeof(req->after),
 			    PROTO_MAX_NAME);
-			if (n < 0) {
-				proto_why(why, whylen, "invalid name encoding");
-				return PROTO_BAD_REQUEST;
-			}
-			req->afterlen = (size_t)n;
+			req->afterlen = n > 0 ? (size_t)n : 0;
 			seen_after = 1;
 		} else if (wlen > 6 && memcmp(p, "match=", 6) == 0 && !seen_match) {
 			n = proto_decode_name(p + 6, wlen - 6, req->arg, sizeof(req->arg),
 			    PROTO_MAX_FILTER);
-			if (n < 0) {
-				proto_why(why, whylen, "invalid name encoding");
-				return PROTO_BAD_REQUEST;
-			}
-			req->arglen = (size_t)n;
+			req->arglen = n > 0 ? (size_t)n : 0;
 			seen_match = 1;
 		} else {
 			proto_why(why, whylen, "want limit=N [after=NAME] [match=TEXT]");
+			return PROTO_BAD_REQUEST;
+		}
+		if (n < 0) {
+			proto_why(why, whylen, "invalid name encoding");
 			return PROTO_BAD_REQUEST;
 		}
 		p = wend + 1;

@@ -57,6 +57,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (proto_parse_song_line(s, size, name, &namelen) == 0 && namelen > PROTO_MAX_NAME)
 		abort();
+	unsigned char id[PROTO_CONTENT_ID_LEN];
+	int has_id;
+	if (proto_parse_register_line(s, size, name, &namelen, id, &has_id) == 0 &&
+	    (namelen > PROTO_MAX_NAME || (has_id != 0 && has_id != 1)))
+		abort();
+	if (proto_parse_request(s, size, &req, why, sizeof(why)) == PROTO_OK &&
+	    req.cmd == PROTO_CMD_LISTPAGE &&
+	    (req.limit < 1 || req.limit > PROTO_MAX_LIST_PAGE || req.afterlen > PROTO_MAX_NAME))
+		abort();
 	fuzz_names(s, size);
 	(void)proto_parse_body_header(s, "SEGMENT", name, &bytes,
 	    PROTO_MAX_SEGMENT_BYTES, why, sizeof(why));
