@@ -66,6 +66,11 @@ rss1=$(rss_kb "$T_PID")
 diag "tracker rss ${rss0} kB before the endless bodies, ${rss1} kB with them"
 exec 5>&- 6>&- 7>&- 8>&- 9>&-
 like "$(request "$T_ADDR" STATS)" "peers=3 songs=5 pairs=6 " "none of their songs were registered"
+for _ in $(seq 50); do
+	request "$T_ADDR" STATS | grep -q ' staged=0$' && break
+	sleep 0.1
+done
+like "$(request "$T_ADDR" STATS)" " staged=0$" "once they are gone their staging budget is given back"
 ok "tracker exits 0 on SIGTERM" stop_daemon T
 
 # --- 1,000,000 songs: a QUERY is prompt while LISTs go unread

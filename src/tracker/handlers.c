@@ -302,9 +302,9 @@ handle_stats(struct tracker *t, struct conn *c)
 
 	registry_stats(t->reg, now, &st);
 	conn_printf(c, "STATS peers=%zu songs=%zu pairs=%zu uptime=%lld requests=%llu "
-	    "connections=%d\n", st.peers, st.songs, st.pairs,
+	    "connections=%d memory=%zu staged=%zu\n", st.peers, st.songs, st.pairs,
 	    (now - t->started_ms) / 1000, server_requests(t->srv),
-	    server_live_conns(t->srv));
+	    server_live_conns(t->srv), st.bytes, atomic_load(&t->staged));
 }
 
 int
