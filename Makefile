@@ -92,8 +92,9 @@ $(1)/fuzz/fuzz_%: tests/fuzz/replay.c $(1)/tests/fuzz/fuzz_%.o $(1)/libp2pm.a
 	  -DFUZZ_TARGET='"fuzz_$$*"' -DFUZZ_DIR='"$$(CURDIR)/tests/fuzz"' \
 	  -o $$@ $$^ $$(LDLIBS)
 
-# the registry's unit test also links the tracker's registry
-$(1)/tests/test_registry: $(1)/src/tracker/registry.o
+# the registry's and source's unit tests also link the tracker's modules
+$(1)/tests/test_registry: $(1)/src/tracker/registry.o $(1)/src/tracker/namefilter.o
+$(1)/tests/test_source: $(1)/src/tracker/source.o
 endef
 
 FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
