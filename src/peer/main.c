@@ -318,6 +318,14 @@ start_rescan_timer(int period_ms)
 		log_warn("no periodic rescan of the library: %s", strerror(errno));
 }
 
+/* True if addr ("host:port") names the unspecified address, 0.0.0.0 or
+ * [::]: not an address anyone can connect to. */
+static int
+peer_wildcard_addr(const char *addr)
+{
+	return strncmp(addr, "0.0.0.0:", 8) == 0 || strncmp(addr, "[::]:", 5) == 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -378,8 +386,13 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out_index;
 	}
-	if (o.advertise == NULL)
+	if (o.advertise == NULL) {
 		o.advertise = server_address(srv);
+		if (peer_wildcard_addr(o.advertise))
+			log_warn("listening on every address (%s) without -a: the tracker "
+			    "records the address this host connects from, which may not "
+			    "be one listeners can reach; give -a HOST:PORT", o.advertise);
+	}
 	cli_print_ready(server_address(srv));
 	log_info("listening on %s, advertised as %s, tracker %s, cache %s",
 	    server_address(srv), o.advertise, o.tracker, cache_dir);
