@@ -1,9 +1,14 @@
-/* server.c - accept loop, connection threads, connection cap, shutdown. */
+/* server.c - accept loop, connection threads, connection caps, deadlines,
+ * shutdown. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +19,17 @@
 #include <netinet/tcp.h>
 
 #include "p2pm/clock.h"
+#include "p2pm/htable.h"
 #include "p2pm/log.h"
 #include "p2pm/net.h"
 #include "p2pm/server.h"
+
+/* Refusals of one kind, logged at most once per SERVER_REFUSAL_LOG_MS.
+ * Used by the accept loop alone. */
+struct server_refusals {
+	long long logged_ms;
+	unsigned long unlogged;
+};
 
 struct server {
 	struct server_config cfg;
@@ -24,13 +37,41 @@ struct server {
 	char address[NET_ADDR_MAX];
 	pthread_attr_t attr;
 
-	pthread_mutex_t lock;		/* guards drained, conns and live */
+	pthread_mutex_t lock;		/* guards drained, conns, live, sources */
 	pthread_cond_t drained;
 	struct conn *conns;		/* live connections */
 	int live;
+	/* open connections per source address (16 bytes, IPv4 mapped):
+	 * the count is the value, cast to a pointer */
+	struct htable sources;
 
+	struct server_refusals busy, busy_source;
 	atomic_ullong requests;		/* counted without the lock */
 };
+
+/* Logs a refusal unless one of its kind was logged less than
+ * SERVER_REFUSAL_LOG_MS ago; then the next line says how many were not. */
+static void __attribute__((format(printf, 2, 3)))
+server_log_refusal(struct server_refusals *r, const char *fmt, ...)
+{
+	long long now = clock_now_ms();
+	char msg[256];
+	va_list ap;
+
+	if (r->logged_ms != 0 && now - r->logged_ms < SERVER_REFUSAL_LOG_MS) {
+		r->unlogged++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r->unlogged > 0)
+		log_warn("%s (and %lu more since the last such line)", msg, r->unlogged);
+	else
+		log_warn("%s", msg);
+	r->logged_ms = now;
+	r->unlogged = 0;
+}
 
 struct server *
 server_open(const struct server_config *cfg, char *err, size_t errlen)
@@ -42,8 +83,20 @@ server_open(const struct server_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	s->cfg = *cfg;
+	if (s->cfg.line_timeout_s <= 0)
+		s->cfg.line_timeout_s = SERVER_DEFAULT_LINE_TIMEOUT_S;
+	if (s->cfg.min_body_rate <= 0)
+		s->cfg.min_body_rate = SERVER_DEFAULT_MIN_BODY_RATE;
+	if (s->cfg.max_conns_per_source <= 0)
+		s->cfg.max_conns_per_source = SERVER_DEFAULT_MAX_CONNS_PER_SOURCE;
+	if (htable_init(&s->sources) < 0) {
+		snprintf(err, errlen, "out of memory");
+		free(s);
+		return NULL;
+	}
 	s->listen_fd = net_listen(cfg->listen_addr, err, errlen);
 	if (s->listen_fd < 0) {
+		htable_free(&s->sources);
 		free(s);
 		return NULL;
 	}
@@ -149,16 +202,50 @@ conn_sendfile(struct conn *c, int file_fd, size_t len)
 	return 0;
 }
 
+const char *
+conn_remote_host(const struct conn *c)
+{
+	return c->remote_host;
+}
+
+/* Reads one line: its first byte within the idle timeout (or whatever
+ * deadline is set), the rest within the line timeout of that byte. A
+ * line cut by the line timeout is READER_TIMEOUT with *by_line set. */
+static enum reader_result
+conn_line(struct conn *c, char *line, size_t linesz, size_t *len, int *by_line)
+{
+	long long outer = reader_deadline(&c->rd), at;
+	enum reader_result res;
+
+	*by_line = 0;
+	res = reader_wait_input(&c->rd);
+	if (res != READER_OK)
+		return res;
+	at = clock_now_ms() + (long long)c->srv->cfg.line_timeout_s * 1000;
+	if (outer > 0 && outer < at)
+		at = outer;
+	reader_set_deadline_at(&c->rd, at);
+	res = reader_line(&c->rd, line, linesz, PROTO_MAX_LINE, len);
+	if (res == READER_TIMEOUT && at != outer && reader_deadline_passed(&c->rd))
+		*by_line = 1;
+	reader_set_deadline_at(&c->rd, outer);
+	return res;
+}
+
 enum reader_result
 conn_read_line(struct conn *c, char *line, size_t linesz, size_t *len)
 {
-	return reader_line(&c->rd, line, linesz, PROTO_MAX_LINE, len);
+	int by_line;
+
+	return conn_line(c, line, linesz, len, &by_line);
 }
 
 void
 conn_body_deadline(struct conn *c, int on)
 {
 	reader_set_deadline(&c->rd, on ? SERVER_BODY_DEADLINE_MS : 0);
+	reader_set_min_rate(&c->rd, on ? c->srv->cfg.min_body_rate : 0,
+	    SERVER_BODY_GRACE_MS);
 }
 
 int
@@ -170,14 +257,23 @@ conn_read_body(struct conn *c, conn_line_fn on_line, void *ctx)
 
 	conn_body_deadline(c, 1);
 	for (;;) {
-		enum reader_result res = conn_read_line(c, line, sizeof(line), &len);
+		int by_line;
+		enum reader_result res = conn_line(c, line, sizeof(line), &len,
+		    &by_line);
 		if (res == READER_TOO_LONG) {
 			conn_error(c, PROTO_LINE_TOO_LONG, NULL);
 			break;
 		}
 		if (res != READER_OK && res != READER_NUL) {
-			log_info("%s: request body not finished: %s", c->remote,
-			    reader_strerror(res));
+			if (by_line)
+				log_info("%s: request body not finished: a line took "
+				    "over %d s", c->remote, c->srv->cfg.line_timeout_s);
+			else if (res == READER_TOO_SLOW)
+				log_info("%s: request body not finished: below %ld "
+				    "bytes/s", c->remote, c->srv->cfg.min_body_rate);
+			else
+				log_info("%s: request body not finished: %s", c->remote,
+				    reader_strerror(res));
 			break;
 		}
 		if (res == READER_OK && len == 0) {
@@ -208,8 +304,9 @@ server_serve(struct conn *c)
 	size_t len;
 
 	for (;;) {
-		enum reader_result res = reader_line(&c->rd, line, sizeof(line),
-		    PROTO_MAX_LINE, &len);
+		int by_line;
+		enum reader_result res = conn_line(c, line, sizeof(line), &len,
+		    &by_line);
 		if (res == READER_TOO_LONG) {
 			conn_error(c, PROTO_LINE_TOO_LONG, NULL);
 			break;
@@ -219,6 +316,11 @@ server_serve(struct conn *c)
 			if (conn_flush(c) < 0)
 				break;
 			continue;
+		}
+		if (by_line) {
+			log_info("%s: request line not complete %d s after its first "
+			    "byte, closing", c->remote, s->cfg.line_timeout_s);
+			break;
 		}
 		if (res != READER_OK) {
 			log_debug("%s: %s", c->remote, reader_strerror(res));
@@ -271,6 +373,23 @@ server_linger(int fd)
 	}
 }
 
+/* Adds delta to the count of open connections from c's source; under
+ * s->lock. Returns the new count, or -1 if out of memory (then the
+ * source counts as having none open). */
+static long
+server_source_add(struct server *s, const struct conn *c, long delta)
+{
+	long n = (long)(intptr_t)htable_del(&s->sources, c->source,
+	    sizeof(c->source)) + delta;
+
+	if (n <= 0)
+		return 0;
+	if (htable_put(&s->sources, c->source, sizeof(c->source),
+	    (void *)(intptr_t)n) == NULL)
+		return -1;
+	return n;
+}
+
 static void *
 server_conn_main(void *arg)
 {
@@ -290,6 +409,8 @@ server_conn_main(void *arg)
 		s->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	if (c->source_counted)
+		server_source_add(s, c, -1);
 	s->live--;
 	if (s->live == 0)
 		pthread_cond_broadcast(&s->drained);
@@ -298,12 +419,12 @@ server_conn_main(void *arg)
 	return NULL;
 }
 
-/* Turns away a connection over the cap with one ERR line. */
+/* Turns a connection away with one ERR 503 line (text NULL: "busy"). */
 static void
-server_refuse(int fd)
+server_refuse(int fd, const char *text)
 {
-	char line[64];
-	int n = proto_format_err(line, sizeof(line), PROTO_BUSY, NULL);
+	char line[128];
+	int n = proto_format_err(line, sizeof(line), PROTO_BUSY, text);
 
 	char drop[4096];
 
@@ -317,15 +438,53 @@ server_refuse(int fd)
 	close(fd);
 }
 
+/* Sets c's source (as 16 bytes of IPv6, IPv4 mapped), its address text
+ * with and without the port, and returns 1 if it is a loopback address. */
+static int
+server_source_of(struct conn *c, const struct sockaddr_storage *ss)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
+	unsigned port = 0;
+	int loopback = 0;
+
+	memset(c->source, 0, sizeof(c->source));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+		memcpy(c->source, mapped, sizeof(mapped));
+		memcpy(c->source + 12, &sin->sin_addr, 4);
+		port = ntohs(sin->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+		memcpy(c->source, &sin6->sin6_addr, 16);
+		port = ntohs(sin6->sin6_port);
+		loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+	}
+	if (memcmp(c->source, mapped, sizeof(mapped)) == 0) {
+		loopback = c->source[12] == 127;
+		inet_ntop(AF_INET, c->source + 12, c->remote_host, sizeof(c->remote_host));
+	} else if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, c->source, c->remote_host, sizeof(c->remote_host));
+	} else {
+		snprintf(c->remote_host, sizeof(c->remote_host), "?");
+	}
+	if (net_format_hostport(c->remote_host, port, c->remote, sizeof(c->remote)) < 0)
+		snprintf(c->remote, sizeof(c->remote), "?");
+	return loopback;
+}
+
 static void
 server_accept_one(struct server *s)
 {
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 	sigset_t all, old;
 	pthread_t tid;
 	struct conn *c;
-	int fd, one = 1, rc;
+	int fd, one = 1, rc, loopback;
+	long from_source = 0;
 
-	fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
 			log_warn("accept: %s", strerror(errno));
@@ -335,36 +494,50 @@ server_accept_one(struct server *s)
 		}
 		return;
 	}
-	pthread_mutex_lock(&s->lock);
-	if (s->live >= s->cfg.max_conns) {
-		pthread_mutex_unlock(&s->lock);
-		log_warn("connection limit (%d) reached, refusing one", s->cfg.max_conns);
-		server_refuse(fd);
-		return;
-	}
-	s->live++;
-	pthread_mutex_unlock(&s->lock);
-
 	c = malloc(sizeof(*c));
 	if (c == NULL) {
-		close(fd);
-		goto undo;
+		server_refuse(fd, NULL);
+		return;
 	}
 	memset(c, 0, offsetof(struct conn, out));	/* next and prev too */
 	c->fd = fd;
 	c->srv = s;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	net_set_timeouts(fd, 0, s->cfg.idle_timeout_s * 1000);
-	reader_init(&c->rd, fd, s->cfg.idle_timeout_s * 1000);
-	if (net_remote_addr(fd, c->remote, sizeof(c->remote)) < 0)
-		snprintf(c->remote, sizeof(c->remote), "?");
+	loopback = server_source_of(c, &ss);
+	c->source_counted = !loopback || s->cfg.limit_loopback;
 
 	pthread_mutex_lock(&s->lock);
+	if (s->live >= s->cfg.max_conns) {
+		pthread_mutex_unlock(&s->lock);
+		server_log_refusal(&s->busy, "connection limit (%d) reached, refusing one",
+		    s->cfg.max_conns);
+		server_refuse(fd, NULL);
+		free(c);
+		return;
+	}
+	if (c->source_counted) {
+		from_source = (long)(intptr_t)htable_get(&s->sources, c->source,
+		    sizeof(c->source));
+		if (from_source >= s->cfg.max_conns_per_source ||
+		    server_source_add(s, c, 1) < 0) {
+			pthread_mutex_unlock(&s->lock);
+			server_log_refusal(&s->busy_source, "%s: per-source connection "
+			    "limit (%d) reached, refusing one", c->remote_host,
+			    s->cfg.max_conns_per_source);
+			server_refuse(fd, "too many connections from this address");
+			free(c);
+			return;
+		}
+	}
+	s->live++;
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
 	s->conns = c;
 	pthread_mutex_unlock(&s->lock);
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	net_set_timeouts(fd, 0, s->cfg.idle_timeout_s * 1000);
+	reader_init(&c->rd, fd, s->cfg.idle_timeout_s * 1000);
 
 	/* the thread starts with every signal blocked; main takes them */
 	sigfillset(&all);
@@ -380,13 +553,14 @@ server_accept_one(struct server *s)
 	if (c->next != NULL)
 		c->next->prev = NULL;
 	s->conns = c->next;
-	pthread_mutex_unlock(&s->lock);
-	server_refuse(fd);
-	free(c);
-undo:
-	pthread_mutex_lock(&s->lock);
+	if (c->source_counted)
+		server_source_add(s, c, -1);
 	s->live--;
+	if (s->live == 0)
+		pthread_cond_broadcast(&s->drained);
 	pthread_mutex_unlock(&s->lock);
+	server_refuse(fd, NULL);
+	free(c);
 }
 
 void
@@ -426,6 +600,7 @@ server_close(struct server *s)
 		log_warn("%d connection(s) still open at exit", left);
 		return left;
 	}
+	htable_free(&s->sources);
 	pthread_attr_destroy(&s->attr);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->drained);
