@@ -36,6 +36,15 @@
 /* refusals of one kind are logged at most once in this many ms, with the
  * count of those not logged */
 #define SERVER_REFUSAL_LOG_MS 1000
+/* open files kept for everything but connections (logs, the listening
+ * socket, the tracker connection, ffmpeg's pipes, cache files): max_conns
+ * is lowered to fit the open-file limit less this */
+#define SERVER_FD_RESERVE 32
+/* the open-file limit asked for when the hard limit is unlimited */
+#define SERVER_NOFILE_WANTED 1048576
+/* after accept(2) fails for want of descriptors, the accept loop waits
+ * this long, ms, before it accepts again */
+#define SERVER_ACCEPT_BACKOFF_MS 100
 #define SERVER_THREAD_STACK (512 * 1024)
 /* how long a connection's replies are gathered before a write(2) */
 #define SERVER_OUT_BUF 65536
@@ -79,7 +88,10 @@ struct server_config {
 	int idle_timeout_s;
 	int line_timeout_s;	/* 0: SERVER_DEFAULT_LINE_TIMEOUT_S */
 	long min_body_rate;	/* bytes/s; 0: SERVER_DEFAULT_MIN_BODY_RATE */
-	int max_conns;
+	int max_conns;		/* lowered to what RLIMIT_NOFILE allows */
+	/* descriptors one connection may hold at once (the peer: its socket
+	 * and a segment file); 0: 1 */
+	int fds_per_conn;
 	int max_conns_per_source;	/* 0: SERVER_DEFAULT_MAX_CONNS_PER_SOURCE */
 	/* non-zero: loopback sources count against the per-source limits
 	 * too (--limit-loopback, for single-host tests and demos) */
@@ -93,7 +105,9 @@ struct server_config {
 
 struct server;
 
-/* Binds the listening socket. Returns NULL with a reason in err on failure. */
+/* Raises the soft open-file limit to the hard one, lowers max_conns to
+ * what that limit allows (logging one line if it does), and binds the
+ * listening socket. Returns NULL with a reason in err on failure. */
 struct server *server_open(const struct server_config *cfg, char *err, size_t errlen);
 
 /* The address really bound ("127.0.0.1:40123"). */
@@ -113,6 +127,8 @@ int server_close(struct server *s);
 /* Number of requests answered so far, and of connections now open. */
 unsigned long long server_requests(struct server *s);
 int server_live_conns(struct server *s);
+/* The connection cap in force (max_conns after the open-file clamp). */
+int server_max_conns(const struct server *s);
 
 /* The address of the connection's other end without the port, in one
  * canonical spelling ("192.0.2.1", "2001:db8::1"; IPv4-mapped IPv6 is

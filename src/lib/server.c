@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +47,9 @@ struct server {
 	 * the count is the value, cast to a pointer */
 	struct htable sources;
 
-	struct server_refusals busy, busy_source;
+	int spare_fd;		/* /dev/null, given up to shed a connection
+				 * when descriptors run out */
+	struct server_refusals busy, busy_source, nofile;
 	atomic_ullong requests;		/* counted without the lock */
 };
 
@@ -73,6 +77,42 @@ server_log_refusal(struct server_refusals *r, const char *fmt, ...)
 	r->unlogged = 0;
 }
 
+/* Raises the soft RLIMIT_NOFILE to the hard limit and lowers
+ * cfg->max_conns to what the limit leaves after SERVER_FD_RESERVE. */
+static void
+server_fit_nofile(struct server_config *cfg)
+{
+	struct rlimit rl;
+	long fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur != rl.rlim_max) {
+		struct rlimit want = rl;
+		want.rlim_cur = rl.rlim_max;
+		if (want.rlim_cur == RLIM_INFINITY)
+			want.rlim_cur = SERVER_NOFILE_WANTED;
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl.rlim_cur = want.rlim_cur;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)SERVER_NOFILE_WANTED * 16)
+		return;
+	fit = ((long)rl.rlim_cur - SERVER_FD_RESERVE) / cfg->fds_per_conn;
+	if (fit < 1)
+		fit = 1;
+	if (cfg->max_conns > fit) {
+		log_warn("--max-conns %d is more than the open-file limit (%ld) allows: "
+		    "at most %ld connections", cfg->max_conns, (long)rl.rlim_cur, fit);
+		cfg->max_conns = (int)fit;
+	}
+}
+
+int
+server_max_conns(const struct server *s)
+{
+	return s->cfg.max_conns;
+}
+
 struct server *
 server_open(const struct server_config *cfg, char *err, size_t errlen)
 {
@@ -89,6 +129,9 @@ server_open(const struct server_config *cfg, char *err, size_t errlen)
 		s->cfg.min_body_rate = SERVER_DEFAULT_MIN_BODY_RATE;
 	if (s->cfg.max_conns_per_source <= 0)
 		s->cfg.max_conns_per_source = SERVER_DEFAULT_MAX_CONNS_PER_SOURCE;
+	if (s->cfg.fds_per_conn <= 0)
+		s->cfg.fds_per_conn = 1;
+	server_fit_nofile(&s->cfg);
 	if (htable_init(&s->sources) < 0) {
 		snprintf(err, errlen, "out of memory");
 		free(s);
@@ -100,6 +143,7 @@ server_open(const struct server_config *cfg, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (net_local_addr(s->listen_fd, s->address, sizeof(s->address)) < 0)
 		snprintf(s->address, sizeof(s->address), "%s", cfg->listen_addr);
 	pthread_mutex_init(&s->lock, NULL);
@@ -473,6 +517,27 @@ server_source_of(struct conn *c, const struct sockaddr_storage *ss)
 	return loopback;
 }
 
+/* accept(2) found no descriptor free: sheds the waiting connection with
+ * ERR 503 through the spare descriptor (so that poll does not wake at once
+ * for it again), logs that at most once a second, and waits
+ * SERVER_ACCEPT_BACKOFF_MS, so that the loop never spins. */
+static void
+server_out_of_fds(struct server *s, int err)
+{
+	struct pollfd none;
+
+	server_log_refusal(&s->nofile, "accept: %s: turning connections away",
+	    strerror(err));
+	if (s->spare_fd >= 0) {
+		close(s->spare_fd);
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			server_refuse(fd, NULL);
+		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	poll(&none, 0, SERVER_ACCEPT_BACKOFF_MS);
+}
+
 static void
 server_accept_one(struct server *s)
 {
@@ -485,13 +550,13 @@ server_accept_one(struct server *s)
 	long from_source = 0;
 
 	fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		server_out_of_fds(s, errno);
+		return;
+	}
 	if (fd < 0) {
 		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
 			log_warn("accept: %s", strerror(errno));
-		if (errno == EMFILE || errno == ENFILE) {
-			struct timespec ts = { 0, 100 * 1000000L };
-			nanosleep(&ts, NULL);
-		}
 		return;
 	}
 	c = malloc(sizeof(*c));
@@ -585,6 +650,9 @@ server_close(struct server *s)
 	struct conn *c;
 
 	close(s->listen_fd);
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
+	s->spare_fd = -1;
 	clock_deadline_after(&deadline, SERVER_SHUTDOWN_WAIT_MS);
 	pthread_mutex_lock(&s->lock);
 	/* wake threads blocked in read or write; they close their own fds */

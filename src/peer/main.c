@@ -399,6 +399,8 @@ main(int argc, char **argv)
 	cfg.line_timeout_s = o.line_timeout_s;
 	cfg.max_conns = o.max_conns;
 	cfg.max_conns_per_source = o.max_conns_per_source;
+	/* a connection's socket, and a segment file while one is sent */
+	cfg.fds_per_conn = 2;
 	cfg.limit_loopback = o.limit_loopback;
 	cfg.commands = PEER_COMMANDS;
 	cfg.handler = peer_handle;

@@ -227,7 +227,7 @@ main(int argc, char **argv)
 	}
 	cli_print_ready(server_address(t.srv));
 	log_info("listening on %s (ttl %lds, idle timeout %ds, max %d connections)",
-	    server_address(t.srv), ttl, cfg.idle_timeout_s, cfg.max_conns);
+	    server_address(t.srv), ttl, cfg.idle_timeout_s, server_max_conns(t.srv));
 
 	server_run(t.srv, &tracker_stop);
 
