@@ -21,7 +21,8 @@ esac
 # the input at the pace of playback while $SCRATCH/realtime exists
 scratch_program ffmpeg <<WRAPPER || exit 1
 #!/usr/bin/env bash
-for a in "\$@"; do case "\$a" in file:*.mp3) in=\${a#file:} ;; esac; done
+# the input comes as descriptor 3 (file:/proc/self/fd/3): name its file
+for a in "\$@"; do case "\$a" in file:/proc/self/fd/3) in=\$(readlink "/proc/\$\$/fd/3") ;; esac; done
 if [ -n "\${in:-}" ]; then echo "\$\$ \$in" >>"$SCRATCH/ffmpeg.log"; fi
 if [ -e "$SCRATCH/slow" ]; then sleep 2; fi
 new="$SCRATCH/rewrite-\$(basename "\${in:-none}")"
