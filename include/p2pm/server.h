@@ -1,6 +1,8 @@
 /* server.h - the accept loop shared by the tracker and the peer.
  *
- * One detached thread per connection with a bounded stack, a cap on live
+ * One detached thread per connection with a bounded stack (threads and
+ * their buffers are reused: up to SERVER_THREAD_CACHE wait for the next
+ * connection once theirs ended), a cap on live
  * connections (beyond it a newcomer gets "ERR 503 busy") and on those from
  * one source address, deadlines no trickle of bytes can stretch (the idle
  * timeout between requests, a whole request line within line_timeout_s of
@@ -10,6 +12,7 @@
 #ifndef P2PM_SERVER_H
 #define P2PM_SERVER_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +36,13 @@
 /* open connections from one source address (--max-conns-per-source);
  * loopback sources are exempt unless limit_loopback is set */
 #define SERVER_DEFAULT_MAX_CONNS_PER_SOURCE 16
+/* connection threads kept waiting for the next connection once theirs
+ * ended, with their buffers, instead of ending (a thread cache), and how
+ * long one waits, ms, before it ends after all */
+#define SERVER_THREAD_CACHE 64
+#define SERVER_THREAD_IDLE_MS (60 * 1000)
+/* connections accepted in a row before the loop looks at its stop flag */
+#define SERVER_ACCEPT_BATCH 64
 /* refusals of one kind are logged at most once in this many ms, with the
  * count of those not logged */
 #define SERVER_REFUSAL_LOG_MS 1000
@@ -59,12 +69,15 @@
 /* how often the accept loop looks at the stop flag */
 #define SERVER_POLL_MS 200
 
-/* One client connection, owned by its thread. Handlers use the conn_*
- * functions below and never the descriptor itself. */
+/* One client connection, owned by its thread, and reused by that thread
+ * for the next connection it is handed. Handlers use the conn_* functions
+ * below and never the descriptor itself. */
 struct conn {
-	int fd;
+	int fd;			/* -1 while the thread waits in the cache */
 	struct server *srv;
-	struct conn *next, *prev;	/* the server's list of live conns */
+	struct conn *next, *prev;	/* the server's list of live conns, or
+					 * (next) of waiting threads */
+	pthread_cond_t handed;	/* signalled when fd is set for it */
 	char remote[NET_ADDR_MAX];	/* "host:port" of the other end */
 	char remote_host[NET_ADDR_MAX];	/* its address alone, canonical */
 	unsigned char source[16];	/* that address as IPv6 (IPv4 mapped) */
@@ -72,8 +85,8 @@ struct conn {
 	int failed;		/* a write failed: the connection is done */
 	int linger;		/* input may be left unread: drain before close */
 	size_t outlen;
-	struct reader rd;
-	char out[SERVER_OUT_BUF];	/* last: not cleared on accept */
+	struct reader rd;	/* its buffer is never cleared */
+	char out[SERVER_OUT_BUF];
 };
 
 /* Answers one request. Returns 0 to keep the connection, -1 to close it. */

@@ -39,10 +39,14 @@ struct server {
 	char address[NET_ADDR_MAX];
 	pthread_attr_t attr;
 
-	pthread_mutex_t lock;		/* guards drained, conns, live, sources */
-	pthread_cond_t drained;
+	pthread_mutex_t lock;		/* guards what follows up to sources */
+	pthread_cond_t drained;		/* threads became 0 */
 	struct conn *conns;		/* live connections */
 	int live;
+	struct conn *waiting;		/* threads in the cache, most recent first */
+	int nwaiting;
+	int threads;			/* connection threads, serving or waiting */
+	int closing;			/* server_close began: no more waiting */
 	/* open connections per source address (16 bytes, IPv4 mapped):
 	 * the count is the value, cast to a pointer */
 	struct htable sources;
@@ -143,6 +147,8 @@ server_open(const struct server_config *cfg, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
+	/* accepts in a row end at EAGAIN instead of waiting */
+	fcntl(s->listen_fd, F_SETFL, fcntl(s->listen_fd, F_GETFL) | O_NONBLOCK);
 	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (net_local_addr(s->listen_fd, s->address, sizeof(s->address)) < 0)
 		snprintf(s->address, sizeof(s->address), "%s", cfg->listen_addr);
@@ -417,21 +423,76 @@ server_linger(int fd)
 	}
 }
 
-/* Adds delta to the count of open connections from c's source; under
- * s->lock. Returns the new count, or -1 if out of memory (then the
+/* Adds delta to the count of open connections from source (16 bytes);
+ * under s->lock. Returns the new count, or -1 if out of memory (then the
  * source counts as having none open). */
 static long
-server_source_add(struct server *s, const struct conn *c, long delta)
+server_source_add(struct server *s, const unsigned char *source, long delta)
 {
-	long n = (long)(intptr_t)htable_del(&s->sources, c->source,
-	    sizeof(c->source)) + delta;
+	long n = (long)(intptr_t)htable_del(&s->sources, source, 16) + delta;
 
 	if (n <= 0)
 		return 0;
-	if (htable_put(&s->sources, c->source, sizeof(c->source),
-	    (void *)(intptr_t)n) == NULL)
+	if (htable_put(&s->sources, source, 16, (void *)(intptr_t)n) == NULL)
 		return -1;
 	return n;
+}
+
+/* Takes c out of the live list and the counts; under s->lock. */
+static void
+server_conn_unlink(struct server *s, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+	if (c->source_counted)
+		server_source_add(s, c->source, -1);
+	s->live--;
+}
+
+/* Ends a connection: closes it and unlinks it, under s->lock
+ * (server_close must never shut down a descriptor number that another
+ * thread reused). */
+static void
+server_conn_end(struct server *s, struct conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	server_conn_unlink(s, c);
+}
+
+/* Puts the thread of c in the cache and waits to be handed a connection;
+ * under s->lock. Returns 0 with c->fd set, or -1 when the thread should
+ * end (the cache is full, the server closing, or no connection came for
+ * SERVER_THREAD_IDLE_MS); then c is out of the cache. */
+static int
+server_conn_wait(struct server *s, struct conn *c)
+{
+	struct timespec until;
+
+	if (s->closing || s->nwaiting >= SERVER_THREAD_CACHE)
+		return -1;
+	c->next = s->waiting;
+	s->waiting = c;
+	s->nwaiting++;
+	clock_deadline_after(&until, SERVER_THREAD_IDLE_MS);
+	while (c->fd < 0 && !s->closing)
+		if (pthread_cond_timedwait(&c->handed, &s->lock, &until) != 0)
+			break;
+	if (c->fd >= 0)
+		return 0;	/* the accept loop took it out of the cache */
+	for (struct conn **p = &s->waiting; *p != NULL; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			s->nwaiting--;
+			break;
+		}
+	c->next = NULL;
+	return -1;
 }
 
 static void *
@@ -440,27 +501,43 @@ server_conn_main(void *arg)
 	struct conn *c = arg;
 	struct server *s = c->srv;
 
-	server_serve(c);
-	if (c->linger)
-		server_linger(c->fd);
-	/* unlink, then close, under the lock: server_close must never
-	 * shut down a descriptor number that another thread reused */
-	pthread_mutex_lock(&s->lock);
-	close(c->fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	if (c->source_counted)
-		server_source_add(s, c, -1);
-	s->live--;
-	if (s->live == 0)
+	for (;;) {
+		log_debug("%s: connected", c->remote);
+		server_serve(c);
+		if (c->linger)
+			server_linger(c->fd);
+		pthread_mutex_lock(&s->lock);
+		server_conn_end(s, c);
+		if (server_conn_wait(s, c) < 0)
+			break;
+		pthread_mutex_unlock(&s->lock);
+	}
+	s->threads--;
+	if (s->threads == 0)
 		pthread_cond_broadcast(&s->drained);
 	pthread_mutex_unlock(&s->lock);
+	pthread_cond_destroy(&c->handed);
 	free(c);
 	return NULL;
+}
+
+/* A new struct conn for a new thread. Only its small fields are set: the
+ * buffers are left as malloc gave them, untouched until used. */
+static struct conn *
+server_conn_new(struct server *s)
+{
+	struct conn *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	if (clock_cond_init(&c->handed) != 0) {
+		free(c);
+		return NULL;
+	}
+	c->fd = -1;
+	c->srv = s;
+	c->next = c->prev = NULL;
+	return c;
 }
 
 /* Turns a connection away with one ERR 503 line (text NULL: "busy"). */
@@ -482,10 +559,17 @@ server_refuse(int fd, const char *text)
 	close(fd);
 }
 
+/* A newcomer, before a thread is found for it: its address. */
+struct server_newcomer {
+	char remote[NET_ADDR_MAX], remote_host[NET_ADDR_MAX];
+	unsigned char source[16];
+	int source_counted;
+};
+
 /* Sets c's source (as 16 bytes of IPv6, IPv4 mapped), its address text
  * with and without the port, and returns 1 if it is a loopback address. */
 static int
-server_source_of(struct conn *c, const struct sockaddr_storage *ss)
+server_source_of(struct server_newcomer *c, const struct sockaddr_storage *ss)
 {
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 		0xff, 0xff };
@@ -538,37 +622,12 @@ server_out_of_fds(struct server *s, int err)
 	poll(&none, 0, SERVER_ACCEPT_BACKOFF_MS);
 }
 
-static void
-server_accept_one(struct server *s)
+/* Admits fd under the caps: counts it against its source and in live, or
+ * refuses it (and closes it). Returns 0 if admitted. */
+static int
+server_admit(struct server *s, int fd, const struct server_newcomer *probe)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	sigset_t all, old;
-	pthread_t tid;
-	struct conn *c;
-	int fd, one = 1, rc, loopback;
-	long from_source = 0;
-
-	fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-		server_out_of_fds(s, errno);
-		return;
-	}
-	if (fd < 0) {
-		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
-			log_warn("accept: %s", strerror(errno));
-		return;
-	}
-	c = malloc(sizeof(*c));
-	if (c == NULL) {
-		server_refuse(fd, NULL);
-		return;
-	}
-	memset(c, 0, offsetof(struct conn, out));	/* next and prev too */
-	c->fd = fd;
-	c->srv = s;
-	loopback = server_source_of(c, &ss);
-	c->source_counted = !loopback || s->cfg.limit_loopback;
+	long from_source;
 
 	pthread_mutex_lock(&s->lock);
 	if (s->live >= s->cfg.max_conns) {
@@ -576,56 +635,125 @@ server_accept_one(struct server *s)
 		server_log_refusal(&s->busy, "connection limit (%d) reached, refusing one",
 		    s->cfg.max_conns);
 		server_refuse(fd, NULL);
-		free(c);
-		return;
+		return -1;
 	}
-	if (c->source_counted) {
-		from_source = (long)(intptr_t)htable_get(&s->sources, c->source,
-		    sizeof(c->source));
+	if (probe->source_counted) {
+		from_source = (long)(intptr_t)htable_get(&s->sources, probe->source,
+		    sizeof(probe->source));
 		if (from_source >= s->cfg.max_conns_per_source ||
-		    server_source_add(s, c, 1) < 0) {
+		    server_source_add(s, probe->source, 1) < 0) {
 			pthread_mutex_unlock(&s->lock);
 			server_log_refusal(&s->busy_source, "%s: per-source connection "
-			    "limit (%d) reached, refusing one", c->remote_host,
+			    "limit (%d) reached, refusing one", probe->remote_host,
 			    s->cfg.max_conns_per_source);
 			server_refuse(fd, "too many connections from this address");
-			free(c);
-			return;
+			return -1;
 		}
 	}
 	s->live++;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* Makes c serve fd (the newcomer nc) and links it into the live
+ * list; under s->lock. */
+static void
+server_conn_start(struct server *s, struct conn *c, int fd,
+    const struct server_newcomer *nc)
+{
+	c->fd = fd;
+	memcpy(c->remote, nc->remote, sizeof(c->remote));
+	memcpy(c->remote_host, nc->remote_host, sizeof(c->remote_host));
+	memcpy(c->source, nc->source, sizeof(c->source));
+	c->source_counted = nc->source_counted;
+	c->failed = 0;
+	c->linger = 0;
+	c->outlen = 0;
+	reader_init(&c->rd, fd, s->cfg.idle_timeout_s * 1000);
+	c->prev = NULL;
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
 	s->conns = c;
+}
+
+/* Accepts one connection if one is waiting. Returns 1 if the loop should
+ * accept again at once, 0 if it should poll first. */
+static int
+server_accept_one(struct server *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct server_newcomer nc;
+	struct timeval tv;
+	sigset_t all, old;
+	pthread_t tid;
+	struct conn *c;
+	int fd, one = 1, rc, loopback;
+
+	fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		server_out_of_fds(s, errno);
+		return 0;
+	}
+	if (fd < 0) {
+		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
+			log_warn("accept: %s", strerror(errno));
+		return errno == EINTR || errno == ECONNABORTED;
+	}
+	loopback = server_source_of(&nc, &ss);
+	nc.source_counted = !loopback || s->cfg.limit_loopback;
+	if (server_admit(s, fd, &nc) < 0)
+		return 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	tv.tv_sec = s->cfg.idle_timeout_s;
+	tv.tv_usec = 0;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+
+	/* a thread from the cache, if one waits */
+	pthread_mutex_lock(&s->lock);
+	c = s->waiting;
+	if (c != NULL) {
+		s->waiting = c->next;
+		s->nwaiting--;
+		server_conn_start(s, c, fd, &nc);
+		pthread_cond_signal(&c->handed);
+		pthread_mutex_unlock(&s->lock);
+		return 1;
+	}
 	pthread_mutex_unlock(&s->lock);
 
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	net_set_timeouts(fd, 0, s->cfg.idle_timeout_s * 1000);
-	reader_init(&c->rd, fd, s->cfg.idle_timeout_s * 1000);
-
+	c = server_conn_new(s);
+	if (c == NULL)
+		goto refuse;
+	pthread_mutex_lock(&s->lock);
+	server_conn_start(s, c, fd, &nc);
+	s->threads++;
+	pthread_mutex_unlock(&s->lock);
 	/* the thread starts with every signal blocked; main takes them */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&tid, &s->attr, server_conn_main, c);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc == 0) {
-		log_debug("%s: connected", c->remote);
-		return;
-	}
+	if (rc == 0)
+		return 1;
 	log_warn("cannot start a connection thread: %s", strerror(rc));
 	pthread_mutex_lock(&s->lock);
-	if (c->next != NULL)
-		c->next->prev = NULL;
-	s->conns = c->next;
-	if (c->source_counted)
-		server_source_add(s, c, -1);
+	s->threads--;
+	server_conn_unlink(s, c);
+	pthread_mutex_unlock(&s->lock);
+	pthread_cond_destroy(&c->handed);
+	free(c);
+	server_refuse(fd, NULL);
+	return 0;
+refuse:
+	pthread_mutex_lock(&s->lock);
+	if (nc.source_counted)
+		server_source_add(s, nc.source, -1);
 	s->live--;
-	if (s->live == 0)
-		pthread_cond_broadcast(&s->drained);
 	pthread_mutex_unlock(&s->lock);
 	server_refuse(fd, NULL);
-	free(c);
+	return 0;
 }
 
 void
@@ -639,7 +767,10 @@ server_run(struct server *s, volatile sig_atomic_t *stop)
 		int rc = poll(&pfd, 1, SERVER_POLL_MS);
 		if (rc <= 0)
 			continue;
-		server_accept_one(s);
+		/* the listening socket does not block: take what waits */
+		for (int i = 0; i < SERVER_ACCEPT_BATCH && !*stop; i++)
+			if (server_accept_one(s) == 0)
+				break;
 	}
 }
 
@@ -655,17 +786,21 @@ server_close(struct server *s)
 	s->spare_fd = -1;
 	clock_deadline_after(&deadline, SERVER_SHUTDOWN_WAIT_MS);
 	pthread_mutex_lock(&s->lock);
-	/* wake threads blocked in read or write; they close their own fds */
+	/* wake threads blocked in read or write (they close their own fds),
+	 * and those waiting in the cache, which end */
+	s->closing = 1;
 	for (c = s->conns; c != NULL; c = c->next)
 		shutdown(c->fd, SHUT_RDWR);
-	while (s->live > 0)
+	for (c = s->waiting; c != NULL; c = c->next)
+		pthread_cond_signal(&c->handed);
+	while (s->threads > 0)
 		if (pthread_cond_timedwait(&s->drained, &s->lock, &deadline) != 0)
 			break;
-	int left = s->live;
+	int left = s->threads;
 	pthread_mutex_unlock(&s->lock);
 	if (left > 0) {
 		/* threads still own the server: leave it allocated */
-		log_warn("%d connection(s) still open at exit", left);
+		log_warn("%d connection thread(s) still running at exit", left);
 		return left;
 	}
 	htable_free(&s->sources);
