@@ -22,6 +22,7 @@ start_daemon B tracker -l 127.0.0.1:0 --max-conns 16 --limit-loopback \
 printf 'REGISTER 127.0.0.1:6000\nKeep\n\nQUIT\n' | talk "$B_ADDR" >/dev/null
 
 # the attacks, at once: a byte every 300 ms on each socket, for 5 s
+: >"$SCRATCH/slow-a.out" && : >"$SCRATCH/slow-b.out" && : >"$SCRATCH/slow-body.out"
 "$SLOW" -s 127.0.0.2 "$A_ADDR" 8 300 5 >"$SCRATCH/slow-a.out" &
 SLOW_A=$!
 "$SLOW" -s 127.0.0.2 "$B_ADDR" 40 300 5 >"$SCRATCH/slow-b.out" &

@@ -6,7 +6,9 @@
 
 LOAD=$P2PM_TOOLS/loadgen
 SLOW=$P2PM_TOOLS/slowloris
-[ -x "$LOAD" ] && [ -x "$SLOW" ] || bail_out "no $LOAD or $SLOW (make check-build builds them)"
+for tool in "$LOAD" "$SLOW"; do
+	[ -x "$tool" ] || bail_out "no $tool (make check-build builds it)"
+done
 
 start_daemon T tracker -l 127.0.0.1:0 --line-timeout 1 || exit 1
 port=${T_ADDR##*:}

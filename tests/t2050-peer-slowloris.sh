@@ -16,6 +16,7 @@ start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" --renew 1 \
 	"Tone=$SCRATCH/tone.mp3" || exit 1
 ok "the song is registered" wait_for_registered "$T_ADDR" Tone 1
 
+: >"$SCRATCH/slow.out"
 "$SLOW" -s 127.0.0.2 "$P_ADDR" 40 300 5 >"$SCRATCH/slow.out" &
 SLOW_PID=$!
 wait_for_line "$SCRATCH/slow.out" '^holding 40$' 5 || bail_out "the attack did not start"

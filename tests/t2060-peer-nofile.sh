@@ -30,6 +30,7 @@ ok "the song is registered" wait_for_log T "REGISTER $P_ADDR: 1 song"
 
 # 100 connections at once (loopback: no per-source limit), more than the
 # open-file limit would allow, held 2 s
+: >"$SCRATCH/slow.out"
 "$SLOW" "$P_ADDR" 100 300 4 >"$SCRATCH/slow.out" &
 SLOW_PID=$!
 wait_for_line "$SCRATCH/slow.out" '^holding 100$' 5 || bail_out "the flood did not start"
