@@ -80,8 +80,9 @@ $(S)/tools/%: $(S)/tests/tools/%.o $(S)/libp2pm.a
 	@echo '  LD san  $@'
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# the registry's unit test also links the tracker's registry
+# the registry's and source's unit tests also link the tracker's modules
 $(S)/tests/test_registry: $(S)/src/tracker/registry.o
+$(S)/tests/test_source: $(S)/src/tracker/source.o
 
 UNIT_BINS = $(patsubst tests/unit/%.c,$(S)/tests/%,$(UNIT_SRC))
 TOOL_BINS = $(patsubst tests/tools/%.c,$(S)/tools/%,$(sort $(wildcard tests/tools/*.c)))

@@ -1,4 +1,4 @@
-/* proto.c - protocol v1: names, request parsing, reply formatting. */
+/* proto.c - protocol v2: names, request parsing, reply formatting. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@ proto_status_text(enum proto_status status)
 	switch (status) {
 	case PROTO_OK: return "ok";
 	case PROTO_BAD_REQUEST: return "bad request";
+	case PROTO_FORBIDDEN: return "forbidden";
 	case PROTO_NOT_FOUND: return "not found";
 	case PROTO_TOO_LARGE: return "too large";
 	case PROTO_LINE_TOO_LONG: return "line too long";
@@ -157,6 +158,7 @@ static const struct proto_cmd_entry proto_cmds[] = {
 	{ "QUIT", PROTO_CMD_QUIT, ARG_NONE },
 	{ "REQUEST_SONG", PROTO_CMD_REQUEST_SONG, ARG_NAME },
 	{ "REQUEST_SEGMENT", PROTO_CMD_REQUEST_SEGMENT, ARG_NAME },
+	{ "LOCATE", PROTO_CMD_LOCATE, ARG_NAME },
 };
 
 static void
@@ -274,6 +276,64 @@ proto_parse_song_line(const char *line, size_t len, char *out, size_t *outlen)
 	if (n < 0)
 		return -1;
 	*outlen = (size_t)n;
+	return 0;
+}
+
+int
+proto_parse_content_id(const char *text, size_t len,
+    unsigned char id[PROTO_CONTENT_ID_LEN])
+{
+	unsigned char buf[PROTO_CONTENT_ID_LEN];
+
+	if (len != PROTO_CONTENT_ID_HEX)
+		return -1;
+	for (size_t i = 0; i < PROTO_CONTENT_ID_LEN; i++) {
+		char hi = text[2 * i], lo = text[2 * i + 1];
+		/* lowercase only: one spelling per content id */
+		if ((hi >= 'A' && hi <= 'F') || (lo >= 'A' && lo <= 'F'))
+			return -1;
+		int h = proto_hexval(hi), l = proto_hexval(lo);
+		if (h < 0 || l < 0)
+			return -1;
+		buf[i] = (unsigned char)(h << 4 | l);
+	}
+	memcpy(id, buf, sizeof(buf));
+	return 0;
+}
+
+void
+proto_format_content_id(const unsigned char id[PROTO_CONTENT_ID_LEN],
+    char out[PROTO_CONTENT_ID_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < PROTO_CONTENT_ID_LEN; i++) {
+		out[2 * i] = hex[id[i] >> 4];
+		out[2 * i + 1] = hex[id[i] & 15];
+	}
+	out[PROTO_CONTENT_ID_HEX] = '\0';
+}
+
+int
+proto_parse_register_line(const char *line, size_t len, char *out,
+    size_t *outlen, unsigned char id[PROTO_CONTENT_ID_LEN], int *has_id)
+{
+	const char *sp, *word;
+	size_t wordlen;
+
+	*has_id = 0;
+	if (proto_parse_song_line(line, len, out, outlen) < 0)
+		return -1;
+	sp = memchr(line, ' ', len);
+	if (sp == NULL)
+		return 0;
+	word = sp + 1;
+	wordlen = len - (size_t)(word - line);
+	sp = memchr(word, ' ', wordlen);
+	if (sp != NULL)
+		wordlen = (size_t)(sp - word);
+	if (proto_parse_content_id(word, wordlen, id) == 0)
+		*has_id = 1;
 	return 0;
 }
 

@@ -7,16 +7,22 @@
 
 /* most peers one QUERY reply names (a random pick when more hold a song) */
 #define TRACKER_QUERY_MAX_PEERS 64
+/* most LOCATE rows per content id (a random pick when more hold it) */
+#define TRACKER_LOCATE_MAX_PER_ID 64
+/* most content ids one LOCATE reply names (those held by the most peers) */
+#define TRACKER_LOCATE_MAX_IDS 16
 /* the commands the tracker serves; others get ERR 400 unknown command */
 #define TRACKER_COMMANDS (SERVER_CMD(PROTO_CMD_REGISTER) | \
 	SERVER_CMD(PROTO_CMD_UNREGISTER) | SERVER_CMD(PROTO_CMD_QUERY) | \
-	SERVER_CMD(PROTO_CMD_LIST) | SERVER_CMD(PROTO_CMD_STATS) | \
-	SERVER_CMD(PROTO_CMD_PING))
+	SERVER_CMD(PROTO_CMD_LOCATE) | SERVER_CMD(PROTO_CMD_LIST) | \
+	SERVER_CMD(PROTO_CMD_STATS) | SERVER_CMD(PROTO_CMD_PING))
 
 struct tracker {
 	struct registry *reg;
 	struct server *srv;
 	long long started_ms;
+	int trust_advertised;	/* believe any advertised IP (--trust-advertised) */
+	int limit_loopback;	/* per-source limits apply to loopback too */
 };
 
 /* server_handler_fn for the tracker: ctx is a struct tracker. */
