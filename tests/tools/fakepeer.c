@@ -11,7 +11,8 @@
  *
  *   --flip N          flips one byte in the middle of segment N (1-based,
  *                     playlist order; 0: every segment), same length
- *   --short N         sends segment N one byte short (announced so)
+ *   --short N         sends segment N one byte short, announced so (0:
+ *                     every segment)
  *   --wrong-playlist  serves the playlist with one byte of its first
  *                     segment name changed (still a valid playlist)
  *   --stall-after N   after N segments on a connection, reads requests
@@ -147,7 +148,7 @@ fake_segment(int fd, const struct proto_request *req)
 		memcpy(copy, s->data, len);
 		if ((fake.flip == 0 || fake.flip == (long)i + 1) && len > 0)
 			copy[len / 2] ^= 0x01;
-		if (fake.shorten == (long)i + 1 && len > 0)
+		if ((fake.shorten == 0 || fake.shorten == (long)i + 1) && len > 0)
 			len--;
 		rc = fake_reply(fd, "SEGMENT", req->arg, req->arglen, copy, len, len);
 		free(copy);
