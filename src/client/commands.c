@@ -91,85 +91,86 @@ cmd_query(const struct client_opts *o, const char *song)
 	return fflush(stdout) == 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_LOCAL;
 }
 
-/* Fills list with the sources to fetch song from and *content_id with
- * the content id to fetch (NULL: the first playlist fixes it): the -p
- * peers, or else what the tracker LOCATEs, the content id held by the most
- * peers (or --id) first and registrations without one after them. Returns
- * an exit code. */
+/* Fills found with every source of song: the -p peers, or else what the
+ * tracker LOCATEs. Returns an exit code. */
 static int
 cmd_sources(const struct client_opts *o, const char *song,
-    struct source_list *list, const char **content_id,
-    char idbuf[SHA256_HEX_LEN])
+    struct source_list *found)
 {
-	struct source_list *found;
 	char err[CLIENT_ERR_LEN];
-	size_t best = 0, best_n = 0, ids = 0;
 	int version1;
 
-	list->count = 0;
-	*content_id = o->content_id;
+	found->count = 0;
 	if (o->peers.count > 0) {
 		for (size_t i = 0; i < o->peers.count; i++)
-			source_list_add(list, o->peers.addr[i], NULL);
+			source_list_add(found, o->peers.addr[i], NULL);
 		return CLIENT_EXIT_OK;
-	}
-	if ((found = malloc(sizeof(*found))) == NULL) {
-		log_error("out of memory");
-		return CLIENT_EXIT_LOCAL;
 	}
 	if (tracker_locate(o->tracker, song, o->timeout_ms, found, &version1, err,
 	    sizeof(err)) < 0) {
 		log_error("%s", err);
-		free(found);
 		return CLIENT_EXIT_TRACKER;
 	}
-	/* the content id most peers hold (the first listed of a tie) */
+	if (found->count == 0) {
+		log_error("no peer holds '%s'", song);
+		return CLIENT_EXIT_NOT_FOUND;
+	}
+	log_debug("%zu sources for '%s'%s", found->count, song,
+	    version1 ? " (a version-1 tracker: no content ids)" : "");
+	return CLIENT_EXIT_OK;
+}
+
+/* Picks from found the content id to fetch next: want if given, else the
+ * one the most sources hold among those whose entries are not marked in
+ * tried (the first listed of a tie), and marks its entries. Fills list
+ * with its sources, then those without a content id, and *content_id
+ * (NULL when no source has one: the first playlist fixes it). Returns the
+ * number of sources of the id picked, 0 when there is none left. */
+static size_t
+cmd_pick(const struct source_list *found, const char *want,
+    unsigned char *tried, struct source_list *list, const char **content_id,
+    char idbuf[SHA256_HEX_LEN])
+{
+	size_t best = 0, best_n = 0, anon = 0;
+
+	list->count = 0;
+	*content_id = want;
 	for (size_t i = 0; i < found->count; i++) {
-		size_t n = 0, seen = 0;
-		if (found->e[i].id[0] == '\0')
+		size_t n = 0;
+		int seen = 0;
+		if (found->e[i].id[0] == '\0') {
+			anon++;
+			continue;
+		}
+		if (tried[i])
 			continue;
 		for (size_t k = 0; k < found->count; k++) {
 			if (strcmp(found->e[k].id, found->e[i].id) != 0)
 				continue;
-			if (k < i)
-				seen = 1;
+			seen |= k < i;
 			n++;
 		}
-		if (seen)
-			continue;
-		ids++;
-		if (n > best_n) {
+		if (!seen && n > best_n) {
 			best_n = n;
 			best = i;
 		}
 	}
-	if (*content_id == NULL && best_n > 0) {
+	if (want == NULL && best_n > 0) {
 		memcpy(idbuf, found->e[best].id, SHA256_HEX_LEN);
 		*content_id = idbuf;
-		if (ids > 1)
-			log_info("'%s' is shared as %zu different songs; fetching "
-			    "the one %zu peers hold (content id %s)", song, ids,
-			    best_n, idbuf);
 	}
-	/* that content id's sources, then those without a content id */
-	for (size_t i = 0; i < found->count; i++)
-		if (*content_id != NULL && strcmp(found->e[i].id, *content_id) == 0)
+	for (size_t i = 0; i < found->count; i++) {
+		if (*content_id != NULL && strcmp(found->e[i].id, *content_id) == 0) {
 			source_list_add(list, found->e[i].addr, found->e[i].id);
+			tried[i] = 1;
+		}
+	}
 	for (size_t i = 0; i < found->count; i++)
 		if (found->e[i].id[0] == '\0')
 			source_list_add(list, found->e[i].addr, NULL);
-	free(found);
-	if (list->count == 0) {
-		if (o->content_id != NULL)
-			log_error("no peer holds '%s' with content id %s", song,
-			    o->content_id);
-		else
-			log_error("no peer holds '%s'", song);
-		return CLIENT_EXIT_NOT_FOUND;
-	}
-	log_debug("%zu sources for '%s'%s", list->count, song,
-	    version1 ? " (a version-1 tracker: no content ids)" : "");
-	return CLIENT_EXIT_OK;
+	if (*content_id != NULL && list->count == anon)
+		return 0;	/* nobody registered it */
+	return list->count;
 }
 
 /* Says what the fetch did: one line per source with -v, and a closing
@@ -245,26 +246,54 @@ cmd_run(const struct client_opts *o, const char *song,
 }
 
 /* The sources and the content id for song, then the swarm into sink:
- * what cat, play and fetch share. */
+ * what cat, play and fetch share. Without --id, when no source of the
+ * content id most peers hold can even send its playlist, the song the
+ * next most hold is tried. */
 static int
 cmd_swarm(const struct client_opts *o, const char *song,
     const struct fetch_sink *sink, struct fetch_report *rep,
     enum fetch_result *result)
 {
 	char idbuf[SHA256_HEX_LEN];
-	struct source_list *sources = malloc(sizeof(*sources));
+	struct source_list *found = malloc(sizeof(*found));
+	struct source_list *list = malloc(sizeof(*list));
+	unsigned char tried[CLIENT_MAX_SOURCES] = { 0 };
 	const char *content_id;
+	size_t ids = 0;
 	int rc;
 
 	*result = FETCH_NO_PEER;
-	if (sources == NULL) {
+	memset(rep, 0, sizeof(*rep));
+	if (found == NULL || list == NULL) {
 		log_error("out of memory");
+		free(found);
+		free(list);
 		return CLIENT_EXIT_LOCAL;
 	}
-	rc = cmd_sources(o, song, sources, &content_id, idbuf);
-	if (rc == CLIENT_EXIT_OK)
-		rc = cmd_run(o, song, sources, content_id, sink, rep, result);
-	free(sources);
+	rc = cmd_sources(o, song, found);
+	while (rc == CLIENT_EXIT_OK || ids > 0) {
+		if (cmd_pick(found, o->content_id, tried, list, &content_id,
+		    idbuf) == 0) {
+			if (ids == 0)
+				log_error("no peer holds '%s' with content id %s",
+				    song, o->content_id);
+			rc = ids == 0 ? CLIENT_EXIT_NOT_FOUND : rc;
+			break;
+		}
+		if (ids++ > 0)
+			log_warn("trying the other song shared as '%s' (content id "
+			    "%s, %zu sources)", song, content_id, list->count);
+		else if (content_id != NULL)
+			log_info("fetching content id %s from %zu sources",
+			    content_id, list->count);
+		rc = cmd_run(o, song, list, content_id, sink, rep, result);
+		/* another content id only when this one gave not even a playlist */
+		if (*result != FETCH_NO_PEER || rep->content_id[0] != '\0' ||
+		    o->content_id != NULL || content_id == NULL)
+			break;
+	}
+	free(found);
+	free(list);
 	return rc;
 }
 
