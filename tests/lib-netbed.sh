@@ -301,11 +301,10 @@ netbed_wait_list() {
 # file, what the peer with cache directory CACHE holds: its playlist and
 # every segment byte-identical
 netbed_same_as_cache() {
-	local first key
-	first=$(segments_of "$1" | head -n 1)
-	key=${first%%-*}
-	[ -n "$first" ] && cmp -s "$1/index.m3u8" "$2/songs/$key/index.m3u8" &&
-		segments_match_cache "$1" "$2/songs/$key"
+	local idx
+	idx=$(find "$2/songs" -name index.m3u8 -exec cmp -s "$1/index.m3u8" {} \; \
+		-print 2>/dev/null | head -n 1)
+	[ -n "$idx" ] && segments_match_cache "$1" "$(dirname "$idx")"
 }
 
 # netbed_teardown : stops whatever still runs inside the test bed's hosts
