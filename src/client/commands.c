@@ -417,11 +417,49 @@ cmd_cat(const struct client_opts *o, const char *song)
 	return rc;
 }
 
+/* play's output: the player started only once the playlist is verified,
+ * then fed as a stream. */
+struct play_output {
+	struct player *player;
+	struct outstream os;
+	struct fetch_sink stream;	/* the stream into the player's pipe */
+};
+
+static int
+play_start(void *ctx, const struct playlist *playlist, const char *content_id)
+{
+	struct play_output *po = ctx;
+	char err[CLIENT_ERR_LEN];
+
+	if (player_start(po->player, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	po->os.fd = po->player->fd;
+	return po->stream.start(po->stream.ctx, playlist, content_id);
+}
+
+static int
+play_segment(void *ctx, size_t index, const char *data, size_t len)
+{
+	struct play_output *po = ctx;
+
+	return po->stream.segment(po->stream.ctx, index, data, len);
+}
+
+static int
+play_finish(void *ctx)
+{
+	struct play_output *po = ctx;
+
+	return po->stream.finish(po->stream.ctx);
+}
+
 int
 cmd_play(const struct client_opts *o, const char *song)
 {
+	struct play_output po;
 	struct player player;
-	struct outstream os;
 	struct fetch_report *rep;
 	struct fetch_sink sink;
 	enum fetch_result result;
@@ -443,14 +481,14 @@ cmd_play(const struct client_opts *o, const char *song)
 		player_finish(&player, 1);
 		return CLIENT_EXIT_LOCAL;
 	}
-	if (player_start(&player, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		player_finish(&player, 1);
-		free(rep);
-		return CLIENT_EXIT_LOCAL;
-	}
-	os.fd = player.fd;
-	outstream_sink(&os, &sink);
+	po.player = &player;
+	po.os.fd = -1;
+	outstream_sink(&po.os, &po.stream);
+	sink.start = play_start;
+	sink.segment = play_segment;
+	sink.finish = play_finish;
+	sink.in_order = po.stream.in_order;
+	sink.ctx = &po;
 	rc = cmd_swarm(o, song, &sink, rep, &result);
 	free(rep);
 	status = player_finish(&player, result != FETCH_DONE &&
