@@ -128,6 +128,28 @@ err=$(client -t "$T_ADDR" -j 8 fetch -o "$SCRATCH/f5d" "$SONG" 2>&1 >/dev/null)
 is "$?" 0 "liars registered under the content id do not spoil a tracker fetch"
 ok "  the output is the honest copy" same_song "$SCRATCH/f5d" "$SCRATCH/A"
 
+# registrations without a content id: the first playlist fixes the song
+start_fakepeer PLAIN1 "$SCRATCH/A" -n "Plain Song" || exit 1
+start_fakepeer PLAIN2 "$SCRATCH/A" -n "Plain Song" || exit 1
+register "$PLAIN1_ADDR" "Plain%20Song" >/dev/null
+register "$PLAIN2_ADDR" "Plain%20Song /seed/style/path.ts" >/dev/null
+is "$(request "$T_ADDR" "LOCATE Plain%20Song" | grep -c '^- ')" 2 \
+	"(two peers registered the name without a content id)"
+client -v -t "$T_ADDR" fetch -o "$SCRATCH/plain" "Plain Song" >/dev/null 2>"$SCRATCH/plain.err"
+is "$?" 0 "a song registered without content ids is fetched"
+ok "  the first playlist fixed the song: the segments are the right ones" \
+	diff -r -x song.name "$SCRATCH/plain" "$SCRATCH/A"
+is "$(cat "$SCRATCH/plain/song.name")" "Plain Song" "  under the name asked for"
+like "$(cat "$SCRATCH/plain.err")" "from 2 of 2 sources" "  from both sources"
+
+# a version-1 tracker (ERR 400 to LOCATE): QUERY, and the first playlist
+# fixes the song
+start_fakepeer V1 "$SCRATCH/A" --v1-tracker "$H1_ADDR $OTHER_ADDR $H2_ADDR" || exit 1
+err=$(client -t "$V1_ADDR" fetch -o "$SCRATCH/v1" "$SONG" 2>&1 >/dev/null)
+is "$?" 0 "with a version-1 tracker the client falls back to QUERY"
+ok "  and fetches the first playlist's song" same_song "$SCRATCH/v1" "$SCRATCH/A"
+like "$err" "peer $OTHER_ADDR: its playlist differs" "  not using the source with another song"
+
 # 6. fetching again, and into a directory holding something else
 ino=$(stat -c %i "$SCRATCH/f1/index.m3u8")
 out=$(client fetch -o "$SCRATCH/f1" -p "$H1_ADDR" "$SONG" 2>&1)

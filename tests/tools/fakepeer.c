@@ -18,6 +18,9 @@
  *   --stall-after N   after N segments on a connection, reads requests
  *                     and answers nothing more (holds the connection)
  *   --err-segments    answers ERR 404 to every segment request
+ *   --v1-tracker ADDRS  also plays a version-1 tracker: QUERY of NAME
+ *                     answers "PEERS ADDRS", LOCATE "ERR 400 unknown
+ *                     command", as a tracker without LOCATE does
  *
  * usage: fakepeer [-l ADDR:PORT] [-n NAME] [--playlist FILE] [flags] DIR */
 #include <errno.h>
@@ -58,6 +61,7 @@ static struct {
 	size_t count;
 	long flip, shorten, stall_after;
 	int wrong_playlist, err_segments;
+	const char *v1_peers;	/* --v1-tracker, or NULL */
 	pthread_mutex_t out_lock;
 } fake = { .flip = -1, .shorten = -1, .stall_after = -1 };
 
@@ -203,6 +207,15 @@ fake_serve(void *arg)
 			rc = fake_reply(fd, "PLAYLIST", name, strlen(name), pl,
 			    fake.playlist_len, fake.playlist_len);
 			free(pl);
+		} else if (fake.v1_peers != NULL && req.cmd == PROTO_CMD_LOCATE) {
+			proto_format_err(errline, sizeof(errline), PROTO_BAD_REQUEST,
+			    "unknown command");
+			rc = net_write_all(fd, errline, strlen(errline));
+		} else if (fake.v1_peers != NULL && req.cmd == PROTO_CMD_QUERY) {
+			char reply[PROTO_MAX_LINE];
+			snprintf(reply, sizeof(reply), "PEERS %s\n",
+			    strcmp(req.arg, fake.song) == 0 ? fake.v1_peers : "");
+			rc = net_write_all(fd, reply, strlen(reply));
 		} else if (req.cmd == PROTO_CMD_REQUEST_SEGMENT) {
 			segments++;
 			rc = fake_segment(fd, &req);
@@ -224,7 +237,7 @@ fake_usage(void)
 {
 	fprintf(stderr, "usage: fakepeer [-l ADDR:PORT] [-n NAME] [--playlist FILE] "
 	    "[--flip N] [--short N] [--wrong-playlist] [--stall-after N] "
-	    "[--err-segments] DIR\n");
+	    "[--err-segments] [--v1-tracker ADDRS] DIR\n");
 	return 2;
 }
 
@@ -246,6 +259,8 @@ main(int argc, char **argv)
 			plfile = argv[++i];
 		else if (strcmp(a, "--wrong-playlist") == 0)
 			fake.wrong_playlist = 1;
+		else if (strcmp(a, "--v1-tracker") == 0 && i + 1 < argc)
+			fake.v1_peers = argv[++i];
 		else if (strcmp(a, "--err-segments") == 0)
 			fake.err_segments = 1;
 		else if (strcmp(a, "--flip") == 0)
