@@ -375,7 +375,9 @@ swarm_worker(void *arg)
 		pthread_mutex_lock(&sw->lock);
 		swarm_release(sw, s, (size_t)i);
 		if (rc < 0) {
-			swarm_drop(sw, s, why);
+			/* a request cut short because the run is over is no failure */
+			if (!sw->ending)
+				swarm_drop(sw, s, why);
 			pthread_cond_broadcast(&sw->cond);
 			break;
 		}
