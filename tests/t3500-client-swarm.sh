@@ -215,6 +215,25 @@ is "$?" 1 "a segment over its duration's byte cap is refused"
 like "$err" "peer $BIG_ADDR: .*over the limit" "  naming the source"
 ok "  and nothing is written" test ! -e "$SCRATCH/big-out"
 
+# ... and a song of many short segments holding more than its length allows
+mkdir "$SCRATCH/many"
+{
+	printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n'
+	for i in $(seq 1 30); do
+		head -c 50000 /dev/urandom >"$SCRATCH/many/seg"
+		name=$(sha256sum <"$SCRATCH/many/seg" | cut -c1-64).ts
+		mv "$SCRATCH/many/seg" "$SCRATCH/many/$name"
+		printf '#EXTINF:0.010000,\n%s\n' "$name"
+	done
+	printf '#EXT-X-ENDLIST\n'
+} >"$SCRATCH/many/index.m3u8"
+start_fakepeer MANY "$SCRATCH/many" -n "$SONG" || exit 1
+err=$(client fetch -o "$SCRATCH/many-out" -p "$MANY_ADDR" "$SONG" 2>&1)
+is "$?" 1 "a song holding more bytes than its length allows is refused (exit 1)"
+like "$err" "holds more than its length allows" "  saying so"
+ok "  and nothing is written" test ! -e "$SCRATCH/many-out"
+ok "  nor left beside it" no_leftovers "$SCRATCH/many-out"
+
 # 9. a slow source (8 KB/s) and a stalling one do not hold the fetch back
 P2PM_BIN=$P2PM_TOOLS start_daemon SLOW relay --rate 8000 "$H4_ADDR" || exit 1
 P2PM_BIN=$P2PM_TOOLS start_daemon STALL relay --freeze-after 60000 "$H3_ADDR" || exit 1

@@ -49,11 +49,14 @@
 /* how often the main thread looks at the swarm, in milliseconds */
 #define SWARM_TICK_MS 50
 /* the fastest bitrate a song may have: caps each segment at its duration
- * times this, plus SWARM_SEGMENT_SLACK_BYTES (MPEG-TS overhead), and so the
- * whole song at its length times this (bytes per second: 8 Mbit/s, over
- * five times a 1411 kbit/s CD's PCM) */
+ * times this, plus SWARM_SEGMENT_SLACK_BYTES (MPEG-TS overhead), and the
+ * whole song at its length times this plus SWARM_SONG_SLACK_BYTES (bytes
+ * per second: 8 Mbit/s, over five times a 1411 kbit/s CD's PCM) */
 #define SWARM_MAX_BYTES_PER_S (1024L * 1024)
 #define SWARM_SEGMENT_SLACK_BYTES (64L * 1024)
+/* on top of its length at SWARM_MAX_BYTES_PER_S, what a whole song may
+ * hold (bytes): however many segments it has, it never gets more */
+#define SWARM_SONG_SLACK_BYTES (1024L * 1024)
 /* longest song fetched, in seconds */
 #define SWARM_MAX_SONG_SECONDS (24L * 3600)
 /* a worker thread's stack, in bytes */
@@ -108,6 +111,8 @@ struct swarm {
 	struct swarm_source *src;	/* one per candidate */
 	size_t nsrc, next_src, running;
 	int ending;			/* workers stop */
+	long long byte_cap;		/* most bytes the whole song may have */
+	int too_big;			/* the song went past byte_cap */
 	struct swarm_pace pace;
 };
 
@@ -393,6 +398,13 @@ swarm_worker(void *arg)
 			free(data);
 			continue;
 		}
+		if (sw->rep->bytes + (long long)len > sw->byte_cap) {
+			/* verified, so the playlist itself announces too much */
+			free(data);
+			sw->too_big = 1;
+			pthread_cond_broadcast(&sw->cond);
+			break;
+		}
 		g->state = SEG_READY;
 		g->data = data;
 		g->len = len;
@@ -621,6 +633,14 @@ swarm_run(struct swarm *sw, const struct fetch_sink *sink)
 			result = FETCH_DONE;
 			break;
 		}
+		if (sw->too_big) {
+			progress_clear(fp->progress);
+			log_error("content id %s: the song holds more than its length "
+			    "allows (%lld bytes at most); not fetched", sw->content_id,
+			    sw->byte_cap);
+			result = FETCH_NO_PEER;
+			break;
+		}
 		while (sw->running < fp->jobs && sw->next_src < sw->nsrc)
 			swarm_start_next(sw);
 		if (sw->running == 0) {
@@ -685,6 +705,8 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 	}
 	memcpy(rep->content_id, sw.content_id, sizeof(rep->content_id));
 	rep->duration_ms = sw.pl.total_ms;
+	sw.byte_cap = sw.pl.total_us * SWARM_MAX_BYTES_PER_S / 1000000 +
+	    SWARM_SONG_SLACK_BYTES;
 	sw.segs = calloc(sw.pl.count, sizeof(*sw.segs));
 	if (sw.segs == NULL) {
 		log_error("out of memory");
