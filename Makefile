@@ -93,7 +93,7 @@ $(1)/fuzz/fuzz_%: tests/fuzz/replay.c $(1)/tests/fuzz/fuzz_%.o $(1)/libp2pm.a
 	  -o $$@ $$^ $$(LDLIBS)
 
 # the registry's and source's unit tests also link the tracker's modules
-$(1)/tests/test_registry: $(1)/src/tracker/registry.o
+$(1)/tests/test_registry: $(1)/src/tracker/registry.o $(1)/src/tracker/namefilter.o
 $(1)/tests/test_source: $(1)/src/tracker/source.o
 endef
 

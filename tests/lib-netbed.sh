@@ -301,10 +301,15 @@ netbed_wait_list() {
 # file, what the peer with cache directory CACHE holds: its playlist and
 # every segment byte-identical
 netbed_same_as_cache() {
-	local idx
-	idx=$(find "$2/songs" -name index.m3u8 -exec cmp -s "$1/index.m3u8" {} \; \
-		-print 2>/dev/null | head -n 1)
-	[ -n "$idx" ] && segments_match_cache "$1" "$(dirname "$idx")"
+	local song
+	for song in "$2"/songs/*/; do
+		song=${song%/}
+		if cmp -s "$1/index.m3u8" "$song/index.m3u8"; then
+			segments_match_cache "$1" "$song"
+			return
+		fi
+	done
+	return 1
 }
 
 # netbed_teardown : stops whatever still runs inside the test bed's hosts

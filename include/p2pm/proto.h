@@ -28,6 +28,8 @@
 #define PROTO_CONTENT_ID_HEX (2 * PROTO_CONTENT_ID_LEN)
 /* longest LIST filter text, decoded */
 #define PROTO_MAX_FILTER PROTO_MAX_NAME
+/* most songs one LISTPAGE reply may be asked for (limit=) */
+#define PROTO_MAX_LIST_PAGE 500
 
 /* Status codes: the values are the numbers sent after ERR. */
 enum proto_status {
@@ -54,11 +56,12 @@ enum proto_cmd {
 	PROTO_CMD_QUIT,
 	PROTO_CMD_REQUEST_SONG,
 	PROTO_CMD_REQUEST_SEGMENT,
-	PROTO_CMD_LOCATE
+	PROTO_CMD_LOCATE,
+	PROTO_CMD_LISTPAGE
 };
 
 /* A parsed request. arg holds the decoded name (QUERY, REQUEST_*), the
- * filter (LIST, possibly empty), the name (LOCATE) or the peer address (REGISTER, UNREGISTER),
+ * filter (LIST and LISTPAGE's match=, possibly empty), the name (LOCATE) or the peer address (REGISTER, UNREGISTER),
  * NUL-terminated; arglen is its length in bytes. */
 struct proto_request {
 	enum proto_cmd cmd;
@@ -67,6 +70,10 @@ struct proto_request {
 	int has_body;
 	char arg[PROTO_MAX_NAME + 1];
 	size_t arglen;
+	/* LISTPAGE: limit=, and after= (afterlen 0: from the start) */
+	long limit;
+	char after[PROTO_MAX_NAME + 1];
+	size_t afterlen;
 };
 
 /* Encodes a name for the wire: bytes that are a space, '%', a control byte,

@@ -145,7 +145,7 @@ proto_decode_name(const char *token, size_t toklen, char *out, size_t outlen,
 struct proto_cmd_entry {
 	const char *word;
 	enum proto_cmd cmd;
-	enum { ARG_NONE, ARG_NAME, ARG_ADDR, ARG_OPTIONAL } arg;
+	enum { ARG_NONE, ARG_NAME, ARG_ADDR, ARG_OPTIONAL, ARG_PAGE } arg;
 };
 
 static const struct proto_cmd_entry proto_cmds[] = {
@@ -159,6 +159,7 @@ static const struct proto_cmd_entry proto_cmds[] = {
 	{ "REQUEST_SONG", PROTO_CMD_REQUEST_SONG, ARG_NAME },
 	{ "REQUEST_SEGMENT", PROTO_CMD_REQUEST_SEGMENT, ARG_NAME },
 	{ "LOCATE", PROTO_CMD_LOCATE, ARG_NAME },
+	{ "LISTPAGE", PROTO_CMD_LISTPAGE, ARG_PAGE },
 };
 
 static void
@@ -166,6 +167,63 @@ proto_why(char *why, size_t whylen, const char *text)
 {
 	if (why != NULL && whylen > 0)
 		snprintf(why, whylen, "%s", text);
+}
+
+/* Parses LISTPAGE's words "limit=<n>[ after=<name>][ match=<text>]"
+ * (each at most once, limit required, in any order) into req. */
+static enum proto_status
+proto_parse_page(const char *arg, size_t arglen, struct proto_request *req,
+    char *why, size_t whylen)
+{
+	const char *p = arg, *end = arg + arglen;
+	int seen_after = 0, seen_match = 0;
+
+	req->limit = -1;
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		const char *wend = sp != NULL ? sp : end;
+		size_t wlen = (size_t)(wend - p);
+		int n = 0;
+
+		if (wlen > 6 && memcmp(p, "limit=", 6) == 0 && req->limit < 0) {
+			long v = 0;
+			for (const char *d = p + 6; d < wend; d++) {
+				if (*d < '0' || *d > '9' || v > PROTO_MAX_LIST_PAGE) {
+					v = -1;
+					break;
+				}
+				v = v * 10 + (*d - '0');
+			}
+			if (v < 1 || v > PROTO_MAX_LIST_PAGE || p[6] == '0') {
+				proto_why(why, whylen, "limit= wants 1-500");
+				return PROTO_BAD_REQUEST;
+			}
+			req->limit = v;
+		} else if (wlen > 6 && memcmp(p, "after=", 6) == 0 && !seen_after) {
+			n = proto_decode_name(p + 6, wlen - 6, req->after, sizeof(req->after),
+			    PROTO_MAX_NAME);
+			req->afterlen = n > 0 ? (size_t)n : 0;
+			seen_after = 1;
+		} else if (wlen > 6 && memcmp(p, "match=", 6) == 0 && !seen_match) {
+			n = proto_decode_name(p + 6, wlen - 6, req->arg, sizeof(req->arg),
+			    PROTO_MAX_FILTER);
+			req->arglen = n > 0 ? (size_t)n : 0;
+			seen_match = 1;
+		} else {
+			proto_why(why, whylen, "want limit=N [after=NAME] [match=TEXT]");
+			return PROTO_BAD_REQUEST;
+		}
+		if (n < 0) {
+			proto_why(why, whylen, "invalid name encoding");
+			return PROTO_BAD_REQUEST;
+		}
+		p = wend + 1;
+	}
+	if (req->limit < 0) {
+		proto_why(why, whylen, "missing limit=");
+		return PROTO_BAD_REQUEST;
+	}
+	return PROTO_OK;
 }
 
 enum proto_status
@@ -200,9 +258,16 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 	memset(req, 0, sizeof(*req));
 	req->cmd = e->cmd;
 	req->has_body = e->cmd == PROTO_CMD_REGISTER;
-	if (sp != NULL && arglen == 0) {
+	if (sp != NULL && (arglen == 0 || arg[arglen - 1] == ' ')) {
 		proto_why(why, whylen, "trailing space");
 		return PROTO_BAD_REQUEST;
+	}
+	if (e->arg == ARG_PAGE) {
+		if (memmem(arg, arglen, "  ", 2) != NULL) {
+			proto_why(why, whylen, "two spaces");
+			return PROTO_BAD_REQUEST;
+		}
+		return proto_parse_page(arg, arglen, req, why, whylen);
 	}
 	if (memchr(arg, ' ', arglen) != NULL) {
 		proto_why(why, whylen, "too many words");
@@ -215,6 +280,8 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 			return PROTO_BAD_REQUEST;
 		}
 		return PROTO_OK;
+	case ARG_PAGE:
+		return PROTO_BAD_REQUEST;	/* handled above */
 	case ARG_OPTIONAL:
 		if (sp == NULL)
 			return PROTO_OK;

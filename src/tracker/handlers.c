@@ -1,4 +1,5 @@
 /* handlers.c - one function per tracker command. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,28 @@
 /* A REGISTER body being read: the names so far, and whether a line was
  * not a valid name (then the whole REGISTER is refused). */
 struct register_body {
+	struct tracker *t;
 	struct conn *c;
 	struct registry_names names;
+	size_t reserved;	/* bytes counted in t->staged for it */
 	int bad;
 };
+
+/* Counts what the body has grown to against TRACKER_STAGING_BUDGET.
+ * Returns 0, or -1 when the budget is spent. */
+static int
+register_body_reserve(struct register_body *b)
+{
+	size_t now = registry_names_bytes(&b->names);
+
+	now = now > (size_t)TRACKER_BODY_FREE_BYTES ? now - (size_t)TRACKER_BODY_FREE_BYTES : 0;
+	if (now <= b->reserved)
+		return 0;
+	size_t delta = now - b->reserved;
+	size_t before = atomic_fetch_add(&b->t->staged, delta);
+	b->reserved = now;
+	return before + delta > (size_t)TRACKER_STAGING_BUDGET ? -1 : 0;
+}
 
 static int
 handle_register_line(void *ctx, const char *line, size_t len)
@@ -33,9 +52,23 @@ handle_register_line(void *ctx, const char *line, size_t len)
 		b->bad = 1;
 		return 0;
 	}
-	if (!b->bad && registry_names_add(&b->names, name, namelen,
-	    has_id ? id : NULL) < 0) {
+	if (b->bad)
+		return 0;
+	int rc = registry_names_add(&b->names, name, namelen, has_id ? id : NULL);
+	if (rc == REGISTRY_NAMES_FULL) {
+		log_warn("%s: REGISTER body over %ld bytes, refused", b->c->remote,
+		    TRACKER_MAX_BODY_BYTES);
+		conn_error(b->c, PROTO_TOO_LARGE, "REGISTER body too large");
+		return -1;
+	}
+	if (rc < 0) {
 		conn_error(b->c, PROTO_INTERNAL, "out of memory");
+		return -1;
+	}
+	if (register_body_reserve(b) < 0) {
+		log_warn("%s: REGISTER bodies over %ld bytes in all, refused", b->c->remote,
+		    TRACKER_STAGING_BUDGET);
+		conn_error(b->c, PROTO_BUSY, "busy: too many REGISTERs being read");
 		return -1;
 	}
 	return 0;
@@ -73,7 +106,9 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 		return rc;
 	}
 	memset(&b, 0, sizeof(b));
+	b.t = t;
 	b.c = c;
+	b.names.max_bytes = TRACKER_MAX_BODY_BYTES;
 	rc = conn_read_body(c, handle_register_line, &b);
 	if (rc == 0 && b.bad) {
 		conn_error(c, PROTO_BAD_REQUEST, "invalid song name in REGISTER body");
@@ -99,6 +134,7 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 		}
 	}
 	registry_names_free(&b.names);
+	atomic_fetch_sub(&t->staged, b.reserved);
 	return rc;
 }
 
@@ -167,27 +203,95 @@ handle_locate(struct tracker *t, struct conn *c, const struct proto_request *req
 	free(rows);
 }
 
-static void
-handle_list(struct tracker *t, struct conn *c, const struct proto_request *req)
+/* Writes rows as "<name> <peer-count>" lines. Returns 0, or -1 once a
+ * write failed. */
+static int
+handle_list_rows(struct conn *c, const struct registry_entry *rows, size_t n)
 {
 	char enc[PROTO_MAX_ENCODED_NAME + 1];
-	struct registry_entry *e;
-	size_t n;
-	int oom;
 
-	e = registry_list(t->reg, req->arg, req->arglen, clock_now_ms(), &n, &oom);
-	if (oom) {
+	for (size_t i = 0; i < n; i++) {
+		if (proto_encode_name(rows[i].name, rows[i].namelen, enc, sizeof(enc)) < 0)
+			enc[0] = '\0';	/* cannot happen: names are <= PROTO_MAX_NAME */
+		if (conn_printf(c, "%s %zu\n", enc, rows[i].peers) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Version-1 LIST: "SONGS <n>" and every song, served page by page so the
+ * registry lock is held for one page at a time and never across a write:
+ * a first walk counts, a second one sends at most that many rows. A song
+ * dropped between the two walks would leave the reply short: the
+ * connection is then closed, so that the reader sees a truncated reply
+ * rather than a wrong one. Returns -1 to close. */
+static int
+handle_list(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	struct registry_entry *rows = malloc(TRACKER_LIST_PAGE * sizeof(*rows));
+	char cursor[PROTO_MAX_NAME + 1];
+	struct namefilter f;
+	size_t total = 0, sent = 0, curlen = 0;
+	int more, first = 1;
+
+	if (rows == NULL) {
+		conn_error(c, PROTO_INTERNAL, "out of memory");
+		return 0;
+	}
+	namefilter_init(&f, req->arg, req->arglen);
+	do {
+		total += registry_list_page(t->reg, &f, first ? NULL : cursor, curlen,
+		    NULL, SIZE_MAX, clock_now_ms(), cursor, &curlen, &more);
+		first = 0;
+	} while (more);
+	conn_printf(c, "SONGS %zu\n", total);
+	first = 1;
+	while (sent < total) {
+		size_t want = total - sent < TRACKER_LIST_PAGE ? total - sent : TRACKER_LIST_PAGE;
+		size_t n = registry_list_page(t->reg, &f, first ? NULL : cursor, curlen,
+		    rows, want, clock_now_ms(), cursor, &curlen, &more);
+		first = 0;
+		if (handle_list_rows(c, rows, n) < 0)
+			break;
+		sent += n;
+		if (!more)
+			break;
+	}
+	free(rows);
+	if (sent < total) {
+		log_info("%s: LIST reply cut short (%zu of %zu): the registry changed",
+		    c->remote, sent, total);
+		return -1;
+	}
+	return 0;
+}
+
+/* LISTPAGE: one page, then "NEXT <cursor>" or "END". */
+static void
+handle_listpage(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	struct registry_entry *rows = malloc((size_t)req->limit * sizeof(*rows));
+	char cursor[PROTO_MAX_NAME + 1], enc[PROTO_MAX_ENCODED_NAME + 1];
+	struct namefilter f;
+	size_t n, curlen;
+	int more;
+
+	if (rows == NULL) {
 		conn_error(c, PROTO_INTERNAL, "out of memory");
 		return;
 	}
-	conn_printf(c, "SONGS %zu\n", n);
-	for (size_t i = 0; i < n; i++) {
-		if (proto_encode_name(e[i].name, e[i].namelen, enc, sizeof(enc)) < 0)
-			enc[0] = '\0';	/* cannot happen: names are <= PROTO_MAX_NAME */
-		if (conn_printf(c, "%s %zu\n", enc, e[i].peers) < 0)
-			break;
+	namefilter_init(&f, req->arg, req->arglen);
+	n = registry_list_page(t->reg, &f, req->afterlen > 0 ? req->after : NULL,
+	    req->afterlen, rows, (size_t)req->limit, clock_now_ms(), cursor, &curlen,
+	    &more);
+	conn_printf(c, "PAGE %zu\n", n);
+	if (handle_list_rows(c, rows, n) == 0) {
+		if (more && proto_encode_name(cursor, curlen, enc, sizeof(enc)) >= 0)
+			conn_printf(c, "NEXT %s\n", enc);
+		else
+			conn_printf(c, "END\n");
 	}
-	registry_entries_free(e, n);
+	free(rows);
 }
 
 static void
@@ -198,9 +302,9 @@ handle_stats(struct tracker *t, struct conn *c)
 
 	registry_stats(t->reg, now, &st);
 	conn_printf(c, "STATS peers=%zu songs=%zu pairs=%zu uptime=%lld requests=%llu "
-	    "connections=%d\n", st.peers, st.songs, st.pairs,
+	    "connections=%d memory=%zu staged=%zu\n", st.peers, st.songs, st.pairs,
 	    (now - t->started_ms) / 1000, server_requests(t->srv),
-	    server_live_conns(t->srv));
+	    server_live_conns(t->srv), st.bytes, atomic_load(&t->staged));
 }
 
 int
@@ -221,7 +325,9 @@ tracker_handle(struct conn *c, const struct proto_request *req, void *ctx)
 		handle_locate(t, c, req);
 		return 0;
 	case PROTO_CMD_LIST:
-		handle_list(t, c, req);
+		return handle_list(t, c, req);
+	case PROTO_CMD_LISTPAGE:
+		handle_listpage(t, c, req);
 		return 0;
 	case PROTO_CMD_STATS:
 		handle_stats(t, c);

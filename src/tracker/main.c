@@ -19,8 +19,12 @@
 #define TRACKER_DEFAULT_MAX_PEERS 10000
 #define TRACKER_MAX_MAX_PEERS 10000000L
 /* registered (song, peer) pairs (--max-pairs), default and the most */
-#define TRACKER_DEFAULT_MAX_PAIRS 10000000L
+#define TRACKER_DEFAULT_MAX_PAIRS 2000000L
 #define TRACKER_MAX_MAX_PAIRS 1000000000L
+/* memory budget of the registry (--max-memory), MiB: the default
+ * --max-pairs over 100,000 songs fits (about 240 MiB counted) */
+#define TRACKER_DEFAULT_MAX_MEMORY_MB 256L
+#define TRACKER_MAX_MAX_MEMORY_MB (1024L * 1024)
 /* peer addresses registered from one source address (--max-peers-per-source):
  * room for a household or a small office behind one NAT address */
 #define TRACKER_DEFAULT_MAX_PEERS_PER_SOURCE 64
@@ -37,7 +41,8 @@ usage(FILE *f)
 	    "usage: tracker [-l ADDR:PORT] [--ttl SECONDS] [--idle-timeout SECONDS]\n"
 	    "               [--max-conns N] [--max-peers N] [--max-pairs N]\n"
 	    "               [--max-peers-per-source N] [--max-pairs-per-source N]\n"
-	    "               [--trust-advertised] [--limit-loopback] [-v|-q]\n"
+	    "               [--max-memory MIB] [--trust-advertised] [--limit-loopback]\n"
+	    "               [-v|-q]\n"
 	    "\n"
 	    "Keeps the registry of which peers hold which songs (docs/protocol.md).\n"
 	    "\n"
@@ -48,6 +53,7 @@ usage(FILE *f)
 	    "      --max-conns N         most open connections (default %d)\n"
 	    "      --max-peers N         most registered peers (default %d)\n"
 	    "      --max-pairs N         most registered (song, peer) pairs (default %ld)\n"
+	    "      --max-memory MIB      memory budget of the registry (default %ld)\n"
 	    "      --max-peers-per-source N  most peers registered from one address\n"
 	    "                            (default %d)\n"
 	    "      --max-pairs-per-source N  most (song, peer) pairs registered from one\n"
@@ -65,14 +71,14 @@ usage(FILE *f)
 	    P2PM_DEFAULT_TRACKER, TRACKER_DEFAULT_TTL_S,
 	    SERVER_DEFAULT_IDLE_TIMEOUT_S, SERVER_DEFAULT_MAX_CONNS,
 	    TRACKER_DEFAULT_MAX_PEERS, TRACKER_DEFAULT_MAX_PAIRS,
-	    TRACKER_DEFAULT_MAX_PEERS_PER_SOURCE, TRACKER_DEFAULT_MAX_PAIRS_PER_SOURCE);
+	    TRACKER_DEFAULT_MAX_MEMORY_MB, TRACKER_DEFAULT_MAX_PEERS_PER_SOURCE, TRACKER_DEFAULT_MAX_PAIRS_PER_SOURCE);
 }
 
 int
 main(int argc, char **argv)
 {
 	enum { OPT_TTL = 256, OPT_IDLE, OPT_MAXCONNS, OPT_MAXPEERS, OPT_MAXPAIRS,
-		OPT_SRCPEERS, OPT_SRCPAIRS, OPT_TRUST, OPT_LIMITLO };
+		OPT_SRCPEERS, OPT_SRCPAIRS, OPT_TRUST, OPT_LIMITLO, OPT_MAXMEM };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "ttl", required_argument, NULL, OPT_TTL },
@@ -82,6 +88,7 @@ main(int argc, char **argv)
 		{ "max-pairs", required_argument, NULL, OPT_MAXPAIRS },
 		{ "max-peers-per-source", required_argument, NULL, OPT_SRCPEERS },
 		{ "max-pairs-per-source", required_argument, NULL, OPT_SRCPAIRS },
+		{ "max-memory", required_argument, NULL, OPT_MAXMEM },
 		{ "trust-advertised", no_argument, NULL, OPT_TRUST },
 		{ "limit-loopback", no_argument, NULL, OPT_LIMITLO },
 		CLI_COMMON_OPTIONS
@@ -100,6 +107,7 @@ main(int argc, char **argv)
 	long max_pairs = TRACKER_DEFAULT_MAX_PAIRS;
 	long src_peers = TRACKER_DEFAULT_MAX_PEERS_PER_SOURCE;
 	long src_pairs = TRACKER_DEFAULT_MAX_PAIRS_PER_SOURCE;
+	long max_mb = TRACKER_DEFAULT_MAX_MEMORY_MB;
 	int ch, verbose = 0, quiet = 0, trust = 0, limit_loopback = 0;
 
 	cli_init("tracker", usage);
@@ -136,6 +144,10 @@ main(int argc, char **argv)
 			src_pairs = cli_xnumber("--max-pairs-per-source", optarg, 1,
 			    TRACKER_MAX_MAX_PAIRS);
 			break;
+		case OPT_MAXMEM:
+			max_mb = cli_xnumber("--max-memory", optarg, 1,
+			    TRACKER_MAX_MAX_MEMORY_MB);
+			break;
 		case OPT_TRUST:
 			trust = 1;
 			break;
@@ -169,6 +181,7 @@ main(int argc, char **argv)
 		.max_pairs = (size_t)max_pairs,
 		.max_peers_per_source = (size_t)src_peers,
 		.max_pairs_per_source = (size_t)src_pairs,
+		.max_bytes = (size_t)max_mb * 1024 * 1024,
 	};
 	t.trust_advertised = trust;
 	t.limit_loopback = limit_loopback;

@@ -10,6 +10,11 @@
 
 /* expired peers are swept out at most this often */
 #define REGISTRY_SWEEP_MS 1000
+/* levels of the skip list that keeps songs in name order (enough for
+ * 4^24 songs at one level in four) */
+#define REGISTRY_SKIP_LEVELS 24
+/* what malloc adds to each block, for the memory budget, bytes */
+#define REGISTRY_ALLOC_OVERHEAD 16
 
 struct reg_peer;
 
@@ -26,7 +31,18 @@ struct reg_song {
 	struct reg_holder *peers;
 	size_t npeers, cap;
 	unsigned long mark;	/* last REGISTER generation that named it */
+	unsigned levels;	/* how many of next[] it is linked on */
+	struct reg_song *next[];	/* the next song in name order, per level */
 };
+
+/* Memory the budget counts, in bytes: per song (plus its name), per
+ * (song, peer) pair and per peer, each with its share of table buckets,
+ * skip-list links, array slack and malloc's overhead. */
+#define REGISTRY_SONG_BYTES (sizeof(struct reg_song) + 2 * sizeof(void *) + \
+	sizeof(struct htable_entry) + 1 + 2 * sizeof(void *) + 2 * REGISTRY_ALLOC_OVERHEAD)
+#define REGISTRY_PAIR_BYTES (2 * sizeof(struct reg_holder) + 2 * sizeof(void *))
+#define REGISTRY_PEER_BYTES (sizeof(struct reg_peer) + sizeof(struct htable_entry) + \
+	64 + 2 * sizeof(void *) + 4 * REGISTRY_ALLOC_OVERHEAD)
 
 /* a source address and what is registered from it */
 struct reg_source {
@@ -48,7 +64,9 @@ struct registry {
 	struct htable songs;	/* name -> struct reg_song */
 	struct htable peers;	/* "host:port" -> struct reg_peer */
 	struct htable sources;	/* canonical source IP -> struct reg_source */
+	struct reg_song *head[REGISTRY_SKIP_LEVELS];	/* the skip list */
 	size_t pairs;
+	size_t song_bytes;	/* REGISTRY_SONG_BYTES + name, summed over songs */
 	long long ttl_ms;
 	long long next_sweep_ms;
 	unsigned long generation;
@@ -68,9 +86,60 @@ registry_random(struct registry *reg)
 	return x;
 }
 
+static int
+registry_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+/* Points update[l] at the link, on each level l, after which a song named
+ * name belongs: the last song before it in name order. */
+static void
+registry_index_find(struct registry *reg, const char *name, size_t len,
+    struct reg_song **update[REGISTRY_SKIP_LEVELS])
+{
+	struct reg_song **row = reg->head;
+
+	for (int l = REGISTRY_SKIP_LEVELS - 1; l >= 0; l--) {
+		while (row[l] != NULL &&
+		    registry_name_cmp(row[l]->name, row[l]->namelen, name, len) < 0)
+			row = row[l]->next;
+		update[l] = &row[l];
+	}
+}
+
+static void
+registry_index_insert(struct registry *reg, struct reg_song *s)
+{
+	struct reg_song **update[REGISTRY_SKIP_LEVELS];
+
+	registry_index_find(reg, s->name, s->namelen, update);
+	for (unsigned l = 0; l < s->levels; l++) {
+		s->next[l] = *update[l];
+		*update[l] = s;
+	}
+}
+
+static void
+registry_index_remove(struct registry *reg, struct reg_song *s)
+{
+	struct reg_song **update[REGISTRY_SKIP_LEVELS];
+
+	registry_index_find(reg, s->name, s->namelen, update);
+	for (unsigned l = 0; l < s->levels; l++)
+		if (*update[l] == s)
+			*update[l] = s->next[l];
+}
+
 static void
 registry_song_free(struct registry *reg, struct reg_song *s)
 {
+	registry_index_remove(reg, s);
+	reg->song_bytes -= REGISTRY_SONG_BYTES + s->namelen;
 	htable_del(&reg->songs, s->name, s->namelen);
 	free(s->peers);
 	free(s);
@@ -178,14 +247,40 @@ registry_free(struct registry *reg)
 	free(reg);
 }
 
+/* The capacity to grow to from cap (elements of size sz) to hold need,
+ * doubling, but so that the body's allocations stay within `room` bytes
+ * (0: no bound). Returns 0 if need does not fit. */
+static size_t
+registry_names_grow(size_t cap, size_t need, size_t sz, size_t first, size_t room,
+    int bounded)
+{
+	size_t ncap = cap ? cap : first;
+
+	while (ncap < need)
+		ncap *= 2;
+	if (bounded) {
+		if (need > room / sz)
+			return 0;
+		if (ncap > room / sz)
+			ncap = room / sz;
+	}
+	return ncap;
+}
+
 int
 registry_names_add(struct registry_names *names, const char *name, size_t len,
     const unsigned char *id)
 {
+	int bounded = names->max_bytes != 0;
+	size_t itembytes = names->itemcap * sizeof(struct registry_name);
+
 	if (names->len + len > names->cap) {
-		size_t cap = names->cap ? names->cap * 2 : 4096;
-		while (cap < names->len + len)
-			cap *= 2;
+		if (bounded && itembytes > names->max_bytes)
+			return REGISTRY_NAMES_FULL;
+		size_t cap = registry_names_grow(names->cap, names->len + len, 1, 4096,
+		    names->max_bytes - itembytes, bounded);
+		if (cap == 0)
+			return REGISTRY_NAMES_FULL;
 		char *b = realloc(names->buf, cap);
 		if (b == NULL)
 			return -1;
@@ -193,7 +288,12 @@ registry_names_add(struct registry_names *names, const char *name, size_t len,
 		names->cap = cap;
 	}
 	if (names->count == names->itemcap) {
-		size_t cap = names->itemcap ? names->itemcap * 2 : 64;
+		if (bounded && names->cap > names->max_bytes)
+			return REGISTRY_NAMES_FULL;
+		size_t cap = registry_names_grow(names->itemcap, names->count + 1,
+		    sizeof(struct registry_name), 64, names->max_bytes - names->cap, bounded);
+		if (cap == 0)
+			return REGISTRY_NAMES_FULL;
 		struct registry_name *it = realloc(names->items, cap * sizeof(*it));
 		if (it == NULL)
 			return -1;
@@ -212,12 +312,20 @@ registry_names_add(struct registry_names *names, const char *name, size_t len,
 	return 0;
 }
 
+size_t
+registry_names_bytes(const struct registry_names *names)
+{
+	return names->cap + names->itemcap * sizeof(struct registry_name);
+}
+
 void
 registry_names_free(struct registry_names *names)
 {
 	free(names->buf);
 	free(names->items);
+	size_t max = names->max_bytes;
 	memset(names, 0, sizeof(*names));
+	names->max_bytes = max;
 }
 
 /* Finds or creates the song and makes sure p is among its holders; the
@@ -230,13 +338,19 @@ registry_attach(struct registry *reg, const char *name, size_t len, struct reg_p
 	struct htable_entry *e = NULL;
 
 	if (s == NULL) {
-		s = calloc(1, sizeof(*s));
+		unsigned levels = 1;
+		while (levels < REGISTRY_SKIP_LEVELS && (registry_random(reg) & 3) == 0)
+			levels++;
+		s = calloc(1, sizeof(*s) + levels * sizeof(s->next[0]));
 		if (s == NULL || (e = htable_put(&reg->songs, name, len, s)) == NULL) {
 			free(s);
 			return NULL;
 		}
 		s->name = e->key;
 		s->namelen = len;
+		s->levels = levels;
+		registry_index_insert(reg, s);
+		reg->song_bytes += REGISTRY_SONG_BYTES + len;
 	}
 	for (size_t i = 0; i < s->npeers; i++)
 		if (s->peers[i].peer == p) {
@@ -261,18 +375,49 @@ registry_attach(struct registry *reg, const char *name, size_t len, struct reg_p
 	return s;
 }
 
-/* Which limit, if any, a REGISTER of count names for peer p (NULL: new)
- * from src (NULL: a source not seen yet) would pass. Duplicates count. */
+static size_t
+registry_bytes_of(size_t song_bytes, size_t pairs, size_t peers)
+{
+	return song_bytes + pairs * REGISTRY_PAIR_BYTES + peers * REGISTRY_PEER_BYTES;
+}
+
+/* Would the registry stay within its memory budget after a REGISTER of
+ * names for peer p (NULL: new)? Counts the songs not known yet (a name
+ * given twice in the body twice) and the pairs as if all were new. */
+static int
+registry_fits_budget(const struct registry *reg, const struct reg_peer *p,
+    const struct registry_names *names)
+{
+	size_t pairs = reg->pairs - (p != NULL ? p->nsongs : 0) + names->count;
+	size_t peers = reg->peers.count + (p == NULL);
+	size_t songs = reg->song_bytes;
+
+	/* cheap bound first: every name new */
+	if (registry_bytes_of(songs + names->count * REGISTRY_SONG_BYTES + names->len,
+	    pairs, peers) <= reg->lim.max_bytes)
+		return 1;
+	for (size_t i = 0; i < names->count; i++) {
+		const struct registry_name *nm = &names->items[i];
+		if (htable_get(&reg->songs, names->buf + nm->off, nm->len) == NULL)
+			songs += REGISTRY_SONG_BYTES + nm->len;
+	}
+	return registry_bytes_of(songs, pairs, peers) <= reg->lim.max_bytes;
+}
+
+/* Which limit, if any, a REGISTER of names for peer p (NULL: new) from
+ * src (NULL: a source not seen yet) would pass. Duplicates count. */
 static int
 registry_check_limits(const struct registry *reg, const struct reg_peer *p,
-    const struct reg_source *src, int limited, size_t count)
+    const struct reg_source *src, int limited, const struct registry_names *names)
 {
 	size_t src_peers = src != NULL ? src->peers : 0;
 	size_t src_pairs = src != NULL ? src->pairs : 0;
+	size_t count = names->count;
 	int same_src = p != NULL && src != NULL && p->src == src;
 
 	if ((p == NULL && reg->peers.count >= reg->lim.max_peers) ||
-	    reg->pairs - (p != NULL ? p->nsongs : 0) + count > reg->lim.max_pairs)
+	    reg->pairs - (p != NULL ? p->nsongs : 0) + count > reg->lim.max_pairs ||
+	    !registry_fits_budget(reg, p, names))
 		return REGISTRY_FULL;
 	if (!limited)
 		return 0;
@@ -325,7 +470,7 @@ registry_register(struct registry *reg, const char *addr, const char *src_ip,
 	registry_sweep(reg, now_ms, 0);
 	struct reg_peer *p = htable_get(&reg->peers, addr, strlen(addr));
 	struct reg_source *src = htable_get(&reg->sources, src_ip, strlen(src_ip));
-	int over = registry_check_limits(reg, p, src, limited, names->count);
+	int over = registry_check_limits(reg, p, src, limited, names);
 	if (over != 0) {
 		pthread_mutex_unlock(&reg->lock);
 		free(newsongs);
@@ -499,96 +644,45 @@ out:
 	return n;
 }
 
-/* ASCII case-insensitive substring test. */
-static int
-registry_name_matches(const char *name, size_t len, const char *filter, size_t flen)
+size_t
+registry_list_page(struct registry *reg, const struct namefilter *f,
+    const char *after, size_t afterlen, struct registry_entry *out, size_t max,
+    long long now_ms, char next[PROTO_MAX_NAME + 1], size_t *nextlen, int *more)
 {
-	if (flen == 0)
-		return 1;
-	for (size_t i = 0; i + flen <= len; i++) {
-		size_t k = 0;
-		while (k < flen) {
-			unsigned char a = (unsigned char)name[i + k];
-			unsigned char b = (unsigned char)filter[k];
-			if (a >= 'A' && a <= 'Z')
-				a = (unsigned char)(a - 'A' + 'a');
-			if (b >= 'A' && b <= 'Z')
-				b = (unsigned char)(b - 'A' + 'a');
-			if (a != b)
-				break;
-			k++;
-		}
-		if (k == flen)
-			return 1;
-	}
-	return 0;
-}
+	struct reg_song **update[REGISTRY_SKIP_LEVELS];
+	struct reg_song *s, *last = NULL;
+	size_t n = 0, examined = 0;
 
-static int
-registry_entry_cmp(const void *a, const void *b)
-{
-	const struct registry_entry *x = a, *y = b;
-	size_t n = x->namelen < y->namelen ? x->namelen : y->namelen;
-	int c = memcmp(x->name, y->name, n);
-
-	if (c != 0)
-		return c;
-	return (x->namelen > y->namelen) - (x->namelen < y->namelen);
-}
-
-void
-registry_entries_free(struct registry_entry *entries, size_t count)
-{
-	for (size_t i = 0; i < count; i++)
-		free(entries[i].name);
-	free(entries);
-}
-
-struct registry_entry *
-registry_list(struct registry *reg, const char *filter, size_t filterlen,
-    long long now_ms, size_t *count, int *oom)
-{
-	struct registry_entry *e = NULL;
-	struct htable_iter it;
-	struct htable_entry *he;
-	size_t n = 0;
-
-	*count = 0;
-	*oom = 0;
 	pthread_mutex_lock(&reg->lock);
-	registry_sweep(reg, now_ms, 1);
-	if (reg->songs.count > 0) {
-		e = malloc(reg->songs.count * sizeof(*e));
-		if (e == NULL)
-			goto oom;
+	/* a listing starts from exact counts; later pages sweep as usual */
+	registry_sweep(reg, now_ms, after == NULL);
+	if (after == NULL) {
+		s = reg->head[0];
+	} else {
+		registry_index_find(reg, after, afterlen, update);
+		s = *update[0];
+		if (s != NULL && registry_name_cmp(s->name, s->namelen, after, afterlen) == 0)
+			s = s->next[0];
 	}
-	htable_iter_start(&it, &reg->songs);
-	while ((he = htable_iter_next(&it)) != NULL) {
-		struct reg_song *s = he->val;
-		if (!registry_name_matches(s->name, s->namelen, filter, filterlen))
+	for (; s != NULL && n < max && examined < REGISTRY_LIST_SCAN; s = s->next[0]) {
+		examined++;
+		last = s;
+		if (s->npeers == 0 || !namefilter_match(f, s->name, s->namelen))
 			continue;
-		e[n].name = malloc(s->namelen + 1);
-		if (e[n].name == NULL)
-			goto oom;
-		memcpy(e[n].name, s->name, s->namelen + 1);
-		e[n].namelen = s->namelen;
-		e[n].peers = s->npeers;
+		if (out != NULL) {
+			memcpy(out[n].name, s->name, s->namelen + 1);
+			out[n].namelen = s->namelen;
+			out[n].peers = s->npeers;
+		}
 		n++;
 	}
-	pthread_mutex_unlock(&reg->lock);
-	if (n > 1)
-		qsort(e, n, sizeof(*e), registry_entry_cmp);
-	if (n == 0) {
-		free(e);
-		e = NULL;
+	*more = s != NULL;
+	if (*more) {
+		memcpy(next, last->name, last->namelen + 1);
+		*nextlen = last->namelen;
 	}
-	*count = n;
-	return e;
-oom:
 	pthread_mutex_unlock(&reg->lock);
-	registry_entries_free(e, n);
-	*oom = 1;
-	return NULL;
+	return n;
 }
 
 void
@@ -599,5 +693,6 @@ registry_stats(struct registry *reg, long long now_ms, struct registry_stats *st
 	st->peers = reg->peers.count;
 	st->songs = reg->songs.count;
 	st->pairs = reg->pairs;
+	st->bytes = registry_bytes_of(reg->song_bytes, reg->pairs, reg->peers.count);
 	pthread_mutex_unlock(&reg->lock);
 }

@@ -1,5 +1,6 @@
 /* fuzz_register.c - REGISTER bodies as the tracker reads them: each line
- * through proto_parse_song_line, which must give a valid name of at most
+ * through proto_parse_song_line and proto_parse_register_line (version 2:
+ * a content id after the name), which must give a valid name of at most
  * PROTO_MAX_NAME bytes or refuse the line. */
 #include "fuzz.h"
 #include "p2pm/proto.h"
@@ -8,7 +9,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char name[PROTO_MAX_NAME + 1];
+	unsigned char id[PROTO_CONTENT_ID_LEN];
 	size_t namelen, start = 0;
+	int has_id;
 	char *s = fuzz_cstring(data, size);
 
 	if (s == NULL)
@@ -27,6 +30,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (proto_parse_song_line(line, len, name, &namelen) == 0 &&
 			    (namelen == 0 || namelen > PROTO_MAX_NAME ||
 			    strlen(name) != namelen || !proto_name_valid(name, namelen)))
+				abort();
+			if (proto_parse_register_line(line, len, name, &namelen, id,
+			    &has_id) == 0 && (namelen == 0 || namelen > PROTO_MAX_NAME ||
+			    (has_id != 0 && has_id != 1)))
 				abort();
 			line[len] = save;
 		}

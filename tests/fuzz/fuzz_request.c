@@ -41,6 +41,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (proto_parse_request(s, size, &req, why, sizeof(why)) == PROTO_OK) {
 		if (req.arglen > PROTO_MAX_NAME || strlen(req.arg) != req.arglen)
 			abort();
+		if (req.cmd == PROTO_CMD_LISTPAGE && (req.limit < 1 ||
+		    req.limit > PROTO_MAX_LIST_PAGE || req.afterlen > PROTO_MAX_NAME))
+			abort();
 	} else if (why[0] == '\0') {
 		abort();
 	}

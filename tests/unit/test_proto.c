@@ -222,6 +222,35 @@ test_version2(void)
 	ok(parse("LOCATE", &req) == PROTO_BAD_REQUEST, "LOCATE without a name is malformed");
 	ok(parse("LOCATE a b", &req) == PROTO_BAD_REQUEST, "LOCATE with two words is malformed");
 	ok(PROTO_VERSION == 2, "the protocol is version 2");
+
+	ok(parse("LISTPAGE limit=500 after=Song%20A match=%C3%9C", &req) == PROTO_OK &&
+	    req.cmd == PROTO_CMD_LISTPAGE && req.limit == 500 &&
+	    strcmp(req.after, "Song A") == 0 && req.afterlen == 6 &&
+	    strcmp(req.arg, "\xc3\x9c") == 0 && req.arglen == 2,
+	    "LISTPAGE parses limit=, after= and match=");
+	ok(parse("LISTPAGE match=x limit=1", &req) == PROTO_OK && req.limit == 1 &&
+	    req.afterlen == 0 && req.arglen == 1, "in any order, after= optional");
+	ok(parse("LISTPAGE limit=1", &req) == PROTO_OK && req.arglen == 0,
+	    "match= is optional too");
+	ok(parse("LISTPAGE limit=0", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=501", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=01", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=-1", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=99999999999999999999", &req) == PROTO_BAD_REQUEST,
+	    "limit= must be 1-500 in plain decimal");
+	ok(parse("LISTPAGE", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE after=a", &req) == PROTO_BAD_REQUEST, "limit= is required");
+	ok(parse("LISTPAGE limit=1 after=a after=b", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=1 limit=2", &req) == PROTO_BAD_REQUEST,
+	    "a word given twice is malformed");
+	ok(parse("LISTPAGE limit=1 after=", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=1 match=%ZZ", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=1 other=1", &req) == PROTO_BAD_REQUEST,
+	    "an empty or badly encoded value, or an unknown word, is malformed");
+	ok(parse("LISTPAGE limit=1  match=a", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=1 ", &req) == PROTO_BAD_REQUEST,
+	    "two spaces or a trailing space are malformed");
+	ok(proto_status_text(PROTO_FORBIDDEN)[0] == 'f', "403 reads forbidden");
 }
 
 int

@@ -62,7 +62,7 @@ static void
 test_locate(void)
 {
 	struct registry_source rows[256];
-	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000 });
+	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000, (size_t)1 << 30 });
 	long long t = 5000;
 	size_t n;
 
@@ -152,7 +152,7 @@ static void
 test_per_source(void)
 {
 	struct registry *reg = registry_new(TTL_S,
-	    &(struct registry_limits){ 100, 1000, 3, 10 });
+	    &(struct registry_limits){ 100, 1000, 3, 10, (size_t)1 << 30 });
 	struct registry_stats st;
 	char peers[8][NET_ADDR_MAX];
 	long long t = 7000;
@@ -190,17 +190,116 @@ test_per_source(void)
 	registry_free(reg);
 }
 
+static void
+test_namefilter(void)
+{
+	struct namefilter f;
+
+	namefilter_init(&f, "aab", 3);
+	ok(namefilter_match(&f, "xaaab", 5), "KMP finds aab in aaab (a partial match restarts)");
+	ok(!namefilter_match(&f, "aab", 2), "not in a shorter name");
+	namefilter_init(&f, "ÜBER", strlen("ÜBER"));
+	ok(namefilter_match(&f, "My Über", strlen("My Über")) &&
+	    !namefilter_match(&f, "My über", strlen("My über")),
+	    "ASCII case is ignored, other bytes compare exactly");
+	namefilter_init(&f, "abcabd", 6);
+	ok(namefilter_match(&f, "abcabcabd", 9) && !namefilter_match(&f, "abcabcab", 8),
+	    "overlapping candidates are found");
+}
+
+/* a 128-byte filter that matches nothing, over many long names, costs time
+ * linear in the bytes: LIST cannot be made slow */
+static void
+test_list_scale(void)
+{
+	struct registry *reg = registry_new(TTL_S,
+	    &(struct registry_limits){ 10, 200000, 10, 200000, (size_t)1 << 30 });
+	struct registry_names n;
+	struct registry_entry rows[16];
+	struct namefilter f;
+	char name[PROTO_MAX_NAME + 1], next[PROTO_MAX_NAME + 1], filter[129];
+	size_t nextlen, total = 0, calls = 0;
+	int more;
+
+	memset(&n, 0, sizeof(n));
+	memset(name, 'a', PROTO_MAX_NAME);
+	for (int i = 0; i < 50000; i++) {
+		int len = snprintf(name + 200, 40, "%08d", i);
+		registry_names_add(&n, name, 200 + (size_t)len, NULL);
+	}
+	registry_register(reg, "10.3.0.1:1", "127.0.0.1", 0, &n, 1000);
+	registry_names_free(&n);
+	memset(filter, 'a', 128);
+	filter[127] = 'b';
+	namefilter_init(&f, filter, 128);
+	const char *after = NULL;
+	size_t alen = 0;
+	do {
+		size_t got = registry_list_page(reg, &f, after, alen, rows, 16, 1000, next,
+		    &nextlen, &more);
+		total += got;
+		calls++;
+		after = next;
+		alen = nextlen;
+	} while (more);
+	ok(total == 0 && calls == (50000 + REGISTRY_LIST_SCAN - 1) / REGISTRY_LIST_SCAN,
+	    "a filter matching nothing walks 50000 songs in %zu bounded steps", calls);
+	namefilter_init(&f, "00049999", 8);
+	after = NULL;
+	alen = 0;
+	do {
+		total += registry_list_page(reg, &f, after, alen, rows, 16, 1000, next,
+		    &nextlen, &more);
+		after = next;
+		alen = nextlen;
+	} while (more);
+	ok(total == 1, "and one that matches the last name finds it");
+	registry_free(reg);
+}
+
+static void
+test_budget(void)
+{
+	/* a budget that holds a few songs: a REGISTER past it is refused */
+	struct registry *reg = registry_new(TTL_S,
+	    &(struct registry_limits){ 100, 100000, 100, 100000, 4096 });
+	struct registry_stats st;
+
+	ok(register_from(reg, "10.4.0.1:1", "127.0.0.1", 0, 1, 5, 1000) == 0,
+	    "a small REGISTER fits a 4 KiB budget");
+	ok(register_from(reg, "10.4.0.2:1", "127.0.0.1", 0, 1, 100, 1000) == REGISTRY_FULL,
+	    "one that would pass it is refused");
+	registry_stats(reg, 1000, &st);
+	ok(st.songs == 5 && st.pairs == 5 && st.bytes > 0 && st.bytes <= 4096,
+	    "and nothing changed (%zu bytes counted)", st.bytes);
+	ok(register_from(reg, "10.4.0.1:1", "127.0.0.1", 0, 1, 5, 1000) == 0,
+	    "renewing the same songs near the budget still fits");
+	registry_free(reg);
+
+	struct registry_names n;
+	memset(&n, 0, sizeof(n));
+	n.max_bytes = 8192;
+	int rc = 0, added = 0;
+	while ((rc = registry_names_add(&n, "0123456789", 10, NULL)) == 0)
+		added++;
+	ok(rc == REGISTRY_NAMES_FULL && registry_names_bytes(&n) <= 8192 && added > 50,
+	    "a staged body stops at its byte cap (%d names, %zu bytes)", added,
+	    registry_names_bytes(&n));
+	registry_names_free(&n);
+}
+
 int
 main(void)
 {
+	test_namefilter();
+	test_list_scale();
+	test_budget();
 	test_locate();
 	test_per_source();
 	char peers[8][NET_ADDR_MAX];
-	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000 });
+	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000, (size_t)1 << 30 });
 	struct registry_stats st;
-	struct registry_entry *e;
 	size_t n;
-	int oom;
 	long long t = 1000000;
 
 	ok(reg != NULL, "a registry is made");
@@ -246,15 +345,29 @@ main(void)
 	/* LIST: sorted, case-insensitive filter, counts */
 	do_register(reg, "10.0.0.3:1", t + TTL_MS + 5,
 	    (const char *const[]){ "Zebra", "apple", "Apple Pie", "d", NULL });
-	e = registry_list(reg, NULL, 0, t + TTL_MS + 6, &n, &oom);
-	ok(!oom && n == 4 && strcmp(e[0].name, "Apple Pie") == 0 &&
-	    strcmp(e[1].name, "Zebra") == 0 && strcmp(e[2].name, "apple") == 0 &&
-	    strcmp(e[3].name, "d") == 0 && e[3].peers == 2,
+	struct registry_entry rows[8];
+	struct namefilter f;
+	char next[PROTO_MAX_NAME + 1];
+	size_t nextlen;
+	int more;
+	namefilter_init(&f, "", 0);
+	n = registry_list_page(reg, &f, NULL, 0, rows, 8, t + TTL_MS + 6, next, &nextlen, &more);
+	ok(n == 4 && !more && strcmp(rows[0].name, "Apple Pie") == 0 &&
+	    strcmp(rows[1].name, "Zebra") == 0 && strcmp(rows[2].name, "apple") == 0 &&
+	    strcmp(rows[3].name, "d") == 0 && rows[3].peers == 2,
 	    "LIST is sorted by bytes and counts peers");
-	registry_entries_free(e, n);
-	e = registry_list(reg, "APPLE", 5, t + TTL_MS + 6, &n, &oom);
+	n = registry_list_page(reg, &f, NULL, 0, rows, 2, t + TTL_MS + 6, next, &nextlen, &more);
+	ok(n == 2 && more && strcmp(next, "Zebra") == 0, "a page stops at its limit, with a cursor");
+	n = registry_list_page(reg, &f, next, nextlen, rows, 2, t + TTL_MS + 6, next, &nextlen,
+	    &more);
+	ok(n == 2 && strcmp(rows[0].name, "apple") == 0 && strcmp(rows[1].name, "d") == 0,
+	    "and the next page goes on after the cursor");
+	n = registry_list_page(reg, &f, "b", 1, rows, 8, t + TTL_MS + 6, next, &nextlen, &more);
+	ok(n == 1 && strcmp(rows[0].name, "d") == 0 && !more,
+	    "a cursor that is no song starts after where it would be");
+	namefilter_init(&f, "APPLE", 5);
+	n = registry_list_page(reg, &f, NULL, 0, rows, 8, t + TTL_MS + 6, next, &nextlen, &more);
 	ok(n == 2, "LIST filters ignoring case");
-	registry_entries_free(e, n);
 
 	/* query cap */
 	char many[8][NET_ADDR_MAX];
@@ -293,7 +406,7 @@ main(void)
 	registry_free(reg);
 
 	/* capacity: 2 peers, 5 pairs */
-	reg = registry_new(TTL_S, &(struct registry_limits){ 2, 5, 2, 5 });
+	reg = registry_new(TTL_S, &(struct registry_limits){ 2, 5, 2, 5, (size_t)1 << 30 });
 	ok(do_register(reg, "p1:1", t, (const char *const[]){ "a", "b", "c", NULL }) == 0 &&
 	    do_register(reg, "p2:1", t, (const char *const[]){ "a", NULL }) == 0,
 	    "two peers with 4 pairs fit a 2-peer, 5-pair registry");
