@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "p2pm/cli.h"
 #include "p2pm/net.h"
 #include "p2pm/playlist.h"
 #include "p2pm/proto.h"
@@ -30,7 +31,7 @@ struct peer_list {
 /* Adds addr unless it is already listed; returns -1 when the list is full. */
 int peer_list_add(struct peer_list *list, const char *addr);
 
-/* ---- tracker_client.c: LIST and QUERY */
+/* ---- tracker_client.c: LIST and QUERY, to several trackers in turn */
 
 struct song_entry {
 	char name[PROTO_MAX_NAME + 1];
@@ -42,16 +43,20 @@ struct song_list {
 	size_t count;
 };
 
-/* Asks the tracker for the peers holding song. Returns 0 (the list may be
- * empty) or -1 if the tracker cannot be reached or answers badly, with a
- * reason in err. */
-int tracker_query(const char *tracker, const char *song, int timeout_ms,
-    struct peer_list *peers, char *err, size_t errlen);
+/* Asks the trackers, in order, for the peers holding song: the first one
+ * naming any peer gives the list. A tracker that cannot be reached within
+ * timeout_ms, answers ERR or breaks the protocol, or names no peer, hands
+ * over to the next; -v logs which one answered. Returns 0 when at least
+ * one answered (the list is then empty if none named a peer), or -1 when
+ * every tracker failed, with the reasons in err. */
+int tracker_query(const struct cli_trackers *trackers, const char *song,
+    int timeout_ms, struct peer_list *peers, char *err, size_t errlen);
 
-/* Asks the tracker for the songs whose names contain filter (NULL: all).
- * Returns 0 or -1 as tracker_query does. */
-int tracker_list(const char *tracker, const char *filter, int timeout_ms,
-    struct song_list *songs, char *err, size_t errlen);
+/* Asks the trackers, in order, for the songs whose names contain filter
+ * (NULL: all): the first answer with any song gives the list. Returns 0
+ * or -1 as tracker_query does. */
+int tracker_list(const struct cli_trackers *trackers, const char *filter,
+    int timeout_ms, struct song_list *songs, char *err, size_t errlen);
 
 void song_list_free(struct song_list *songs);
 
@@ -197,7 +202,7 @@ enum client_exit {
 };
 
 struct client_opts {
-	const char *tracker;
+	struct cli_trackers trackers;	/* -t, else the environment's */
 	int quiet;
 	int timeout_ms;
 	const char *outdir;		/* fetch -o */

@@ -31,7 +31,7 @@ cmd_list(const struct client_opts *o, const char *filter)
 	size_t width = 0;
 	int aligned = isatty(STDOUT_FILENO);
 
-	if (tracker_list(o->tracker, filter, o->timeout_ms, &songs, err,
+	if (tracker_list(&o->trackers, filter, o->timeout_ms, &songs, err,
 	    sizeof(err)) < 0) {
 		log_error("%s", err);
 		return CLIENT_EXIT_TRACKER;
@@ -65,7 +65,7 @@ cmd_peers(const struct client_opts *o, const char *song, struct peer_list *peers
 		*peers = o->peers;
 		return CLIENT_EXIT_OK;
 	}
-	if (tracker_query(o->tracker, song, o->timeout_ms, peers, err,
+	if (tracker_query(&o->trackers, song, o->timeout_ms, peers, err,
 	    sizeof(err)) < 0) {
 		log_error("%s", err);
 		return CLIENT_EXIT_TRACKER;

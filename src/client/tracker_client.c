@@ -1,8 +1,10 @@
-/* tracker_client.c - the client's requests to the tracker: QUERY and LIST. */
+/* tracker_client.c - the client's requests to its trackers, QUERY and
+ * LIST: each asked in the order given until one answers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2pm/cli.h"
 #include "p2pm/log.h"
 #include "p2pm/strnum.h"
 #include "client.h"
@@ -22,6 +24,71 @@ peer_list_add(struct peer_list *list, const char *addr)
 		return -1;
 	snprintf(list->addr[list->count++], NET_ADDR_MAX, "%s", addr);
 	return 0;
+}
+
+/* What asking one tracker came to. */
+enum tracker_outcome {
+	TRACKER_FAILED = -1,	/* unreachable, timed out, ERR or a bad reply */
+	TRACKER_ANSWERED = 0,
+	TRACKER_EMPTY = 1	/* answered, with nothing in the answer */
+};
+
+/* One request to one tracker, into arg: empties what arg holds first, and
+ * leaves it empty unless the tracker answered; on TRACKER_FAILED writes
+ * the reason, naming the tracker, into err. */
+typedef enum tracker_outcome (*tracker_ask_fn)(const char *tracker, void *arg,
+    int timeout_ms, char *err, size_t errlen);
+
+/* Asks the trackers in order with ask until one answers with something;
+ * one that fails, or answers with nothing (a tracker restarted a moment
+ * ago knows nothing yet), hands over to the next. Returns 0 when some
+ * tracker answered (arg then holds the first answer with something in it,
+ * else the empty one), or -1 when every one failed, with the reasons in
+ * err. what names the request in log lines. */
+static int
+tracker_ask(const struct cli_trackers *trackers, const char *what,
+    tracker_ask_fn ask, void *arg, int timeout_ms, char *err, size_t errlen)
+{
+	char why[CLIENT_ERR_LEN];
+	const char *empty = NULL;
+	size_t failed = 0, used = 0;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	for (size_t i = 0; i < trackers->count; i++) {
+		const char *t = trackers->addr[i];
+		int last = i + 1 == trackers->count;
+
+		switch (ask(t, arg, timeout_ms, why, sizeof(why))) {
+		case TRACKER_ANSWERED:
+			log_info("tracker %s answered %s", t, what);
+			return 0;
+		case TRACKER_EMPTY:
+			if (empty == NULL)
+				empty = t;
+			if (!last)
+				log_info("tracker %s has nothing for %s; asking the next",
+				    t, what);
+			continue;
+		case TRACKER_FAILED:
+			break;
+		}
+		if (!last)
+			log_warn("%s; asking the next tracker", why);
+		/* "REASON" alone, else "no tracker answered: R1; R2; ..." */
+		if (trackers->count > 1 && failed == 0 && used < errlen)
+			used += (size_t)snprintf(err + used, errlen - used,
+			    "no tracker answered: ");
+		if (used < errlen)
+			used += (size_t)snprintf(err + used, errlen - used, "%s%s",
+			    failed > 0 ? "; " : "", why);
+		failed++;
+	}
+	if (empty != NULL) {
+		log_info("tracker %s answered %s, with nothing", empty, what);
+		return 0;
+	}
+	return -1;
 }
 
 /* Connects to the tracker and queues one request, "<cmd>" or, with a
@@ -70,10 +137,19 @@ tracker_failed(struct rpc_conn *c, enum rpc_result res, char *err,
 	return -1;
 }
 
-int
-tracker_query(const char *tracker, const char *song, int timeout_ms,
-    struct peer_list *peers, char *err, size_t errlen)
+struct tracker_query_args {
+	const char *song;
+	struct peer_list *peers;
+};
+
+/* QUERY to one tracker (a tracker_ask_fn). */
+static enum tracker_outcome
+tracker_query_one(const char *tracker, void *arg, int timeout_ms, char *err,
+    size_t errlen)
 {
+	struct tracker_query_args *q = arg;
+	const char *song = q->song;
+	struct peer_list *peers = q->peers;
 	struct rpc_conn *c;
 	enum rpc_result res;
 	const char *rest;
@@ -82,10 +158,12 @@ tracker_query(const char *tracker, const char *song, int timeout_ms,
 	peers->count = 0;
 	c = tracker_open(tracker, "QUERY", song, timeout_ms, err, errlen);
 	if (c == NULL)
-		return -1;
+		return TRACKER_FAILED;
 	res = rpc_expect_word(c, TRACKER_PEERS_WORD, &rest);
-	if (res != RPC_OK)
-		return tracker_failed(c, res, err, errlen);
+	if (res != RPC_OK) {
+		tracker_failed(c, res, err, errlen);
+		return TRACKER_FAILED;
+	}
 	snprintf(addrs, sizeof(addrs), "%s", rest);
 	char *save = NULL;
 	for (char *w = strtok_r(addrs, " ", &save); w != NULL;
@@ -103,7 +181,17 @@ tracker_query(const char *tracker, const char *song, int timeout_ms,
 		}
 	}
 	rpc_close(c);
-	return 0;
+	return peers->count > 0 ? TRACKER_ANSWERED : TRACKER_EMPTY;
+}
+
+int
+tracker_query(const struct cli_trackers *trackers, const char *song,
+    int timeout_ms, struct peer_list *peers, char *err, size_t errlen)
+{
+	struct tracker_query_args q = { song, peers };
+
+	return tracker_ask(trackers, "QUERY", tracker_query_one, &q, timeout_ms,
+	    err, errlen);
 }
 
 /* Reads one "<encoded name> <count>" line of a LIST reply into e. */
@@ -118,10 +206,19 @@ tracker_parse_song(const char *line, struct song_entry *e)
 	return strnum_parse(sp + 1, 0, PROTO_MAX_SONGS, &e->peers);
 }
 
-int
-tracker_list(const char *tracker, const char *filter, int timeout_ms,
-    struct song_list *songs, char *err, size_t errlen)
+struct tracker_list_args {
+	const char *filter;
+	struct song_list *songs;
+};
+
+/* LIST to one tracker (a tracker_ask_fn). */
+static enum tracker_outcome
+tracker_list_one(const char *tracker, void *arg, int timeout_ms, char *err,
+    size_t errlen)
 {
+	struct tracker_list_args *l = arg;
+	const char *filter = l->filter;
+	struct song_list *songs = l->songs;
 	struct rpc_conn *c;
 	enum rpc_result res;
 	const char *line;
@@ -132,10 +229,12 @@ tracker_list(const char *tracker, const char *filter, int timeout_ms,
 	c = tracker_open(tracker, "LIST", filter != NULL && *filter != '\0' ?
 	    filter : NULL, timeout_ms, err, errlen);
 	if (c == NULL)
-		return -1;
+		return TRACKER_FAILED;
 	res = rpc_expect_count(c, TRACKER_SONGS_WORD, CLIENT_MAX_LIST_SONGS, &n);
-	if (res != RPC_OK)
-		return tracker_failed(c, res, err, errlen);
+	if (res != RPC_OK) {
+		tracker_failed(c, res, err, errlen);
+		return TRACKER_FAILED;
+	}
 	/* grown as lines arrive: the announced count is not trusted for memory */
 	size_t cap = 0;
 	for (long i = 0; i < n; i++) {
@@ -163,11 +262,21 @@ tracker_list(const char *tracker, const char *filter, int timeout_ms,
 		songs->count++;
 	}
 	rpc_close(c);
-	return 0;
+	return songs->count > 0 ? TRACKER_ANSWERED : TRACKER_EMPTY;
 fail:
 	rpc_close(c);
 	song_list_free(songs);
-	return -1;
+	return TRACKER_FAILED;
+}
+
+int
+tracker_list(const struct cli_trackers *trackers, const char *filter,
+    int timeout_ms, struct song_list *songs, char *err, size_t errlen)
+{
+	struct tracker_list_args l = { filter, songs };
+
+	return tracker_ask(trackers, "LIST", tracker_list_one, &l, timeout_ms,
+	    err, errlen);
 }
 
 void
