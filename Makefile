@@ -108,6 +108,12 @@ $(F)/fuzz_proto: tests/fuzz/fuzz_proto.c $(LIB_SRC)
 fuzz: $(F)/fuzz_proto
 	$(F)/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(F)/corpus
 
+# every scripts/bench-* and one table of their figures (the test bed's
+# need root); nothing here asserts a time
+bench: all
+	./scripts/bench
+.PHONY: bench
+
 # installs what is missing first (a no-op when all is there), then builds
 demo:
 	./scripts/install-deps
