@@ -53,8 +53,7 @@ tracker_ask(const struct cli_trackers *trackers, const char *what,
 	const char *empty = NULL;
 	size_t failed = 0, used = 0;
 
-	if (errlen > 0)
-		err[0] = '\0';
+	snprintf(err, errlen, "no tracker given");
 	for (size_t i = 0; i < trackers->count; i++) {
 		const char *t = trackers->addr[i];
 		int last = i + 1 == trackers->count;
@@ -76,6 +75,8 @@ tracker_ask(const struct cli_trackers *trackers, const char *what,
 		if (!last)
 			log_warn("%s; asking the next tracker", why);
 		/* "REASON" alone, else "no tracker answered: R1; R2; ..." */
+		if (failed == 0 && errlen > 0)
+			err[0] = '\0';
 		if (trackers->count > 1 && failed == 0 && used < errlen)
 			used += (size_t)snprintf(err + used, errlen - used,
 			    "no tracker answered: ");
