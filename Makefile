@@ -160,6 +160,12 @@ $(F)/tools/record: $(B)/tests/fuzz/record.o $(B)/libp2pm.a
 fuzz-corpus: all $(F)/tools/record
 	P2PM_BIN=$(CURDIR)/bin P2PM_FUZZ_TOOLS=$(CURDIR)/$(F)/tools tests/fuzz/grow-corpus
 
+# every scripts/bench-* and one table of their figures (the test bed's
+# need root); nothing here asserts a time
+bench: all
+	./scripts/bench
+.PHONY: bench
+
 # installs what is missing first (a no-op when all is there), then builds
 demo:
 	./scripts/install-deps

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "p2pm/log.h"
+#include "p2pm/net.h"
 
 /* the exit status of every usage error */
 #define CLI_EXIT_USAGE 2
@@ -46,10 +47,37 @@ int cli_parse_number(const char *flag, const char *text, long min, long max,
 int cli_parse_address(const char *flag, const char *text, int allow_port0,
     char *err, size_t errlen);
 
+/* most trackers one program is given, -t flags or the environment */
+#define CLI_MAX_TRACKERS 16
+/* the separator of the addresses in one -t or $P2P_MUSIC_TRACKER */
+#define CLI_TRACKER_SEP ','
+
+/* The trackers a program talks to, in the order given, none twice. */
+struct cli_trackers {
+	size_t count;
+	char addr[CLI_MAX_TRACKERS][NET_ADDR_MAX];
+};
+
+/* Adds to list each HOST:PORT of text, one address or several separated
+ * by CLI_TRACKER_SEP, in order; an address already listed is skipped.
+ * Returns 0, or -1 with "FLAG wants HOST:PORT[,HOST:PORT...], not 'TEXT'"
+ * (for an empty or bad address) or "at most CLI_MAX_TRACKERS trackers" in
+ * err; list then holds the addresses before the bad one. */
+int cli_parse_trackers(const char *flag, const char *text,
+    struct cli_trackers *list, char *err, size_t errlen);
+
+/* Writes the addresses of list separated by ", " into out (cut short to
+ * fit outlen, always terminated): for log lines. Returns out. */
+char *cli_format_trackers(const struct cli_trackers *list, char *out,
+    size_t outlen);
+
 /* cli_parse_number and cli_parse_address that end the program with a
  * usage error instead of returning -1. */
 long cli_xnumber(const char *flag, const char *text, long min, long max);
 void cli_xaddress(const char *flag, const char *text, int allow_port0);
+/* cli_parse_trackers that ends the program with a usage error. */
+void cli_xtrackers(const char *flag, const char *text,
+    struct cli_trackers *list);
 
 /* Prints "PROG: MESSAGE", then the usage or the hint given to cli_init, on
  * stderr, and exits with CLI_EXIT_USAGE. */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "p2pm/cli.h"
 #include "p2pm/net.h"
 #include "p2pm/playlist.h"
 #include "p2pm/proto.h"
@@ -55,7 +56,7 @@ int source_list_add(struct source_list *list, const char *addr, const char *id);
 /* True if text (len bytes) is a content id: 64 lower-case hex digits. */
 int content_id_ok(const char *text, size_t len);
 
-/* ---- tracker_client.c: LOCATE, QUERY and LIST */
+/* ---- tracker_client.c: LOCATE, QUERY and LIST, to several trackers in turn */
 
 struct song_entry {
 	char name[PROTO_MAX_NAME + 1];
@@ -67,24 +68,29 @@ struct song_list {
 	size_t count;
 };
 
-/* Asks the tracker for the peers holding song. Returns 0 (the list may be
- * empty) or -1 if the tracker cannot be reached or answers badly, with a
- * reason in err. */
-int tracker_query(const char *tracker, const char *song, int timeout_ms,
-    struct peer_list *peers, char *err, size_t errlen);
+/* Asks the trackers, in order, for the peers holding song: the first one
+ * naming any peer gives the list. A tracker that cannot be reached within
+ * timeout_ms, answers ERR or breaks the protocol, or names no peer, hands
+ * over to the next; -v logs which one answered. Returns 0 when at least
+ * one answered (the list is then empty if none named a peer), or -1 when
+ * every tracker failed, with the reasons in err. */
+int tracker_query(const struct cli_trackers *trackers, const char *song,
+    int timeout_ms, struct peer_list *peers, char *err, size_t errlen);
 
-/* Asks the tracker for every source of song with its content id
- * (LOCATE): the list keeps the tracker's order. A version-1 tracker
- * (ERR 400 to LOCATE) is asked QUERY instead: then *version1 is set and no
- * source has a content id. Returns 0 (the list may be empty) or -1 as
- * tracker_query does. */
-int tracker_locate(const char *tracker, const char *song, int timeout_ms,
-    struct source_list *sources, int *version1, char *err, size_t errlen);
+/* Asks the trackers, in order, for every source of song with its content
+ * id (LOCATE): the list keeps the answering tracker's order. A version-1
+ * tracker (ERR 400 to LOCATE) is asked QUERY instead: then *version1 is
+ * set and no source has a content id. Returns 0 or -1 as tracker_query
+ * does. */
+int tracker_locate(const struct cli_trackers *trackers, const char *song,
+    int timeout_ms, struct source_list *sources, int *version1, char *err,
+    size_t errlen);
 
-/* Asks the tracker for the songs whose names contain filter (NULL: all).
- * Returns 0 or -1 as tracker_query does. */
-int tracker_list(const char *tracker, const char *filter, int timeout_ms,
-    struct song_list *songs, char *err, size_t errlen);
+/* Asks the trackers, in order, for the songs whose names contain filter
+ * (NULL: all): the first answer with any song gives the list. Returns 0
+ * or -1 as tracker_query does. */
+int tracker_list(const struct cli_trackers *trackers, const char *filter,
+    int timeout_ms, struct song_list *songs, char *err, size_t errlen);
 
 void song_list_free(struct song_list *songs);
 
@@ -257,7 +263,7 @@ enum client_exit {
 };
 
 struct client_opts {
-	const char *tracker;
+	struct cli_trackers trackers;	/* -t, else the environment's */
 	int quiet;
 	int timeout_ms;
 	const char *outdir;		/* fetch -o */

@@ -32,7 +32,7 @@ cmd_list(const struct client_opts *o, const char *filter)
 	size_t width = 0;
 	int aligned = isatty(STDOUT_FILENO);
 
-	if (tracker_list(o->tracker, filter, o->timeout_ms, &songs, err,
+	if (tracker_list(&o->trackers, filter, o->timeout_ms, &songs, err,
 	    sizeof(err)) < 0) {
 		log_error("%s", err);
 		return CLIENT_EXIT_TRACKER;
@@ -66,7 +66,7 @@ cmd_peers(const struct client_opts *o, const char *song, struct peer_list *peers
 		*peers = o->peers;
 		return CLIENT_EXIT_OK;
 	}
-	if (tracker_query(o->tracker, song, o->timeout_ms, peers, err,
+	if (tracker_query(&o->trackers, song, o->timeout_ms, peers, err,
 	    sizeof(err)) < 0) {
 		log_error("%s", err);
 		return CLIENT_EXIT_TRACKER;
@@ -106,7 +106,7 @@ cmd_sources(const struct client_opts *o, const char *song,
 			source_list_add(found, o->peers.addr[i], NULL);
 		return CLIENT_EXIT_OK;
 	}
-	if (tracker_locate(o->tracker, song, o->timeout_ms, found, &version1, err,
+	if (tracker_locate(&o->trackers, song, o->timeout_ms, found, &version1, err,
 	    sizeof(err)) < 0) {
 		log_error("%s", err);
 		return CLIENT_EXIT_TRACKER;

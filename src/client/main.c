@@ -23,7 +23,7 @@
 volatile sig_atomic_t client_stop;
 
 static const char usage_text[] =
-"usage: client [-t HOST:PORT] [-q] [-v] [--timeout SECONDS] COMMAND ...\n"
+"usage: client [-t HOST:PORT]... [-q] [-v] [--timeout SECONDS] COMMAND ...\n"
 "\n"
 "commands:\n"
 "  list [TEXT]                    songs on the network (names containing TEXT,\n"
@@ -43,8 +43,10 @@ static const char usage_text[] =
 "                                 (default: " PLAYER_DEFAULT ")\n"
 "\n"
 "options:\n"
-"  -t, --tracker HOST:PORT  the tracker (default $" P2PM_TRACKER_ENV ",\n"
-"                           else " P2PM_DEFAULT_TRACKER ")\n"
+"  -t, --tracker HOST:PORT  a tracker (default $" P2PM_TRACKER_ENV ",\n"
+"                           else " P2PM_DEFAULT_TRACKER "); repeat it, or give\n"
+"                           HOST:PORT,HOST:PORT, for several: they are asked\n"
+"                           in order until one answers\n"
 "  -p, --peer HOST:PORT     ask this peer directly, without the tracker;\n"
 "                           repeat to give several\n"
 "  -j, --jobs N             fetch from up to N sources at once (default "
@@ -72,7 +74,8 @@ static const char usage_text[] =
 "  0    success (also when the reader of cat or the player stops early)\n"
 "  1    the song is unknown, or no peer could serve it\n"
 "  2    usage error\n"
-"  3    the tracker is unreachable or answers badly\n"
+"  3    the tracker is unreachable or answers badly (with several:\n"
+"       every one of them)\n"
 "  4    local failure: the output cannot be written (the disk is full, or\n"
 "       DIR holds another song or other files), or the player is missing\n"
 "       (the message names the package providing it) or fails\n"
@@ -126,8 +129,6 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.timeout_ms = CLIENT_DEFAULT_TIMEOUT_S * 1000;
 	o.jobs = SWARM_DEFAULT_JOBS;
-	env = getenv(P2PM_TRACKER_ENV);
-	o.tracker = env != NULL && *env != '\0' ? env : P2PM_DEFAULT_TRACKER;
 
 	cli_init("client", NULL);
 	opterr = 0;
@@ -152,8 +153,7 @@ main(int argc, char **argv)
 			verbose++;
 			break;
 		case 't':
-			cli_xaddress("-t", optarg, 0);
-			o.tracker = optarg;
+			cli_xtrackers("-t", optarg, &o.trackers);
 			break;
 		case 'p':
 			cli_xaddress("-p", optarg, 0);
@@ -218,8 +218,11 @@ main(int argc, char **argv)
 	if (npos > 1 && !name_ok(pos[1]))
 		cli_usage_error("'%s' is not a valid name (1 to 255 bytes of UTF-8, "
 		    "no control characters)", pos[1]);
-	if (o.tracker == env)
-		cli_xaddress(P2PM_TRACKER_ENV, o.tracker, 0);
+	/* no -t: the environment's list, else the default */
+	env = getenv(P2PM_TRACKER_ENV);
+	if (o.trackers.count == 0)
+		cli_xtrackers(P2PM_TRACKER_ENV, env != NULL && *env != '\0' ? env :
+		    P2PM_DEFAULT_TRACKER, &o.trackers);
 	env = getenv(CLIENT_DELAY_ENV);
 	if (env != NULL && *env != '\0')
 		o.segment_delay_ms = (int)cli_xnumber(CLIENT_DELAY_ENV, env, 0,

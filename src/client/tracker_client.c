@@ -1,9 +1,11 @@
-/* tracker_client.c - the client's requests to the tracker: LOCATE (or
- * QUERY from a version-1 tracker) and LIST. */
+/* tracker_client.c - the client's requests to its trackers: LOCATE (or
+ * QUERY from a version-1 tracker), QUERY and LIST, each tracker asked in
+ * the order given until one answers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2pm/cli.h"
 #include "p2pm/log.h"
 #include "p2pm/sha256.h"
 #include "p2pm/strnum.h"
@@ -30,6 +32,72 @@ peer_list_add(struct peer_list *list, const char *addr)
 		return -1;
 	snprintf(list->addr[list->count++], NET_ADDR_MAX, "%s", addr);
 	return 0;
+}
+
+/* What asking one tracker came to. */
+enum tracker_outcome {
+	TRACKER_FAILED = -1,	/* unreachable, timed out, ERR or a bad reply */
+	TRACKER_ANSWERED = 0,
+	TRACKER_EMPTY = 1	/* answered, with nothing in the answer */
+};
+
+/* One request to one tracker, into arg: empties what arg holds first, and
+ * leaves it empty unless the tracker answered; on TRACKER_FAILED writes
+ * the reason, naming the tracker, into err. */
+typedef enum tracker_outcome (*tracker_ask_fn)(const char *tracker, void *arg,
+    int timeout_ms, char *err, size_t errlen);
+
+/* Asks the trackers in order with ask until one answers with something;
+ * one that fails, or answers with nothing (a tracker restarted a moment
+ * ago knows nothing yet), hands over to the next. Returns 0 when some
+ * tracker answered (arg then holds the first answer with something in it,
+ * else the empty one), or -1 when every one failed, with the reasons in
+ * err. what names the request in log lines. */
+static int
+tracker_ask(const struct cli_trackers *trackers, const char *what,
+    tracker_ask_fn ask, void *arg, int timeout_ms, char *err, size_t errlen)
+{
+	char why[CLIENT_ERR_LEN];
+	const char *empty = NULL;
+	size_t failed = 0, used = 0;
+
+	snprintf(err, errlen, "no tracker given");
+	for (size_t i = 0; i < trackers->count; i++) {
+		const char *t = trackers->addr[i];
+		int last = i + 1 == trackers->count;
+
+		switch (ask(t, arg, timeout_ms, why, sizeof(why))) {
+		case TRACKER_ANSWERED:
+			log_info("tracker %s answered %s", t, what);
+			return 0;
+		case TRACKER_EMPTY:
+			if (empty == NULL)
+				empty = t;
+			if (!last)
+				log_info("tracker %s has nothing for %s; asking the next",
+				    t, what);
+			continue;
+		case TRACKER_FAILED:
+			break;
+		}
+		if (!last)
+			log_warn("%s; asking the next tracker", why);
+		/* "REASON" alone, else "no tracker answered: R1; R2; ..." */
+		if (failed == 0 && errlen > 0)
+			err[0] = '\0';
+		if (trackers->count > 1 && failed == 0 && used < errlen)
+			used += (size_t)snprintf(err + used, errlen - used,
+			    "no tracker answered: ");
+		if (used < errlen)
+			used += (size_t)snprintf(err + used, errlen - used, "%s%s",
+			    failed > 0 ? "; " : "", why);
+		failed++;
+	}
+	if (empty != NULL) {
+		log_info("tracker %s answered %s, with nothing", empty, what);
+		return 0;
+	}
+	return -1;
 }
 
 /* Connects to the tracker and queues one request, "<cmd>" or, with a
@@ -78,10 +146,19 @@ tracker_failed(struct rpc_conn *c, enum rpc_result res, char *err,
 	return -1;
 }
 
-int
-tracker_query(const char *tracker, const char *song, int timeout_ms,
-    struct peer_list *peers, char *err, size_t errlen)
+struct tracker_query_args {
+	const char *song;
+	struct peer_list *peers;
+};
+
+/* QUERY to one tracker (a tracker_ask_fn). */
+static enum tracker_outcome
+tracker_query_one(const char *tracker, void *arg, int timeout_ms, char *err,
+    size_t errlen)
 {
+	struct tracker_query_args *q = arg;
+	const char *song = q->song;
+	struct peer_list *peers = q->peers;
 	struct rpc_conn *c;
 	enum rpc_result res;
 	const char *rest;
@@ -90,10 +167,12 @@ tracker_query(const char *tracker, const char *song, int timeout_ms,
 	peers->count = 0;
 	c = tracker_open(tracker, "QUERY", song, timeout_ms, err, errlen);
 	if (c == NULL)
-		return -1;
+		return TRACKER_FAILED;
 	res = rpc_expect_word(c, TRACKER_PEERS_WORD, &rest);
-	if (res != RPC_OK)
-		return tracker_failed(c, res, err, errlen);
+	if (res != RPC_OK) {
+		tracker_failed(c, res, err, errlen);
+		return TRACKER_FAILED;
+	}
 	snprintf(addrs, sizeof(addrs), "%s", rest);
 	char *save = NULL;
 	for (char *w = strtok_r(addrs, " ", &save); w != NULL;
@@ -111,7 +190,17 @@ tracker_query(const char *tracker, const char *song, int timeout_ms,
 		}
 	}
 	rpc_close(c);
-	return 0;
+	return peers->count > 0 ? TRACKER_ANSWERED : TRACKER_EMPTY;
+}
+
+int
+tracker_query(const struct cli_trackers *trackers, const char *song,
+    int timeout_ms, struct peer_list *peers, char *err, size_t errlen)
+{
+	struct tracker_query_args q = { song, peers };
+
+	return tracker_ask(trackers, "QUERY", tracker_query_one, &q, timeout_ms,
+	    err, errlen);
 }
 
 /* Reads one "<content-id> <host:port>" line of a LOCATE reply into e. */
@@ -166,42 +255,57 @@ source_list_add(struct source_list *list, const char *addr, const char *id)
 	return 0;
 }
 
-int
-tracker_locate(const char *tracker, const char *song, int timeout_ms,
-    struct source_list *sources, int *version1, char *err, size_t errlen)
+struct tracker_locate_args {
+	const char *song;
+	struct source_list *sources;
+	int *version1;
+};
+
+/* LOCATE to one tracker (a tracker_ask_fn); a version-1 tracker is asked
+ * QUERY instead. */
+static enum tracker_outcome
+tracker_locate_one(const char *tracker, void *arg, int timeout_ms, char *err,
+    size_t errlen)
 {
-	struct peer_list peers;
+	struct tracker_locate_args *l = arg;
+	struct source_list *sources = l->sources;
 	struct rpc_conn *c;
 	enum rpc_result res;
 	const char *line;
 	long n;
 
 	sources->count = 0;
-	*version1 = 0;
-	c = tracker_open(tracker, "LOCATE", song, timeout_ms, err, errlen);
+	*l->version1 = 0;
+	c = tracker_open(tracker, "LOCATE", l->song, timeout_ms, err, errlen);
 	if (c == NULL)
-		return -1;
+		return TRACKER_FAILED;
 	res = rpc_expect_count(c, TRACKER_SOURCES_WORD, CLIENT_MAX_LOCATE_LINES, &n);
 	if (res == RPC_REFUSED && rpc_err_code(c) == TRACKER_UNKNOWN_COMMAND) {
 		/* a version-1 tracker: its QUERY gives peers without content ids */
+		struct peer_list peers;
+		struct tracker_query_args q = { l->song, &peers };
+		enum tracker_outcome out;
+
 		rpc_close(c);
 		log_debug("tracker %s has no LOCATE; asking QUERY", tracker);
-		*version1 = 1;
-		if (tracker_query(tracker, song, timeout_ms, &peers, err, errlen) < 0)
-			return -1;
-		for (size_t i = 0; i < peers.count; i++)
+		*l->version1 = 1;
+		out = tracker_query_one(tracker, &q, timeout_ms, err, errlen);
+		for (size_t i = 0; out == TRACKER_ANSWERED && i < peers.count; i++)
 			source_list_add(sources, peers.addr[i], NULL);
-		return 0;
+		return out;
 	}
-	if (res != RPC_OK)
-		return tracker_failed(c, res, err, errlen);
+	if (res != RPC_OK) {
+		tracker_failed(c, res, err, errlen);
+		return TRACKER_FAILED;
+	}
 	for (long i = 0; i < n; i++) {
 		struct source_entry e;
 		if (rpc_next_line(c, &line) != RPC_OK) {
 			snprintf(err, errlen, "tracker %s: LOCATE reply cut short: %s",
 			    tracker, rpc_error(c));
 			rpc_close(c);
-			return -1;
+			sources->count = 0;
+			return TRACKER_FAILED;
 		}
 		if (tracker_parse_source(line, &e) < 0) {
 			log_warn("tracker %s: ignoring a bad line in the LOCATE reply",
@@ -212,7 +316,18 @@ tracker_locate(const char *tracker, const char *song, int timeout_ms,
 			break;	/* enough: the rest are left unread */
 	}
 	rpc_close(c);
-	return 0;
+	return sources->count > 0 ? TRACKER_ANSWERED : TRACKER_EMPTY;
+}
+
+int
+tracker_locate(const struct cli_trackers *trackers, const char *song,
+    int timeout_ms, struct source_list *sources, int *version1, char *err,
+    size_t errlen)
+{
+	struct tracker_locate_args l = { song, sources, version1 };
+
+	return tracker_ask(trackers, "LOCATE", tracker_locate_one, &l, timeout_ms,
+	    err, errlen);
 }
 
 /* Reads one "<encoded name> <count>" line of a LIST reply into e. */
@@ -291,8 +406,10 @@ fail:
 	return -1;
 }
 
-int
-tracker_list(const char *tracker, const char *filter, int timeout_ms,
+/* LISTPAGE, page after page, to one tracker (plain LIST to a version-1
+ * one). Returns 0, or -1 with a reason in err and songs empty. */
+static int
+tracker_list_from(const char *tracker, const char *filter, int timeout_ms,
     struct song_list *songs, char *err, size_t errlen)
 {
 	char match[PROTO_MAX_ENCODED_NAME + 8], after[PROTO_MAX_ENCODED_NAME + 1] = "";
@@ -364,6 +481,37 @@ fail:
 	rpc_close(c);
 	song_list_free(songs);
 	return -1;
+}
+
+struct tracker_list_args {
+	const char *filter;
+	struct song_list *songs;
+};
+
+/* LIST to one tracker (a tracker_ask_fn). */
+static enum tracker_outcome
+tracker_list_one(const char *tracker, void *arg, int timeout_ms, char *err,
+    size_t errlen)
+{
+	struct tracker_list_args *l = arg;
+
+	song_list_free(l->songs);
+	if (tracker_list_from(tracker, l->filter, timeout_ms, l->songs, err,
+	    errlen) < 0)
+		return TRACKER_FAILED;
+	return l->songs->count > 0 ? TRACKER_ANSWERED : TRACKER_EMPTY;
+}
+
+int
+tracker_list(const struct cli_trackers *trackers, const char *filter,
+    int timeout_ms, struct song_list *songs, char *err, size_t errlen)
+{
+	struct tracker_list_args l = { filter, songs };
+
+	songs->songs = NULL;
+	songs->count = 0;
+	return tracker_ask(trackers, "LIST", tracker_list_one, &l, timeout_ms,
+	    err, errlen);
 }
 
 void

@@ -49,6 +49,64 @@ cli_parse_address(const char *flag, const char *text, int allow_port0,
 	return -1;
 }
 
+int
+cli_parse_trackers(const char *flag, const char *text,
+    struct cli_trackers *list, char *err, size_t errlen)
+{
+	static const char sep[] = { CLI_TRACKER_SEP, '\0' };
+	const char *p = text;
+
+	for (;;) {
+		size_t len = strcspn(p, sep);
+		char addr[NET_ADDR_MAX], host[NET_HOST_MAX];
+		unsigned port;
+		size_t i;
+
+		if (len == 0 || len >= sizeof(addr))
+			goto bad;
+		memcpy(addr, p, len);
+		addr[len] = '\0';
+		if (net_parse_hostport(addr, host, sizeof(host), &port, 0) < 0)
+			goto bad;
+		for (i = 0; i < list->count; i++)
+			if (strcmp(list->addr[i], addr) == 0)
+				break;
+		if (i == list->count) {
+			if (list->count == CLI_MAX_TRACKERS) {
+				snprintf(err, errlen, "%s: at most %d trackers", flag,
+				    CLI_MAX_TRACKERS);
+				return -1;
+			}
+			memcpy(list->addr[list->count++], addr, len + 1);
+		}
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
+bad:
+	snprintf(err, errlen, "%s wants HOST:PORT[%cHOST:PORT...], not '%s'", flag,
+	    CLI_TRACKER_SEP, text);
+	return -1;
+}
+
+char *
+cli_format_trackers(const struct cli_trackers *list, char *out, size_t outlen)
+{
+	size_t used = 0;
+
+	if (outlen == 0)
+		return out;
+	out[0] = '\0';
+	for (size_t i = 0; i < list->count && used < outlen; i++) {
+		int n = snprintf(out + used, outlen - used, "%s%s", i ? ", " : "",
+		    list->addr[i]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	return out;
+}
+
 long
 cli_xnumber(const char *flag, const char *text, long min, long max)
 {
@@ -66,6 +124,15 @@ cli_xaddress(const char *flag, const char *text, int allow_port0)
 	char err[CLI_ERR_LEN];
 
 	if (cli_parse_address(flag, text, allow_port0, err, sizeof(err)) < 0)
+		cli_usage_error("%s", err);
+}
+
+void
+cli_xtrackers(const char *flag, const char *text, struct cli_trackers *list)
+{
+	char err[CLI_ERR_LEN];
+
+	if (cli_parse_trackers(flag, text, list, err, sizeof(err)) < 0)
 		cli_usage_error("%s", err);
 }
 

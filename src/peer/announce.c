@@ -1,4 +1,5 @@
-/* announce.c - the announcer thread: REGISTER, renewals, UNREGISTER. */
+/* announce.c - the announcer threads, one per tracker: REGISTER,
+ * renewals, backoff and UNREGISTER, each tracker on its own. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,7 +14,11 @@
 #include "p2pm/rpc.h"
 #include "announce.h"
 
+/* One tracker's announcer. The announcers of one peer form a chain
+ * through next; each has its own thread, connection and backoff, so that a
+ * tracker that is down or slow holds up no other. */
 struct announcer {
+	struct announcer *next;	/* the next tracker's, or NULL */
 	char tracker[NET_ADDR_MAX];
 	char advertise[NET_ADDR_MAX];
 	int renew_s;
@@ -24,6 +29,7 @@ struct announcer {
 	pthread_cond_t wake;
 	int poked;
 	int stopping;
+	int leaving;		/* the UNREGISTER is under way: not to be cut */
 	struct rpc_conn *conn;	/* the connection in use, or NULL */
 };
 
@@ -43,6 +49,9 @@ announce_connect(struct announcer *a, int connect_ms, int io_ms, char *err,
 	}
 	pthread_mutex_lock(&a->lock);
 	a->conn = c;
+	/* announce_stop came while connecting: no REGISTER on it now */
+	if (a->stopping && !a->leaving)
+		rpc_shutdown(c);
 	pthread_mutex_unlock(&a->lock);
 	return c;
 }
@@ -123,6 +132,35 @@ announce_wait(struct announcer *a, long long ms)
 			break;
 }
 
+/* Sends UNREGISTER once the thread has stopped registering: at most
+ * ANNOUNCE_BYE_TIMEOUT_MS to connect and as much for the answer. */
+static void
+announce_bye(struct announcer *a)
+{
+	char err[RPC_ERR_LEN + 64];
+	struct rpc_conn *c;
+	int ok = 0;
+
+	pthread_mutex_lock(&a->lock);
+	a->leaving = 1;
+	pthread_mutex_unlock(&a->lock);
+	c = announce_connect(a, ANNOUNCE_BYE_TIMEOUT_MS, ANNOUNCE_BYE_TIMEOUT_MS,
+	    err, sizeof(err));
+	if (c != NULL) {
+		rpc_request(c, "UNREGISTER %s", a->advertise);
+		if (announce_expect_ok(c, err, sizeof(err)) == 0)
+			ok = 1;
+		announce_disconnect(a);
+	}
+	if (ok)
+		log_info("unregistered %s from tracker %s", a->advertise, a->tracker);
+	else
+		log_warn("cannot unregister from tracker %s: %s", a->tracker, err);
+}
+
+/* One tracker's thread: registers, renews and backs off until stopped,
+ * then unregisters, so that the UNREGISTERs of all trackers go out at
+ * the same time. */
 static void *
 announce_main(void *arg)
 {
@@ -166,19 +204,34 @@ announce_main(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&a->lock);
+	announce_bye(a);
 	return NULL;
 }
 
-struct announcer *
-announce_start(const char *tracker, const char *advertise, int renew_s,
+/* Frees one announcer whose thread is not running (or has been joined). */
+static void
+announce_free_one(struct announcer *a)
+{
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->wake);
+	free(a);
+}
+
+/* Makes one tracker's announcer and starts its thread; NULL (logged) if
+ * either cannot be done. */
+static struct announcer *
+announce_start_one(const char *tracker, const char *advertise, int renew_s,
     struct index *idx)
 {
 	struct announcer *a = calloc(1, sizeof(*a));
 	pthread_attr_t attr;
 	int rc;
 
-	if (a == NULL)
+	if (a == NULL) {
+		log_error("cannot start the announcer for tracker %s: out of memory",
+		    tracker);
 		return NULL;
+	}
 	snprintf(a->tracker, sizeof(a->tracker), "%s", tracker);
 	snprintf(a->advertise, sizeof(a->advertise), "%s", advertise);
 	a->renew_s = renew_s;
@@ -190,54 +243,60 @@ announce_start(const char *tracker, const char *advertise, int renew_s,
 	rc = pthread_create(&a->thread, &attr, announce_main, a);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
-		log_error("cannot start the announcer: %s", strerror(rc));
-		pthread_mutex_destroy(&a->lock);
-		pthread_cond_destroy(&a->wake);
-		free(a);
+		log_error("cannot start the announcer for tracker %s: %s", tracker,
+		    strerror(rc));
+		announce_free_one(a);
 		return NULL;
 	}
 	return a;
 }
 
+struct announcer *
+announce_start(const struct cli_trackers *trackers, const char *advertise,
+    int renew_s, struct index *idx)
+{
+	struct announcer *first = NULL, **tail = &first;
+
+	for (size_t i = 0; i < trackers->count; i++) {
+		struct announcer *a = announce_start_one(trackers->addr[i],
+		    advertise, renew_s, idx);
+		if (a == NULL) {
+			announce_stop(first);
+			return NULL;
+		}
+		*tail = a;
+		tail = &a->next;
+	}
+	return first;
+}
+
 void
 announce_poke(struct announcer *a)
 {
-	pthread_mutex_lock(&a->lock);
-	a->poked = 1;
-	pthread_cond_signal(&a->wake);
-	pthread_mutex_unlock(&a->lock);
+	for (; a != NULL; a = a->next) {
+		pthread_mutex_lock(&a->lock);
+		a->poked = 1;
+		pthread_cond_signal(&a->wake);
+		pthread_mutex_unlock(&a->lock);
+	}
 }
 
 void
 announce_stop(struct announcer *a)
 {
-	char err[RPC_ERR_LEN + 64];
-	struct rpc_conn *c;
-	int ok = 0;
-
-	if (a == NULL)
-		return;
-	pthread_mutex_lock(&a->lock);
-	a->stopping = 1;
-	if (a->conn != NULL)
-		rpc_shutdown(a->conn);	/* cut a REGISTER in progress short */
-	pthread_cond_signal(&a->wake);
-	pthread_mutex_unlock(&a->lock);
-	pthread_join(a->thread, NULL);
-
-	c = announce_connect(a, ANNOUNCE_BYE_TIMEOUT_MS, ANNOUNCE_BYE_TIMEOUT_MS,
-	    err, sizeof(err));
-	if (c != NULL) {
-		rpc_request(c, "UNREGISTER %s", a->advertise);
-		if (announce_expect_ok(c, err, sizeof(err)) == 0)
-			ok = 1;
-		announce_disconnect(a);
+	/* tell every thread first, so that they unregister side by side */
+	for (struct announcer *s = a; s != NULL; s = s->next) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = 1;
+		if (s->conn != NULL)
+			rpc_shutdown(s->conn);	/* cut a REGISTER in progress short */
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->lock);
 	}
-	if (ok)
-		log_info("unregistered %s from tracker %s", a->advertise, a->tracker);
-	else
-		log_warn("cannot unregister from tracker %s: %s", a->tracker, err);
-	pthread_mutex_destroy(&a->lock);
-	pthread_cond_destroy(&a->wake);
-	free(a);
+	while (a != NULL) {
+		struct announcer *next = a->next;
+		pthread_join(a->thread, NULL);
+		announce_free_one(a);
+		a = next;
+	}
 }

@@ -1,7 +1,8 @@
-/* announce.h - keeping the peer registered with the tracker. */
+/* announce.h - keeping the peer registered with each of its trackers. */
 #ifndef P2PM_PEER_ANNOUNCE_H
 #define P2PM_PEER_ANNOUNCE_H
 
+#include "p2pm/cli.h"
 #include "index.h"
 
 #define ANNOUNCE_DEFAULT_RENEW_S 20
@@ -17,21 +18,28 @@
 #define ANNOUNCE_GATHER_MS 200
 #define ANNOUNCE_THREAD_STACK (256 * 1024)
 
+/* The announcers of every tracker of the peer, as one handle. */
 struct announcer;
 
-/* Starts the thread that REGISTERs the ready songs of idx as advertise with
- * tracker, again every renew_s seconds, and after each announce_poke;
- * while the tracker cannot be reached it retries after 1 s, doubling up to
- * renew_s. Call with signals blocked. Returns NULL if the thread cannot
- * start. */
-struct announcer *announce_start(const char *tracker, const char *advertise,
-    int renew_s, struct index *idx);
+/* Starts one thread per tracker (at least one) that REGISTERs the ready
+ * songs of idx as advertise with that tracker, again every renew_s
+ * seconds, and after each announce_poke; while its tracker cannot be
+ * reached it retries after 1 s, doubling up to renew_s. Each tracker has
+ * its own connection, renewals and backoff: one that is down, slow or
+ * silent delays no other. Call with signals blocked. Returns NULL (after
+ * logging why) if a thread cannot start; none is left running then. */
+struct announcer *announce_start(const struct cli_trackers *trackers,
+    const char *advertise, int renew_s, struct index *idx);
 
-/* Asks for a REGISTER soon because the set of ready songs changed. */
+/* Asks every tracker's thread for a REGISTER soon because the set of
+ * ready songs changed. */
 void announce_poke(struct announcer *a);
 
-/* Stops the thread, sends UNREGISTER (best effort, about one second at
- * most) and frees a. */
+/* Stops every thread; each sends its tracker UNREGISTER (best effort),
+ * all at the same time, so that it takes as long as the slowest one does
+ * alone: ANNOUNCE_BYE_TIMEOUT_MS to connect and as much for the answer,
+ * after an ANNOUNCE_CONNECT_TIMEOUT_MS connect in progress, at most.
+ * Frees a; NULL is allowed. */
 void announce_stop(struct announcer *a);
 
 #endif

@@ -41,7 +41,7 @@ static volatile sig_atomic_t peer_tick;		/* SIGALRM: the periodic rescan */
 struct peer_options {
 	const char *listen;
 	const char *advertise;
-	const char *tracker;
+	struct cli_trackers trackers;
 	const char *cache_dir;
 	const char *dirs[PEER_MAX_LIBRARY_DIRS];
 	int ndirs;
@@ -60,7 +60,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: peer [-l ADDR:PORT] [-a HOST:PORT] [-t HOST:PORT] [-c CACHE_DIR]\n"
+	    "usage: peer [-l ADDR:PORT] [-a HOST:PORT] [-t HOST:PORT]... [-c CACHE_DIR]\n"
 	    "            [-L LIBRARY_DIR]... [-j N] [--renew SECONDS] [--keep-cache]\n"
 	    "            [--idle-timeout SECONDS] [--line-timeout SECONDS]\n"
 	    "            [--max-conns N] [--max-conns-per-source N] [--limit-loopback]\n"
@@ -68,13 +68,16 @@ usage(FILE *f)
 	    "            [NAME=FILE.mp3]...\n"
 	    "\n"
 	    "Shares songs as HLS playlists and MPEG-TS segments (docs/protocol.md)\n"
-	    "and keeps them registered with the tracker.\n"
+	    "and keeps them registered with every tracker.\n"
 	    "\n"
 	    "  -l, --listen ADDR:PORT     address to listen on (default %s;\n"
 	    "                             port 0 picks a free port)\n"
 	    "  -a, --advertise HOST:PORT  address given to the tracker (default: the\n"
 	    "                             address really listened on)\n"
-	    "  -t, --tracker HOST:PORT    the tracker (default $%s or %s)\n"
+	    "  -t, --tracker HOST:PORT    a tracker (default $%s, else\n"
+	    "                             %s); repeat it, or give\n"
+	    "                             HOST:PORT,HOST:PORT, to register with\n"
+	    "                             several, each on its own\n"
 	    "  -c, --cache DIR            where segments are kept (default\n"
 	    "                             $XDG_CACHE_HOME/%s or ~/.cache/%s)\n"
 	    "      --keep-cache           keep cached songs that no shared file uses\n"
@@ -137,7 +140,6 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 	int ch;
 
 	o->listen = P2PM_DEFAULT_PEER;
-	o->tracker = env != NULL && *env != '\0' ? env : P2PM_DEFAULT_TRACKER;
 	o->idle_timeout_s = SERVER_DEFAULT_IDLE_TIMEOUT_S;
 	o->max_conns = SERVER_DEFAULT_MAX_CONNS;
 	o->renew_s = ANNOUNCE_DEFAULT_RENEW_S;
@@ -156,8 +158,7 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 			o->advertise = optarg;
 			break;
 		case 't':
-			cli_xaddress("-t", optarg, 0);
-			o->tracker = optarg;
+			cli_xtrackers("-t", optarg, &o->trackers);
 			break;
 		case 'c':
 			if (*optarg == '\0')
@@ -214,8 +215,10 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 			cli_bad_option(ch, argv, opts);
 		}
 	}
-	cli_xaddress(env != NULL && o->tracker == env ? P2PM_TRACKER_ENV : "-t",
-	    o->tracker, 0);
+	/* no -t: the environment's list, else the default */
+	if (o->trackers.count == 0)
+		cli_xtrackers(P2PM_TRACKER_ENV, env != NULL && *env != '\0' ? env :
+		    P2PM_DEFAULT_TRACKER, &o->trackers);
 	for (int i = optind; i < argc; i++) {
 		int rc = library_add_arg(lib, argv[i]);
 		if (rc == -1)
@@ -361,6 +364,7 @@ main(int argc, char **argv)
 	struct server_config cfg = { 0 };
 	sigset_t all, old;
 	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX];
+	char trackers[CLI_MAX_TRACKERS * (NET_ADDR_MAX + 2)];
 	/* static: still reachable if connection threads outlive main */
 	static struct cache *cache;
 	static struct index *idx;
@@ -426,13 +430,14 @@ main(int argc, char **argv)
 			    "be one listeners can reach; give -a HOST:PORT", o.advertise);
 	}
 	cli_print_ready(server_address(srv));
-	log_info("listening on %s, advertised as %s, tracker %s, cache %s",
-	    server_address(srv), o.advertise, o.tracker, cache_dir);
+	log_info("listening on %s, advertised as %s, tracker%s %s, cache %s",
+	    server_address(srv), o.advertise, o.trackers.count > 1 ? "s" : "",
+	    cli_format_trackers(&o.trackers, trackers, sizeof(trackers)), cache_dir);
 
 	/* helper threads start with every signal blocked; this one takes them */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ann = announce_start(o.tracker, o.advertise, o.renew_s, idx);
+	ann = announce_start(&o.trackers, o.advertise, o.renew_s, idx);
 	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, cache, idx, ann, sh,
 	    o.keep_cache) : NULL;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
