@@ -55,7 +55,7 @@ rc=0
 netbed_client "$CLIENT" -v -t "$TA_ADDR,$TB_ADDR" fetch -o "$SCRATCH/got" Gamma \
 	>/dev/null 2>"$SCRATCH/fetch.err" || rc=$?
 is "$rc" 0 "  and fetches a song through the second tracker"
-like "$(cat "$SCRATCH/fetch.err")" "tracker $TB_ADDR answered QUERY" "  which answered its QUERY"
+like "$(cat "$SCRATCH/fetch.err")" "tracker $TB_ADDR answered LOCATE" "  which answered its LOCATE"
 ok "  byte-identical to the holder's" netbed_same_as_cache "$SCRATCH/got" "$SCRATCH/cache4"
 
 # a tracker on host 1 again, but its host drops everything sent to it
