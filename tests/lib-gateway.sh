@@ -48,7 +48,7 @@ statuses_of() {
 }
 
 # start_gateway : starts `client serve` on 127.0.0.1 port 0 against
-# $T_ADDR as daemon G (G_ADDR, G_PID).
+# $T_ADDR as daemon G (G_ADDR, G_PID), logging at debug level.
 start_gateway() {
-	start_daemon G client -t "$T_ADDR" -v serve -l 127.0.0.1:0
+	start_daemon G client -t "$T_ADDR" -v -v serve -l 127.0.0.1:0
 }

@@ -14,6 +14,7 @@ MAX_HEAD_BYTES=16384
 MAX_REQUEST_LINE=8192
 MAX_HEADERS=64
 MAX_CONNS=64
+IDLE_TIMEOUT_S=15
 
 mkdir -p "$SCRATCH/lib"
 make_mp3 "$SCRATCH/lib/Alpha.mp3" 6 440 -ac 2 -b:a 128k || exit 1
@@ -33,6 +34,10 @@ like "$G" '^127\.0\.0\.1:[0-9]+$' "serve -l 127.0.0.1:0 prints its real address"
 	http_raw "$G" $((HEAD_DEADLINE_S + 5)) >"$SCRATCH/slow.out" &
 slow_pid=$!
 t_slow=$(date +%s)
+# and a persistent connection that goes idle after one request
+exec {idle_fd}<>"/dev/tcp/${G%:*}/${G##*:}"
+printf 'GET /nope HTTP/1.1\r\nHost: x\r\n\r\n' >&"$idle_fd"
+t_idle=$(date +%s)
 
 # the page and the song list
 http_get "$G" / >"$SCRATCH/page"
@@ -66,6 +71,8 @@ is "$(header_of Content-Type <"$SCRATCH/pl")" application/vnd.apple.mpegurl "  a
 body_of <"$SCRATCH/pl" >"$SCRATCH/index.m3u8"
 is "$(header_of ETag <"$SCRATCH/pl")" "\"$(sha256sum <"$SCRATCH/index.m3u8" | cut -c1-64)\"" \
 	"  its ETag is the SHA-256 of its bytes (the content id)"
+ok "  and the gateway reads its first segments ahead, before any is asked for" \
+	wait_for_log G "read ahead: .* of 'Alpha'" 10 2
 mkdir -p "$SCRATCH/got"
 cp "$SCRATCH/index.m3u8" "$SCRATCH/got/"
 ok "  the peer's own playlist" same_as_served "$SCRATCH/got" "$P_ADDR" Alpha
@@ -183,6 +190,14 @@ is "$(status_of <"$SCRATCH/slow.out")" 408 "a client sending half a head gets 40
 took=$(( $(date +%s) - t_slow ))
 ok "  about $HEAD_DEADLINE_S s after its first byte (${took} s)" \
 	test "$took" -ge $((HEAD_DEADLINE_S - 1)) -a "$took" -le $((HEAD_DEADLINE_S + 3))
+
+# the idle connection: closed by the gateway once idle long enough
+left=$((t_idle + IDLE_TIMEOUT_S + 1 - $(date +%s)))
+[ "$left" -gt 0 ] && sleep "$left"
+timeout 3 cat <&"$idle_fd" >"$SCRATCH/idle.out"
+is "$? $(statuses_of <"$SCRATCH/idle.out")" "0 404" \
+	"a persistent connection idle for $IDLE_TIMEOUT_S s after its response is closed"
+exec {idle_fd}<&-
 
 ok "the gateway stops on SIGTERM with status 0" stop_daemon G
 ok "no sanitizer reports" check_sanitizers
