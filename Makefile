@@ -51,62 +51,114 @@ $(addprefix bin/,$(PROGRAMS)):
 	@echo '  LD      $@'
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# ---- sanitizer build used by the test suite: build/san/bin/
-$(S)/%.o: %.c
-	@mkdir -p $(dir $@)
-	@echo '  CC san  $<'
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+# ---- instrumented trees: the same programs, unit tests and test tools
+# built with extra flags into their own directory.
+# $(call instrumented_tree,DIR,FLAGS,LABEL)
+define instrumented_tree
+$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	@echo '  CC $(3) $$<'
+	$$(Q)$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
 
-$(S)/libp2pm.a: $(call objs,$(S),$(LIB_SRC))
-	$(Q)$(AR) rcs $@ $^
+$(1)/libp2pm.a: $$(call objs,$(1),$$(LIB_SRC))
+	$$(Q)$$(AR) rcs $$@ $$^
 
-$(S)/bin/tracker: $(call objs,$(S),$(TRACKER_SRC)) $(S)/libp2pm.a
-$(S)/bin/peer: $(call objs,$(S),$(PEER_SRC)) $(S)/libp2pm.a
-$(S)/bin/client: $(call objs,$(S),$(CLIENT_SRC)) $(S)/libp2pm.a
-$(addprefix $(S)/bin/,$(PROGRAMS)):
-	@mkdir -p $(dir $@)
-	@echo '  LD san  $@'
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(1)/bin/tracker: $$(call objs,$(1),$$(TRACKER_SRC)) $(1)/libp2pm.a
+$(1)/bin/peer: $$(call objs,$(1),$$(PEER_SRC)) $(1)/libp2pm.a
+$(1)/bin/client: $$(call objs,$(1),$$(CLIENT_SRC)) $(1)/libp2pm.a
+$$(addprefix $(1)/bin/,$$(PROGRAMS)):
+	@mkdir -p $$(dir $$@)
+	@echo '  LD $(3) $$@'
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 
-$(S)/tests/%: $(S)/tests/unit/%.o $(S)/libp2pm.a
-	@mkdir -p $(dir $@)
-	@echo '  LD san  $@'
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ \
-	  $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
+$(1)/tests/%: $(1)/tests/unit/%.o $(1)/libp2pm.a
+	@mkdir -p $$(dir $$@)
+	@echo '  LD $(3) $$@'
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) -o $$@ \
+	  $$(filter %.o,$$^) $$(filter %.a,$$^) $$(LDLIBS)
 
 # programs the integration tests use (misbehaving peers and the like)
-$(S)/tools/%: $(S)/tests/tools/%.o $(S)/libp2pm.a
-	@mkdir -p $(dir $@)
-	@echo '  LD san  $@'
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(1)/tools/%: $(1)/tests/tools/%.o $(1)/libp2pm.a
+	@mkdir -p $$(dir $$@)
+	@echo '  LD $(3) $$@'
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 
-# the registry's unit test also links the tracker's registry
-$(S)/tests/test_registry: $(S)/src/tracker/registry.o
+# each fuzz target run over its committed seeds and past crashes
+# (tests/fuzz/replay.c) without libFuzzer
+$(1)/fuzz/fuzz_%: tests/fuzz/replay.c $(1)/tests/fuzz/fuzz_%.o $(1)/libp2pm.a
+	@mkdir -p $$(dir $$@)
+	@echo '  LD $(3) $$@'
+	$$(Q)$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) \
+	  -DFUZZ_TARGET='"fuzz_$$*"' -DFUZZ_DIR='"$$(CURDIR)/tests/fuzz"' \
+	  -o $$@ $$^ $$(LDLIBS)
 
-UNIT_BINS = $(patsubst tests/unit/%.c,$(S)/tests/%,$(UNIT_SRC))
-TOOL_BINS = $(patsubst tests/tools/%.c,$(S)/tools/%,$(sort $(wildcard tests/tools/*.c)))
-SAN_PROGS = $(addprefix $(S)/bin/,$(PROGRAMS))
+# the registry's and source's unit tests also link the tracker's modules
+$(1)/tests/test_registry: $(1)/src/tracker/registry.o $(1)/src/tracker/namefilter.o
+$(1)/tests/test_source: $(1)/src/tracker/source.o
+endef
 
-check-build: all $(SAN_PROGS) $(UNIT_BINS) $(TOOL_BINS)
+FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
+UNIT_NAMES = $(patsubst tests/unit/%.c,%,$(UNIT_SRC))
+TOOL_NAMES = $(patsubst tests/tools/%.c,%,$(sort $(wildcard tests/tools/*.c)))
+# $(call test_bins,DIR): everything `make test` runs or needs from a tree
+test_bins = $(addprefix $(1)/bin/,$(PROGRAMS)) $(addprefix $(1)/tests/,$(UNIT_NAMES)) \
+            $(addprefix $(1)/tools/,$(TOOL_NAMES)) $(addprefix $(1)/fuzz/,$(FUZZ_NAMES))
+# $(call run_suite,DIR): the unit tests, fuzz replays and integration tests
+run_suite = P2PM_BIN=$(CURDIR)/$(1)/bin P2PM_TOOLS=$(CURDIR)/$(1)/tools \
+	  prove -j2 --timer $(PROVE_FLAGS) $(addprefix $(1)/tests/,$(UNIT_NAMES)) \
+	  $(addprefix $(1)/fuzz/,$(FUZZ_NAMES)) tests/t*.sh
+
+# ---- sanitizer build used by the test suite: build/san/
+$(eval $(call instrumented_tree,$(S),$(SAN_FLAGS),san))
+
+check-build: all $(call test_bins,$(S))
 
 # Unit tests are C programs, integration tests shell scripts; all print TAP.
 test: check-build
-	P2PM_BIN=$(CURDIR)/$(S)/bin P2PM_TOOLS=$(CURDIR)/$(S)/tools \
-	  prove -j2 --timer $(PROVE_FLAGS) $(UNIT_BINS) tests/t*.sh
+	$(call run_suite,$(S))
 
-# Coverage-guided fuzzing of the parsers with clang's libFuzzer (not part
-# of `make test`: it needs clang and runs for FUZZ_SECONDS).
+# ---- ThreadSanitizer build of the programs and the concurrency test
+T = build/tsan
+TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+$(eval $(call instrumented_tree,$(T),$(TSAN_FLAGS),tsan))
+
+tsan: $(addprefix $(T)/bin/,$(PROGRAMS))
+
+# ---- coverage-guided fuzzing with clang's libFuzzer: one program per
+# tests/fuzz/fuzz_*.c, each run FUZZ_SECONDS from its committed corpus
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 F = build/fuzz
-$(F)/fuzz_proto: tests/fuzz/fuzz_proto.c $(LIB_SRC)
-	@mkdir -p $(F)/corpus
-	@echo '  FUZZ    $@'
-	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -o $@ $^ -pthread
+$(F)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo '  CC fuzz $<'
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) $(WERROR) -g -O1 \
+	  -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP -c $< -o $@
 
-fuzz: $(F)/fuzz_proto
-	$(F)/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(F)/corpus
+$(F)/libp2pm.a: $(call objs,$(F),$(LIB_SRC))
+	$(Q)$(AR) rcs $@ $^
+
+$(F)/bin/fuzz_%: $(F)/tests/fuzz/fuzz_%.o $(F)/libp2pm.a
+	@mkdir -p $(dir $@)
+	@echo '  LD fuzz $@'
+	$(Q)$(FUZZ_CC) -g -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -pthread
+
+FUZZ_BINS = $(addprefix $(F)/bin/,$(FUZZ_NAMES))
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(F)/bin
+
+# the recording relay that tests/fuzz/grow-corpus puts in front of daemons
+$(F)/tools/record: $(B)/tests/fuzz/record.o $(B)/libp2pm.a
+	@mkdir -p $(dir $@)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-corpus: all $(F)/tools/record
+	P2PM_BIN=$(CURDIR)/bin P2PM_FUZZ_TOOLS=$(CURDIR)/$(F)/tools tests/fuzz/grow-corpus
 
 # installs what is missing first (a no-op when all is there), then builds
 demo:
@@ -138,7 +190,8 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all test demo install uninstall clean check-build fuzz
+.PHONY: all test demo install uninstall clean check-build fuzz fuzz-build \
+	fuzz-corpus tsan
 # keep the unit tests' object files between runs
 .SECONDARY:
 

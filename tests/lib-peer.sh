@@ -85,3 +85,53 @@ playlist_is_vod() {
 wait_for_sweeps() {
 	wait_for_log "$1" 'cache: (removed|keeping) ' "${3:-30}" "$2"
 }
+
+# segments_named_by_hash DIR : DIR/index.m3u8 lists at least one segment,
+# each named <64 hex>.ts and holding bytes whose SHA-256 is that name.
+segments_named_by_hash() {
+	local seg n=0
+	for seg in $(segments_of "$1"); do
+		[[ "$seg" =~ ^[0-9a-f]{64}\.ts$ ]] || return 1
+		[ "$(sha256sum <"$1/$seg" | cut -c1-64).ts" = "$seg" ] || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
+}
+
+# content_id_of FILE : the content id of a playlist, the SHA-256 of its bytes.
+content_id_of() {
+	sha256sum <"$1" | cut -c1-64
+}
+
+# cached_segment CACHE KEY [N] : the file of the Nth segment (1 by
+# default) that the song directory KEY of the peer's cache CACHE lists.
+cached_segment() {
+	echo "$1/songs/$2/$(segments_of "$1/songs/$2" | sed -n "${3:-1}p")"
+}
+
+# playlist_is_canonical FILE : FILE is byte for byte a canonical playlist
+# (docs/protocol.md): the fixed header, #EXT-X-TARGETDURATION the longest
+# segment rounded up (at least 1), "#EXTINF:<s>.<6 digits>," before each
+# <64 hex>.ts name, #EXT-X-ENDLIST, LF line ends and nothing else.
+playlist_is_canonical() {
+	local f=$1
+	! grep -q $'\r' "$f" && [ "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' ')" = 0a ] &&
+	awk '
+	NR == 1 { ok = $0 == "#EXTM3U" }
+	NR == 2 { ok = ok && $0 == "#EXT-X-VERSION:3" }
+	NR == 3 { ok = ok && $0 ~ /^#EXT-X-TARGETDURATION:[1-9][0-9]*$/; t = substr($0, 23) + 0 }
+	NR == 4 { ok = ok && $0 == "#EXT-X-MEDIA-SEQUENCE:0" }
+	NR == 5 { ok = ok && $0 == "#EXT-X-PLAYLIST-TYPE:VOD" }
+	NR > 5 && NR % 2 == 0 && $0 != "#EXT-X-ENDLIST" {
+		if ($0 !~ /^#EXTINF:[0-9]+\.[0-9][0-9][0-9][0-9][0-9][0-9],$/) ok = 0
+		split(substr($0, 9), p, ".")
+		c = p[1] + (substr(p[2], 1, 6) + 0 > 0)
+		if (c > m) m = c
+	}
+	NR > 5 && NR % 2 == 1 { if (length($0) != 67 || $0 !~ /^[0-9a-f]+\.ts$/) ok = 0 }
+	{ last = $0 }
+	END {
+		if (m < 1) m = 1
+		exit !(ok && last == "#EXT-X-ENDLIST" && NR >= 8 && NR % 2 == 0 && t == m)
+	}' "$f"
+}

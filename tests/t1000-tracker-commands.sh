@@ -35,7 +35,7 @@ is "$(request "$T_ADDR" "LIST %C3%9C")" "$(printf 'SONGS 1\nMy%%20Song%%20%%C3%%
 	"LIST filters on encoded non-ASCII text"
 is "$(request "$T_ADDR" "LIST nothing-like-this")" "SONGS 0" "LIST with no match answers SONGS 0"
 
-like "$(request "$T_ADDR" STATS)" '^STATS peers=2 songs=3 pairs=4 uptime=[0-9]+ requests=[0-9]+ connections=1$' \
+like "$(request "$T_ADDR" STATS)" '^STATS peers=2 songs=3 pairs=4 uptime=[0-9]+ requests=[0-9]+ connections=1 memory=[1-9][0-9]* staged=0$' \
 	"STATS counts peers, songs and pairs"
 
 # REGISTER replaces the whole set

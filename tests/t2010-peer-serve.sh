@@ -64,8 +64,9 @@ for s in "${songs[@]}"; do
 	is "$(head -n 1 "$d/headers" | cut -d' ' -f3)" "$(wc -c <"$d/index.m3u8" | tr -d ' ')" \
 		"'$s': the announced playlist length is its length"
 	ok "'$s': the playlist is an HLS VOD playlist" playlist_is_vod "$d/index.m3u8"
-	ok "'$s': segment names are <16 hex>-<n>.ts" \
-		test -z "$(grep -v '^#' "$d/index.m3u8" | grep -Ev '^[0-9a-f]{16}-[0-9]+\.ts$')"
+	ok "'$s': each segment is named by the SHA-256 of its bytes" \
+		segments_named_by_hash "$d"
+	ok "'$s': the playlist is in the canonical form" playlist_is_canonical "$d/index.m3u8"
 	ok "'$s': segments are byte-identical to the cache" segments_match_cache "$d" "$cache"
 	want=$(duration_of "$(src_of "$s")")
 	got=$(duration_of "$d/index.m3u8")
@@ -85,10 +86,12 @@ last_seg=$(grep -v '^#' "$SCRATCH/fetched/1/index.m3u8" | tail -n 1)
 other_seg=$(grep -v '^#' "$SCRATCH/fetched/3/index.m3u8" | head -n 1)
 ok "different songs have different segment names" test "$first_seg" != "$other_seg"
 
+plain_key=$(key_of "$lib/plain.mp3")
 # requests that must not reach a file
 for t in "../../etc/passwd" "/etc/passwd" "%2e%2e%2f%2e%2e%2fetc%2fpasswd" \
-	"..%2F..%2Findex.m3u8" "index.m3u8" "songs/${first_seg%%-*}/$first_seg" \
-	"${first_seg%%-*}/$first_seg" "./$first_seg" "$first_seg/" \
+	"..%2F..%2Findex.m3u8" "index.m3u8" "songs/$plain_key/$first_seg" \
+	"$plain_key/$first_seg" "./$first_seg" "$first_seg/" "${first_seg%.ts}" \
+	"$(printf '%s' "${first_seg%.ts}" | tr a-f A-F).ts" \
 	"../$first_seg" "..%2F$first_seg" "%2F$first_seg" ; do
 	is "$(request "$P_ADDR" "REQUEST_SEGMENT $t")" "ERR 404 no such segment" \
 		"REQUEST_SEGMENT $t is 404"

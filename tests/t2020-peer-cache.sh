@@ -80,7 +80,9 @@ fetch_song "$P2_ADDR" a "$SCRATCH/a2" || exit 1
 ok "segment names are stable across restarts" cmp -s "$SCRATCH/a1/index.m3u8" "$SCRATCH/a2/index.m3u8"
 
 # a changed file is segmented again; a touched one is only re-hashed
-old_seg=$(grep -v '^#' "$SCRATCH/a2/index.m3u8" | head -n 1)
+# (the new file begins with the same tone: its first segment is the old
+# one's, by content; the old last one is not in it)
+old_seg=$(segments_of "$SCRATCH/a2" | tail -n 1)
 make_mp3 "$SCRATCH/a-new.mp3" 8 440 || exit 1
 mv "$SCRATCH/a-new.mp3" "$lib/a.mp3"
 touch "$lib/b.mp3"
@@ -90,8 +92,8 @@ ok "the changed song is segmented again after SIGHUP" \
 is "$(runs)" 3 "only the changed file ran ffmpeg"
 ok "the changed song is served with new segments" wait_for_served "$P2_ADDR" a 10
 fetch_song "$P2_ADDR" a "$SCRATCH/a3" || exit 1
-ok "its playlist names segments of the new content" \
-	grep -q "^$(key_of "$lib/a.mp3")-0\.ts$" "$SCRATCH/a3/index.m3u8"
+ok "its playlist names segments of the new content" segments_named_by_hash "$SCRATCH/a3"
+ok "not the old ones" test -z "$(segments_of "$SCRATCH/a3" | grep -Fx "$old_seg")"
 is "$(request "$P2_ADDR" "REQUEST_SEGMENT $old_seg")" "ERR 404 no such segment" \
 	"segments of the old content are no longer served"
 ok "ffprobe reads the new duration" \
@@ -100,7 +102,7 @@ ok "the peer exits 0 on SIGTERM" stop_daemon P2
 
 # a cache entry with a segment missing is not trusted
 bkey=$(key_of "$lib/b.mp3")
-rm -f "$cache/songs/$bkey/$bkey-0.ts"
+rm -f "$(cached_segment "$cache" "$bkey")"
 start_daemon P3 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
 ok "a broken cache entry is segmented again" \
 	wait_for_log P3 "segmented 'b' into" 30
@@ -140,7 +142,7 @@ ok "the peer exits 0 on SIGTERM" stop_daemon P6
 # a segment cut short (a crash before it reached the disk) is not trusted;
 # a file rewritten between taking its key and ffmpeg reading it never gets
 # segments of the new content kept under the old key
-truncate -s -100 "$cache/songs/$ckey/$ckey-0.ts"
+truncate -s -100 "$(cached_segment "$cache" "$ckey")"
 make_mp3 "$lib/d.mp3" 3 440 || exit 1
 make_mp3 "$SCRATCH/rewrite-d.mp3" 5 440 -b:a 80k || exit 1
 dkey_old=$(key_of "$lib/d.mp3")
@@ -152,8 +154,9 @@ ok "the rewrite under ffmpeg is noticed" \
 ok "the rewritten song is served" wait_for_served "$P7_ADDR" d 30
 ok "nothing is cached under the old content's key" test ! -e "$cache/songs/$dkey_old"
 fetch_song "$P7_ADDR" d "$SCRATCH/d7" || exit 1
-ok "the playlist names segments of the new content" \
-	grep -q "^$(key_of "$lib/d.mp3")-0\.ts$" "$SCRATCH/d7/index.m3u8"
+ok "the playlist names segments of the new content" segments_named_by_hash "$SCRATCH/d7"
+ok "cached under the new content's key" \
+	cmp -s "$SCRATCH/d7/index.m3u8" "$cache/songs/$(key_of "$lib/d.mp3")/index.m3u8"
 ok "which play for the new file's length" \
 	close_to "$(duration_of "$SCRATCH/d7/index.m3u8")" "$(duration_of "$lib/d.mp3")" 0.5
 ok "the peer exits 0 on SIGTERM" stop_daemon P7

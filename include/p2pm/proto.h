@@ -1,4 +1,4 @@
-/* proto.h - wire protocol v1 (docs/protocol.md): limits, status codes,
+/* proto.h - wire protocol v2 (docs/protocol.md): limits, status codes,
  * percent-encoding of names, request parsing and reply formatting.
  *
  * Works on buffers only: no sockets, no registry. */
@@ -9,7 +9,7 @@
 
 #include "p2pm/net.h"
 
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2
 /* longest request or reply line, terminator included */
 #define PROTO_MAX_LINE 4096
 /* longest decoded song or segment name, in bytes */
@@ -23,13 +23,19 @@
 /* largest playlist or segment body a client accepts */
 #define PROTO_MAX_PLAYLIST_BYTES (4L * 1024 * 1024)
 #define PROTO_MAX_SEGMENT_BYTES (64L * 1024 * 1024)
+/* a song's content id: a SHA-256, in bytes and as lowercase hex */
+#define PROTO_CONTENT_ID_LEN 32
+#define PROTO_CONTENT_ID_HEX (2 * PROTO_CONTENT_ID_LEN)
 /* longest LIST filter text, decoded */
 #define PROTO_MAX_FILTER PROTO_MAX_NAME
+/* most songs one LISTPAGE reply may be asked for (limit=) */
+#define PROTO_MAX_LIST_PAGE 500
 
 /* Status codes: the values are the numbers sent after ERR. */
 enum proto_status {
 	PROTO_OK = 200,
 	PROTO_BAD_REQUEST = 400,
+	PROTO_FORBIDDEN = 403,
 	PROTO_NOT_FOUND = 404,
 	PROTO_TOO_LARGE = 413,
 	PROTO_LINE_TOO_LONG = 414,
@@ -49,11 +55,13 @@ enum proto_cmd {
 	PROTO_CMD_PING,
 	PROTO_CMD_QUIT,
 	PROTO_CMD_REQUEST_SONG,
-	PROTO_CMD_REQUEST_SEGMENT
+	PROTO_CMD_REQUEST_SEGMENT,
+	PROTO_CMD_LOCATE,
+	PROTO_CMD_LISTPAGE
 };
 
 /* A parsed request. arg holds the decoded name (QUERY, REQUEST_*), the
- * filter (LIST, possibly empty) or the peer address (REGISTER, UNREGISTER),
+ * filter (LIST and LISTPAGE's match=, possibly empty), the name (LOCATE) or the peer address (REGISTER, UNREGISTER),
  * NUL-terminated; arglen is its length in bytes. */
 struct proto_request {
 	enum proto_cmd cmd;
@@ -62,6 +70,10 @@ struct proto_request {
 	int has_body;
 	char arg[PROTO_MAX_NAME + 1];
 	size_t arglen;
+	/* LISTPAGE: limit=, and after= (afterlen 0: from the start) */
+	long limit;
+	char after[PROTO_MAX_NAME + 1];
+	size_t afterlen;
 };
 
 /* Encodes a name for the wire: bytes that are a space, '%', a control byte,
@@ -87,6 +99,24 @@ enum proto_status proto_parse_request(const char *line, size_t len,
 /* Parses one line of a REGISTER body: "<name>[ <ignored>]". Returns 0
  * with the decoded name in out (out must hold PROTO_MAX_NAME + 1 bytes), or -1. */
 int proto_parse_song_line(const char *line, size_t len, char *out, size_t *outlen);
+
+/* Parses one line of a version-2 REGISTER body: "<name>[ <word>]...".
+ * Returns 0 with the decoded name in out (PROTO_MAX_NAME + 1 bytes); when
+ * the second word is a content id (exactly PROTO_CONTENT_ID_HEX lowercase
+ * hex digits) its bytes go to id and *has_id is 1, otherwise *has_id is 0
+ * and the rest of the line is ignored (version 1). Returns -1 if the line
+ * does not start with a valid name. */
+int proto_parse_register_line(const char *line, size_t len, char *out,
+    size_t *outlen, unsigned char id[PROTO_CONTENT_ID_LEN], int *has_id);
+
+/* Parses exactly PROTO_CONTENT_ID_HEX lowercase hex digits into id.
+ * Returns 0, or -1 (id unchanged) for anything else. */
+int proto_parse_content_id(const char *text, size_t len,
+    unsigned char id[PROTO_CONTENT_ID_LEN]);
+
+/* Writes id as PROTO_CONTENT_ID_HEX lowercase hex digits and a NUL. */
+void proto_format_content_id(const unsigned char id[PROTO_CONTENT_ID_LEN],
+    char out[PROTO_CONTENT_ID_HEX + 1]);
 
 /* Formats "ERR <code> <text>\n" into out; returns its length. */
 int proto_format_err(char *out, size_t outlen, enum proto_status status,

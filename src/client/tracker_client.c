@@ -11,6 +11,9 @@
 #define TRACKER_SONGS_WORD "SONGS"
 /* room for this many LIST entries at first; it doubles as needed */
 #define TRACKER_LIST_INITIAL 256
+/* songs asked for per LISTPAGE request, and its reply's first word */
+#define TRACKER_LIST_PAGE PROTO_MAX_LIST_PAGE
+#define TRACKER_PAGE_WORD "PAGE"
 
 int
 peer_list_add(struct peer_list *list, const char *addr)
@@ -118,53 +121,140 @@ tracker_parse_song(const char *line, struct song_entry *e)
 	return strnum_parse(sp + 1, 0, PROTO_MAX_SONGS, &e->peers);
 }
 
-int
-tracker_list(const char *tracker, const char *filter, int timeout_ms,
+/* Appends the song of one "<encoded name> <count>" reply line, growing
+ * the array as lines arrive (an announced count is not trusted for
+ * memory). Returns 0, or -1 with a reason in err. */
+static int
+tracker_list_push(struct song_list *songs, size_t *cap, const char *line,
+    const char *tracker, char *err, size_t errlen)
+{
+	if (songs->count == CLIENT_MAX_LIST_SONGS) {
+		snprintf(err, errlen, "tracker %s: more than %d songs in LIST", tracker,
+		    CLIENT_MAX_LIST_SONGS);
+		return -1;
+	}
+	if (songs->count == *cap) {
+		size_t ncap = *cap ? *cap * 2 : TRACKER_LIST_INITIAL;
+		struct song_entry *v = realloc(songs->songs, ncap * sizeof(*v));
+		if (v == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		songs->songs = v;
+		*cap = ncap;
+	}
+	if (tracker_parse_song(line, &songs->songs[songs->count]) < 0) {
+		snprintf(err, errlen, "tracker %s: bad line in LIST reply", tracker);
+		return -1;
+	}
+	songs->count++;
+	return 0;
+}
+
+/* Version-1 LIST: every song in one reply. */
+static int
+tracker_list_all(const char *tracker, const char *filter, int timeout_ms,
     struct song_list *songs, char *err, size_t errlen)
 {
 	struct rpc_conn *c;
 	enum rpc_result res;
 	const char *line;
+	size_t cap = 0;
 	long n;
 
-	songs->songs = NULL;
-	songs->count = 0;
-	c = tracker_open(tracker, "LIST", filter != NULL && *filter != '\0' ?
-	    filter : NULL, timeout_ms, err, errlen);
+	c = tracker_open(tracker, "LIST", filter, timeout_ms, err, errlen);
 	if (c == NULL)
 		return -1;
 	res = rpc_expect_count(c, TRACKER_SONGS_WORD, CLIENT_MAX_LIST_SONGS, &n);
 	if (res != RPC_OK)
 		return tracker_failed(c, res, err, errlen);
-	/* grown as lines arrive: the announced count is not trusted for memory */
-	size_t cap = 0;
 	for (long i = 0; i < n; i++) {
-		if (songs->count == cap) {
-			size_t ncap = cap ? cap * 2 : TRACKER_LIST_INITIAL;
-			struct song_entry *v = realloc(songs->songs,
-			    ncap * sizeof(*v));
-			if (v == NULL) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			songs->songs = v;
-			cap = ncap;
-		}
 		if (rpc_next_line(c, &line) != RPC_OK) {
 			snprintf(err, errlen, "tracker %s: LIST reply cut short: %s",
 			    tracker, rpc_error(c));
 			goto fail;
 		}
-		if (tracker_parse_song(line, &songs->songs[i]) < 0) {
-			snprintf(err, errlen, "tracker %s: bad line in LIST reply",
-			    tracker);
+		if (tracker_list_push(songs, &cap, line, tracker, err, errlen) < 0)
 			goto fail;
-		}
-		songs->count++;
 	}
 	rpc_close(c);
 	return 0;
 fail:
+	rpc_close(c);
+	song_list_free(songs);
+	return -1;
+}
+
+int
+tracker_list(const char *tracker, const char *filter, int timeout_ms,
+    struct song_list *songs, char *err, size_t errlen)
+{
+	char match[PROTO_MAX_ENCODED_NAME + 8], after[PROTO_MAX_ENCODED_NAME + 1] = "";
+	char req[PROTO_MAX_LINE];
+	struct rpc_conn *c = NULL;
+	enum rpc_result res;
+	const char *line;
+	size_t cap = 0;
+	long n;
+
+	songs->songs = NULL;
+	songs->count = 0;
+	if (filter != NULL && *filter == '\0')
+		filter = NULL;
+	match[0] = '\0';
+	if (filter != NULL) {
+		memcpy(match, " match=", 8);
+		if (proto_encode_name(filter, strlen(filter), match + 7,
+		    sizeof(match) - 7) < 0) {
+			snprintf(err, errlen, "LIST text too long");
+			return -1;
+		}
+	}
+	/* LISTPAGE, page after page on one connection; a version-1 tracker
+	 * does not know it, and gets one LIST instead */
+	for (;;) {
+		snprintf(req, sizeof(req), "LISTPAGE limit=%d%s%s%s", TRACKER_LIST_PAGE,
+		    match, *after ? " after=" : "", after);
+		if (c == NULL)
+			c = tracker_open(tracker, req, NULL, timeout_ms, err, errlen);
+		else if ((res = rpc_request(c, "%s", req)) != RPC_OK ||
+		    (res = rpc_flush(c)) != RPC_OK)
+			return tracker_failed(c, res, err, errlen);
+		if (c == NULL)
+			return -1;
+		res = rpc_expect_count(c, TRACKER_PAGE_WORD, TRACKER_LIST_PAGE, &n);
+		if (res == RPC_REFUSED && rpc_err_code(c) == 400 && songs->count == 0) {
+			rpc_close(c);
+			return tracker_list_all(tracker, filter, timeout_ms, songs, err, errlen);
+		}
+		if (res != RPC_OK) {
+			song_list_free(songs);
+			return tracker_failed(c, res, err, errlen);
+		}
+		for (long i = 0; i < n; i++)
+			if ((res = rpc_next_line(c, &line)) != RPC_OK ||
+			    tracker_list_push(songs, &cap, line, tracker, err, errlen) < 0)
+				goto fail;
+		if ((res = rpc_next_line(c, &line)) != RPC_OK)
+			goto fail;
+		if (strcmp(line, "END") == 0)
+			break;
+		char cursor[PROTO_MAX_NAME + 1];
+		if (strncmp(line, "NEXT ", 5) != 0 || strlen(line + 5) >= sizeof(after) ||
+		    proto_decode_name(line + 5, strlen(line + 5), cursor, sizeof(cursor),
+		    PROTO_MAX_NAME) < 0) {
+			snprintf(err, errlen, "tracker %s: bad end of a LISTPAGE reply", tracker);
+			res = RPC_OK;
+			goto fail;
+		}
+		snprintf(after, sizeof(after), "%s", line + 5);
+	}
+	rpc_close(c);
+	return 0;
+fail:
+	if (res != RPC_OK)
+		snprintf(err, errlen, "tracker %s: LIST reply cut short: %s", tracker,
+		    rpc_error(c));
 	rpc_close(c);
 	song_list_free(songs);
 	return -1;

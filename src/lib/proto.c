@@ -1,4 +1,4 @@
-/* proto.c - protocol v1: names, request parsing, reply formatting. */
+/* proto.c - protocol v2: names, request parsing, reply formatting. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@ proto_status_text(enum proto_status status)
 	switch (status) {
 	case PROTO_OK: return "ok";
 	case PROTO_BAD_REQUEST: return "bad request";
+	case PROTO_FORBIDDEN: return "forbidden";
 	case PROTO_NOT_FOUND: return "not found";
 	case PROTO_TOO_LARGE: return "too large";
 	case PROTO_LINE_TOO_LONG: return "line too long";
@@ -144,7 +145,7 @@ proto_decode_name(const char *token, size_t toklen, char *out, size_t outlen,
 struct proto_cmd_entry {
 	const char *word;
 	enum proto_cmd cmd;
-	enum { ARG_NONE, ARG_NAME, ARG_ADDR, ARG_OPTIONAL } arg;
+	enum { ARG_NONE, ARG_NAME, ARG_ADDR, ARG_OPTIONAL, ARG_PAGE } arg;
 };
 
 static const struct proto_cmd_entry proto_cmds[] = {
@@ -157,6 +158,8 @@ static const struct proto_cmd_entry proto_cmds[] = {
 	{ "QUIT", PROTO_CMD_QUIT, ARG_NONE },
 	{ "REQUEST_SONG", PROTO_CMD_REQUEST_SONG, ARG_NAME },
 	{ "REQUEST_SEGMENT", PROTO_CMD_REQUEST_SEGMENT, ARG_NAME },
+	{ "LOCATE", PROTO_CMD_LOCATE, ARG_NAME },
+	{ "LISTPAGE", PROTO_CMD_LISTPAGE, ARG_PAGE },
 };
 
 static void
@@ -164,6 +167,63 @@ proto_why(char *why, size_t whylen, const char *text)
 {
 	if (why != NULL && whylen > 0)
 		snprintf(why, whylen, "%s", text);
+}
+
+/* Parses LISTPAGE's words "limit=<n>[ after=<name>][ match=<text>]"
+ * (each at most once, limit required, in any order) into req. */
+static enum proto_status
+proto_parse_page(const char *arg, size_t arglen, struct proto_request *req,
+    char *why, size_t whylen)
+{
+	const char *p = arg, *end = arg + arglen;
+	int seen_after = 0, seen_match = 0;
+
+	req->limit = -1;
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		const char *wend = sp != NULL ? sp : end;
+		size_t wlen = (size_t)(wend - p);
+		int n = 0;
+
+		if (wlen > 6 && memcmp(p, "limit=", 6) == 0 && req->limit < 0) {
+			long v = 0;
+			for (const char *d = p + 6; d < wend; d++) {
+				if (*d < '0' || *d > '9' || v > PROTO_MAX_LIST_PAGE) {
+					v = -1;
+					break;
+				}
+				v = v * 10 + (*d - '0');
+			}
+			if (v < 1 || v > PROTO_MAX_LIST_PAGE || p[6] == '0') {
+				proto_why(why, whylen, "limit= wants 1-500");
+				return PROTO_BAD_REQUEST;
+			}
+			req->limit = v;
+		} else if (wlen > 6 && memcmp(p, "after=", 6) == 0 && !seen_after) {
+			n = proto_decode_name(p + 6, wlen - 6, req->after, sizeof(req->after),
+			    PROTO_MAX_NAME);
+			req->afterlen = n > 0 ? (size_t)n : 0;
+			seen_after = 1;
+		} else if (wlen > 6 && memcmp(p, "match=", 6) == 0 && !seen_match) {
+			n = proto_decode_name(p + 6, wlen - 6, req->arg, sizeof(req->arg),
+			    PROTO_MAX_FILTER);
+			req->arglen = n > 0 ? (size_t)n : 0;
+			seen_match = 1;
+		} else {
+			proto_why(why, whylen, "want limit=N [after=NAME] [match=TEXT]");
+			return PROTO_BAD_REQUEST;
+		}
+		if (n < 0) {
+			proto_why(why, whylen, "invalid name encoding");
+			return PROTO_BAD_REQUEST;
+		}
+		p = wend + 1;
+	}
+	if (req->limit < 0) {
+		proto_why(why, whylen, "missing limit=");
+		return PROTO_BAD_REQUEST;
+	}
+	return PROTO_OK;
 }
 
 enum proto_status
@@ -198,9 +258,16 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 	memset(req, 0, sizeof(*req));
 	req->cmd = e->cmd;
 	req->has_body = e->cmd == PROTO_CMD_REGISTER;
-	if (sp != NULL && arglen == 0) {
+	if (sp != NULL && (arglen == 0 || arg[arglen - 1] == ' ')) {
 		proto_why(why, whylen, "trailing space");
 		return PROTO_BAD_REQUEST;
+	}
+	if (e->arg == ARG_PAGE) {
+		if (memmem(arg, arglen, "  ", 2) != NULL) {
+			proto_why(why, whylen, "two spaces");
+			return PROTO_BAD_REQUEST;
+		}
+		return proto_parse_page(arg, arglen, req, why, whylen);
 	}
 	if (memchr(arg, ' ', arglen) != NULL) {
 		proto_why(why, whylen, "too many words");
@@ -213,6 +280,8 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 			return PROTO_BAD_REQUEST;
 		}
 		return PROTO_OK;
+	case ARG_PAGE:
+		return PROTO_BAD_REQUEST;	/* handled above */
 	case ARG_OPTIONAL:
 		if (sp == NULL)
 			return PROTO_OK;
@@ -274,6 +343,64 @@ proto_parse_song_line(const char *line, size_t len, char *out, size_t *outlen)
 	if (n < 0)
 		return -1;
 	*outlen = (size_t)n;
+	return 0;
+}
+
+int
+proto_parse_content_id(const char *text, size_t len,
+    unsigned char id[PROTO_CONTENT_ID_LEN])
+{
+	unsigned char buf[PROTO_CONTENT_ID_LEN];
+
+	if (len != PROTO_CONTENT_ID_HEX)
+		return -1;
+	for (size_t i = 0; i < PROTO_CONTENT_ID_LEN; i++) {
+		char hi = text[2 * i], lo = text[2 * i + 1];
+		/* lowercase only: one spelling per content id */
+		if ((hi >= 'A' && hi <= 'F') || (lo >= 'A' && lo <= 'F'))
+			return -1;
+		int h = proto_hexval(hi), l = proto_hexval(lo);
+		if (h < 0 || l < 0)
+			return -1;
+		buf[i] = (unsigned char)(h << 4 | l);
+	}
+	memcpy(id, buf, sizeof(buf));
+	return 0;
+}
+
+void
+proto_format_content_id(const unsigned char id[PROTO_CONTENT_ID_LEN],
+    char out[PROTO_CONTENT_ID_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < PROTO_CONTENT_ID_LEN; i++) {
+		out[2 * i] = hex[id[i] >> 4];
+		out[2 * i + 1] = hex[id[i] & 15];
+	}
+	out[PROTO_CONTENT_ID_HEX] = '\0';
+}
+
+int
+proto_parse_register_line(const char *line, size_t len, char *out,
+    size_t *outlen, unsigned char id[PROTO_CONTENT_ID_LEN], int *has_id)
+{
+	const char *sp, *word;
+	size_t wordlen;
+
+	*has_id = 0;
+	if (proto_parse_song_line(line, len, out, outlen) < 0)
+		return -1;
+	sp = memchr(line, ' ', len);
+	if (sp == NULL)
+		return 0;
+	word = sp + 1;
+	wordlen = len - (size_t)(word - line);
+	sp = memchr(word, ' ', wordlen);
+	if (sp != NULL)
+		wordlen = (size_t)(sp - word);
+	if (proto_parse_content_id(word, wordlen, id) == 0)
+		*has_id = 1;
 	return 0;
 }
 

@@ -76,18 +76,19 @@ announce_expect_ok(struct rpc_conn *c, char *err, size_t errlen)
 	return -1;
 }
 
-/* Sends one REGISTER with every ready song. Returns the number of songs
+/* Sends one REGISTER with every ready song, "<name> <content-id>" a line.
+ * Returns the number of songs
  * registered, or -1 with a reason in err. */
 static long
 announce_register(struct announcer *a, char *err, size_t errlen)
 {
 	struct rpc_conn *c;
-	char **names;
+	struct index_ready_song *songs;
 	size_t n;
 	long rc = -1;
 
-	names = index_ready_names(a->idx, PROTO_MAX_SONGS, &n);
-	if (names == NULL) {
+	songs = index_ready_songs(a->idx, PROTO_MAX_SONGS, &n);
+	if (songs == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -98,14 +99,15 @@ announce_register(struct announcer *a, char *err, size_t errlen)
 		/* a failed write fails the rest too, and is reported below */
 		rpc_request(c, "REGISTER %s", a->advertise);
 		for (size_t i = 0; i < n; i++)
-			if (proto_encode_name(names[i], strlen(names[i]), enc, sizeof(enc)) > 0)
-				rpc_send_line(c, "%s", enc);
+			if (proto_encode_name(songs[i].name, strlen(songs[i].name), enc,
+			    sizeof(enc)) > 0)
+				rpc_send_line(c, "%s %s", enc, songs[i].content_id);
 		rpc_send_line(c, "%s", "");
 		if (announce_expect_ok(c, err, errlen) == 0)
 			rc = (long)n;
 		announce_disconnect(a);
 	}
-	index_names_free(names, n);
+	index_ready_free(songs, n);
 	return rc;
 }
 

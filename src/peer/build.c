@@ -10,7 +10,7 @@
 #include "p2pm/log.h"
 #include "build.h"
 #include "segmenter.h"
-#include "songdir.h"
+#include "hlsdir.h"
 
 /* mode of the temporary a song is built in */
 #define BUILD_TMP_MODE 0700
@@ -31,11 +31,12 @@ build_segment(const char *ffmpeg, const char *path, const char *tmp,
 	return res == SEGMENTER_BAD_OUTPUT ? BUILD_CACHE_ERROR : BUILD_BAD_INPUT;
 }
 
-/* Checks what the segmenter wrote into tmp and flushes it to disk. */
+/* Names what the segmenter wrote into tmp by content (hlsdir_address),
+ * checks the result and flushes it to disk. */
 static enum build_result
 build_check(const char *tmp, const char *key, char *why, size_t whylen)
 {
-	struct songdir sd;
+	struct hlsdir hd;
 	enum build_result res = BUILD_OK;
 	int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -43,12 +44,13 @@ build_check(const char *tmp, const char *key, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot open %s: %s", tmp, strerror(errno));
 		return BUILD_CACHE_ERROR;
 	}
-	if (songdir_check(dfd, key, &sd, why, whylen) < 0) {
+	if (hlsdir_address(dfd, key, why, whylen) < 0 ||
+	    hlsdir_check(dfd, &hd, why, whylen) < 0) {
 		res = BUILD_BAD_INPUT;
 	} else {
-		if (songdir_sync(dfd, &sd, why, whylen) < 0)
+		if (hlsdir_sync(dfd, &hd, why, whylen) < 0)
 			res = BUILD_CACHE_ERROR;
-		songdir_free(&sd);
+		hlsdir_free(&hd);
 	}
 	close(dfd);
 	return res;
@@ -79,7 +81,7 @@ build_install(struct cache *c, const char *tmp, const char *key, char *why,
     size_t whylen)
 {
 	char final[PATH_MAX], aside[PATH_MAX];
-	struct songdir sd;
+	struct hlsdir hd;
 
 	if (cache_path(c, CACHE_SONGS, key, final, sizeof(final)) < 0) {
 		snprintf(why, whylen, "path too long");
@@ -93,8 +95,8 @@ build_install(struct cache *c, const char *tmp, const char *key, char *why,
 		snprintf(why, whylen, "cannot rename into %s: %s", final, strerror(errno));
 		return BUILD_CACHE_ERROR;
 	}
-	if (songdir_load(c, key, &sd, aside, sizeof(aside), why, whylen) == 0) {
-		songdir_free(&sd);
+	if (hlsdir_load(c, key, &hd, aside, sizeof(aside), why, whylen) == 0) {
+		hlsdir_free(&hd);
 		cache_tmp_remove(AT_FDCWD, tmp);
 		return BUILD_OK;
 	}

@@ -21,7 +21,8 @@ enum build_result {
 };
 
 /* Segments the song file at path with the ffmpeg executable ffmpeg into a
- * temporary directory, checks the result (songdir_check), makes it durable
+ * temporary directory, names the segments by their SHA-256 and writes the
+ * canonical playlist (hlsdir_address), checks the result, makes it durable
  * (fsync) and renames it to songs/<key>. key and id are what filekey_get
  * gave; if the file is no longer the one with that identity once ffmpeg is
  * done, the result is thrown away (BUILD_CHANGED), so segments of other

@@ -180,3 +180,56 @@ cache_tmp_path(struct cache *c, char *out, size_t outlen)
 	int len = snprintf(out, outlen, "%s/%s", c->dir, name);
 	return len < 0 || (size_t)len >= outlen ? -1 : 0;
 }
+
+int
+cache_layout(const struct cache *c)
+{
+	char path[PATH_MAX], *text;
+	size_t len;
+	long v;
+	int n;
+
+	if (snprintf(path, sizeof(path), "%s/%s", c->dir, CACHE_LAYOUT) >=
+	    (int)sizeof(path))
+		return -1;
+	if (fsutil_read_file(AT_FDCWD, path, CACHE_LAYOUT_MAX, &text, &len) < 0)
+		return errno == ENOENT ? 1 : -1;
+	n = (int)strlen(CACHE_LAYOUT_MAGIC);
+	if (len < (size_t)n + 3 || memcmp(text, CACHE_LAYOUT_MAGIC, (size_t)n) != 0 ||
+	    text[n] != ' ' || text[len - 1] != '\n') {
+		free(text);
+		return -1;
+	}
+	text[len - 1] = '\0';
+	if (strnum_parse(text + n + 1, 1, INT_MAX, &v) < 0)
+		v = -1;
+	free(text);
+	return (int)v;
+}
+
+int
+cache_layout_mark(struct cache *c, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	FILE *f;
+
+	if (cache_tmp_path(c, tmp, sizeof(tmp)) < 0 ||
+	    snprintf(path, sizeof(path), "%s/%s", c->dir, CACHE_LAYOUT) >=
+	    (int)sizeof(path)) {
+		snprintf(err, errlen, "cache directory name too long");
+		return -1;
+	}
+	f = fopen(tmp, "we");
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%s %d\n", CACHE_LAYOUT_MAGIC, CACHE_LAYOUT_VERSION);
+	int bad = fflush(f) != 0 || fsync(fileno(f)) < 0;
+	if (fclose(f) != 0 || bad || rename(tmp, path) < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}

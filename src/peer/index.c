@@ -12,21 +12,40 @@
 #include "p2pm/htable.h"
 #include "p2pm/log.h"
 #include "filekey.h"
+#include "hlsdir.h"
 #include "index.h"
-#include "songdir.h"
 
-/* One segmented song file, shared by every song name with that content. */
+struct index_media;
+
+/* One media's hold on a segment name: its i-th segment. */
+struct index_holder {
+	struct index_media *media;
+	size_t i;
+	struct index_holder *next;
+};
+
+/* A segment name served: the media listing it, the first one's file
+ * served. Different songs may share segments (the same audio with other
+ * tags), and the name stays served while one of them does. */
+struct index_segment {
+	struct index_holder *holders;
+};
+
+/* One song directory served, shared by every song name with that content. */
 struct index_media {
-	char key[FILEKEY_LEN + 1];
-	struct songdir sd;	/* playlist text and segment names */
-	char **paths;		/* file of each segment, as sd.pl.segs */
+	char *key;		/* what index_ready was given */
+	struct hlsdir hd;	/* playlist text, segment names, content id */
+	char **paths;		/* file of each segment, as hd.pl.segs */
+	struct index_holder *holds;	/* one per segment, as hd.pl.segs */
 	int refs;		/* songs pointing here */
 };
 
 /* One song name the peer shares, and the file it comes from. */
 struct index_song {
 	char *name;
-	char *path;		/* the song file it comes from */
+	char *path;		/* the song file or directory it comes from */
+	enum library_kind kind;
+	struct filekey_id id;	/* the file's identity when last queued */
 	struct index_media *media;	/* NULL until ready */
 	int queued;		/* waiting for (or in) preparation */
 	int seen;		/* listed in the current index_sync */
@@ -35,8 +54,8 @@ struct index_song {
 struct index {
 	pthread_mutex_t lock;	/* guards the three tables and what they hold */
 	struct htable songs;	/* song name -> struct index_song */
-	struct htable media;	/* content key -> struct index_media */
-	struct htable segments;	/* segment name -> its file path (owned by media) */
+	struct htable media;	/* media key -> struct index_media */
+	struct htable segments;	/* segment name -> struct index_segment */
 };
 
 /* The table calls for C-string keys. */
@@ -80,11 +99,72 @@ index_new(void)
 static void
 index_media_free(struct index_media *m)
 {
-	for (size_t i = 0; i < m->sd.pl.count; i++)
-		free(m->paths[i]);
+	if (m->paths != NULL)
+		for (size_t i = 0; i < m->hd.pl.count; i++)
+			free(m->paths[i]);
 	free(m->paths);
-	songdir_free(&m->sd);
+	free(m->holds);
+	free(m->key);
+	hlsdir_free(&m->hd);
 	free(m);
+}
+
+/* Adds m's hold on each of its segment names. Returns -1 if out of
+ * memory (some names may then not be served). Lock held. */
+static int
+index_hold_segments(struct index *idx, struct index_media *m)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < m->hd.pl.count; i++) {
+		const char *name = m->hd.pl.segs[i].name;
+		struct index_segment *seg = index_get(&idx->segments, name);
+		struct index_holder *h = &m->holds[i];
+
+		h->media = m;
+		h->i = i;
+		h->next = NULL;
+		if (seg == NULL) {
+			seg = calloc(1, sizeof(*seg));
+			if (seg == NULL || index_put(&idx->segments, name, seg) < 0) {
+				free(seg);
+				h->media = NULL;	/* not held */
+				rc = -1;
+				continue;
+			}
+		}
+		/* behind the holders before, so the file served stays put */
+		struct index_holder **tail = &seg->holders;
+		while (*tail != NULL)
+			tail = &(*tail)->next;
+		*tail = h;
+	}
+	return rc;
+}
+
+/* Drops m's hold on each of its segment names; a name nobody holds is no
+ * longer served. Lock held. */
+static void
+index_release_segments(struct index *idx, struct index_media *m)
+{
+	for (size_t i = 0; i < m->hd.pl.count; i++) {
+		const char *name = m->hd.pl.segs[i].name;
+		struct index_segment *seg;
+		struct index_holder **p;
+
+		if (m->holds[i].media == NULL ||
+		    (seg = index_get(&idx->segments, name)) == NULL)
+			continue;
+		for (p = &seg->holders; *p != NULL; p = &(*p)->next)
+			if (*p == &m->holds[i]) {
+				*p = m->holds[i].next;
+				break;
+			}
+		if (seg->holders == NULL) {
+			index_del(&idx->segments, name);
+			free(seg);
+		}
+	}
 }
 
 /* Drops one song's hold on its media; the last one out removes the media
@@ -97,8 +177,7 @@ index_release(struct index *idx, struct index_song *s)
 	s->media = NULL;
 	if (m == NULL || --m->refs > 0)
 		return;
-	for (size_t i = 0; i < m->sd.pl.count; i++)
-		index_del(&idx->segments, m->sd.pl.segs[i].name);
+	index_release_segments(idx, m);
 	index_del(&idx->media, m->key);
 	index_media_free(m);
 }
@@ -160,7 +239,8 @@ index_todo_free(struct index_todo *todo)
 }
 
 size_t
-index_sync(struct index *idx, const struct library *lib, struct index_todo *todo)
+index_sync(struct index *idx, const struct library *lib, int all,
+    struct index_todo *todo)
 {
 	struct htable_iter it;
 	struct htable_entry *e;
@@ -177,9 +257,10 @@ index_sync(struct index *idx, const struct library *lib, struct index_todo *todo
 	for (size_t i = 0; i < lib->n; i++) {
 		const struct library_entry *le = &lib->v[i];
 		struct index_song *s = index_get(&idx->songs, le->name);
+		int renewed = all;	/* queue it whatever its identity */
 
 		if (s != NULL && s->seen) {
-			if (strcmp(s->path, le->path) != 0)
+			if (all && strcmp(s->path, le->path) != 0)
 				log_warn("song '%s' is also in %s; sharing %s", le->name,
 				    le->path, s->path);
 			continue;
@@ -191,9 +272,11 @@ index_sync(struct index *idx, const struct library *lib, struct index_todo *todo
 			free(s->path);
 			s->path = p;
 			s->queued = 0;	/* a job for the old file will be ignored */
+			renewed = 1;
 		}
 		if (s == NULL) {
 			s = calloc(1, sizeof(*s));
+			renewed = 1;
 			if (s == NULL || (s->name = strdup(le->name)) == NULL ||
 			    (s->path = strdup(le->path)) == NULL ||
 			    index_put(&idx->songs, le->name, s) < 0) {
@@ -204,9 +287,12 @@ index_sync(struct index *idx, const struct library *lib, struct index_todo *todo
 			}
 		}
 		s->seen = 1;
-		if (!s->queued && todo->v != NULL) {
+		if (!s->queued && todo->v != NULL && (renewed || s->kind != le->kind ||
+		    le->kind == LIBRARY_SONGDIR || !filekey_id_equal(&s->id, &le->id))) {
 			todo->v[todo->n++] = *le;
 			s->queued = 1;
+			s->kind = le->kind;
+			s->id = le->id;
 		}
 	}
 	dropped = index_drop_unseen(idx);
@@ -238,37 +324,38 @@ index_has(struct index *idx, const char *name, const char *path, const char *key
 	return has;
 }
 
-/* Builds the media for a key, taking sd; NULL if out of memory. */
+/* Builds the media for a key, taking hd; NULL if out of memory. */
 static struct index_media *
-index_media_new(const char *key, const char *dir, struct songdir *sd)
+index_media_new(const char *key, const char *dir, struct hlsdir *hd)
 {
 	struct index_media *m = calloc(1, sizeof(*m));
 
 	if (m == NULL)
 		return NULL;
-	snprintf(m->key, sizeof(m->key), "%s", key);
-	m->paths = calloc(sd->pl.count, sizeof(*m->paths));
-	if (m->paths == NULL) {
-		free(m);
+	m->hd = *hd;
+	memset(hd, 0, sizeof(*hd));
+	m->key = strdup(key);
+	m->paths = calloc(m->hd.pl.count, sizeof(*m->paths));
+	m->holds = calloc(m->hd.pl.count, sizeof(*m->holds));
+	if (m->key == NULL || m->paths == NULL || m->holds == NULL) {
+		index_media_free(m);
 		return NULL;
 	}
-	m->sd = *sd;
-	memset(sd, 0, sizeof(*sd));
-	for (size_t i = 0; i < m->sd.pl.count; i++) {
-		size_t n = strlen(dir) + strlen(m->sd.pl.segs[i].name) + 2;
+	for (size_t i = 0; i < m->hd.pl.count; i++) {
+		size_t n = strlen(dir) + strlen(m->hd.pl.segs[i].name) + 2;
 		m->paths[i] = malloc(n);
 		if (m->paths[i] == NULL) {
 			index_media_free(m);
 			return NULL;
 		}
-		snprintf(m->paths[i], n, "%s/%s", dir, m->sd.pl.segs[i].name);
+		snprintf(m->paths[i], n, "%s/%s", dir, m->hd.pl.segs[i].name);
 	}
 	return m;
 }
 
 int
 index_ready(struct index *idx, const char *name, const char *path,
-    const char *key, const char *dir, struct songdir *sd)
+    const char *key, const char *dir, struct hlsdir *hd)
 {
 	struct index_song *s;
 	struct index_media *m;
@@ -282,15 +369,15 @@ index_ready(struct index *idx, const char *name, const char *path,
 	changed = 0;
 	m = index_get(&idx->media, key);
 	if (m == NULL) {
-		m = index_media_new(key, dir, sd);
+		m = index_media_new(key, dir, hd);
 		if (m == NULL || index_put(&idx->media, key, m) < 0) {
 			if (m != NULL)
 				index_media_free(m);
 			goto out;
 		}
-		for (size_t i = 0; i < m->sd.pl.count; i++)
-			if (index_get(&idx->segments, m->sd.pl.segs[i].name) == NULL)
-				index_put(&idx->segments, m->sd.pl.segs[i].name, m->paths[i]);
+		if (index_hold_segments(idx, m) < 0)
+			log_error("out of memory: some segments of '%s' are not served",
+			    name);
 	}
 	if (s->media != m) {
 		m->refs++;
@@ -300,7 +387,7 @@ index_ready(struct index *idx, const char *name, const char *path,
 	}
 out:
 	pthread_mutex_unlock(&idx->lock);
-	songdir_free(sd);
+	hlsdir_free(hd);
 	return changed;
 }
 
@@ -330,10 +417,10 @@ index_playlist(struct index *idx, const char *name, char **text, size_t *len)
 	pthread_mutex_lock(&idx->lock);
 	s = index_get(&idx->songs, name);
 	if (s != NULL && s->media != NULL) {
-		*text = malloc(s->media->sd.len);
+		*text = malloc(s->media->hd.len);
 		if (*text != NULL) {
-			memcpy(*text, s->media->sd.text, s->media->sd.len);
-			*len = s->media->sd.len;
+			memcpy(*text, s->media->hd.text, s->media->hd.len);
+			*len = s->media->hd.len;
 			rc = 0;
 		}
 	}
@@ -344,16 +431,16 @@ index_playlist(struct index *idx, const char *name, char **text, size_t *len)
 int
 index_segment_open(struct index *idx, const char *segment)
 {
-	const char *path;
+	const struct index_segment *seg;
 	char *copy = NULL;
 	int fd, saved;
 
 	pthread_mutex_lock(&idx->lock);
-	path = index_get(&idx->segments, segment);
-	if (path != NULL)
-		copy = strdup(path);
+	seg = index_get(&idx->segments, segment);
+	if (seg != NULL)
+		copy = strdup(seg->holders->media->paths[seg->holders->i]);
 	pthread_mutex_unlock(&idx->lock);
-	if (path == NULL)
+	if (seg == NULL)
 		return INDEX_NO_SUCH_SEGMENT;
 	if (copy == NULL)
 		return INDEX_OPEN_FAILED;
@@ -399,7 +486,8 @@ index_usage(struct index *idx, struct index_usage *u)
 		rc = -1;
 	htable_iter_start(&it, &idx->media);
 	while (rc == 0 && (e = htable_iter_next(&it)) != NULL)
-		if ((u->keys[u->nkeys++] = strdup(e->key)) == NULL)
+		if (filekey_ok(e->key) &&
+		    (u->keys[u->nkeys++] = strdup(e->key)) == NULL)
 			rc = -1;
 	htable_iter_start(&it, &idx->songs);
 	while (rc == 0 && (e = htable_iter_next(&it)) != NULL) {
@@ -413,31 +501,34 @@ index_usage(struct index *idx, struct index_usage *u)
 	return rc;
 }
 
-char **
-index_ready_names(struct index *idx, size_t max, size_t *n)
+struct index_ready_song *
+index_ready_songs(struct index *idx, size_t max, size_t *n)
 {
 	struct htable_iter it;
 	struct htable_entry *e;
-	char **names;
+	struct index_ready_song *v;
 	size_t k = 0;
 
 	pthread_mutex_lock(&idx->lock);
-	names = calloc(idx->songs.count + 1, sizeof(*names));
+	v = calloc(idx->songs.count + 1, sizeof(*v));
 	htable_iter_start(&it, &idx->songs);
-	while (names != NULL && k < max && (e = htable_iter_next(&it)) != NULL) {
+	while (v != NULL && k < max && (e = htable_iter_next(&it)) != NULL) {
 		struct index_song *s = e->val;
-		if (s->media != NULL && (names[k] = strdup(s->name)) != NULL)
+		if (s->media != NULL && (v[k].name = strdup(s->name)) != NULL) {
+			memcpy(v[k].content_id, s->media->hd.content_id,
+			    sizeof(v[k].content_id));
 			k++;
+		}
 	}
 	pthread_mutex_unlock(&idx->lock);
 	*n = k;
-	return names;
+	return v;
 }
 
 void
-index_names_free(char **names, size_t n)
+index_ready_free(struct index_ready_song *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+		free(v[i].name);
+	free(v);
 }

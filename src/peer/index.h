@@ -1,5 +1,6 @@
 /* index.h - the peer's in-memory index: the only way a name in a request
- * becomes a file. Song name -> song, segment name -> segment file; built
+ * becomes a file. Song name -> song (its canonical playlist and content
+ * id), segment name (<64 hex>.ts) -> segment file; built
  * from what the peer segmented, never from request text. One lock guards it
  * all. */
 #ifndef P2PM_PEER_INDEX_H
@@ -8,7 +9,7 @@
 #include <stddef.h>
 
 #include "library.h"
-#include "songdir.h"
+#include "hlsdir.h"
 
 struct index;
 
@@ -37,22 +38,27 @@ void index_todo_free(struct index_todo *todo);
 
 /* Makes the wanted songs exactly the entries of lib: new names are added
  * (not yet ready), names no longer listed are dropped with their segments.
- * A name listed twice keeps its first file. Fills todo (empty before)
- * with each entry that needs preparing, that is every one not already
- * waiting for preparation; if memory runs out none is, and the next call
- * lists them again. Returns the number of songs dropped. */
-size_t index_sync(struct index *idx, const struct library *lib,
+ * A name listed twice keeps its first file (logged when all is set).
+ * Fills todo (empty before) with each entry that needs preparing and is
+ * not already waiting for it: with all, every one; without, the new ones,
+ * song files whose identity changed since they were last queued, and every
+ * song directory (whose check is cheap while it is unchanged). If memory
+ * runs out none is, and the next call lists them again. Returns the number
+ * of songs dropped. */
+size_t index_sync(struct index *idx, const struct library *lib, int all,
     struct index_todo *todo);
 
-/* True if the song name, from file path, is ready with content key. */
+/* True if the song name, from file path, is ready with media key key. */
 int index_has(struct index *idx, const char *name, const char *path, const char *key);
 
-/* Marks the song ready with the song directory at path dir, taking sd.
- * Songs with the same content share it. Ignored (returns -1) if the song is
- * no longer wanted from path. Returns 1 if what the peer serves changed,
- * 0 if not. */
+/* Marks the song ready with the checked song directory hd at path dir,
+ * taking hd. key names what is served: the content key of a song
+ * directory of the cache, or a text unique to a directory served in place.
+ * Songs with the same key share what is served (the first hd given for
+ * it). Ignored (returns -1) if the song is no longer wanted from path.
+ * Returns 1 if what the peer serves changed, 0 if not. */
 int index_ready(struct index *idx, const char *name, const char *path,
-    const char *key, const char *dir, struct songdir *sd);
+    const char *key, const char *dir, struct hlsdir *hd);
 
 /* Records that preparing the song failed: it is not served until a later
  * preparation succeeds. Returns 1 if it was served until now. */
@@ -68,7 +74,8 @@ int index_playlist(struct index *idx, const char *name, char **text, size_t *len
 int index_segment_open(struct index *idx, const char *segment);
 
 /* What the cache must keep: the content keys of the songs being served
- * and the files of all wanted songs, ready or not. Owns its strings. */
+ * from the cache and the files of all wanted songs, ready or not. Owns
+ * its strings. */
 struct index_usage {
 	char **keys;
 	size_t nkeys;
@@ -81,9 +88,16 @@ struct index_usage {
 int index_usage(struct index *idx, struct index_usage *u);
 void index_usage_free(struct index_usage *u);
 
-/* The names of all ready songs (at most max), as an array of strings the
- * caller frees with index_names_free. */
-char **index_ready_names(struct index *idx, size_t max, size_t *n);
-void index_names_free(char **names, size_t n);
+/* A ready song as registered with the tracker. */
+struct index_ready_song {
+	char *name;
+	char content_id[SHA256_HEX_LEN];
+};
+
+/* All ready songs (at most max) with their content ids, as an array of n
+ * the caller frees with index_ready_free; NULL if out of memory. */
+struct index_ready_song *index_ready_songs(struct index *idx, size_t max,
+    size_t *n);
+void index_ready_free(struct index_ready_song *v, size_t n);
 
 #endif

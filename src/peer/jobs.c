@@ -11,12 +11,13 @@
 #include "build.h"
 #include "evict.h"
 #include "filekey.h"
+#include "hlsdir.h"
 #include "jobs.h"
-#include "songdir.h"
 
 struct job {
 	char *name;
 	char *path;
+	enum library_kind kind;
 	struct job *next;
 };
 
@@ -25,6 +26,7 @@ struct jobs {
 	struct cache *cache;
 	struct index *idx;
 	struct announcer *ann;
+	struct shared *shared;
 	atomic_int stop;	/* read by running ffmpeg watchers too */
 	pthread_t *threads;
 	int nthreads;
@@ -59,9 +61,9 @@ enum jobs_outcome {
 static enum jobs_outcome
 jobs_prepare_once(struct jobs *j, const struct job *jb)
 {
-	char key[FILEKEY_LEN + 1], why[2048], dir[PATH_MAX];
+	char key[FILEKEY_LEN + 1], why[2048], dir[PATH_MAX], cid[SHA256_HEX_LEN];
 	struct filekey_id id;
-	struct songdir sd;
+	struct hlsdir hd;
 	int hashed;
 
 	if (filekey_get(j->cache, jb->path, &j->stop, key, &id, &hashed, why,
@@ -74,10 +76,10 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 		log_debug("'%s' unchanged", jb->name);
 		return JOBS_DONE;
 	}
-	if (songdir_load(j->cache, key, &sd, dir, sizeof(dir), why,
+	if (hlsdir_load(j->cache, key, &hd, dir, sizeof(dir), why,
 	    sizeof(why)) == 0) {
 		log_info("'%s': reused from cache (%s, %zu segments)", jb->name, key,
-		    sd.pl.count);
+		    hd.pl.count);
 	} else {
 		log_debug("'%s': not usable from cache: %s", jb->name, why);
 		log_info("segmenting '%s' from %s", jb->name, jb->path);
@@ -99,29 +101,63 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 			    jb->path, why);
 			return JOBS_FAILED;
 		}
-		if (songdir_load(j->cache, key, &sd, dir, sizeof(dir), why,
+		if (hlsdir_load(j->cache, key, &hd, dir, sizeof(dir), why,
 		    sizeof(why)) < 0) {
 			log_warn("skipping %s: segmented but unusable: %s", jb->path, why);
 			return JOBS_FAILED;
 		}
 		log_info("segmented '%s' into %zu segments (%s)", jb->name,
-		    sd.pl.count, key);
+		    hd.pl.count, key);
 	}
-	if (index_ready(j->idx, jb->name, jb->path, key, dir, &sd) > 0) {
-		log_info("ready: '%s'", jb->name);
+	snprintf(cid, sizeof(cid), "%s", hd.content_id);
+	if (index_ready(j->idx, jb->name, jb->path, key, dir, &hd) > 0) {
+		log_info("ready: '%s' (content id %s)", jb->name, cid);
 		announce_poke(j->ann);
 	}
 	return JOBS_DONE;
 }
 
-/* Prepares one song, again from its content key while the file keeps
- * changing under ffmpeg (at most JOBS_CHANGED_RETRIES times more). */
+/* Checks a song directory shared in place (cheaply while unchanged) and
+ * serves it as it is, or refuses it with one log line naming it. */
+static enum jobs_outcome
+jobs_prepare_songdir(struct jobs *j, const struct job *jb)
+{
+	char why[2048], key[SHA256_HEX_LEN + PATH_MAX + 2];
+	struct hlsdir hd;
+	int fresh;
+
+	if (shared_check(j->shared, jb->path, jb->name, &hd, &fresh, why,
+	    sizeof(why)) < 0) {
+		if (fresh)
+			log_warn("refusing song directory %s: %s", jb->path, why);
+		else
+			log_debug("song directory %s still refused: %s", jb->path, why);
+		return JOBS_FAILED;
+	}
+	/* a new check of the same directory with other content is other media */
+	snprintf(key, sizeof(key), "%s %s", hd.content_id, jb->path);
+	snprintf(why, sizeof(why), "%s", hd.content_id);
+	if (index_ready(j->idx, jb->name, jb->path, key, jb->path, &hd) > 0) {
+		log_info("ready: '%s' (content id %s, song directory %s)", jb->name,
+		    why, jb->path);
+		announce_poke(j->ann);
+	}
+	return JOBS_DONE;
+}
+
+/* Prepares one song: a song directory is checked; a song file is
+ * prepared again from its content key while it keeps changing under
+ * ffmpeg (at most JOBS_CHANGED_RETRIES times more). */
 static void
 jobs_prepare(struct jobs *j, const struct job *jb)
 {
-	enum jobs_outcome res;
+	enum jobs_outcome res = JOBS_FAILED;
 
 	for (int tries = 0; ; tries++) {
+		if (jb->kind == LIBRARY_SONGDIR) {
+			res = jobs_prepare_songdir(j, jb);
+			break;
+		}
 		res = jobs_prepare_once(j, jb);
 		if (res != JOBS_CHANGED || atomic_load(&j->stop))
 			break;
@@ -214,7 +250,7 @@ jobs_worker(void *arg)
 
 struct jobs *
 jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
-    struct index *idx, struct announcer *ann, int keep_cache)
+    struct index *idx, struct announcer *ann, struct shared *sh, int keep_cache)
 {
 	struct jobs *j = calloc(1, sizeof(*j));
 	pthread_attr_t attr;
@@ -227,6 +263,7 @@ jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
 	j->cache = cache;
 	j->idx = idx;
 	j->ann = ann;
+	j->shared = sh;
 	j->keep_cache = keep_cache;
 	atomic_init(&j->stop, 0);
 	atomic_init(&j->sweep_cancel, 0);
@@ -254,10 +291,13 @@ jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
 }
 
 int
-jobs_add(struct jobs *j, const char *name, const char *path)
+jobs_add(struct jobs *j, const char *name, const char *path,
+    enum library_kind kind)
 {
 	struct job *jb = calloc(1, sizeof(*jb));
 
+	if (jb != NULL)
+		jb->kind = kind;
 	if (jb == NULL || (jb->name = strdup(name)) == NULL ||
 	    (jb->path = strdup(path)) == NULL) {
 		if (jb != NULL)

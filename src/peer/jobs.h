@@ -6,6 +6,8 @@
 #include "announce.h"
 #include "cache.h"
 #include "index.h"
+#include "library.h"
+#include "shared.h"
 
 #define JOBS_DEFAULT_THREADS 2
 #define JOBS_MAX_THREADS 64
@@ -16,15 +18,17 @@
 struct jobs;
 
 /* Starts nthreads workers. Call with signals blocked. ffmpeg is the path
- * of the ffmpeg executable. With keep_cache, cache sweeps remove nothing
- * and only log what they would have removed. Returns NULL if no worker
- * could start. */
+ * of the ffmpeg executable; song directories are checked through sh.
+ * With keep_cache, cache sweeps remove nothing and only log what they
+ * would have removed. Returns NULL if no worker could start. */
 struct jobs *jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
-    struct index *idx, struct announcer *ann, int keep_cache);
+    struct index *idx, struct announcer *ann, struct shared *sh, int keep_cache);
 
-/* Queues the song name from file path for preparation. Returns -1 if out
- * of memory. */
-int jobs_add(struct jobs *j, const char *name, const char *path);
+/* Queues the song name from path (a song file, or a song directory
+ * served in place, as kind says) for preparation. Returns -1 if out of
+ * memory. */
+int jobs_add(struct jobs *j, const char *name, const char *path,
+    enum library_kind kind);
 
 /* Asks for one sweep of the cache (evict_unused with what the index still
  * uses) as soon as every queued song is ready or has failed. Songs queued

@@ -9,11 +9,14 @@
 #include <sys/stat.h>
 
 #include "p2pm/log.h"
+#include "p2pm/playlist.h"
 #include "p2pm/proto.h"
 #include "library.h"
+#include "shared.h"
 
 int
-library_add(struct library *lib, const char *name, const char *path)
+library_add(struct library *lib, const char *name, const char *path,
+    enum library_kind kind, const struct filekey_id *id)
 {
 	size_t len = strlen(name);
 
@@ -32,6 +35,11 @@ library_add(struct library *lib, const char *name, const char *path)
 	}
 	lib->v[lib->n].name = strdup(name);
 	lib->v[lib->n].path = strdup(path);
+	lib->v[lib->n].kind = kind;
+	if (id != NULL)
+		lib->v[lib->n].id = *id;
+	else
+		memset(&lib->v[lib->n].id, 0, sizeof(lib->v[lib->n].id));
 	if (lib->v[lib->n].name == NULL || lib->v[lib->n].path == NULL) {
 		free(lib->v[lib->n].name);
 		free(lib->v[lib->n].path);
@@ -55,7 +63,7 @@ library_add_arg(struct library *lib, const char *arg)
 		len = sizeof(name) - 1;	/* too long: refused by library_add */
 	memcpy(name, arg, len);
 	name[len] = '\0';
-	return library_add(lib, name, eq + 1) < 0 ? -2 : 0;
+	return library_add(lib, name, eq + 1, LIBRARY_FILE, NULL) < 0 ? -2 : 0;
 }
 
 static int
@@ -71,6 +79,7 @@ static int
 library_add_file(struct library *lib, const char *dir, char *file)
 {
 	char path[PATH_MAX];
+	struct filekey_id id;
 	struct stat st;
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path)) {
@@ -86,11 +95,44 @@ library_add_file(struct library *lib, const char *dir, char *file)
 		return 0;
 	}
 	file[strlen(file) - strlen(LIBRARY_SUFFIX)] = '\0';
-	return library_add(lib, file, path);
+	filekey_id_of(&st, &id);
+	return library_add(lib, file, path, LIBRARY_FILE, &id);
+}
+
+/* Adds the song directory path if it holds a playlist (a regular file)
+ * and shared_name gives its name. Returns -1 if out of memory. */
+static int
+library_add_songdir(struct library *lib, const char *path, struct shared *sh)
+{
+	char index[PATH_MAX], name[PROTO_MAX_NAME + 1];
+	struct filekey_id id;
+	struct stat st;
+
+	if (snprintf(index, sizeof(index), "%s/%s", path, PLAYLIST_INDEX_NAME) >=
+	    (int)sizeof(index) || lstat(index, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (shared_name(sh, path, name) < 0)
+		return 0;
+	filekey_id_of(&st, &id);
+	return library_add(lib, name, path, LIBRARY_SONGDIR, &id);
+}
+
+/* Adds dir/sub if it is a song directory. */
+static int
+library_add_subdir(struct library *lib, const char *dir, const char *sub,
+    struct shared *sh)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, sub) >= (int)sizeof(path) ||
+	    stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	return library_add_songdir(lib, path, sh);
 }
 
 int
-library_scan_dir(struct library *lib, const char *dir)
+library_scan_dir(struct library *lib, const char *dir, struct shared *sh)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -102,6 +144,11 @@ library_scan_dir(struct library *lib, const char *dir)
 		log_error("cannot read library directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
+	if (library_add_songdir(lib, dir, sh) < 0) {
+		closedir(d);
+		log_error("out of memory while reading %s", dir);
+		return -1;
+	}
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(d)) == NULL) {
@@ -111,8 +158,12 @@ library_scan_dir(struct library *lib, const char *dir)
 			break;
 		}
 		size_t len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len <= suffix ||
-		    strcasecmp(de->d_name + len - suffix, LIBRARY_SUFFIX) != 0)
+		int mp3 = len > suffix &&
+		    strcasecmp(de->d_name + len - suffix, LIBRARY_SUFFIX) == 0;
+		/* other names may be song directories: only those not typed as
+		 * something else are looked at */
+		if (de->d_name[0] == '.' || (!mp3 && de->d_type != DT_DIR &&
+		    de->d_type != DT_LNK && de->d_type != DT_UNKNOWN))
 			continue;
 		if (n == LIBRARY_MAX_DIR_FILES) {
 			log_warn("library directory %s has more than %d %s files; "
@@ -140,8 +191,12 @@ library_scan_dir(struct library *lib, const char *dir)
 	if (names != NULL)
 		qsort(names, n, sizeof(*names), library_cmp);
 	for (size_t i = 0; i < n; i++) {
-		if (rc == 0)
+		size_t len = strlen(names[i]);
+		if (rc == 0 && len > suffix &&
+		    strcasecmp(names[i] + len - suffix, LIBRARY_SUFFIX) == 0)
 			rc = library_add_file(lib, dir, names[i]);
+		else if (rc == 0)
+			rc = library_add_subdir(lib, dir, names[i], sh);
 		free(names[i]);
 	}
 	free(names);

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <errno.h>
 
 #include "p2pm/cli.h"
 #include "p2pm/defaults.h"
@@ -17,15 +20,23 @@
 #include "index.h"
 #include "jobs.h"
 #include "library.h"
+#include "migrate.h"
 #include "segmenter.h"
+#include "shared.h"
 
 #define PEER_CACHE_SUBDIR "p2p-music"
 /* most -L directories */
 #define PEER_MAX_LIBRARY_DIRS 256
+/* the library is looked at again every renewal period / this, so that a
+ * song directory made meanwhile is registered within one renewal period */
+#define PEER_RESCANS_PER_RENEWAL 2
+/* but not more often than this, in milliseconds */
+#define PEER_MIN_RESCAN_MS 500
 
 static volatile sig_atomic_t peer_wake;		/* leave server_run */
 static volatile sig_atomic_t peer_stop;		/* SIGINT, SIGTERM */
 static volatile sig_atomic_t peer_rescan;	/* SIGHUP */
+static volatile sig_atomic_t peer_tick;		/* SIGALRM: the periodic rescan */
 
 struct peer_options {
 	const char *listen;
@@ -65,7 +76,9 @@ usage(FILE *f)
 	    "                             (by default they are removed once the library\n"
 	    "                             is ready, at start and after SIGHUP)\n"
 	    "  -L, --library DIR          share every *.mp3 in DIR as its file name\n"
-	    "                             without .mp3 (repeatable; SIGHUP re-reads)\n"
+	    "                             without .mp3, and every song directory in\n"
+	    "                             DIR or one level down as it is (repeatable;\n"
+	    "                             looked at again twice per renewal period)\n"
 	    "  NAME=FILE                  share FILE as the song NAME\n"
 	    "  -j, --jobs N               songs segmented at once (default %d)\n"
 	    "      --renew SECONDS        re-register this often (default %d)\n"
@@ -208,53 +221,101 @@ default_cache_dir(char *out, size_t outlen)
  * *unreadable counts the -L directories that could not be read. */
 static int
 collect_library(const struct peer_options *o, const struct library *args,
-    struct library *lib, int *unreadable)
+    struct shared *sh, int all, struct library *lib, int *unreadable)
 {
+	struct filekey_id id;
+	struct stat st;
+
 	*unreadable = 0;
-	for (size_t i = 0; i < args->n; i++)
-		if (library_add(lib, args->v[i].name, args->v[i].path) < 0)
+	for (size_t i = 0; i < args->n; i++) {
+		/* the identity tells a periodic rescan what changed */
+		memset(&id, 0, sizeof(id));
+		if (stat(args->v[i].path, &st) == 0)
+			filekey_id_of(&st, &id);
+		if (library_add(lib, args->v[i].name, args->v[i].path, LIBRARY_FILE,
+		    &id) < 0)
 			return -1;
+	}
 	for (int i = 0; i < o->ndirs; i++)
-		if (library_scan_dir(lib, o->dirs[i]) < 0) {
-			log_warn("skipping library directory %s", o->dirs[i]);
+		if (library_scan_dir(lib, o->dirs[i], sh) < 0) {
+			if (all)
+				log_warn("skipping library directory %s", o->dirs[i]);
 			(*unreadable)++;
 		}
+	if (*unreadable == 0)
+		shared_sweep(sh);
 	return 0;
 }
 
 /* Brings the index in line with the library, queues what needs work and
- * asks for a sweep of the cache once that is done. No sweep while an -L
- * directory cannot be read: an unmounted disk is no reason to throw away
- * the segments of all its songs. */
+ * asks for a sweep of the cache once that is done. With all (at start and
+ * on SIGHUP) every song is checked again and the cache swept; the periodic
+ * rescan queues only what changed (and the song directories, whose check
+ * costs a stat per file while they are unchanged) and sweeps only when a
+ * song file changed or a song was dropped. No sweep while an -L directory
+ * cannot be read: an unmounted disk is no reason to throw away the
+ * segments of all its songs. */
 static void
 refresh_library(const struct peer_options *o, const struct library *args,
-    struct index *idx, struct jobs *jobs, struct announcer *ann)
+    struct shared *sh, int all, struct index *idx, struct jobs *jobs,
+    struct announcer *ann)
 {
 	struct library lib = { 0 };
 	struct index_todo todo = { 0 };
-	size_t dropped;
+	size_t dropped, files = 0;
 	int unreadable;
 
-	if (collect_library(o, args, &lib, &unreadable) < 0) {
+	if (collect_library(o, args, sh, all, &lib, &unreadable) < 0) {
 		log_error("out of memory reading the library");
 		library_free(&lib);
 		return;
 	}
-	dropped = index_sync(idx, &lib, &todo);
-	log_info("library: %zu song(s), %zu to check, %zu dropped", lib.n, todo.n,
-	    dropped);
-	for (size_t i = 0; i < todo.n; i++)
-		if (jobs_add(jobs, todo.v[i].name, todo.v[i].path) < 0)
+	dropped = index_sync(idx, &lib, all, &todo);
+	for (size_t i = 0; i < todo.n; i++) {
+		if (todo.v[i].kind == LIBRARY_FILE)
+			files++;
+		if (jobs_add(jobs, todo.v[i].name, todo.v[i].path, todo.v[i].kind) < 0)
 			log_error("out of memory queueing '%s'", todo.v[i].name);
+	}
+	if (all || files > 0 || dropped > 0)
+		log_info("library: %zu song(s), %zu to check, %zu dropped", lib.n,
+		    todo.n, dropped);
 	if (dropped > 0)
 		announce_poke(ann);
-	if (unreadable == 0)
+	if (unreadable == 0 && (all || files > 0 || dropped > 0))
 		jobs_sweep_when_idle(jobs);
-	else
+	else if (unreadable > 0 && all)
 		log_warn("cache: nothing removed while %d library director%s cannot "
 		    "be read", unreadable, unreadable == 1 ? "y" : "ies");
 	index_todo_free(&todo);
 	library_free(&lib);
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	peer_tick = 1;
+	peer_wake = 1;
+}
+
+/* Starts the periodic rescan: SIGALRM every period_ms. */
+static void
+start_rescan_timer(int period_ms)
+{
+	struct sigaction sa;
+	struct itimerval t;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	t.it_interval.tv_sec = period_ms / 1000;
+	t.it_interval.tv_usec = (period_ms % 1000) * 1000;
+	t.it_value = t.it_interval;
+	if (setitimer(ITIMER_REAL, &t, NULL) < 0)
+		log_warn("no periodic rescan of the library: %s", strerror(errno));
 }
 
 int
@@ -268,6 +329,7 @@ main(int argc, char **argv)
 	/* static: still reachable if connection threads outlive main */
 	static struct cache *cache;
 	static struct index *idx;
+	static struct shared *sh;
 	struct server *srv;
 	struct announcer *ann;
 	struct jobs *jobs;
@@ -295,10 +357,15 @@ main(int argc, char **argv)
 		library_free(&args);
 		return 1;
 	}
-	idx = index_new();
-	if (idx == NULL) {
-		log_error("out of memory");
+	if (migrate_cache(cache, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		goto out_cache;
+	}
+	idx = index_new();
+	sh = shared_new();
+	if (idx == NULL || sh == NULL) {
+		log_error("out of memory");
+		goto out_index;
 	}
 	cfg.listen_addr = o.listen;
 	cfg.idle_timeout_s = o.idle_timeout_s;
@@ -321,7 +388,7 @@ main(int argc, char **argv)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ann = announce_start(o.tracker, o.advertise, o.renew_s, idx);
-	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, cache, idx, ann,
+	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, cache, idx, ann, sh,
 	    o.keep_cache) : NULL;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (jobs == NULL) {
@@ -332,14 +399,23 @@ main(int argc, char **argv)
 		goto out_index;
 	}
 
-	refresh_library(&o, &args, idx, jobs, ann);
+	refresh_library(&o, &args, sh, 1, idx, jobs, ann);
+	{
+		long long ms = (long long)o.renew_s * 1000 / PEER_RESCANS_PER_RENEWAL;
+		start_rescan_timer(ms < PEER_MIN_RESCAN_MS ? PEER_MIN_RESCAN_MS :
+		    (int)(ms > INT_MAX ? INT_MAX : ms));
+	}
 	while (!peer_stop) {
 		server_run(srv, &peer_wake);
 		peer_wake = 0;
 		if (peer_rescan && !peer_stop) {
 			peer_rescan = 0;
+			peer_tick = 0;
 			log_info("SIGHUP: reading the library again");
-			refresh_library(&o, &args, idx, jobs, ann);
+			refresh_library(&o, &args, sh, 1, idx, jobs, ann);
+		} else if (peer_tick && !peer_stop) {
+			peer_tick = 0;
+			refresh_library(&o, &args, sh, 0, idx, jobs, ann);
 		}
 	}
 
@@ -353,6 +429,7 @@ main(int argc, char **argv)
 		goto out_busy;
 out_index:
 	index_free(idx);
+	shared_free(sh);
 out_cache:
 	cache_close(cache);
 out_busy:

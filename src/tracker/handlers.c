@@ -1,4 +1,5 @@
 /* handlers.c - one function per tracker command. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,28 +7,85 @@
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "handlers.h"
+#include "source.h"
+
+/* the text of ERR 403 */
+#define TRACKER_FORBIDDEN_TEXT "address is not the one this connection comes from"
 
 /* A REGISTER body being read: the names so far, and whether a line was
  * not a valid name (then the whole REGISTER is refused). */
 struct register_body {
+	struct tracker *t;
 	struct conn *c;
 	struct registry_names names;
+	size_t reserved;	/* bytes counted in t->staged for it */
 	int bad;
 };
+
+/* Counts what the body has grown to against TRACKER_STAGING_BUDGET.
+ * Returns 0, or -1 when the budget is spent. */
+static int
+register_body_reserve(struct register_body *b)
+{
+	size_t now = registry_names_bytes(&b->names);
+
+	now = now > (size_t)TRACKER_BODY_FREE_BYTES ? now - (size_t)TRACKER_BODY_FREE_BYTES : 0;
+	if (now <= b->reserved)
+		return 0;
+	size_t delta = now - b->reserved;
+	size_t before = atomic_fetch_add(&b->t->staged, delta);
+	b->reserved = now;
+	return before + delta > (size_t)TRACKER_STAGING_BUDGET ? -1 : 0;
+}
 
 static int
 handle_register_line(void *ctx, const char *line, size_t len)
 {
 	struct register_body *b = ctx;
 	char name[PROTO_MAX_NAME + 1];
+	unsigned char id[PROTO_CONTENT_ID_LEN];
 	size_t namelen;
+	int has_id;
 
-	if (line == NULL || proto_parse_song_line(line, len, name, &namelen) < 0) {
+	if (line == NULL || proto_parse_register_line(line, len, name, &namelen,
+	    id, &has_id) < 0) {
 		b->bad = 1;
 		return 0;
 	}
-	if (!b->bad && registry_names_add(&b->names, name, namelen) < 0) {
+	if (b->bad)
+		return 0;
+	int rc = registry_names_add(&b->names, name, namelen, has_id ? id : NULL);
+	if (rc == REGISTRY_NAMES_FULL) {
+		log_warn("%s: REGISTER body over %ld bytes, refused", b->c->remote,
+		    TRACKER_MAX_BODY_BYTES);
+		conn_error(b->c, PROTO_TOO_LARGE, "REGISTER body too large");
+		return -1;
+	}
+	if (rc < 0) {
 		conn_error(b->c, PROTO_INTERNAL, "out of memory");
+		return -1;
+	}
+	if (register_body_reserve(b) < 0) {
+		log_warn("%s: REGISTER bodies over %ld bytes in all, refused", b->c->remote,
+		    TRACKER_STAGING_BUDGET);
+		conn_error(b->c, PROTO_BUSY, "busy: too many REGISTERs being read");
+		return -1;
+	}
+	return 0;
+}
+
+/* Where a REGISTER or UNREGISTER of req->arg on c binds (source.h), into
+ * addr; the connection's source IP into src. Returns 0, or -1 if the
+ * request is forbidden (logged). */
+static int
+handle_bind(struct tracker *t, struct conn *c, const struct proto_request *req,
+    char src[SOURCE_IP_MAX], char addr[NET_ADDR_MAX])
+{
+	if (source_of_remote(c->remote, src) < 0 ||
+	    source_bind(src, req->arg, t->trust_advertised, addr, NET_ADDR_MAX) !=
+	    SOURCE_ACCEPT) {
+		log_warn("%s: %s %s refused: not its address", c->remote,
+		    req->cmd == PROTO_CMD_REGISTER ? "REGISTER" : "UNREGISTER", req->arg);
 		return -1;
 	}
 	return 0;
@@ -36,29 +94,62 @@ handle_register_line(void *ctx, const char *line, size_t len)
 static int
 handle_register(struct tracker *t, struct conn *c, const struct proto_request *req)
 {
+	char src[SOURCE_IP_MAX], addr[NET_ADDR_MAX];
 	struct register_body b;
 	int rc;
 
+	if (handle_bind(t, c, req, src, addr) < 0) {
+		/* the body is read and dropped, never staged */
+		rc = conn_read_body(c, NULL, NULL);
+		if (rc == 0)
+			conn_error(c, PROTO_FORBIDDEN, TRACKER_FORBIDDEN_TEXT);
+		return rc;
+	}
 	memset(&b, 0, sizeof(b));
+	b.t = t;
 	b.c = c;
+	b.names.max_bytes = TRACKER_MAX_BODY_BYTES;
 	rc = conn_read_body(c, handle_register_line, &b);
 	if (rc == 0 && b.bad) {
 		conn_error(c, PROTO_BAD_REQUEST, "invalid song name in REGISTER body");
 	} else if (rc == 0) {
-		int res = registry_register(t->reg, req->arg, &b.names, clock_now_ms());
+		int limited = t->limit_loopback || !source_is_loopback(src);
+		int res = registry_register(t->reg, addr, src, limited, &b.names,
+		    clock_now_ms());
 		if (res == REGISTRY_FULL) {
-			log_warn("REGISTER %s: registry full, refused", req->arg);
+			log_warn("REGISTER %s: registry full, refused", addr);
 			conn_error(c, PROTO_BUSY, "registry full");
+		} else if (res == REGISTRY_SOURCE_PEERS) {
+			log_warn("REGISTER %s: too many peers from %s, refused", addr, src);
+			conn_error(c, PROTO_BUSY, "too many peers registered from this address");
+		} else if (res == REGISTRY_SOURCE_PAIRS) {
+			log_warn("REGISTER %s: too many songs from %s, refused", addr, src);
+			conn_error(c, PROTO_BUSY, "too many songs registered from this address");
 		} else if (res < 0) {
-			log_error("REGISTER %s: out of memory", req->arg);
+			log_error("REGISTER %s: out of memory", addr);
 			conn_error(c, PROTO_INTERNAL, "out of memory");
 		} else {
-			log_info("REGISTER %s: %zu song(s)", req->arg, b.names.count);
+			log_info("REGISTER %s: %zu song(s)", addr, b.names.count);
 			conn_printf(c, "OK\n");
 		}
 	}
 	registry_names_free(&b.names);
+	atomic_fetch_sub(&t->staged, b.reserved);
 	return rc;
+}
+
+static void
+handle_unregister(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	char src[SOURCE_IP_MAX], addr[NET_ADDR_MAX];
+
+	if (handle_bind(t, c, req, src, addr) < 0) {
+		conn_error(c, PROTO_FORBIDDEN, TRACKER_FORBIDDEN_TEXT);
+		return;
+	}
+	if (registry_unregister(t->reg, addr))
+		log_info("UNREGISTER %s", addr);
+	conn_printf(c, "OK\n");
 }
 
 static void
@@ -87,26 +178,120 @@ handle_query(struct tracker *t, struct conn *c, const struct proto_request *req)
 }
 
 static void
-handle_list(struct tracker *t, struct conn *c, const struct proto_request *req)
+handle_locate(struct tracker *t, struct conn *c, const struct proto_request *req)
 {
-	char enc[PROTO_MAX_ENCODED_NAME + 1];
-	struct registry_entry *e;
+	enum { MAX_ROWS = TRACKER_LOCATE_MAX_IDS * TRACKER_LOCATE_MAX_PER_ID };
+	struct registry_source *rows = malloc(MAX_ROWS * sizeof(*rows));
+	char id[PROTO_CONTENT_ID_HEX + 1];
 	size_t n;
-	int oom;
 
-	e = registry_list(t->reg, req->arg, req->arglen, clock_now_ms(), &n, &oom);
-	if (oom) {
+	if (rows == NULL) {
 		conn_error(c, PROTO_INTERNAL, "out of memory");
 		return;
 	}
-	conn_printf(c, "SONGS %zu\n", n);
+	n = registry_locate(t->reg, req->arg, req->arglen, TRACKER_LOCATE_MAX_PER_ID,
+	    rows, MAX_ROWS, clock_now_ms());
+	conn_printf(c, "SOURCES %zu\n", n);
 	for (size_t i = 0; i < n; i++) {
-		if (proto_encode_name(e[i].name, e[i].namelen, enc, sizeof(enc)) < 0)
-			enc[0] = '\0';	/* cannot happen: names are <= PROTO_MAX_NAME */
-		if (conn_printf(c, "%s %zu\n", enc, e[i].peers) < 0)
+		if (rows[i].has_id)
+			proto_format_content_id(rows[i].id, id);
+		else
+			snprintf(id, sizeof(id), "-");
+		if (conn_printf(c, "%s %s\n", id, rows[i].addr) < 0)
 			break;
 	}
-	registry_entries_free(e, n);
+	free(rows);
+}
+
+/* Writes rows as "<name> <peer-count>" lines. Returns 0, or -1 once a
+ * write failed. */
+static int
+handle_list_rows(struct conn *c, const struct registry_entry *rows, size_t n)
+{
+	char enc[PROTO_MAX_ENCODED_NAME + 1];
+
+	for (size_t i = 0; i < n; i++) {
+		if (proto_encode_name(rows[i].name, rows[i].namelen, enc, sizeof(enc)) < 0)
+			enc[0] = '\0';	/* cannot happen: names are <= PROTO_MAX_NAME */
+		if (conn_printf(c, "%s %zu\n", enc, rows[i].peers) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Version-1 LIST: "SONGS <n>" and every song, served page by page so the
+ * registry lock is held for one page at a time and never across a write:
+ * a first walk counts, a second one sends at most that many rows. A song
+ * dropped between the two walks would leave the reply short: the
+ * connection is then closed, so that the reader sees a truncated reply
+ * rather than a wrong one. Returns -1 to close. */
+static int
+handle_list(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	struct registry_entry *rows = malloc(TRACKER_LIST_PAGE * sizeof(*rows));
+	char cursor[PROTO_MAX_NAME + 1];
+	struct namefilter f;
+	size_t total = 0, sent = 0, curlen = 0;
+	int more, first = 1;
+
+	if (rows == NULL) {
+		conn_error(c, PROTO_INTERNAL, "out of memory");
+		return 0;
+	}
+	namefilter_init(&f, req->arg, req->arglen);
+	do {
+		total += registry_list_page(t->reg, &f, first ? NULL : cursor, curlen,
+		    NULL, SIZE_MAX, clock_now_ms(), cursor, &curlen, &more);
+		first = 0;
+	} while (more);
+	conn_printf(c, "SONGS %zu\n", total);
+	first = 1;
+	while (sent < total) {
+		size_t want = total - sent < TRACKER_LIST_PAGE ? total - sent : TRACKER_LIST_PAGE;
+		size_t n = registry_list_page(t->reg, &f, first ? NULL : cursor, curlen,
+		    rows, want, clock_now_ms(), cursor, &curlen, &more);
+		first = 0;
+		if (handle_list_rows(c, rows, n) < 0)
+			break;
+		sent += n;
+		if (!more)
+			break;
+	}
+	free(rows);
+	if (sent < total) {
+		log_info("%s: LIST reply cut short (%zu of %zu): the registry changed",
+		    c->remote, sent, total);
+		return -1;
+	}
+	return 0;
+}
+
+/* LISTPAGE: one page, then "NEXT <cursor>" or "END". */
+static void
+handle_listpage(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	struct registry_entry *rows = malloc((size_t)req->limit * sizeof(*rows));
+	char cursor[PROTO_MAX_NAME + 1], enc[PROTO_MAX_ENCODED_NAME + 1];
+	struct namefilter f;
+	size_t n, curlen;
+	int more;
+
+	if (rows == NULL) {
+		conn_error(c, PROTO_INTERNAL, "out of memory");
+		return;
+	}
+	namefilter_init(&f, req->arg, req->arglen);
+	n = registry_list_page(t->reg, &f, req->afterlen > 0 ? req->after : NULL,
+	    req->afterlen, rows, (size_t)req->limit, clock_now_ms(), cursor, &curlen,
+	    &more);
+	conn_printf(c, "PAGE %zu\n", n);
+	if (handle_list_rows(c, rows, n) == 0) {
+		if (more && proto_encode_name(cursor, curlen, enc, sizeof(enc)) >= 0)
+			conn_printf(c, "NEXT %s\n", enc);
+		else
+			conn_printf(c, "END\n");
+	}
+	free(rows);
 }
 
 static void
@@ -117,9 +302,9 @@ handle_stats(struct tracker *t, struct conn *c)
 
 	registry_stats(t->reg, now, &st);
 	conn_printf(c, "STATS peers=%zu songs=%zu pairs=%zu uptime=%lld requests=%llu "
-	    "connections=%d\n", st.peers, st.songs, st.pairs,
+	    "connections=%d memory=%zu staged=%zu\n", st.peers, st.songs, st.pairs,
 	    (now - t->started_ms) / 1000, server_requests(t->srv),
-	    server_live_conns(t->srv));
+	    server_live_conns(t->srv), st.bytes, atomic_load(&t->staged));
 }
 
 int
@@ -131,15 +316,18 @@ tracker_handle(struct conn *c, const struct proto_request *req, void *ctx)
 	case PROTO_CMD_REGISTER:
 		return handle_register(t, c, req);
 	case PROTO_CMD_UNREGISTER:
-		if (registry_unregister(t->reg, req->arg))
-			log_info("UNREGISTER %s", req->arg);
-		conn_printf(c, "OK\n");
+		handle_unregister(t, c, req);
 		return 0;
 	case PROTO_CMD_QUERY:
 		handle_query(t, c, req);
 		return 0;
+	case PROTO_CMD_LOCATE:
+		handle_locate(t, c, req);
+		return 0;
 	case PROTO_CMD_LIST:
-		handle_list(t, c, req);
+		return handle_list(t, c, req);
+	case PROTO_CMD_LISTPAGE:
+		handle_listpage(t, c, req);
 		return 0;
 	case PROTO_CMD_STATS:
 		handle_stats(t, c);

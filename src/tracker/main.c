@@ -19,8 +19,18 @@
 #define TRACKER_DEFAULT_MAX_PEERS 10000
 #define TRACKER_MAX_MAX_PEERS 10000000L
 /* registered (song, peer) pairs (--max-pairs), default and the most */
-#define TRACKER_DEFAULT_MAX_PAIRS 10000000L
+#define TRACKER_DEFAULT_MAX_PAIRS 2000000L
 #define TRACKER_MAX_MAX_PAIRS 1000000000L
+/* memory budget of the registry (--max-memory), MiB: the default
+ * --max-pairs over 100,000 songs fits (about 240 MiB counted) */
+#define TRACKER_DEFAULT_MAX_MEMORY_MB 256L
+#define TRACKER_MAX_MAX_MEMORY_MB (1024L * 1024)
+/* peer addresses registered from one source address (--max-peers-per-source):
+ * room for a household or a small office behind one NAT address */
+#define TRACKER_DEFAULT_MAX_PEERS_PER_SOURCE 64
+/* (song, peer) pairs registered from one source (--max-pairs-per-source):
+ * two full REGISTERs (PROTO_MAX_SONGS each) */
+#define TRACKER_DEFAULT_MAX_PAIRS_PER_SOURCE (2L * PROTO_MAX_SONGS)
 
 static volatile sig_atomic_t tracker_stop;
 
@@ -29,7 +39,10 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: tracker [-l ADDR:PORT] [--ttl SECONDS] [--idle-timeout SECONDS]\n"
-	    "               [--max-conns N] [--max-peers N] [--max-pairs N] [-v|-q]\n"
+	    "               [--max-conns N] [--max-peers N] [--max-pairs N]\n"
+	    "               [--max-peers-per-source N] [--max-pairs-per-source N]\n"
+	    "               [--max-memory MIB] [--trust-advertised] [--limit-loopback]\n"
+	    "               [-v|-q]\n"
 	    "\n"
 	    "Keeps the registry of which peers hold which songs (docs/protocol.md).\n"
 	    "\n"
@@ -40,6 +53,15 @@ usage(FILE *f)
 	    "      --max-conns N         most open connections (default %d)\n"
 	    "      --max-peers N         most registered peers (default %d)\n"
 	    "      --max-pairs N         most registered (song, peer) pairs (default %ld)\n"
+	    "      --max-memory MIB      memory budget of the registry (default %ld)\n"
+	    "      --max-peers-per-source N  most peers registered from one address\n"
+	    "                            (default %d)\n"
+	    "      --max-pairs-per-source N  most (song, peer) pairs registered from one\n"
+	    "                            address (default %ld)\n"
+	    "      --trust-advertised    accept REGISTER/UNREGISTER of any IP address, not\n"
+	    "                            only the connection's own (behind a proxy)\n"
+	    "      --limit-loopback      apply the per-source limits to loopback sources\n"
+	    "                            too (they are exempt by default)\n"
 	    "  -v, --verbose             log more (repeat for debug)\n"
 	    "  -q, --quiet               log only errors\n"
 	    "  -h, --help                show this help\n"
@@ -48,13 +70,15 @@ usage(FILE *f)
 	    "Prints \"listening on HOST:PORT\" on stdout when ready; logs go to stderr.\n",
 	    P2PM_DEFAULT_TRACKER, TRACKER_DEFAULT_TTL_S,
 	    SERVER_DEFAULT_IDLE_TIMEOUT_S, SERVER_DEFAULT_MAX_CONNS,
-	    TRACKER_DEFAULT_MAX_PEERS, TRACKER_DEFAULT_MAX_PAIRS);
+	    TRACKER_DEFAULT_MAX_PEERS, TRACKER_DEFAULT_MAX_PAIRS,
+	    TRACKER_DEFAULT_MAX_MEMORY_MB, TRACKER_DEFAULT_MAX_PEERS_PER_SOURCE, TRACKER_DEFAULT_MAX_PAIRS_PER_SOURCE);
 }
 
 int
 main(int argc, char **argv)
 {
-	enum { OPT_TTL = 256, OPT_IDLE, OPT_MAXCONNS, OPT_MAXPEERS, OPT_MAXPAIRS };
+	enum { OPT_TTL = 256, OPT_IDLE, OPT_MAXCONNS, OPT_MAXPEERS, OPT_MAXPAIRS,
+		OPT_SRCPEERS, OPT_SRCPAIRS, OPT_TRUST, OPT_LIMITLO, OPT_MAXMEM };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "ttl", required_argument, NULL, OPT_TTL },
@@ -62,6 +86,11 @@ main(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
 		{ "max-peers", required_argument, NULL, OPT_MAXPEERS },
 		{ "max-pairs", required_argument, NULL, OPT_MAXPAIRS },
+		{ "max-peers-per-source", required_argument, NULL, OPT_SRCPEERS },
+		{ "max-pairs-per-source", required_argument, NULL, OPT_SRCPAIRS },
+		{ "max-memory", required_argument, NULL, OPT_MAXMEM },
+		{ "trust-advertised", no_argument, NULL, OPT_TRUST },
+		{ "limit-loopback", no_argument, NULL, OPT_LIMITLO },
 		CLI_COMMON_OPTIONS
 	};
 	struct server_config cfg = {
@@ -76,7 +105,10 @@ main(int argc, char **argv)
 	long ttl = TRACKER_DEFAULT_TTL_S;
 	long max_peers = TRACKER_DEFAULT_MAX_PEERS;
 	long max_pairs = TRACKER_DEFAULT_MAX_PAIRS;
-	int ch, verbose = 0, quiet = 0;
+	long src_peers = TRACKER_DEFAULT_MAX_PEERS_PER_SOURCE;
+	long src_pairs = TRACKER_DEFAULT_MAX_PAIRS_PER_SOURCE;
+	long max_mb = TRACKER_DEFAULT_MAX_MEMORY_MB;
+	int ch, verbose = 0, quiet = 0, trust = 0, limit_loopback = 0;
 
 	cli_init("tracker", usage);
 	opterr = 0;
@@ -104,6 +136,24 @@ main(int argc, char **argv)
 			max_pairs = cli_xnumber("--max-pairs", optarg, 1,
 			    TRACKER_MAX_MAX_PAIRS);
 			break;
+		case OPT_SRCPEERS:
+			src_peers = cli_xnumber("--max-peers-per-source", optarg, 1,
+			    TRACKER_MAX_MAX_PEERS);
+			break;
+		case OPT_SRCPAIRS:
+			src_pairs = cli_xnumber("--max-pairs-per-source", optarg, 1,
+			    TRACKER_MAX_MAX_PAIRS);
+			break;
+		case OPT_MAXMEM:
+			max_mb = cli_xnumber("--max-memory", optarg, 1,
+			    TRACKER_MAX_MAX_MEMORY_MB);
+			break;
+		case OPT_TRUST:
+			trust = 1;
+			break;
+		case OPT_LIMITLO:
+			limit_loopback = 1;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -126,7 +176,16 @@ main(int argc, char **argv)
 	cli_signals(&tracker_stop, NULL, NULL);
 
 	memset(&t, 0, sizeof(t));
-	t.reg = registry_new((int)ttl, (size_t)max_peers, (size_t)max_pairs);
+	struct registry_limits lim = {
+		.max_peers = (size_t)max_peers,
+		.max_pairs = (size_t)max_pairs,
+		.max_peers_per_source = (size_t)src_peers,
+		.max_pairs_per_source = (size_t)src_pairs,
+		.max_bytes = (size_t)max_mb * 1024 * 1024,
+	};
+	t.trust_advertised = trust;
+	t.limit_loopback = limit_loopback;
+	t.reg = registry_new((int)ttl, &lim);
 	if (t.reg == NULL) {
 		log_error("out of memory");
 		return 1;

@@ -10,19 +10,50 @@
 
 /* expired peers are swept out at most this often */
 #define REGISTRY_SWEEP_MS 1000
+/* levels of the skip list that keeps songs in name order (enough for
+ * 4^24 songs at one level in four) */
+#define REGISTRY_SKIP_LEVELS 24
+/* what malloc adds to each block, for the memory budget, bytes */
+#define REGISTRY_ALLOC_OVERHEAD 16
 
 struct reg_peer;
+
+/* one peer holding a song, and the content id it announced for it */
+struct reg_holder {
+	struct reg_peer *peer;
+	unsigned char id[PROTO_CONTENT_ID_LEN];
+	unsigned char has_id;
+};
 
 struct reg_song {
 	const char *name;	/* the key of its table entry */
 	size_t namelen;
-	struct reg_peer **peers;
+	struct reg_holder *peers;
 	size_t npeers, cap;
 	unsigned long mark;	/* last REGISTER generation that named it */
+	unsigned levels;	/* how many of next[] it is linked on */
+	struct reg_song *next[];	/* the next song in name order, per level */
+};
+
+/* Memory the budget counts, in bytes: per song (plus its name), per
+ * (song, peer) pair and per peer, each with its share of table buckets,
+ * skip-list links, array slack and malloc's overhead. */
+#define REGISTRY_SONG_BYTES (sizeof(struct reg_song) + 2 * sizeof(void *) + \
+	sizeof(struct htable_entry) + 1 + 2 * sizeof(void *) + 2 * REGISTRY_ALLOC_OVERHEAD)
+#define REGISTRY_PAIR_BYTES (2 * sizeof(struct reg_holder) + 2 * sizeof(void *))
+#define REGISTRY_PEER_BYTES (sizeof(struct reg_peer) + sizeof(struct htable_entry) + \
+	64 + 2 * sizeof(void *) + 4 * REGISTRY_ALLOC_OVERHEAD)
+
+/* a source address and what is registered from it */
+struct reg_source {
+	const char *ip;		/* the key of its table entry */
+	size_t peers;		/* peers registered from it */
+	size_t pairs;		/* their (song, peer) pairs */
 };
 
 struct reg_peer {
 	const char *addr;	/* the key of its table entry */
+	struct reg_source *src;	/* where its last REGISTER came from */
 	long long expires_ms;
 	struct reg_song **songs;
 	size_t nsongs;
@@ -32,12 +63,15 @@ struct registry {
 	pthread_mutex_t lock;	/* guards every field below */
 	struct htable songs;	/* name -> struct reg_song */
 	struct htable peers;	/* "host:port" -> struct reg_peer */
+	struct htable sources;	/* canonical source IP -> struct reg_source */
+	struct reg_song *head[REGISTRY_SKIP_LEVELS];	/* the skip list */
 	size_t pairs;
+	size_t song_bytes;	/* REGISTRY_SONG_BYTES + name, summed over songs */
 	long long ttl_ms;
 	long long next_sweep_ms;
 	unsigned long generation;
 	uint64_t rng;
-	size_t max_peers, max_pairs;
+	struct registry_limits lim;
 };
 
 static uint64_t
@@ -52,9 +86,60 @@ registry_random(struct registry *reg)
 	return x;
 }
 
+static int
+registry_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+/* Points update[l] at the link, on each level l, after which a song named
+ * name belongs: the last song before it in name order. */
+static void
+registry_index_find(struct registry *reg, const char *name, size_t len,
+    struct reg_song **update[REGISTRY_SKIP_LEVELS])
+{
+	struct reg_song **row = reg->head;
+
+	for (int l = REGISTRY_SKIP_LEVELS - 1; l >= 0; l--) {
+		while (row[l] != NULL &&
+		    registry_name_cmp(row[l]->name, row[l]->namelen, name, len) < 0)
+			row = row[l]->next;
+		update[l] = &row[l];
+	}
+}
+
+static void
+registry_index_insert(struct registry *reg, struct reg_song *s)
+{
+	struct reg_song **update[REGISTRY_SKIP_LEVELS];
+
+	registry_index_find(reg, s->name, s->namelen, update);
+	for (unsigned l = 0; l < s->levels; l++) {
+		s->next[l] = *update[l];
+		*update[l] = s;
+	}
+}
+
+static void
+registry_index_remove(struct registry *reg, struct reg_song *s)
+{
+	struct reg_song **update[REGISTRY_SKIP_LEVELS];
+
+	registry_index_find(reg, s->name, s->namelen, update);
+	for (unsigned l = 0; l < s->levels; l++)
+		if (*update[l] == s)
+			*update[l] = s->next[l];
+}
+
 static void
 registry_song_free(struct registry *reg, struct reg_song *s)
 {
+	registry_index_remove(reg, s);
+	reg->song_bytes -= REGISTRY_SONG_BYTES + s->namelen;
 	htable_del(&reg->songs, s->name, s->namelen);
 	free(s->peers);
 	free(s);
@@ -65,7 +150,7 @@ static void
 registry_song_drop_peer(struct registry *reg, struct reg_song *s, struct reg_peer *p)
 {
 	for (size_t i = 0; i < s->npeers; i++)
-		if (s->peers[i] == p) {
+		if (s->peers[i].peer == p) {
 			s->peers[i] = s->peers[--s->npeers];
 			reg->pairs--;
 			break;
@@ -74,9 +159,28 @@ registry_song_drop_peer(struct registry *reg, struct reg_song *s, struct reg_pee
 		registry_song_free(reg, s);
 }
 
+/* Takes p (with its nsongs pairs) off its source's counts, dropping a
+ * source nothing is registered from any more. */
+static void
+registry_source_detach(struct registry *reg, struct reg_peer *p)
+{
+	struct reg_source *src = p->src;
+
+	if (src == NULL)
+		return;
+	src->peers--;
+	src->pairs -= p->nsongs;
+	p->src = NULL;
+	if (src->peers == 0) {
+		htable_del(&reg->sources, src->ip, strlen(src->ip));
+		free(src);
+	}
+}
+
 static void
 registry_peer_free(struct registry *reg, struct reg_peer *p)
 {
+	registry_source_detach(reg, p);
 	for (size_t i = 0; i < p->nsongs; i++)
 		registry_song_drop_peer(reg, p->songs[i], p);
 	free(p->songs);
@@ -102,16 +206,18 @@ registry_sweep(struct registry *reg, long long now_ms, int force)
 }
 
 struct registry *
-registry_new(int ttl_s, size_t max_peers, size_t max_pairs)
+registry_new(int ttl_s, const struct registry_limits *lim)
 {
 	struct registry *reg = calloc(1, sizeof(*reg));
 	uint8_t seed[SIPHASH_KEY_LEN];
 
 	if (reg == NULL)
 		return NULL;
-	if (htable_init(&reg->songs) < 0 || htable_init(&reg->peers) < 0) {
+	if (htable_init(&reg->songs) < 0 || htable_init(&reg->peers) < 0 ||
+	    htable_init(&reg->sources) < 0) {
 		htable_free(&reg->songs);
 		htable_free(&reg->peers);
+		htable_free(&reg->sources);
 		free(reg);
 		return NULL;
 	}
@@ -119,8 +225,7 @@ registry_new(int ttl_s, size_t max_peers, size_t max_pairs)
 	reg->ttl_ms = (long long)ttl_s * 1000;
 	siphash_random_key(seed);
 	reg->rng = siphash24(seed, "rng", 3) | 1;
-	reg->max_peers = max_peers;
-	reg->max_pairs = max_pairs;
+	reg->lim = *lim;
 	return reg;
 }
 
@@ -137,74 +242,124 @@ registry_free(struct registry *reg)
 		registry_peer_free(reg, e->val);
 	htable_free(&reg->songs);
 	htable_free(&reg->peers);
+	htable_free(&reg->sources);
 	pthread_mutex_destroy(&reg->lock);
 	free(reg);
 }
 
-int
-registry_names_add(struct registry_names *names, const char *name, size_t len)
+/* The capacity to grow to from cap (elements of size sz) to hold need,
+ * doubling, but so that the body's allocations stay within `room` bytes
+ * (0: no bound). Returns 0 if need does not fit. */
+static size_t
+registry_names_grow(size_t cap, size_t need, size_t sz, size_t first, size_t room,
+    int bounded)
 {
+	size_t ncap = cap ? cap : first;
+
+	while (ncap < need)
+		ncap *= 2;
+	if (bounded) {
+		if (need > room / sz)
+			return 0;
+		if (ncap > room / sz)
+			ncap = room / sz;
+	}
+	return ncap;
+}
+
+int
+registry_names_add(struct registry_names *names, const char *name, size_t len,
+    const unsigned char *id)
+{
+	int bounded = names->max_bytes != 0;
+	size_t itembytes = names->itemcap * sizeof(struct registry_name);
+
 	if (names->len + len > names->cap) {
-		size_t cap = names->cap ? names->cap * 2 : 4096;
-		while (cap < names->len + len)
-			cap *= 2;
+		if (bounded && itembytes > names->max_bytes)
+			return REGISTRY_NAMES_FULL;
+		size_t cap = registry_names_grow(names->cap, names->len + len, 1, 4096,
+		    names->max_bytes - itembytes, bounded);
+		if (cap == 0)
+			return REGISTRY_NAMES_FULL;
 		char *b = realloc(names->buf, cap);
 		if (b == NULL)
 			return -1;
 		names->buf = b;
 		names->cap = cap;
 	}
-	if (names->count == names->offcap) {
-		size_t cap = names->offcap ? names->offcap * 2 : 64;
-		size_t *o = realloc(names->offs, cap * sizeof(*o));
-		if (o == NULL)
+	if (names->count == names->itemcap) {
+		if (bounded && names->cap > names->max_bytes)
+			return REGISTRY_NAMES_FULL;
+		size_t cap = registry_names_grow(names->itemcap, names->count + 1,
+		    sizeof(struct registry_name), 64, names->max_bytes - names->cap, bounded);
+		if (cap == 0)
+			return REGISTRY_NAMES_FULL;
+		struct registry_name *it = realloc(names->items, cap * sizeof(*it));
+		if (it == NULL)
 			return -1;
-		names->offs = o;
-		size_t *l = realloc(names->lens, cap * sizeof(*l));
-		if (l == NULL)
-			return -1;
-		names->lens = l;
-		names->offcap = cap;
+		names->items = it;
+		names->itemcap = cap;
 	}
+	struct registry_name *it = &names->items[names->count];
 	memcpy(names->buf + names->len, name, len);
-	names->offs[names->count] = names->len;
-	names->lens[names->count] = len;
+	it->off = names->len;
+	it->len = len;
+	it->has_id = id != NULL;
+	if (id != NULL)
+		memcpy(it->id, id, PROTO_CONTENT_ID_LEN);
 	names->len += len;
 	names->count++;
 	return 0;
+}
+
+size_t
+registry_names_bytes(const struct registry_names *names)
+{
+	return names->cap + names->itemcap * sizeof(struct registry_name);
 }
 
 void
 registry_names_free(struct registry_names *names)
 {
 	free(names->buf);
-	free(names->offs);
-	free(names->lens);
+	free(names->items);
+	size_t max = names->max_bytes;
 	memset(names, 0, sizeof(*names));
+	names->max_bytes = max;
 }
 
-/* Finds or creates the song and makes sure p is among its holders. */
+/* Finds or creates the song and makes sure p is among its holders; the
+ * holder's entry is left in *holder. */
 static struct reg_song *
-registry_attach(struct registry *reg, const char *name, size_t len, struct reg_peer *p)
+registry_attach(struct registry *reg, const char *name, size_t len, struct reg_peer *p,
+    struct reg_holder **holder)
 {
 	struct reg_song *s = htable_get(&reg->songs, name, len);
 	struct htable_entry *e = NULL;
 
 	if (s == NULL) {
-		s = calloc(1, sizeof(*s));
+		unsigned levels = 1;
+		while (levels < REGISTRY_SKIP_LEVELS && (registry_random(reg) & 3) == 0)
+			levels++;
+		s = calloc(1, sizeof(*s) + levels * sizeof(s->next[0]));
 		if (s == NULL || (e = htable_put(&reg->songs, name, len, s)) == NULL) {
 			free(s);
 			return NULL;
 		}
 		s->name = e->key;
 		s->namelen = len;
+		s->levels = levels;
+		registry_index_insert(reg, s);
+		reg->song_bytes += REGISTRY_SONG_BYTES + len;
 	}
 	for (size_t i = 0; i < s->npeers; i++)
-		if (s->peers[i] == p)
+		if (s->peers[i].peer == p) {
+			*holder = &s->peers[i];
 			return s;
+		}
 	if (s->npeers == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 2;
-		struct reg_peer **np = realloc(s->peers, cap * sizeof(*np));
+		struct reg_holder *np = realloc(s->peers, cap * sizeof(*np));
 		if (np == NULL) {
 			if (s->npeers == 0)
 				registry_song_free(reg, s);
@@ -213,14 +368,94 @@ registry_attach(struct registry *reg, const char *name, size_t len, struct reg_p
 		s->peers = np;
 		s->cap = cap;
 	}
-	s->peers[s->npeers++] = p;
+	*holder = &s->peers[s->npeers++];
+	memset(*holder, 0, sizeof(**holder));
+	(*holder)->peer = p;
 	reg->pairs++;
 	return s;
 }
 
+static size_t
+registry_bytes_of(size_t song_bytes, size_t pairs, size_t peers)
+{
+	return song_bytes + pairs * REGISTRY_PAIR_BYTES + peers * REGISTRY_PEER_BYTES;
+}
+
+/* Would the registry stay within its memory budget after a REGISTER of
+ * names for peer p (NULL: new)? Counts the songs not known yet (a name
+ * given twice in the body twice) and the pairs as if all were new. */
+static int
+registry_fits_budget(const struct registry *reg, const struct reg_peer *p,
+    const struct registry_names *names)
+{
+	size_t pairs = reg->pairs - (p != NULL ? p->nsongs : 0) + names->count;
+	size_t peers = reg->peers.count + (p == NULL);
+	size_t songs = reg->song_bytes;
+
+	/* cheap bound first: every name new */
+	if (registry_bytes_of(songs + names->count * REGISTRY_SONG_BYTES + names->len,
+	    pairs, peers) <= reg->lim.max_bytes)
+		return 1;
+	for (size_t i = 0; i < names->count; i++) {
+		const struct registry_name *nm = &names->items[i];
+		if (htable_get(&reg->songs, names->buf + nm->off, nm->len) == NULL)
+			songs += REGISTRY_SONG_BYTES + nm->len;
+	}
+	return registry_bytes_of(songs, pairs, peers) <= reg->lim.max_bytes;
+}
+
+/* Which limit, if any, a REGISTER of names for peer p (NULL: new) from
+ * src (NULL: a source not seen yet) would pass. Duplicates count. */
+static int
+registry_check_limits(const struct registry *reg, const struct reg_peer *p,
+    const struct reg_source *src, int limited, const struct registry_names *names)
+{
+	size_t src_peers = src != NULL ? src->peers : 0;
+	size_t src_pairs = src != NULL ? src->pairs : 0;
+	size_t count = names->count;
+	int same_src = p != NULL && src != NULL && p->src == src;
+
+	if ((p == NULL && reg->peers.count >= reg->lim.max_peers) ||
+	    reg->pairs - (p != NULL ? p->nsongs : 0) + count > reg->lim.max_pairs ||
+	    !registry_fits_budget(reg, p, names))
+		return REGISTRY_FULL;
+	if (!limited)
+		return 0;
+	if (!same_src && src_peers >= reg->lim.max_peers_per_source)
+		return REGISTRY_SOURCE_PEERS;
+	if (src_pairs - (same_src ? p->nsongs : 0) + count > reg->lim.max_pairs_per_source)
+		return REGISTRY_SOURCE_PAIRS;
+	return 0;
+}
+
+/* Makes src_ip the source of p, creating its record. -1 if out of memory. */
+static int
+registry_source_attach(struct registry *reg, struct reg_peer *p, const char *src_ip)
+{
+	struct reg_source *src = htable_get(&reg->sources, src_ip, strlen(src_ip));
+
+	if (src != NULL && p->src == src)
+		return 0;
+	if (src == NULL) {
+		struct htable_entry *e = NULL;
+		src = calloc(1, sizeof(*src));
+		if (src == NULL ||
+		    (e = htable_put(&reg->sources, src_ip, strlen(src_ip), src)) == NULL) {
+			free(src);
+			return -1;
+		}
+		src->ip = e->key;
+	}
+	registry_source_detach(reg, p);
+	p->src = src;
+	src->peers++;
+	src->pairs += p->nsongs;
+	return 0;
+}
+
 int
-registry_register(struct registry *reg, const char *addr,
-    const struct registry_names *names, long long now_ms)
+registry_register(struct registry *reg, const char *addr, const char *src_ip,
+    int limited, const struct registry_names *names, long long now_ms)
 {
 	struct reg_song **newsongs = NULL;
 	size_t nnew = 0;
@@ -234,12 +469,12 @@ registry_register(struct registry *reg, const char *addr,
 	pthread_mutex_lock(&reg->lock);
 	registry_sweep(reg, now_ms, 0);
 	struct reg_peer *p = htable_get(&reg->peers, addr, strlen(addr));
-	/* room for this peer and (counting duplicates too) its pairs? */
-	if ((p == NULL && reg->peers.count >= reg->max_peers) ||
-	    reg->pairs - (p != NULL ? p->nsongs : 0) + names->count > reg->max_pairs) {
+	struct reg_source *src = htable_get(&reg->sources, src_ip, strlen(src_ip));
+	int over = registry_check_limits(reg, p, src, limited, names);
+	if (over != 0) {
 		pthread_mutex_unlock(&reg->lock);
 		free(newsongs);
-		return REGISTRY_FULL;
+		return over;
 	}
 	if (p == NULL) {
 		struct htable_entry *e = NULL;
@@ -252,13 +487,22 @@ registry_register(struct registry *reg, const char *addr,
 		}
 		p->addr = e->key;
 	}
+	if (registry_source_attach(reg, p, src_ip) < 0) {
+		if (p->src == NULL)
+			registry_peer_free(reg, p);
+		pthread_mutex_unlock(&reg->lock);
+		free(newsongs);
+		return -1;
+	}
 	p->expires_ms = now_ms + reg->ttl_ms;
 
 	/* attach the new set, marking each song with this generation */
 	unsigned long gen = ++reg->generation;
 	for (size_t i = 0; i < names->count; i++) {
-		struct reg_song *s = registry_attach(reg, names->buf + names->offs[i],
-		    names->lens[i], p);
+		const struct registry_name *nm = &names->items[i];
+		struct reg_holder *h;
+		struct reg_song *s = registry_attach(reg, names->buf + nm->off,
+		    nm->len, p, &h);
 		if (s == NULL) {
 			rc = -1;
 			break;
@@ -266,6 +510,9 @@ registry_register(struct registry *reg, const char *addr,
 		if (s->mark == gen)
 			continue;	/* named twice in one body */
 		s->mark = gen;
+		h->has_id = (unsigned char)nm->has_id;
+		if (nm->has_id)
+			memcpy(h->id, nm->id, PROTO_CONTENT_ID_LEN);
 		newsongs[nnew++] = s;
 	}
 	/* detach the songs the peer no longer names */
@@ -273,6 +520,7 @@ registry_register(struct registry *reg, const char *addr,
 		if (p->songs[i]->mark != gen)
 			registry_song_drop_peer(reg, p->songs[i], p);
 	free(p->songs);
+	p->src->pairs = p->src->pairs - p->nsongs + nnew;
 	p->songs = newsongs;
 	p->nsongs = nnew;
 	pthread_mutex_unlock(&reg->lock);
@@ -305,8 +553,8 @@ registry_query(struct registry *reg, const char *name, size_t namelen,
 		return 0;
 	}
 	for (size_t i = 0; i < s->npeers; i++)
-		if (s->peers[i]->expires_ms > now_ms)
-			live[nlive++] = s->peers[i];
+		if (s->peers[i].peer->expires_ms > now_ms)
+			live[nlive++] = s->peers[i].peer;
 	/* partial Fisher-Yates: the first `max` are a uniform random pick */
 	for (size_t i = 0; i < nlive && i < max; i++) {
 		size_t j = i + (size_t)(registry_random(reg) % (nlive - i));
@@ -320,96 +568,121 @@ registry_query(struct registry *reg, const char *name, size_t namelen,
 	return nlive;
 }
 
-/* ASCII case-insensitive substring test. */
+/* Orders holders by content id: those with one first, then by its bytes. */
 static int
-registry_name_matches(const char *name, size_t len, const char *filter, size_t flen)
+registry_holder_cmp(const void *a, const void *b)
 {
-	if (flen == 0)
-		return 1;
-	for (size_t i = 0; i + flen <= len; i++) {
-		size_t k = 0;
-		while (k < flen) {
-			unsigned char a = (unsigned char)name[i + k];
-			unsigned char b = (unsigned char)filter[k];
-			if (a >= 'A' && a <= 'Z')
-				a = (unsigned char)(a - 'A' + 'a');
-			if (b >= 'A' && b <= 'Z')
-				b = (unsigned char)(b - 'A' + 'a');
-			if (a != b)
-				break;
-			k++;
-		}
-		if (k == flen)
-			return 1;
-	}
-	return 0;
+	const struct reg_holder *x = *(struct reg_holder *const *)a;
+	const struct reg_holder *y = *(struct reg_holder *const *)b;
+
+	if (x->has_id != y->has_id)
+		return x->has_id ? -1 : 1;
+	return x->has_id ? memcmp(x->id, y->id, PROTO_CONTENT_ID_LEN) : 0;
 }
 
+/* a run of live holders sharing one content id */
+struct reg_group {
+	size_t start, count;
+};
+
+/* Most holders first; equal counts keep the holders' order (by id). */
 static int
-registry_entry_cmp(const void *a, const void *b)
+registry_group_cmp(const void *a, const void *b)
 {
-	const struct registry_entry *x = a, *y = b;
-	size_t n = x->namelen < y->namelen ? x->namelen : y->namelen;
-	int c = memcmp(x->name, y->name, n);
+	const struct reg_group *x = a, *y = b;
 
-	if (c != 0)
-		return c;
-	return (x->namelen > y->namelen) - (x->namelen < y->namelen);
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return (x->start > y->start) - (x->start < y->start);
 }
 
-void
-registry_entries_free(struct registry_entry *entries, size_t count)
+size_t
+registry_locate(struct registry *reg, const char *name, size_t namelen,
+    size_t per_id, struct registry_source *out, size_t max, long long now_ms)
 {
-	for (size_t i = 0; i < count; i++)
-		free(entries[i].name);
-	free(entries);
-}
+	struct reg_holder **live = NULL;
+	struct reg_group *groups = NULL;
+	size_t nlive = 0, ngroups = 0, n = 0;
 
-struct registry_entry *
-registry_list(struct registry *reg, const char *filter, size_t filterlen,
-    long long now_ms, size_t *count, int *oom)
-{
-	struct registry_entry *e = NULL;
-	struct htable_iter it;
-	struct htable_entry *he;
-	size_t n = 0;
-
-	*count = 0;
-	*oom = 0;
 	pthread_mutex_lock(&reg->lock);
-	registry_sweep(reg, now_ms, 1);
-	if (reg->songs.count > 0) {
-		e = malloc(reg->songs.count * sizeof(*e));
-		if (e == NULL)
-			goto oom;
+	registry_sweep(reg, now_ms, 0);
+	struct reg_song *s = htable_get(&reg->songs, name, namelen);
+	if (s == NULL || (live = malloc(s->npeers * sizeof(*live))) == NULL ||
+	    (groups = malloc(s->npeers * sizeof(*groups))) == NULL)
+		goto out;
+	for (size_t i = 0; i < s->npeers; i++)
+		if (s->peers[i].peer->expires_ms > now_ms)
+			live[nlive++] = &s->peers[i];
+	if (nlive > 1)
+		qsort(live, nlive, sizeof(*live), registry_holder_cmp);
+	for (size_t i = 0; i < nlive; i++) {
+		if (i == 0 || registry_holder_cmp(&live[i - 1], &live[i]) != 0)
+			groups[ngroups++] = (struct reg_group){ i, 0 };
+		groups[ngroups - 1].count++;
 	}
-	htable_iter_start(&it, &reg->songs);
-	while ((he = htable_iter_next(&it)) != NULL) {
-		struct reg_song *s = he->val;
-		if (!registry_name_matches(s->name, s->namelen, filter, filterlen))
+	if (ngroups > 1)
+		qsort(groups, ngroups, sizeof(*groups), registry_group_cmp);
+	for (size_t g = 0; g < ngroups && n < max; g++) {
+		struct reg_holder **h = live + groups[g].start;
+		size_t cnt = groups[g].count;
+		/* partial Fisher-Yates: a uniform random pick of per_id */
+		for (size_t i = 0; i < cnt && i < per_id && n < max; i++) {
+			size_t j = i + (size_t)(registry_random(reg) % (cnt - i));
+			struct reg_holder *t = h[i];
+			h[i] = h[j];
+			h[j] = t;
+			snprintf(out[n].addr, NET_ADDR_MAX, "%s", h[i]->peer->addr);
+			out[n].has_id = h[i]->has_id;
+			memcpy(out[n].id, h[i]->id, PROTO_CONTENT_ID_LEN);
+			n++;
+		}
+	}
+out:
+	pthread_mutex_unlock(&reg->lock);
+	free(live);
+	free(groups);
+	return n;
+}
+
+size_t
+registry_list_page(struct registry *reg, const struct namefilter *f,
+    const char *after, size_t afterlen, struct registry_entry *out, size_t max,
+    long long now_ms, char next[PROTO_MAX_NAME + 1], size_t *nextlen, int *more)
+{
+	struct reg_song **update[REGISTRY_SKIP_LEVELS];
+	struct reg_song *s, *last = NULL;
+	size_t n = 0, examined = 0;
+
+	pthread_mutex_lock(&reg->lock);
+	/* a listing starts from exact counts; later pages sweep as usual */
+	registry_sweep(reg, now_ms, after == NULL);
+	if (after == NULL) {
+		s = reg->head[0];
+	} else {
+		registry_index_find(reg, after, afterlen, update);
+		s = *update[0];
+		if (s != NULL && registry_name_cmp(s->name, s->namelen, after, afterlen) == 0)
+			s = s->next[0];
+	}
+	for (; s != NULL && n < max && examined < REGISTRY_LIST_SCAN; s = s->next[0]) {
+		examined++;
+		last = s;
+		if (s->npeers == 0 || !namefilter_match(f, s->name, s->namelen))
 			continue;
-		e[n].name = malloc(s->namelen + 1);
-		if (e[n].name == NULL)
-			goto oom;
-		memcpy(e[n].name, s->name, s->namelen + 1);
-		e[n].namelen = s->namelen;
-		e[n].peers = s->npeers;
+		if (out != NULL) {
+			memcpy(out[n].name, s->name, s->namelen + 1);
+			out[n].namelen = s->namelen;
+			out[n].peers = s->npeers;
+		}
 		n++;
 	}
-	pthread_mutex_unlock(&reg->lock);
-	if (n > 1)
-		qsort(e, n, sizeof(*e), registry_entry_cmp);
-	if (n == 0) {
-		free(e);
-		e = NULL;
+	*more = s != NULL;
+	if (*more) {
+		memcpy(next, last->name, last->namelen + 1);
+		*nextlen = last->namelen;
 	}
-	*count = n;
-	return e;
-oom:
 	pthread_mutex_unlock(&reg->lock);
-	registry_entries_free(e, n);
-	*oom = 1;
-	return NULL;
+	return n;
 }
 
 void
@@ -420,5 +693,6 @@ registry_stats(struct registry *reg, long long now_ms, struct registry_stats *st
 	st->peers = reg->peers.count;
 	st->songs = reg->songs.count;
 	st->pairs = reg->pairs;
+	st->bytes = registry_bytes_of(reg->song_bytes, reg->pairs, reg->peers.count);
 	pthread_mutex_unlock(&reg->lock);
 }

@@ -10,6 +10,12 @@
 #include <stddef.h>
 
 #include "p2pm/net.h"
+#include "p2pm/proto.h"
+#include "namefilter.h"
+
+/* most songs one registry_list_page call examines, so that a filter that
+ * matches little cannot hold the lock long */
+#define REGISTRY_LIST_SCAN 4096
 
 struct registry;
 
@@ -17,42 +23,82 @@ struct registry_stats {
 	size_t peers;
 	size_t songs;
 	size_t pairs;
+	size_t bytes;	/* memory counted against the budget */
 };
 
-/* One LIST row, copied out of the registry; name is owned by the array. */
+/* One LIST row, copied out of the registry. */
 struct registry_entry {
-	char *name;
+	char name[PROTO_MAX_NAME + 1];
 	size_t namelen;
 	size_t peers;
 };
 
-/* A REGISTER body under construction: names stored back to back. */
+/* One LOCATE row, copied out of the registry. */
+struct registry_source {
+	char addr[NET_ADDR_MAX];
+	unsigned char id[PROTO_CONTENT_ID_LEN];
+	int has_id;		/* 0: registered without a content id */
+};
+
+/* One name of a REGISTER body and the content id it came with. */
+struct registry_name {
+	size_t off;		/* start of the name in registry_names.buf */
+	size_t len;
+	unsigned char id[PROTO_CONTENT_ID_LEN];
+	int has_id;
+};
+
+/* A REGISTER body under construction: names stored back to back. Zero
+ * it, then set max_bytes to bound what it allocates (0: no bound). */
 struct registry_names {
 	char *buf;
 	size_t len, cap;
-	size_t *offs;	/* start of each name in buf */
-	size_t *lens;
-	size_t count, offcap;
+	struct registry_name *items;
+	size_t count, itemcap;
+	size_t max_bytes;
 };
 
-/* A registry whose leases last ttl_s seconds, holding at most max_peers
- * peers and max_pairs (song, peer) pairs. */
-struct registry *registry_new(int ttl_s, size_t max_peers, size_t max_pairs);
+/* How much the registry holds, in all and per source address. */
+struct registry_limits {
+	size_t max_peers;		/* peers */
+	size_t max_pairs;		/* (song, peer) pairs */
+	size_t max_peers_per_source;	/* peers registered from one address */
+	size_t max_pairs_per_source;	/* their pairs */
+	size_t max_bytes;		/* memory budget of the tables, bytes */
+};
+
+/* A registry whose leases last ttl_s seconds, within the limits given
+ * (copied). NULL if out of memory. */
+struct registry *registry_new(int ttl_s, const struct registry_limits *lim);
 void registry_free(struct registry *reg);
 
-/* Appends a name to a REGISTER body; -1 if out of memory. */
-int registry_names_add(struct registry_names *names, const char *name, size_t len);
+#define REGISTRY_NAMES_FULL (-2)
+
+/* Appends a name and its content id (id NULL: none) to a REGISTER body.
+ * Returns 0; REGISTRY_NAMES_FULL (nothing added) if its allocations would
+ * pass names->max_bytes; -1 if out of memory. */
+int registry_names_add(struct registry_names *names, const char *name, size_t len,
+    const unsigned char *id);
+/* Bytes the body has allocated. */
+size_t registry_names_bytes(const struct registry_names *names);
+/* Frees what the body holds and empties it (max_bytes is kept). */
 void registry_names_free(struct registry_names *names);
 
-#define REGISTRY_FULL (-2)
+/* registry_register refusals (nothing changed) */
+#define REGISTRY_FULL (-2)		/* max_peers, max_pairs or max_bytes */
+#define REGISTRY_SOURCE_PEERS (-3)	/* max_peers_per_source */
+#define REGISTRY_SOURCE_PAIRS (-4)	/* max_pairs_per_source */
 
-/* Replaces the song set of peer `addr` with `names` and renews its lease
- * until now_ms + ttl. Duplicate names count once. Returns 0; REGISTRY_FULL,
- * changing nothing, if a new peer would pass max_peers or the pairs would
- * pass max_pairs; or -1 if memory ran out (the peer then holds the songs
- * attached before that). */
-int registry_register(struct registry *reg, const char *addr,
-    const struct registry_names *names, long long now_ms);
+/* Replaces the song set of peer `addr` with `names` (each with its content
+ * id or none), records src_ip (canonical) as where it comes from, and
+ * renews its lease until now_ms + ttl. Duplicate names count once, with
+ * the content id of their first line. The per-source limits apply only
+ * when `limited` is set. Returns 0; one of the refusals above, changing
+ * nothing, if the peer, its pairs (duplicates counted) or what src_ip has
+ * registered would pass a limit; or -1 if memory ran out (the peer then
+ * holds the songs attached before that). */
+int registry_register(struct registry *reg, const char *addr, const char *src_ip,
+    int limited, const struct registry_names *names, long long now_ms);
 
 /* Forgets a peer and its songs. Returns 1 if it was known, 0 if not. */
 int registry_unregister(struct registry *reg, const char *addr);
@@ -62,13 +108,24 @@ int registry_unregister(struct registry *reg, const char *addr);
 size_t registry_query(struct registry *reg, const char *name, size_t namelen,
     char (*out)[NET_ADDR_MAX], size_t max, long long now_ms);
 
-/* Returns a malloc'd array of the songs with at least one live peer whose
- * name contains filter (ASCII case ignored; filter NULL or empty: all),
- * sorted by name, and its length in *count. NULL with *count 0 if none or
- * out of memory (*oom set then). Free with registry_entries_free. */
-struct registry_entry *registry_list(struct registry *reg, const char *filter,
-    size_t filterlen, long long now_ms, size_t *count, int *oom);
-void registry_entries_free(struct registry_entry *entries, size_t count);
+/* Copies into out (up to max rows) the live registrations of the song,
+ * grouped by content id: the ids held by the most peers first (ties: rows
+ * with an id before rows without, then by id), each group shuffled and cut
+ * to per_id rows. Returns the number of rows written. */
+size_t registry_locate(struct registry *reg, const char *name, size_t namelen,
+    size_t per_id, struct registry_source *out, size_t max, long long now_ms);
+
+/* One page of LIST: copies into out (up to max rows; out NULL only
+ * counts) the songs with a live peer whose name matches f, in name order
+ * (bytes), starting after the name `after` (NULL: from the first, with
+ * expired peers swept out first). Examines at most REGISTRY_LIST_SCAN
+ * songs and holds the lock only meanwhile. When songs remain beyond the
+ * last one examined, sets *more and copies that name to next (NUL-ended)
+ * and its length to *nextlen, to be passed as `after` for the next page;
+ * otherwise *more is 0. Returns the rows written. */
+size_t registry_list_page(struct registry *reg, const struct namefilter *f,
+    const char *after, size_t afterlen, struct registry_entry *out, size_t max,
+    long long now_ms, char next[PROTO_MAX_NAME + 1], size_t *nextlen, int *more);
 
 void registry_stats(struct registry *reg, long long now_ms, struct registry_stats *st);
 

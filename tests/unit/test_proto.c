@@ -174,11 +174,91 @@ test_replies(void)
 	ok(strcmp(proto_status_text(PROTO_BUSY), "busy") == 0, "503 reads busy");
 }
 
+static void
+test_version2(void)
+{
+	static const char hex[] =
+	    "00112233445566778899aabbccddeeff0123456789abcdef0f1e2d3c4b5a6978";
+	unsigned char id[PROTO_CONTENT_ID_LEN], back[PROTO_CONTENT_ID_LEN];
+	char name[PROTO_MAX_NAME + 1], text[PROTO_CONTENT_ID_HEX + 1], line[512];
+	struct proto_request req;
+	size_t n;
+	int has;
+
+	ok(proto_parse_content_id(hex, 64, id) == 0 && id[0] == 0x00 && id[1] == 0x11 &&
+	    id[31] == 0x78, "64 lowercase hex digits are a content id");
+	proto_format_content_id(id, text);
+	ok(strcmp(text, hex) == 0, "and format back to the same text");
+	char upper[65];
+	memcpy(upper, hex, 65);
+	upper[20] = 'A';
+	memcpy(back, id, sizeof(id));
+	ok(proto_parse_content_id(upper, 64, back) < 0 && memcmp(back, id, sizeof(id)) == 0,
+	    "an upper-case digit is no content id (one spelling per id)");
+	ok(proto_parse_content_id(hex, 63, back) < 0, "63 digits are no content id");
+	ok(proto_parse_content_id("zz112233445566778899aabbccddeeff0123456789abcdef0f1e2d3c4b5a6978",
+	    64, back) < 0, "a non-hex digit is no content id");
+
+	snprintf(line, sizeof(line), "Blue%%20Monday %s", hex);
+	ok(proto_parse_register_line(line, strlen(line), name, &n, back, &has) == 0 &&
+	    has == 1 && strcmp(name, "Blue Monday") == 0 && memcmp(back, id, sizeof(id)) == 0,
+	    "a version-2 body line gives the name and its content id");
+	snprintf(line, sizeof(line), "Song %s genre=pop year=1983", hex);
+	ok(proto_parse_register_line(line, strlen(line), name, &n, back, &has) == 0 &&
+	    has == 1 && strcmp(name, "Song") == 0, "words after the content id are ignored");
+	ok(proto_parse_register_line("SongA /path/to/songA.ts", 23, name, &n, back, &has) == 0 &&
+	    has == 0 && strcmp(name, "SongA") == 0,
+	    "a seed body line registers the name with no content id");
+	ok(proto_parse_register_line("SongA", 5, name, &n, back, &has) == 0 && has == 0,
+	    "a name alone has no content id");
+	snprintf(line, sizeof(line), "Song %sf", hex);
+	ok(proto_parse_register_line(line, strlen(line), name, &n, back, &has) == 0 &&
+	    has == 0, "65 hex digits are not a content id, so none is registered");
+	ok(proto_parse_register_line(" x", 2, name, &n, back, &has) < 0,
+	    "a body line without a name is refused");
+
+	ok(parse("LOCATE Blue%20Monday", &req) == PROTO_OK && req.cmd == PROTO_CMD_LOCATE &&
+	    strcmp(req.arg, "Blue Monday") == 0, "LOCATE takes a song name");
+	ok(parse("LOCATE", &req) == PROTO_BAD_REQUEST, "LOCATE without a name is malformed");
+	ok(parse("LOCATE a b", &req) == PROTO_BAD_REQUEST, "LOCATE with two words is malformed");
+	ok(PROTO_VERSION == 2, "the protocol is version 2");
+
+	ok(parse("LISTPAGE limit=500 after=Song%20A match=%C3%9C", &req) == PROTO_OK &&
+	    req.cmd == PROTO_CMD_LISTPAGE && req.limit == 500 &&
+	    strcmp(req.after, "Song A") == 0 && req.afterlen == 6 &&
+	    strcmp(req.arg, "\xc3\x9c") == 0 && req.arglen == 2,
+	    "LISTPAGE parses limit=, after= and match=");
+	ok(parse("LISTPAGE match=x limit=1", &req) == PROTO_OK && req.limit == 1 &&
+	    req.afterlen == 0 && req.arglen == 1, "in any order, after= optional");
+	ok(parse("LISTPAGE limit=1", &req) == PROTO_OK && req.arglen == 0,
+	    "match= is optional too");
+	ok(parse("LISTPAGE limit=0", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=501", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=01", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=-1", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=99999999999999999999", &req) == PROTO_BAD_REQUEST,
+	    "limit= must be 1-500 in plain decimal");
+	ok(parse("LISTPAGE", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE after=a", &req) == PROTO_BAD_REQUEST, "limit= is required");
+	ok(parse("LISTPAGE limit=1 after=a after=b", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=1 limit=2", &req) == PROTO_BAD_REQUEST,
+	    "a word given twice is malformed");
+	ok(parse("LISTPAGE limit=1 after=", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=1 match=%ZZ", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=1 other=1", &req) == PROTO_BAD_REQUEST,
+	    "an empty or badly encoded value, or an unknown word, is malformed");
+	ok(parse("LISTPAGE limit=1  match=a", &req) == PROTO_BAD_REQUEST &&
+	    parse("LISTPAGE limit=1 ", &req) == PROTO_BAD_REQUEST,
+	    "two spaces or a trailing space are malformed");
+	ok(proto_status_text(PROTO_FORBIDDEN)[0] == 'f', "403 reads forbidden");
+}
+
 int
 main(void)
 {
 	test_encoding();
 	test_requests();
 	test_replies();
+	test_version2();
 	return done_testing();
 }

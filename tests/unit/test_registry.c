@@ -14,7 +14,7 @@ names_of(struct registry_names *n, const char *const *list)
 {
 	memset(n, 0, sizeof(*n));
 	for (; *list != NULL; list++)
-		registry_names_add(n, *list, strlen(*list));
+		registry_names_add(n, *list, strlen(*list), NULL);
 }
 
 static int
@@ -25,7 +25,7 @@ do_register(struct registry *reg, const char *addr, long long now,
 	int rc;
 
 	names_of(&n, list);
-	rc = registry_register(reg, addr, &n, now);
+	rc = registry_register(reg, addr, "127.0.0.1", 0, &n, now);
 	registry_names_free(&n);
 	return rc;
 }
@@ -37,15 +37,269 @@ query(struct registry *reg, const char *name, long long now, char (*out)[NET_ADD
 	return registry_query(reg, name, strlen(name), out, max, now);
 }
 
+/* registers one name under a content id made of one repeated byte (0:
+ * none) for each peer 10.9.<i/256>.<i%256>:<port> of first..last; the
+ * port tells the names apart, since a REGISTER replaces a peer's set */
+static void
+register_ids(struct registry *reg, const char *name, int first, int last,
+    unsigned char fill, long long now)
+{
+	unsigned char id[PROTO_CONTENT_ID_LEN];
+
+	memset(id, fill, sizeof(id));
+	for (int i = first; i <= last; i++) {
+		struct registry_names n;
+		char addr[64];
+		memset(&n, 0, sizeof(n));
+		registry_names_add(&n, name, strlen(name), fill ? id : NULL);
+		snprintf(addr, sizeof(addr), "10.9.%d.%d:%zu", i / 256, i % 256, strlen(name) % 100);
+		registry_register(reg, addr, "127.0.0.1", 0, &n, now);
+		registry_names_free(&n);
+	}
+}
+
+static void
+test_locate(void)
+{
+	struct registry_source rows[256];
+	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000, (size_t)1 << 30 });
+	long long t = 5000;
+	size_t n;
+
+	/* 3 peers hold id 0xaa, 5 hold 0xbb, 2 registered without an id */
+	register_ids(reg, "s", 1, 3, 0xaa, t);
+	register_ids(reg, "s", 4, 8, 0xbb, t);
+	register_ids(reg, "s", 9, 10, 0, t);
+	n = registry_locate(reg, "s", 1, 64, rows, 256, t);
+	int order = n == 10;
+	for (size_t i = 0; order && i < n; i++) {
+		unsigned char want = i < 5 ? 0xbb : i < 8 ? 0xaa : 0;
+		order = want ? rows[i].has_id && rows[i].id[0] == want : !rows[i].has_id;
+	}
+	ok(order, "LOCATE groups by content id, the id most peers hold first, '-' by its count");
+	ok(registry_locate(reg, "nothing", 7, 64, rows, 256, t) == 0,
+	    "LOCATE of an unknown song has no rows");
+
+	/* shuffled within a group */
+	int first4 = 0;
+	for (int i = 0; i < 200; i++) {
+		registry_locate(reg, "s", 1, 64, rows, 256, t);
+		if (strcmp(rows[0].addr, "10.9.0.4:1") == 0)
+			first4++;
+	}
+	ok(first4 > 10 && first4 < 100, "rows within a content id are shuffled (%d/200 first)",
+	    first4);
+
+	/* per-id cap */
+	register_ids(reg, "big", 1, 100, 0xcc, t);
+	register_ids(reg, "big", 101, 103, 0xdd, t);
+	n = registry_locate(reg, "big", 3, 64, rows, 256, t);
+	ok(n == 67 && rows[0].id[0] == 0xcc && rows[63].id[0] == 0xcc && rows[64].id[0] == 0xdd,
+	    "at most 64 rows per content id, then the next id (%zu rows)", n);
+	ok(registry_locate(reg, "big", 3, 64, rows, 10, t) == 10, "and never more than asked");
+
+	/* ties: rows with an id before rows without, then by id */
+	register_ids(reg, "ties", 1, 2, 0, t);
+	register_ids(reg, "ties", 3, 4, 0x22, t);
+	register_ids(reg, "ties", 5, 6, 0x11, t);
+	n = registry_locate(reg, "ties", 4, 64, rows, 256, t);
+	ok(n == 6 && rows[0].id[0] == 0x11 && rows[2].id[0] == 0x22 && !rows[4].has_id,
+	    "equal counts: ids in byte order, '-' last");
+
+	/* a new REGISTER replaces the content id; expired peers drop out */
+	register_ids(reg, "s", 1, 3, 0xbb, t + 10);
+	n = registry_locate(reg, "s", 1, 64, rows, 256, t + 10);
+	ok(n == 10 && rows[7].id[0] == 0xbb && !rows[8].has_id,
+	    "re-registering with another content id moves the peer to it");
+	n = registry_locate(reg, "s", 1, 64, rows, 256, t + TTL_MS + 5);
+	ok(n == 3 && rows[0].id[0] == 0xbb, "only live registrations are located");
+
+	/* a name twice in one body: the first line's id counts */
+	struct registry_names two;
+	unsigned char a[PROTO_CONTENT_ID_LEN], b[PROTO_CONTENT_ID_LEN];
+	memset(a, 0x01, sizeof(a));
+	memset(b, 0x02, sizeof(b));
+	memset(&two, 0, sizeof(two));
+	registry_names_add(&two, "dup", 3, a);
+	registry_names_add(&two, "dup", 3, b);
+	registry_register(reg, "10.8.0.1:1", "127.0.0.1", 0, &two, t);
+	registry_names_free(&two);
+	n = registry_locate(reg, "dup", 3, 64, rows, 256, t);
+	ok(n == 1 && rows[0].id[0] == 0x01, "a name given twice keeps its first content id");
+	registry_free(reg);
+}
+
+/* registers names song<first>..song<last> for addr from src, limited */
+static int
+register_from(struct registry *reg, const char *addr, const char *src, int limited,
+    int first, int last, long long now)
+{
+	struct registry_names n;
+	int rc;
+
+	memset(&n, 0, sizeof(n));
+	for (int i = first; i <= last; i++) {
+		char name[32];
+		int len = snprintf(name, sizeof(name), "song%d", i);
+		registry_names_add(&n, name, (size_t)len, NULL);
+	}
+	rc = registry_register(reg, addr, src, limited, &n, now);
+	registry_names_free(&n);
+	return rc;
+}
+
+static void
+test_per_source(void)
+{
+	struct registry *reg = registry_new(TTL_S,
+	    &(struct registry_limits){ 100, 1000, 3, 10, (size_t)1 << 30 });
+	struct registry_stats st;
+	char peers[8][NET_ADDR_MAX];
+	long long t = 7000;
+
+	ok(register_from(reg, "10.0.0.9:1", "10.0.0.9", 1, 1, 4, t) == 0 &&
+	    register_from(reg, "10.0.0.9:2", "10.0.0.9", 1, 1, 4, t) == 0 &&
+	    register_from(reg, "10.0.0.9:3", "10.0.0.9", 1, 1, 2, t) == 0,
+	    "one source registers 3 peers and 10 pairs, its limits");
+	ok(register_from(reg, "10.0.0.9:4", "10.0.0.9", 1, 1, 1, t) == REGISTRY_SOURCE_PEERS,
+	    "a fourth peer from that source is refused");
+	ok(register_from(reg, "10.0.0.9:3", "10.0.0.9", 1, 1, 3, t) == REGISTRY_SOURCE_PAIRS,
+	    "an 11th pair from that source is refused");
+	ok(register_from(reg, "10.0.0.9:3", "10.0.0.9", 1, 5, 6, t) == 0,
+	    "a peer may replace its set within the source's pairs");
+	ok(register_from(reg, "10.0.0.8:1", "10.0.0.8", 1, 1, 10, t) == 0,
+	    "another source is not affected");
+	ok(register_from(reg, "10.0.0.9:5", "127.0.0.1", 0, 1, 50, t) == 0,
+	    "an exempt source passes the per-source limits");
+	registry_stats(reg, t, &st);
+	ok(st.peers == 5 && st.pairs == 70, "refusals changed nothing (%zu peers, %zu pairs)",
+	    st.peers, st.pairs);
+	ok(registry_unregister(reg, "10.0.0.9:1") == 1 &&
+	    register_from(reg, "10.0.0.9:4", "10.0.0.9", 1, 1, 4, t) == 0,
+	    "unregistering a peer gives its source room again");
+	/* a peer re-registered from another source moves to it */
+	ok(register_from(reg, "10.0.0.9:2", "10.0.0.7", 1, 1, 10, t) == 0 &&
+	    register_from(reg, "10.0.0.9:6", "10.0.0.9", 1, 1, 4, t) == 0,
+	    "a peer moved to another source frees its place at the first");
+	/* leases: an expired peer no longer counts for its source */
+	ok(register_from(reg, "10.0.0.9:7", "10.0.0.9", 1, 1, 1, t) == REGISTRY_SOURCE_PEERS,
+	    "the source is at its limit again");
+	ok(register_from(reg, "10.0.0.9:7", "10.0.0.9", 1, 1, 1, t + TTL_MS + 2000) == 0,
+	    "after the leases run out it may register again");
+	ok(query(reg, "song1", t + TTL_MS + 2000, peers, 8) == 1, "and only that peer is live");
+	registry_free(reg);
+}
+
+static void
+test_namefilter(void)
+{
+	struct namefilter f;
+
+	namefilter_init(&f, "aab", 3);
+	ok(namefilter_match(&f, "xaaab", 5), "KMP finds aab in aaab (a partial match restarts)");
+	ok(!namefilter_match(&f, "aab", 2), "not in a shorter name");
+	namefilter_init(&f, "ÜBER", strlen("ÜBER"));
+	ok(namefilter_match(&f, "My Über", strlen("My Über")) &&
+	    !namefilter_match(&f, "My über", strlen("My über")),
+	    "ASCII case is ignored, other bytes compare exactly");
+	namefilter_init(&f, "abcabd", 6);
+	ok(namefilter_match(&f, "abcabcabd", 9) && !namefilter_match(&f, "abcabcab", 8),
+	    "overlapping candidates are found");
+}
+
+/* a 128-byte filter that matches nothing, over many long names, costs time
+ * linear in the bytes: LIST cannot be made slow */
+static void
+test_list_scale(void)
+{
+	struct registry *reg = registry_new(TTL_S,
+	    &(struct registry_limits){ 10, 200000, 10, 200000, (size_t)1 << 30 });
+	struct registry_names n;
+	struct registry_entry rows[16];
+	struct namefilter f;
+	char name[PROTO_MAX_NAME + 1], next[PROTO_MAX_NAME + 1], filter[129];
+	size_t nextlen, total = 0, calls = 0;
+	int more;
+
+	memset(&n, 0, sizeof(n));
+	memset(name, 'a', PROTO_MAX_NAME);
+	for (int i = 0; i < 50000; i++) {
+		int len = snprintf(name + 200, 40, "%08d", i);
+		registry_names_add(&n, name, 200 + (size_t)len, NULL);
+	}
+	registry_register(reg, "10.3.0.1:1", "127.0.0.1", 0, &n, 1000);
+	registry_names_free(&n);
+	memset(filter, 'a', 128);
+	filter[127] = 'b';
+	namefilter_init(&f, filter, 128);
+	const char *after = NULL;
+	size_t alen = 0;
+	do {
+		size_t got = registry_list_page(reg, &f, after, alen, rows, 16, 1000, next,
+		    &nextlen, &more);
+		total += got;
+		calls++;
+		after = next;
+		alen = nextlen;
+	} while (more);
+	ok(total == 0 && calls == (50000 + REGISTRY_LIST_SCAN - 1) / REGISTRY_LIST_SCAN,
+	    "a filter matching nothing walks 50000 songs in %zu bounded steps", calls);
+	namefilter_init(&f, "00049999", 8);
+	after = NULL;
+	alen = 0;
+	do {
+		total += registry_list_page(reg, &f, after, alen, rows, 16, 1000, next,
+		    &nextlen, &more);
+		after = next;
+		alen = nextlen;
+	} while (more);
+	ok(total == 1, "and one that matches the last name finds it");
+	registry_free(reg);
+}
+
+static void
+test_budget(void)
+{
+	/* a budget that holds a few songs: a REGISTER past it is refused */
+	struct registry *reg = registry_new(TTL_S,
+	    &(struct registry_limits){ 100, 100000, 100, 100000, 4096 });
+	struct registry_stats st;
+
+	ok(register_from(reg, "10.4.0.1:1", "127.0.0.1", 0, 1, 5, 1000) == 0,
+	    "a small REGISTER fits a 4 KiB budget");
+	ok(register_from(reg, "10.4.0.2:1", "127.0.0.1", 0, 1, 100, 1000) == REGISTRY_FULL,
+	    "one that would pass it is refused");
+	registry_stats(reg, 1000, &st);
+	ok(st.songs == 5 && st.pairs == 5 && st.bytes > 0 && st.bytes <= 4096,
+	    "and nothing changed (%zu bytes counted)", st.bytes);
+	ok(register_from(reg, "10.4.0.1:1", "127.0.0.1", 0, 1, 5, 1000) == 0,
+	    "renewing the same songs near the budget still fits");
+	registry_free(reg);
+
+	struct registry_names n;
+	memset(&n, 0, sizeof(n));
+	n.max_bytes = 8192;
+	int rc = 0, added = 0;
+	while ((rc = registry_names_add(&n, "0123456789", 10, NULL)) == 0)
+		added++;
+	ok(rc == REGISTRY_NAMES_FULL && registry_names_bytes(&n) <= 8192 && added > 50,
+	    "a staged body stops at its byte cap (%d names, %zu bytes)", added,
+	    registry_names_bytes(&n));
+	registry_names_free(&n);
+}
+
 int
 main(void)
 {
+	test_namefilter();
+	test_list_scale();
+	test_budget();
+	test_locate();
+	test_per_source();
 	char peers[8][NET_ADDR_MAX];
-	struct registry *reg = registry_new(TTL_S, 1000, 1000000);
+	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000, (size_t)1 << 30 });
 	struct registry_stats st;
-	struct registry_entry *e;
 	size_t n;
-	int oom;
 	long long t = 1000000;
 
 	ok(reg != NULL, "a registry is made");
@@ -91,15 +345,29 @@ main(void)
 	/* LIST: sorted, case-insensitive filter, counts */
 	do_register(reg, "10.0.0.3:1", t + TTL_MS + 5,
 	    (const char *const[]){ "Zebra", "apple", "Apple Pie", "d", NULL });
-	e = registry_list(reg, NULL, 0, t + TTL_MS + 6, &n, &oom);
-	ok(!oom && n == 4 && strcmp(e[0].name, "Apple Pie") == 0 &&
-	    strcmp(e[1].name, "Zebra") == 0 && strcmp(e[2].name, "apple") == 0 &&
-	    strcmp(e[3].name, "d") == 0 && e[3].peers == 2,
+	struct registry_entry rows[8];
+	struct namefilter f;
+	char next[PROTO_MAX_NAME + 1];
+	size_t nextlen;
+	int more;
+	namefilter_init(&f, "", 0);
+	n = registry_list_page(reg, &f, NULL, 0, rows, 8, t + TTL_MS + 6, next, &nextlen, &more);
+	ok(n == 4 && !more && strcmp(rows[0].name, "Apple Pie") == 0 &&
+	    strcmp(rows[1].name, "Zebra") == 0 && strcmp(rows[2].name, "apple") == 0 &&
+	    strcmp(rows[3].name, "d") == 0 && rows[3].peers == 2,
 	    "LIST is sorted by bytes and counts peers");
-	registry_entries_free(e, n);
-	e = registry_list(reg, "APPLE", 5, t + TTL_MS + 6, &n, &oom);
+	n = registry_list_page(reg, &f, NULL, 0, rows, 2, t + TTL_MS + 6, next, &nextlen, &more);
+	ok(n == 2 && more && strcmp(next, "Zebra") == 0, "a page stops at its limit, with a cursor");
+	n = registry_list_page(reg, &f, next, nextlen, rows, 2, t + TTL_MS + 6, next, &nextlen,
+	    &more);
+	ok(n == 2 && strcmp(rows[0].name, "apple") == 0 && strcmp(rows[1].name, "d") == 0,
+	    "and the next page goes on after the cursor");
+	n = registry_list_page(reg, &f, "b", 1, rows, 8, t + TTL_MS + 6, next, &nextlen, &more);
+	ok(n == 1 && strcmp(rows[0].name, "d") == 0 && !more,
+	    "a cursor that is no song starts after where it would be");
+	namefilter_init(&f, "APPLE", 5);
+	n = registry_list_page(reg, &f, NULL, 0, rows, 8, t + TTL_MS + 6, next, &nextlen, &more);
 	ok(n == 2, "LIST filters ignoring case");
-	registry_entries_free(e, n);
 
 	/* query cap */
 	char many[8][NET_ADDR_MAX];
@@ -121,9 +389,9 @@ main(void)
 	for (int i = 0; i < 50000; i++) {
 		char name[32];
 		int len = snprintf(name, sizeof(name), "song%d", i);
-		registry_names_add(&big, name, (size_t)len);
+		registry_names_add(&big, name, (size_t)len, NULL);
 	}
-	ok(registry_register(reg, "10.2.0.1:1", &big, t + TTL_MS + 9) == 0,
+	ok(registry_register(reg, "10.2.0.1:1", "127.0.0.1", 0, &big, t + TTL_MS + 9) == 0,
 	    "a REGISTER of 50000 songs");
 	registry_names_free(&big);
 	int found = 1;
@@ -138,7 +406,7 @@ main(void)
 	registry_free(reg);
 
 	/* capacity: 2 peers, 5 pairs */
-	reg = registry_new(TTL_S, 2, 5);
+	reg = registry_new(TTL_S, &(struct registry_limits){ 2, 5, 2, 5, (size_t)1 << 30 });
 	ok(do_register(reg, "p1:1", t, (const char *const[]){ "a", "b", "c", NULL }) == 0 &&
 	    do_register(reg, "p2:1", t, (const char *const[]){ "a", NULL }) == 0,
 	    "two peers with 4 pairs fit a 2-peer, 5-pair registry");

@@ -1,0 +1,393 @@
+# tests/lib-netbed.sh - a test bed of hosts in Linux network namespaces,
+# sourced after tests/lib.sh.
+#
+# netbed_up N makes N hosts (1..N), each a network namespace with one
+# interface, eth0, plugged into a bridge that lives in a namespace of its
+# own: nothing is added to the machine's own namespace, its links or its
+# routes. Host I has 198.18.0.I/15 (the range set aside for benchmarking)
+# and an address in a ULA prefix drawn per run; a host has no default route
+# and no route but its connected prefixes, so nothing it sends can leave
+# the bridge. Names hold the shell's pid and a random suffix, so tests run
+# in parallel never share a namespace, and every namespace is removed when
+# the script exits, after lib.sh's own cleanup has stopped the daemons.
+#
+# Shaping a host's link: netbed_rate (tc tbf on its uplink), netbed_loss
+# (an nftables numgen random drop rule on both directions), netbed_delay
+# (netem on the bridge's port when the kernel has netem, otherwise a
+# delaying relay from tests/tools that netbed_via puts in the path) and
+# netbed_link (the bridge's port down or up).
+# shellcheck shell=bash
+
+# most hosts one test bed holds (one /15 is far larger; this bounds a typo)
+NETBED_MAX_HOSTS=200
+# how long a host waits for its processes to go on TERM before KILL, 0.1 s
+NETBED_KILL_WAIT_TENTHS=30
+
+NETBED_TAG="p2pm-$$-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
+NETBED_SW="$NETBED_TAG-sw"
+NETBED_N=0
+NETBED_DELAY_MODE=""
+NETBED_ULA=""
+
+# netbed_ns I : the name of host I's namespace
+netbed_ns() {
+	printf '%s-h%s' "$NETBED_TAG" "$1"
+}
+
+# netbed_addr I : host I's IPv4 address
+netbed_addr() {
+	printf '198.18.%d.%d' $(($1 / 256)) $(($1 % 256))
+}
+
+# netbed_addr6 I : host I's ULA IPv6 address
+netbed_addr6() {
+	printf '%s::%x' "$NETBED_ULA" "$1"
+}
+
+# netbed_need : skips the whole script (TAP "1..0 # SKIP reason") where
+# the test bed cannot be made: not root, or ip, tc or nft missing, or the
+# kernel refusing namespaces, veth pairs or bridges.
+netbed_need() {
+	local c probe
+	[ "$(id -u)" -eq 0 ] || skip_all "the network test bed needs root (network namespaces)"
+	for c in ip tc nft; do
+		command -v "$c" >/dev/null 2>&1 ||
+			skip_all "the network test bed needs '$c' (scripts/install-deps installs it)"
+	done
+	probe="$NETBED_TAG-probe"
+	if ! ip netns add "$probe" 2>/dev/null; then
+		skip_all "cannot create a network namespace here (ip netns add failed)"
+	fi
+	if ! ip -n "$probe" link add nbp0 type bridge 2>/dev/null ||
+		! ip -n "$probe" link add nbv0 type veth peer name nbv1 2>/dev/null; then
+		ip netns delete "$probe" 2>/dev/null
+		skip_all "this kernel cannot make a bridge or a veth pair in a namespace"
+	fi
+	ip netns delete "$probe"
+}
+
+# netbed_up N : creates the bridge and hosts 1..N (see the top of the file).
+# Returns 1 (after a diag) when something cannot be set up.
+netbed_up() {
+	local n=$1 i ns
+	if [ "$n" -lt 1 ] || [ "$n" -gt "$NETBED_MAX_HOSTS" ]; then
+		diag "netbed_up: 1 to $NETBED_MAX_HOSTS hosts, not $n"
+		return 1
+	fi
+	# fdXX:XXXX:XXXX, 40 random bits, in the canonical form ip prints
+	NETBED_ULA=$(od -An -N5 -tu1 /dev/urandom |
+		awk '{ printf "fd%02x:%x:%x", $1, $2 * 256 + $3, $4 * 256 + $5 }')
+	_netbed_sweep_stale
+	ip netns add "$NETBED_SW" || return 1
+	NETBED_N=0
+	if ! { ip -n "$NETBED_SW" link set lo up &&
+		ip -n "$NETBED_SW" link add br0 type bridge stp_state 0 forward_delay 0 &&
+		ip -n "$NETBED_SW" link set br0 up; }; then
+		diag "netbed_up: no bridge"
+		return 1
+	fi
+	for i in $(seq 1 "$n"); do
+		ns=$(netbed_ns "$i")
+		ip netns add "$ns" || return 1
+		NETBED_N=$i
+		_netbed_host_up "$i" "$ns" || { diag "netbed_up: cannot set up host $i"; return 1; }
+	done
+	_netbed_wait_ready
+}
+
+# _netbed_host_up I NS : plugs host I (namespace NS) into the bridge and
+# gives it its addresses
+_netbed_host_up() {
+	# both ends are made in the bridge's namespace; eth0 moves at once
+	ip -n "$NETBED_SW" link add "h$1" type veth peer name eth0 netns "$2" &&
+	ip -n "$NETBED_SW" link set "h$1" master br0 up &&
+	# no router advertisements: no route may appear from outside
+	ip netns exec "$2" sh -c 'for f in all default; do
+		echo 0 >"/proc/sys/net/ipv6/conf/$f/accept_ra" || exit 1
+		echo 0 >"/proc/sys/net/ipv6/conf/$f/disable_ipv6" || exit 1
+	done' &&
+	ip -n "$2" link set lo up &&
+	ip -n "$2" addr add "$(netbed_addr "$1")/15" dev eth0 &&
+	ip -n "$2" -6 addr add "$(netbed_addr6 "$1")/64" dev eth0 nodad &&
+	# one packet on the wire is one packet for tc and nftables: no
+	# 64 KiB segmentation-offload super-packets, so 1% loss is 1% of
+	# MTU-sized packets
+	ip -n "$2" link set dev eth0 gso_max_size 1500 gso_max_segs 1 &&
+	ip -n "$2" link set eth0 up
+}
+
+# netbed_exec I COMMAND... : runs COMMAND inside host I
+netbed_exec() {
+	local ns
+	ns=$(netbed_ns "$1")
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# netbed_start_daemon I NAME PROGRAM ARGS... : lib.sh's start_daemon with
+# the program run inside host I. PROGRAM is a name in $P2PM_BIN or a path
+# (tools: "$P2PM_TOOLS/relay"). Sets NAME_PID and NAME_ADDR; the daemon is
+# stopped by lib.sh's cleanup like any other.
+netbed_start_daemon() {
+	local i=$1 name=$2 prog=$3 dir real
+	shift 3
+	case "$prog" in
+	*/*) real=$prog ;;
+	*) real=$P2PM_BIN/$prog ;;
+	esac
+	dir="$SCRATCH/netbed-h$i"
+	mkdir -p "$dir" || return 1
+	# ip netns exec execs the program in place: the pid start_daemon
+	# records is the daemon's own
+	printf '#!/bin/sh\nexec ip netns exec %s "%s" "$@"\n' \
+		"$(netbed_ns "$i")" "$real" >"$dir/${real##*/}" &&
+		chmod +x "$dir/${real##*/}" || return 1
+	# made here, so that start_daemon never looks before the shell has
+	# opened it for the daemon
+	: >"$SCRATCH/$name.out" || return 1
+	P2PM_BIN=$dir start_daemon "$name" "${real##*/}" "$@"
+}
+
+# netbed_rate I RATE : caps host I's uplink (what it sends) at RATE, in
+# tc's units (e.g. 4mbit, 500kbit); "off" removes the cap.
+netbed_rate() {
+	local ns
+	ns=$(netbed_ns "$1")
+	if [ "$2" = off ]; then
+		tc -n "$ns" qdisc del dev eth0 root 2>/dev/null || :
+		return 0
+	fi
+	tc -n "$ns" qdisc replace dev eth0 root tbf rate "$2" burst 16kb latency 400ms
+}
+
+# netbed_loss I PERCENT : drops PERCENT (0 to 100, integer) percent of the
+# packets host I sends on eth0 and as many of those it receives, at random
+# (nftables numgen). 0 removes the rule.
+netbed_loss() {
+	local ns
+	ns=$(netbed_ns "$1")
+	ip netns exec "$ns" nft -f - <<-EOF 2>/dev/null || :
+		table inet netbed
+		delete table inet netbed
+	EOF
+	[ "$2" -gt 0 ] || return 0
+	if [ "$2" -gt 100 ]; then
+		diag "netbed_loss: 0 to 100 percent, not $2"
+		return 1
+	fi
+	ip netns exec "$ns" nft -f - <<-EOF
+		table inet netbed {
+			chain out {
+				type filter hook output priority 0; policy accept;
+				oifname "eth0" numgen random mod 100 <= $(($2 - 1)) counter drop
+			}
+			chain in {
+				type filter hook input priority 0; policy accept;
+				iifname "eth0" numgen random mod 100 <= $(($2 - 1)) counter drop
+			}
+		}
+	EOF
+}
+
+# netbed_dropped I : how many packets netbed_loss has dropped on host I
+netbed_dropped() {
+	netbed_exec "$1" nft list table inet netbed 2>/dev/null |
+		awk '/counter packets/ { for (f = 1; f < NF; f++) if ($f == "packets") n += $(f + 1) }
+			END { print n + 0 }'
+}
+
+# netbed_has_netem : true when this kernel has the netem qdisc
+netbed_has_netem() {
+	if [ -z "$NETBED_DELAY_MODE" ]; then
+		NETBED_DELAY_MODE=relay
+		if tc -n "$NETBED_SW" qdisc add dev lo root netem delay 1ms 2>/dev/null; then
+			tc -n "$NETBED_SW" qdisc del dev lo root 2>/dev/null || :
+			NETBED_DELAY_MODE=netem
+		fi
+	fi
+	[ "$NETBED_DELAY_MODE" = netem ]
+}
+
+# netbed_delay I RTT_MS : adds RTT_MS of round-trip delay to host I's link
+# and says (as a TAP diag) how. With netem, the bridge's port towards the
+# host holds every packet to the host for RTT_MS, so any round trip through
+# the link takes RTT_MS longer. Without netem, the delay is added by a relay
+# that netbed_via puts between host I and the address it connects to.
+netbed_delay() {
+	if netbed_has_netem; then
+		tc -n "$NETBED_SW" qdisc replace dev "h$1" root netem delay "${2}ms" limit 100000 ||
+			return 1
+		diag "delay: netem, ${2} ms on host $1's link"
+	else
+		eval "NETBED_RELAY_DELAY_$1=$2"
+		diag "delay: no netem in this kernel; tests/tools/relay adds ${2} ms round trip for host $1"
+	fi
+}
+
+# netbed_via I TARGET VAR : sets VAR to the address host I connects to in
+# order to reach TARGET with the delay netbed_delay gave it: TARGET itself
+# with netem or no delay, else the address of a relay started inside host I
+# (on 127.0.0.1, half the round trip each way) that forwards to TARGET over
+# host I's link, so rate caps and loss on the link still apply.
+netbed_via() {
+	local i=$1 target=$2 var=$3 ms
+	ms=$(eval "echo \${NETBED_RELAY_DELAY_$i:-}")
+	if [ -z "$ms" ] || netbed_has_netem; then
+		eval "$var=\$target"
+		return 0
+	fi
+	netbed_start_daemon "$i" "${var}_relay" "$P2PM_TOOLS/relay" -l 127.0.0.1:0 \
+		--delay $((ms / 2)) "$target" || return 1
+	eval "$var=\${${var}_relay_ADDR}"
+}
+
+# netbed_link I down|up : sets the bridge's port to host I down or up; with
+# it down nothing reaches host I and nothing it sends arrives anywhere,
+# while its own address and sockets stay as they are (a pulled cable).
+netbed_link() {
+	ip -n "$NETBED_SW" link set "h$1" "$2"
+}
+
+# netbed_conns I PORT : the remote addresses of host I's established TCP
+# connections to its local PORT, one a line
+netbed_conns() {
+	netbed_exec "$1" ss -Htn state established "( sport = :$2 )" |
+		awk '{ print $NF }'
+}
+
+# netbed_client I ARGS... : the client under test, run inside host I
+netbed_client() {
+	local i=$1
+	shift
+	netbed_exec "$i" "$P2PM_BIN/client" "$@"
+}
+
+# netbed_timed_cat I OUT CLIENT-ARGS... : runs "client CLIENT-ARGS..." (a
+# cat) on host I with its stdout in OUT; prints the milliseconds from the
+# start to the first byte and to the end ("TTFB TOTAL"); returns the
+# client's status
+netbed_timed_cat() {
+	local i=$1 out=$2 t0 t1 t2 rc
+	shift 2
+	t0=$(date +%s%N)
+	netbed_client "$i" "$@" | {
+		dd bs=1 count=1 status=none >"$out"
+		date +%s%N >"$out.first"
+		cat >>"$out"
+	}
+	rc=${PIPESTATUS[0]}
+	t2=$(date +%s%N)
+	t1=$(cat "$out.first")
+	rm -f "$out.first"
+	echo "$(((t1 - t0) / 1000000)) $(((t2 - t0) / 1000000))"
+	return "$rc"
+}
+
+# netbed_wait_list I TRACKER EXPECTED [SECONDS] : waits (60 s by default)
+# until "client list" run on host I prints exactly EXPECTED
+netbed_wait_list() {
+	local _ got=""
+	for _ in $(seq 1 $(( ${4:-60} * 5 ))); do
+		got=$(netbed_client "$1" -q -t "$2" list 2>/dev/null)
+		[ "$got" = "$3" ] && return 0
+		sleep 0.2
+	done
+	diag "the tracker's list did not become what was expected in time; last:"
+	printf '%s\n' "$got" | sed 's/^/#   /'
+	return 1
+}
+
+# netbed_same_as_cache DIR CACHE : the song fetched into DIR is, file for
+# file, what the peer with cache directory CACHE holds: its playlist and
+# every segment byte-identical
+netbed_same_as_cache() {
+	local song
+	for song in "$2"/songs/*/; do
+		song=${song%/}
+		if cmp -s "$1/index.m3u8" "$song/index.m3u8"; then
+			segments_match_cache "$1" "$song"
+			return
+		fi
+	done
+	return 1
+}
+
+# netbed_teardown : stops whatever still runs inside the test bed's hosts
+# (only this run's processes can be there) and removes every namespace.
+netbed_teardown() {
+	local i ns pids _
+	for i in $(seq 1 "$NETBED_N"); do
+		ns=$(netbed_ns "$i")
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		# shellcheck disable=SC2086 # a list of pids
+		[ -z "$pids" ] || kill -TERM $pids 2>/dev/null
+	done
+	for _ in $(seq 1 "$NETBED_KILL_WAIT_TENTHS"); do
+		pids=""
+		for i in $(seq 1 "$NETBED_N"); do
+			pids="$pids $(ip netns pids "$(netbed_ns "$i")" 2>/dev/null)"
+		done
+		[ -n "${pids// /}" ] || break
+		sleep 0.1
+	done
+	# shellcheck disable=SC2086 # a list of pids
+	[ -z "${pids// /}" ] || kill -KILL $pids 2>/dev/null
+	for i in $(seq 1 "$NETBED_N"); do
+		ip netns delete "$(netbed_ns "$i")" 2>/dev/null
+	done
+	ip netns delete "$NETBED_SW" 2>/dev/null
+	NETBED_N=0
+}
+
+# the namespaces of earlier runs whose shell is gone (killed before its
+# trap could run); only names this file makes, only for dead pids
+_netbed_sweep_stale() {
+	local ns pid
+	for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }' |
+		grep -E '^p2pm-[0-9]+-[0-9a-f]+-(sw|h[0-9]+)$'); do
+		pid=${ns#p2pm-}
+		pid=${pid%%-*}
+		if ! kill -0 "$pid" 2>/dev/null && [ -z "$(ip netns pids "$ns" 2>/dev/null)" ]; then
+			ip netns delete "$ns" 2>/dev/null || :
+		fi
+	done
+}
+
+# until every host's eth0 has carrier and IPv6 sees its address as usable
+_netbed_wait_ready() {
+	local _ i busy
+	for _ in $(seq 1 100); do
+		busy=0
+		for i in $(seq 1 "$NETBED_N"); do
+			if [ -n "$(ip -n "$(netbed_ns "$i")" addr show dev eth0 tentative)" ] ||
+				! ip -n "$(netbed_ns "$i")" link show dev eth0 | grep -q 'LOWER_UP'; then
+				busy=1
+				break
+			fi
+		done
+		[ "$busy" -eq 0 ] && return 0
+		sleep 0.05
+	done
+	diag "netbed_up: links did not come up in time"
+	return 1
+}
+
+# chain the teardown after the EXIT trap lib.sh set (its cleanup stops the
+# daemons, then the namespaces go); signals exit so the trap runs
+_netbed_prev_exit=$(trap -p EXIT)
+_netbed_prev_exit=${_netbed_prev_exit#trap -- }
+_netbed_prev_exit=${_netbed_prev_exit% EXIT}
+eval "_netbed_prev_exit=${_netbed_prev_exit:-''}"
+_netbed_on_exit() {
+	# scripts with set -e source this too; the cleanup must run whole
+	set +e
+	eval "$_netbed_prev_exit"
+	netbed_teardown
+}
+trap _netbed_on_exit EXIT
+for _netbed_sig in HUP:129 INT:130 TERM:143; do
+	# shellcheck disable=SC2064 # the status is fixed now, on purpose
+	[ -n "$(trap -p "${_netbed_sig%:*}")" ] ||
+		trap "exit ${_netbed_sig#*:}" "${_netbed_sig%:*}"
+done
+unset _netbed_sig
