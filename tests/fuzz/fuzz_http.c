@@ -2,13 +2,8 @@
  * heads, path and query decoding, Range headers and entity-tag lists.
  * Whatever the bytes, the parser must not crash and what it returns must
  * keep its promises (lengths inside the buffer, ranges inside the body). */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz.h"
 #include "p2pm/http.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* the body size Range headers are read against */
 #define FUZZ_BODY_SIZE 1000ULL
@@ -21,11 +16,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned long long start, len;
 	size_t head;
 
-	s = malloc(size + 1);
+	s = fuzz_cstring(data, size);
 	if (s == NULL)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 
 	head = http_head_length(s, size);
 	if (head > size)
