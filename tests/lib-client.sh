@@ -49,3 +49,29 @@ concat_segments() {
 		cat "$1/$seg"
 	done
 }
+
+# make_songdir OUT NAME SECONDS FREQUENCY : a song directory (the format
+# of docs/protocol.md) of a sine tone, segmented by the real ffmpeg into
+# 1-second MPEG-TS segments, made by the mksongdir test tool
+make_songdir() {
+	local out=$1 name=$2 secs=$3 freq=$4 hls
+	hls=$(mktemp -d "$SCRATCH/hls.XXXXXX") || return 1
+	make_mp3 "$hls/src.mp3" "$secs" "$freq" -ac 2 -b:a 128k &&
+	ffmpeg -nostdin -hide_banner -loglevel error -y -i "$hls/src.mp3" -c copy \
+		-f hls -hls_time 1 -hls_playlist_type vod \
+		-hls_segment_filename "$hls/seg%d.ts" "$hls/index.m3u8" &&
+	"$P2PM_TOOLS/mksongdir" "$hls" "$name" "$out" && rm -rf "$hls"
+}
+
+# start_fakepeer NAME DIR [FLAGS...] : the fakepeer test tool serving the
+# song directory DIR
+start_fakepeer() {
+	local name=$1 dir=$2
+	shift 2
+	P2PM_BIN=$P2PM_TOOLS start_daemon "$name" fakepeer "$@" "$dir"
+}
+
+# served_count NAME : segments the fakepeer NAME has sent
+served_count() {
+	grep -c '^served ' "$SCRATCH/$1.out"
+}

@@ -107,5 +107,10 @@ exec 6>&-
 is "$(request "$L_ADDR" PING)" "PONG" "then a new connection is served"
 ok "the peer exits 0 on SIGTERM" stop_daemon L
 
+start_daemon W peer -l 0.0.0.0:0 -t 127.0.0.1:1 -c "$SCRATCH/cache-w" || exit 1
+ok "listening on 0.0.0.0 without -a is warned about, naming -a" \
+	wait_for_log W "warning: listening on every address .* without -a.* give -a" 10
+ok "the peer exits 0 on SIGTERM" stop_daemon W
+
 ok "no sanitizer reports" check_sanitizers
 done_testing

@@ -21,7 +21,8 @@ esac
 # the input at the pace of playback while $SCRATCH/realtime exists
 scratch_program ffmpeg <<WRAPPER || exit 1
 #!/usr/bin/env bash
-for a in "\$@"; do case "\$a" in file:*.mp3) in=\${a#file:} ;; esac; done
+# the input comes as descriptor 3 (file:/proc/self/fd/3): name its file
+for a in "\$@"; do case "\$a" in file:/proc/self/fd/3) in=\$(readlink "/proc/\$\$/fd/3") ;; esac; done
 if [ -n "\${in:-}" ]; then echo "\$\$ \$in" >>"$SCRATCH/ffmpeg.log"; fi
 if [ -e "$SCRATCH/slow" ]; then sleep 2; fi
 new="$SCRATCH/rewrite-\$(basename "\${in:-none}")"
@@ -36,7 +37,7 @@ runs() { wc -l <"$SCRATCH/ffmpeg.log" | tr -d ' '; }
 now_ms() { date +%s%3N; }
 # ffmpeg_pids [REGEX] : ffmpeg runs of this test (the wrapper or the real
 # one) still alive, or those whose command line matches REGEX
-ffmpeg_pids() { pgrep -f -- "${1:-ffmpeg .*-i file:$SCRATCH/}"; }
+ffmpeg_pids() { pgrep -f -- "${1:-ffmpeg .*-hls_segment_filename file:$SCRATCH/}"; }
 # no_ffmpeg_left : waits (briefly) until no ffmpeg run of this test is alive
 no_ffmpeg_left() {
 	local _
@@ -173,7 +174,7 @@ P2PM_BIN=$SCRATCH/sbin start_daemon P8 peer -l 127.0.0.1:0 -t 127.0.0.1:1 \
 is "$(ps -o pgid= -p "$P8_PID" | tr -d ' ')" "$P8_PID" \
 	"the peer leads its process group, as in a terminal"
 for _ in $(seq 1 100); do
-	ffpid=$(ffmpeg_pids "^$real_ffmpeg -re .*e\.mp3") && break
+	ffpid=$(ffmpeg_pids "^$real_ffmpeg -re .*$(key_of "$lib/e.mp3")-%d\.ts") && break
 	sleep 0.1
 done
 ok "ffmpeg runs on song e" test -n "$ffpid"

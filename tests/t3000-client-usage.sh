@@ -46,6 +46,12 @@ usage -p not-an-address fetch Song
 usage query "$(printf 'bad\001name')"
 usage query "$(head -c 256 /dev/zero | tr '\0' x)"
 usage play --player "" Song
+usage -j 0 fetch Song
+usage -j 17 cat Song
+usage -j 2 list
+usage --id 0123 fetch Song
+usage --id "$(printf %064d 0 | tr 0 A)" fetch Song
+usage --id "$(printf %064d 0)" query Song
 
 err=$(P2P_MUSIC_TRACKER=nonsense client list 2>&1)
 is "$?" 2 "a bad address in P2P_MUSIC_TRACKER is a usage error"

@@ -47,8 +47,9 @@ like "$out" "ffplay 'My Song/index.m3u8'" "fetch says how to play it"
 is "$(cat "$SCRATCH/fetch.err")" "" "fetch prints nothing on stderr when it is not a terminal"
 nseg=$(segments_of "$dir" | wc -l)
 ok "the playlist lists segments ($nseg)" test "$nseg" -ge 2
-is "$(find "$dir" -type f | wc -l)" "$((nseg + 1))" \
-	"the directory holds index.m3u8 and the segments, nothing else"
+is "$(find "$dir" -type f | wc -l)" "$((nseg + 2))" \
+	"the directory holds index.m3u8, the segments and song.name, nothing else"
+is "$(cat "$dir/song.name")" "My Song" "song.name holds the song's name"
 ok "every segment is byte-identical to the peer's cache" \
 	segments_match_cache "$dir" "$SCRATCH/cacheA"
 ok "  (both peers hold the same segments)" segments_match_cache "$dir" "$SCRATCH/cacheB"
@@ -69,7 +70,8 @@ is "$?" 0 "fetch -p asks a peer directly"
 ok "  and gets the same files" segments_match_cache "$SCRATCH/direct" "$SCRATCH/cacheB"
 out=$(client fetch -o "$SCRATCH/direct" "My Song")
 is "$?" 0 "fetching again into the same directory works"
-is "$(find "$SCRATCH/direct" -type f | wc -l)" "$((nseg + 1))" "  and leaves the same files"
+like "$out" "already in .*whole and verified" "  it only verifies what is there"
+is "$(find "$SCRATCH/direct" -type f | wc -l)" "$((nseg + 2))" "  and leaves the same files"
 err=$(client fetch -o "$SCRATCH/none" "No Such Song" 2>&1)
 is "$?" 1 "fetch of an unknown song exits 1"
 ok "  and creates nothing" test ! -e "$SCRATCH/none"
@@ -106,6 +108,9 @@ ok "  and the player gets the stream" test -s "$SCRATCH/p2.ts"
 client play --player "head -c 100" "My Song" >/dev/null 2>"$SCRATCH/early.err"
 is "$?" 0 "a player that stops reading early ends play cleanly, exit 0"
 ok "  with no crash report" test ! -s "$SCRATCH/early.err"
+client play --player "$SCRATCH/recorder $SCRATCH/never.ts" "No Such Song" 2>/dev/null
+is "$?" 1 "play of an unknown song exits 1"
+ok "  without starting the player" test ! -e "$SCRATCH/never.ts"
 client play --player "false" "My Song" 2>"$SCRATCH/false.err"
 is "$?" 4 "a player that fails exits 4"
 like "$(cat "$SCRATCH/false.err")" "player 'false' exited with status 1" "  saying so"
@@ -116,7 +121,7 @@ err=$(client --timeout 1 fetch -o "$SCRATCH/slow" -p "$A_ADDR" -p "$B_ADDR" "My 
 rc=$?
 kill -CONT "$A_PID"
 is "$rc" 0 "a peer that does not answer is given up after --timeout"
-like "$err" "peer $A_ADDR: timed out; trying the next peer" "  saying it timed out"
+like "$err" "peer $A_ADDR: timed out; not used any more" "  saying it timed out"
 ok "  and the next peer serves the song" segments_match_cache "$SCRATCH/slow" "$SCRATCH/cacheB"
 
 # a long LIST reply, and names that need encoding, from a registered stand-in

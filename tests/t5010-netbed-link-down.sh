@@ -30,7 +30,7 @@ done
 netbed_wait_list "$CLIENT" "$T_ADDR" "$(printf '%s\t%s' "$SONG" "$NPEERS")" 60 || exit 1
 
 P2PM_CLIENT_SEGMENT_DELAY_MS=$DELAY_MS netbed_client "$CLIENT" -v -t "$T_ADDR" \
-	--timeout "$TIMEOUT_S" fetch -o "$SCRATCH/got" "$SONG" \
+	--timeout "$TIMEOUT_S" -j 1 fetch -o "$SCRATCH/got" "$SONG" \
 	>"$SCRATCH/fetch.out" 2>"$SCRATCH/fetch.err" &
 fetch_pid=$!
 wait_for_line "$SCRATCH/fetch.err" 'segment 1/[0-9]+ .*from ' 30 || exit 1
@@ -55,9 +55,10 @@ ok "  the song has several segments ($nseg)" test "$nseg" -ge 3
 ok "  the playlist and every segment are byte-identical to a holder's" \
 	netbed_same_as_cache "$SCRATCH/got" "$SCRATCH/cache1"
 err=$(cat "$SCRATCH/fetch.err")
-like "$err" "peer $first: [a-z ]+ \\(at segment 2/$nseg\\); trying the next peer" \
+like "$err" "peer $first: [a-z ]+ \\(at segment 2/$nseg\\); not used any more" \
 	"  the client reports the peer that went silent, at segment 2"
-like "$err" "going on from segment 2/$nseg" "  and goes on from there with another peer"
+like "$err" "segment 2/$nseg .*from " "  and goes on from there with another peer"
+ok "  (not the silent one)" test -z "$(grep "segment 2/$nseg .*from $first\$" "$SCRATCH/fetch.err")"
 is "$(grep -c "segment 1/$nseg .*from" "$SCRATCH/fetch.err")" 1 \
 	"  the segment it already had is not fetched again"
 ok "  the peer behind the dead link is still running" kill -0 "$(eval "echo \$P${down}_PID")"

@@ -1,5 +1,6 @@
 /* reader.h - buffered reading of protocol lines and framed bodies from a
- * descriptor, with a hard line limit and a per-read deadline. */
+ * descriptor, with a hard line limit, a wait limit for each read, an
+ * overall deadline and a minimum receive rate. */
 #ifndef P2PM_READER_H
 #define P2PM_READER_H
 
@@ -15,7 +16,8 @@ enum reader_result {
 	READER_TIMEOUT = -3,	/* nothing arrived within the timeout */
 	READER_ERROR = -4,	/* read error (errno is set) */
 	READER_NUL = -5,	/* line held a NUL byte (line consumed) */
-	READER_INTERRUPTED = -6	/* a signal came and net_interrupted() is true */
+	READER_INTERRUPTED = -6,	/* a signal came and net_interrupted() is true */
+	READER_TOO_SLOW = -7	/* input fell below the minimum rate */
 };
 
 /* Use the functions below, not the fields: they are here only so that a
@@ -25,16 +27,37 @@ struct reader {
 	int timeout_ms;		/* for each wait; <= 0 waits forever */
 	long long deadline_ms;	/* clock_now_ms() past which every read times
 				 * out, whatever trickles in; 0: none */
+	long min_rate;		/* bytes/s owed after the grace; 0: none */
+	long long rate_start_ms, rate_grace_ms;
+	unsigned long long rate_bytes;	/* read since rate_start_ms */
 	size_t start, end;
 	char buf[READER_BUF_SIZE];
 };
 
-/* Starts a reader on fd with no deadline. */
+/* Starts a reader on fd with no deadline and no rate floor. Touches only
+ * the bookkeeping fields, never the buffer, so that a reader may be
+ * reused for a new descriptor cheaply. */
 void reader_init(struct reader *r, int fd, int timeout_ms);
 
 /* Sets an overall deadline ms milliseconds from now for what is read next
  * (a whole body, say), on top of the wait for each read; ms <= 0 clears it. */
 void reader_set_deadline(struct reader *r, long long ms);
+
+/* The same with an absolute clock_now_ms() time (0 clears it), and the
+ * deadline now in force (0: none), to put one back after a shorter one. */
+void reader_set_deadline_at(struct reader *r, long long at_ms);
+long long reader_deadline(const struct reader *r);
+
+/* From now on, reads give READER_TOO_SLOW once fewer than bytes_per_s
+ * bytes a second, counted from grace_ms after now, have arrived: by time
+ * t, at least (t - now - grace_ms) * bytes_per_s / 1000 bytes. A trickle
+ * cannot stretch it the way it stretches the wait for each read.
+ * bytes_per_s <= 0 turns the floor off. */
+void reader_set_min_rate(struct reader *r, long bytes_per_s, long long grace_ms);
+
+/* Waits (under the limits above) until at least one byte is buffered:
+ * READER_OK, or why not. For timing a line from its first byte. */
+enum reader_result reader_wait_input(struct reader *r);
 
 /* True once the deadline set with reader_set_deadline has passed: a read
  * that gave READER_TIMEOUT then did so because of the deadline, not

@@ -1,5 +1,5 @@
 /* client.h - the client's modules: tracker requests, peer requests, the
- * failover fetch and its outputs, the progress line and the player. */
+ * swarm and its outputs, the progress line and the player. */
 #ifndef P2PM_CLIENT_H
 #define P2PM_CLIENT_H
 
@@ -11,6 +11,7 @@
 #include "p2pm/playlist.h"
 #include "p2pm/proto.h"
 #include "p2pm/rpc.h"
+#include "p2pm/sha256.h"
 
 /* most peers one fetch tries (from the tracker or -p) */
 #define CLIENT_MAX_PEERS 64
@@ -30,7 +31,31 @@ struct peer_list {
 /* Adds addr unless it is already listed; returns -1 when the list is full. */
 int peer_list_add(struct peer_list *list, const char *addr);
 
-/* ---- tracker_client.c: LIST and QUERY */
+/* most sources one fetch knows of (from LOCATE or -p) */
+#define CLIENT_MAX_SOURCES 256
+/* most lines of a LOCATE reply read */
+#define CLIENT_MAX_LOCATE_LINES 4096
+
+/* A place to get a song from, with the content id it registered ("" for
+ * none: a version-1 registration, or a peer given with -p). */
+struct source_entry {
+	char addr[NET_ADDR_MAX];
+	char id[SHA256_HEX_LEN];
+};
+
+struct source_list {
+	size_t count;
+	struct source_entry e[CLIENT_MAX_SOURCES];
+};
+
+/* Adds addr (with content id id, NULL or "" for none) unless addr is
+ * listed already; returns -1 when the list is full. */
+int source_list_add(struct source_list *list, const char *addr, const char *id);
+
+/* True if text (len bytes) is a content id: 64 lower-case hex digits. */
+int content_id_ok(const char *text, size_t len);
+
+/* ---- tracker_client.c: LOCATE, QUERY and LIST */
 
 struct song_entry {
 	char name[PROTO_MAX_NAME + 1];
@@ -47,6 +72,14 @@ struct song_list {
  * reason in err. */
 int tracker_query(const char *tracker, const char *song, int timeout_ms,
     struct peer_list *peers, char *err, size_t errlen);
+
+/* Asks the tracker for every source of song with its content id
+ * (LOCATE): the list keeps the tracker's order. A version-1 tracker
+ * (ERR 400 to LOCATE) is asked QUERY instead: then *version1 is set and no
+ * source has a content id. Returns 0 (the list may be empty) or -1 as
+ * tracker_query does. */
+int tracker_locate(const char *tracker, const char *song, int timeout_ms,
+    struct source_list *sources, int *version1, char *err, size_t errlen);
 
 /* Asks the tracker for the songs whose names contain filter (NULL: all).
  * Returns 0 or -1 as tracker_query does. */
@@ -78,33 +111,39 @@ struct progress {
 
 /* Enabled only if wanted and stderr is a terminal. */
 void progress_init(struct progress *p, int wanted);
+/* Draws "DONE/TOTAL segments  BYTES  RATE/s  N sources" (at most every
+ * PROGRESS_REDRAW_MS unless forced). */
 void progress_update(struct progress *p, size_t done, size_t total,
-    long long bytes, const char *peer, int force);
+    long long bytes, size_t sources, int force);
 /* Erases the line, so that other output starts on a clean line. */
 void progress_clear(struct progress *p);
 
-/* ---- fetch.c: a song from a list of peers, with failover */
+/* ---- swarm.c: a song from many sources at once, every byte verified */
 
-/* Where the segments go. Every callback returns 0, -1 for a local failure
- * (already logged) or 1 when the reader of the output has gone away. */
+/* most sources used at once (-j) */
+#define SWARM_MAX_JOBS 16
+#define SWARM_DEFAULT_JOBS 4
+
+/* Where the segments go. start and segment return 0, -1 for a local
+ * failure (already logged) or 1 when the reader of the output has gone
+ * away; start may also return SINK_HAVE_SONG. */
+#define SINK_HAVE_SONG 2	/* the output already holds this song whole */
 struct fetch_sink {
-	/* the playlist to follow has been chosen (again, after a restart) */
-	int (*start)(void *ctx, const struct playlist *playlist, const char *raw,
-	    size_t rawlen);
-	/* segment index of the playlist has arrived whole */
+	/* the playlist (verified: its canonical form hashes to content_id) */
+	int (*start)(void *ctx, const struct playlist *playlist,
+	    const char *content_id);
+	/* segment index has arrived and hashes to its name */
 	int (*segment)(void *ctx, size_t index, const char *data, size_t len);
-	/* every segment has arrived */
+	/* every segment has been handed over */
 	int (*finish)(void *ctx);
-	/* forget everything written so far (fetch starts over) */
-	void (*discard)(void *ctx);
-	/* may the sink start over with a different playlist? */
-	int can_restart;
+	/* segments must come in playlist order (a stream), else in any */
+	int in_order;
 	void *ctx;
 };
 
 enum fetch_result {
 	FETCH_DONE = 0,
-	FETCH_NO_PEER,		/* every peer failed */
+	FETCH_NO_PEER,		/* no source is left for a missing segment */
 	FETCH_LOCAL_ERROR,	/* writing the output failed */
 	FETCH_OUTPUT_CLOSED,	/* the output's reader went away */
 	FETCH_INTERRUPTED	/* client_stop was set */
@@ -112,38 +151,59 @@ enum fetch_result {
 
 struct fetch_params {
 	const char *song;
-	const struct peer_list *peers;
+	const struct source_list *sources;	/* candidates, best first */
+	const char *content_id;	/* the song to get; NULL: the first
+				 * playlist fetched fixes it */
+	size_t jobs;		/* sources at once, 1..SWARM_MAX_JOBS */
 	int timeout_ms;
 	int segment_delay_ms;	/* pause before each segment after the first */
 	struct progress *progress;
+};
+
+/* What one source did. */
+struct fetch_source_report {
+	char addr[NET_ADDR_MAX];
+	long long bytes;	/* verified bytes it sent that were used */
+	size_t segments;	/* segments it sent that were used */
+	size_t duplicates;	/* verified copies another source sent first */
+	char dropped[CLIENT_ERR_LEN];	/* why it was dropped; "" if not */
 };
 
 struct fetch_report {
 	size_t segments;
 	long long bytes;
 	long duration_ms;
-	const char *peer;	/* the peer that sent the last segment */
-	size_t failures;
-	char failure[CLIENT_MAX_PEERS][CLIENT_ERR_LEN];	/* "peer X: why" */
+	long long elapsed_ms;
+	char content_id[SHA256_HEX_LEN];
+	int had_song;		/* the output held the song already */
+	size_t delivered;	/* sources that sent at least one segment used */
+	size_t nsources;	/* sources tried */
+	struct fetch_source_report src[CLIENT_MAX_SOURCES];
 };
 
-/* Fetches song from the peers in order, handing whole segments to sink.
- * A peer that fails hands over to the next one at the segment where it
- * stopped; the report says what each failed peer did. */
+/* Fetches the song from the sources and hands verified segments to sink,
+ * from up to params->jobs sources at once (one thread and one connection
+ * each), earliest missing segment first. A source that fails in any way
+ * is dropped for the run (logged, and said in the report) and another is
+ * used; the result is FETCH_NO_PEER only when no source is left for a
+ * missing segment. */
 enum fetch_result fetch_song(const struct fetch_params *params,
     const struct fetch_sink *sink, struct fetch_report *report);
 
-/* ---- outdir.c: a song as files in a directory */
+/* ---- outdir.c: a song as a song directory (include/p2pm/songdir.h) */
 
 struct outdir;
 
-/* Opens (creating it if needed) the directory a song is written into. */
-struct outdir *outdir_open(const char *path, char *err, size_t errlen);
-/* The sink writing into od: segments and index.m3u8 under temporary names,
- * renamed into place when all are there, the playlist last. */
+/* Looks at the directory path (it need not exist): refuses (-1, reason in
+ * err) a path that is not a directory, or a directory holding anything but
+ * one whole song; fills *have_id with the content id of the song it holds,
+ * or "" if it is empty or absent. Nothing is written yet. */
+struct outdir *outdir_open(const char *path, const char *song,
+    char have_id[SHA256_HEX_LEN], char *err, size_t errlen);
+/* The sink writing a song directory at od's path. */
 void outdir_sink(struct outdir *od, struct fetch_sink *sink);
 /* Removes what an unfinished fetch left, then frees od. */
-void outdir_close(struct outdir *od, int success);
+void outdir_close(struct outdir *od);
 
 /* ---- outstream.c: a song as one MPEG-TS stream on a descriptor */
 
@@ -202,6 +262,9 @@ struct client_opts {
 	int timeout_ms;
 	const char *outdir;		/* fetch -o */
 	struct peer_list peers;		/* -p, in order */
+	const char *content_id;		/* --id */
+	size_t jobs;			/* -j */
+	int verbose;
 	const char *player;		/* play --player */
 	int segment_delay_ms;		/* testing aid, see main.c */
 };

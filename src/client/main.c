@@ -32,13 +32,14 @@ static const char usage_text[] =
 "                                 \"NAME<TAB>PEERS\" lines, or aligned columns\n"
 "                                 on a terminal\n"
 "  query SONG                     the peers holding SONG, one HOST:PORT a line\n"
-"  fetch [-o DIR] [-p PEER]... SONG\n"
+"  fetch [-o DIR] [-j N] [-p PEER]... SONG\n"
 "                                 download SONG into DIR (default: the song's\n"
 "                                 name made safe as a file name); DIR then holds\n"
-"                                 index.m3u8 and its segments: ffplay DIR/index.m3u8\n"
-"  cat [-p PEER]... SONG          write SONG to stdout as one MPEG-TS stream, as\n"
+"                                 index.m3u8, its segments and song.name, a song\n"
+"                                 directory a peer shares: ffplay DIR/index.m3u8\n"
+"  cat [-j N] [-p PEER]... SONG   write SONG to stdout as one MPEG-TS stream, as\n"
 "                                 segments arrive: client cat SONG | ffplay -\n"
-"  play [--player CMD] [-p PEER]... SONG\n"
+"  play [--player CMD] [-j N] [-p PEER]... SONG\n"
 "                                 stream SONG into a player reading stdin\n"
 "                                 (default: " PLAYER_DEFAULT ")\n"
 "  serve [-l ADDR:PORT]           an HTTP gateway for players and browsers\n"
@@ -50,7 +51,11 @@ static const char usage_text[] =
 "  -t, --tracker HOST:PORT  the tracker (default $" P2PM_TRACKER_ENV ",\n"
 "                           else " P2PM_DEFAULT_TRACKER ")\n"
 "  -p, --peer HOST:PORT     ask this peer directly, without the tracker;\n"
-"                           repeat to give several, tried in order\n"
+"                           repeat to give several\n"
+"  -j, --jobs N             fetch from up to N sources at once (default "
+    STR(SWARM_DEFAULT_JOBS) ", at most " STR(SWARM_MAX_JOBS) ")\n"
+"      --id CONTENT_ID      fetch the song with this content id (64 hex\n"
+"                           digits), not the one the most peers hold\n"
 "  -o, --output DIR         where fetch writes the song\n"
 "  -l, --listen ADDR:PORT   where serve listens (port 0 picks a free one);\n"
 "                           an address beyond loopback serves the network\n"
@@ -64,9 +69,10 @@ static const char usage_text[] =
 "      --version            the version\n"
 "  --                       ends the options (for a SONG starting with '-')\n"
 "\n"
-"Peers that refuse, time out or fail in the middle of a song hand over to\n"
-"the next peer from the segment where they stopped. fetch starts over with\n"
-"a peer whose playlist differs; cat and play skip such a peer. A progress\n"
+"The song is fetched from several peers at once, earliest segment first;\n"
+"every segment is checked against its SHA-256 before it is written or\n"
+"played. A peer that sends a wrong byte, refuses, stalls or fails is\n"
+"dropped for the run and its segments come from the others. A progress\n"
 "line is shown when stderr is a terminal (not with -q).\n"
 "\n"
 "exit status:\n"
@@ -74,8 +80,9 @@ static const char usage_text[] =
 "  1    the song is unknown, or no peer could serve it\n"
 "  2    usage error\n"
 "  3    the tracker is unreachable or answers badly\n"
-"  4    local failure: the output cannot be written, or the player is\n"
-"       missing (the message names the package providing it) or fails\n"
+"  4    local failure: the output cannot be written (the disk is full, or\n"
+"       DIR holds another song or other files), or the player is missing\n"
+"       (the message names the package providing it) or fails\n"
 "  130  interrupted (SIGINT, SIGTERM)\n";
 
 enum client_cmd { CMD_NONE, CMD_LIST, CMD_QUERY, CMD_FETCH, CMD_CAT, CMD_PLAY,
@@ -109,7 +116,7 @@ name_ok(const char *name)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PLAYER = 256, OPT_TIMEOUT };
+	enum { OPT_PLAYER = 256, OPT_TIMEOUT, OPT_ID };
 	static const struct option opts[] = {
 		{ "tracker", required_argument, NULL, 't' },
 		{ "peer", required_argument, NULL, 'p' },
@@ -117,6 +124,8 @@ main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "player", required_argument, NULL, OPT_PLAYER },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "id", required_argument, NULL, OPT_ID },
 		CLI_COMMON_OPTIONS
 	};
 	struct client_opts o;
@@ -126,13 +135,14 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.timeout_ms = CLIENT_DEFAULT_TIMEOUT_S * 1000;
+	o.jobs = SWARM_DEFAULT_JOBS;
 	env = getenv(P2PM_TRACKER_ENV);
 	o.tracker = env != NULL && *env != '\0' ? env : P2PM_DEFAULT_TRACKER;
 
 	cli_init("client", NULL);
 	opterr = 0;
 	/* '-': arguments that are not options come back in order as 1 */
-	while ((ch = getopt_long(argc, argv, "-:t:p:o:l:qvh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "-:t:p:o:j:l:qvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 1:
 			if (npos == (int)(sizeof(pos) / sizeof(pos[0])))
@@ -174,6 +184,15 @@ main(int argc, char **argv)
 				cli_usage_error("--player wants a command");
 			o.player = optarg;
 			break;
+		case 'j':
+			o.jobs = (size_t)cli_xnumber("-j", optarg, 1, SWARM_MAX_JOBS);
+			break;
+		case OPT_ID:
+			if (!content_id_ok(optarg, strlen(optarg)))
+				cli_usage_error("--id wants a content id (64 lower-case "
+				    "hex digits), not '%s'", optarg);
+			o.content_id = optarg;
+			break;
 		case OPT_TIMEOUT:
 			o.timeout_ms = (int)cli_xnumber("--timeout", optarg, 1,
 			    CLIENT_MAX_TIMEOUT_S) * 1000;
@@ -207,6 +226,9 @@ main(int argc, char **argv)
 		cli_usage_error("-p is for fetch, cat and play only");
 	if (listen_addr != NULL && cmd != CMD_SERVE)
 		cli_usage_error("-l is for serve only");
+	if ((o.content_id != NULL || o.jobs != SWARM_DEFAULT_JOBS) &&
+	    cmd != CMD_FETCH && cmd != CMD_CAT && cmd != CMD_PLAY)
+		cli_usage_error("-j and --id are for fetch, cat and play only");
 	if (o.player != NULL && cmd != CMD_PLAY)
 		cli_usage_error("--player is for play only");
 	if (npos > 1 && !name_ok(pos[1]))
@@ -219,6 +241,7 @@ main(int argc, char **argv)
 		o.segment_delay_ms = (int)cli_xnumber(CLIENT_DELAY_ENV, env, 0,
 		    CLIENT_MAX_SEGMENT_DELAY_MS);
 
+	o.verbose = verbose;
 	log_init("client", cli_log_level(LOG_LEVEL_WARN, verbose, o.quiet));
 	log_set_brief(1);
 

@@ -1,160 +1,123 @@
-/* outdir.c - writing a fetched song into a directory: every file under a
- * temporary name first, renamed into place once the whole song is there,
- * index.m3u8 last, so an unfinished fetch never leaves a playable-looking
- * directory behind. */
+/* outdir.c - a fetched song written as a song directory (songdir.h): made
+ * whole beside its final place and renamed there once every segment is
+ * verified, so nothing half-written ever carries the final name. A
+ * directory already holding the same song is only verified; one holding
+ * anything else is left alone. */
+#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "p2pm/log.h"
+#include "p2pm/songdir.h"
 #include "client.h"
 
-#define OUTDIR_MODE 0755
-#define OUTDIR_FILE_MODE 0644
-/* Temporary names end in '~', a byte no segment name may hold, so they never
- * collide with a final name. */
-#define OUTDIR_TMP_FMT ".%s.part~"
-#define OUTDIR_TMP_MAX (PROTO_MAX_NAME + 16)
-
 struct outdir {
-	int dirfd;
-	int created;		/* the directory did not exist before */
 	char path[PATH_MAX];
-	struct playlist_segment *segs;	/* a copy of the playlist's list */
-	size_t count;
-	char *raw;		/* the playlist as received, written last */
-	size_t rawlen;
-	unsigned char *written;	/* per segment: a temporary file exists */
+	char song[PROTO_MAX_NAME + 1];
+	char have_id[SHA256_HEX_LEN];	/* the song already there, or "" */
+	struct songdir_writer *writer;
 };
 
-struct outdir *
-outdir_open(const char *path, char *err, size_t errlen)
+/* True if path is a directory with no entry; *exists says if it exists. */
+static int
+outdir_is_empty(const char *path, int *exists, char *err, size_t errlen)
 {
-	struct outdir *od = calloc(1, sizeof(*od));
+	struct dirent *e;
+	struct stat st;
+	int empty = 1;
+	DIR *d;
 
-	if (od == NULL) {
+	*exists = 0;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err, errlen, "cannot use '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	*exists = 1;
+	if (!S_ISDIR(st.st_mode) && !(S_ISLNK(st.st_mode) &&
+	    stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+		snprintf(err, errlen, "'%s' exists and is not a directory", path);
+		return -1;
+	}
+	if ((d = opendir(path)) == NULL) {
+		snprintf(err, errlen, "cannot open directory '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (empty && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+struct outdir *
+outdir_open(const char *path, const char *song, char have_id[SHA256_HEX_LEN],
+    char *err, size_t errlen)
+{
+	struct songdir_info info;
+	char why[CLIENT_ERR_LEN];
+	struct outdir *od;
+	int exists, empty;
+
+	have_id[0] = '\0';
+	if (strlen(path) >= PATH_MAX) {
+		snprintf(err, errlen, "output path too long");
+		return NULL;
+	}
+	empty = outdir_is_empty(path, &exists, err, errlen);
+	if (empty < 0)
+		return NULL;
+	if (!empty) {
+		if (songdir_verify(path, &info, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "'%s' holds files that are not a song "
+			    "fetched whole (%s); not writing there", path, why);
+			return NULL;
+		}
+		if (info.other_files > 0) {
+			snprintf(err, errlen, "'%s' holds '%s' and %zu other file%s; "
+			    "not writing there", path, info.name, info.other_files,
+			    info.other_files == 1 ? "" : "s");
+			songdir_info_free(&info);
+			return NULL;
+		}
+		memcpy(have_id, info.content_id, SHA256_HEX_LEN);
+		songdir_info_free(&info);
+	}
+	if ((od = calloc(1, sizeof(*od))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (strlen(path) >= sizeof(od->path)) {
-		snprintf(err, errlen, "output path too long");
-		free(od);
-		return NULL;
-	}
 	snprintf(od->path, sizeof(od->path), "%s", path);
-	if (mkdir(path, OUTDIR_MODE) == 0)
-		od->created = 1;
-	else if (errno != EEXIST) {
-		snprintf(err, errlen, "cannot create directory '%s': %s", path,
-		    strerror(errno));
-		free(od);
-		return NULL;
-	}
-	od->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (od->dirfd < 0) {
-		snprintf(err, errlen, "cannot open directory '%s': %s", path,
-		    strerror(errno));
-		free(od);
-		return NULL;
-	}
+	snprintf(od->song, sizeof(od->song), "%s", song);
+	memcpy(od->have_id, have_id, SHA256_HEX_LEN);
 	return od;
 }
 
-static void
-outdir_tmpname(char *out, size_t outlen, const char *name)
-{
-	snprintf(out, outlen, OUTDIR_TMP_FMT, name);
-}
-
-/* Writes len bytes to the temporary file for name (replacing any). */
 static int
-outdir_write(struct outdir *od, const char *name, const char *data, size_t len)
-{
-	char tmp[OUTDIR_TMP_MAX];
-	int fd;
-
-	outdir_tmpname(tmp, sizeof(tmp), name);
-	fd = openat(od->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, OUTDIR_FILE_MODE);
-	if (fd < 0) {
-		log_error("cannot create '%s/%s': %s", od->path, tmp, strerror(errno));
-		return -1;
-	}
-	if (net_write_all(fd, data, len) < 0) {
-		log_error("cannot write '%s/%s': %s", od->path, tmp, strerror(errno));
-		close(fd);
-		unlinkat(od->dirfd, tmp, 0);
-		return -1;
-	}
-	/* on disk before it is renamed into place: a crash never leaves a
-	 * complete-looking name on a truncated file */
-	int failed = fsync(fd) < 0;
-	if (close(fd) < 0)
-		failed = 1;
-	if (failed) {
-		log_error("cannot write '%s/%s': %s", od->path, tmp, strerror(errno));
-		unlinkat(od->dirfd, tmp, 0);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-outdir_rename(struct outdir *od, const char *name)
-{
-	char tmp[OUTDIR_TMP_MAX];
-
-	outdir_tmpname(tmp, sizeof(tmp), name);
-	if (renameat(od->dirfd, tmp, od->dirfd, name) < 0) {
-		log_error("cannot rename '%s/%s': %s", od->path, tmp, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static void
-outdir_discard(void *ctx)
+outdir_start(void *ctx, const struct playlist *playlist, const char *content_id)
 {
 	struct outdir *od = ctx;
-	char tmp[OUTDIR_TMP_MAX];
+	char err[CLIENT_ERR_LEN];
 
-	for (size_t i = 0; i < od->count; i++) {
-		if (!od->written[i])
-			continue;
-		outdir_tmpname(tmp, sizeof(tmp), od->segs[i].name);
-		unlinkat(od->dirfd, tmp, 0);
-	}
-	free(od->written);
-	free(od->raw);
-	free(od->segs);
-	od->written = NULL;
-	od->raw = NULL;
-	od->segs = NULL;
-	od->count = 0;
-}
-
-static int
-outdir_start(void *ctx, const struct playlist *playlist, const char *raw, size_t rawlen)
-{
-	struct outdir *od = ctx;
-
-	outdir_discard(od);
-	od->raw = malloc(rawlen + 1);
-	od->written = calloc(playlist->count, 1);
-	od->segs = malloc(playlist->count * sizeof(*od->segs));
-	if (od->raw == NULL || od->written == NULL || od->segs == NULL) {
-		log_error("out of memory");
+	if (od->have_id[0] != '\0') {
+		if (strcmp(od->have_id, content_id) == 0)
+			return SINK_HAVE_SONG;
+		log_error("'%s' holds another song (content id %.16s...); not "
+		    "writing there", od->path, od->have_id);
 		return -1;
 	}
-	memcpy(od->raw, raw, rawlen);
-	od->rawlen = rawlen;
-	memcpy(od->segs, playlist->segs, playlist->count * sizeof(*od->segs));
-	od->count = playlist->count;
+	od->writer = songdir_writer_open(od->path, od->song, playlist, err,
+	    sizeof(err));
+	if (od->writer == NULL) {
+		log_error("%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -162,10 +125,12 @@ static int
 outdir_segment(void *ctx, size_t index, const char *data, size_t len)
 {
 	struct outdir *od = ctx;
+	char err[CLIENT_ERR_LEN];
 
-	if (outdir_write(od, od->segs[index].name, data, len) < 0)
+	if (songdir_writer_put(od->writer, index, data, len, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		return -1;
-	od->written[index] = 1;
+	}
 	return 0;
 }
 
@@ -173,16 +138,12 @@ static int
 outdir_finish(void *ctx)
 {
 	struct outdir *od = ctx;
+	char err[CLIENT_ERR_LEN];
 
-	if (outdir_write(od, PLAYLIST_INDEX_NAME, od->raw, od->rawlen) < 0)
+	if (songdir_writer_commit(od->writer, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		return -1;
-	for (size_t i = 0; i < od->count; i++) {
-		if (outdir_rename(od, od->segs[i].name) < 0)
-			return -1;
-		od->written[i] = 0;
 	}
-	if (outdir_rename(od, PLAYLIST_INDEX_NAME) < 0)
-		return -1;
 	return 0;
 }
 
@@ -192,29 +153,15 @@ outdir_sink(struct outdir *od, struct fetch_sink *sink)
 	sink->start = outdir_start;
 	sink->segment = outdir_segment;
 	sink->finish = outdir_finish;
-	sink->discard = outdir_discard;
-	sink->can_restart = 1;
+	sink->in_order = 0;
 	sink->ctx = od;
 }
 
 void
-outdir_close(struct outdir *od, int success)
+outdir_close(struct outdir *od)
 {
-	char tmp[OUTDIR_TMP_MAX];
-
 	if (od == NULL)
 		return;
-	if (!success) {
-		outdir_discard(od);
-		outdir_tmpname(tmp, sizeof(tmp), PLAYLIST_INDEX_NAME);
-		unlinkat(od->dirfd, tmp, 0);
-		/* a directory this run made goes too, if nothing else is in it */
-		if (od->created)
-			rmdir(od->path);
-	} else {
-		fsync(od->dirfd);
-		outdir_discard(od);
-	}
-	close(od->dirfd);
+	songdir_writer_abort(od->writer);
 	free(od);
 }

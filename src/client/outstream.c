@@ -1,5 +1,6 @@
 /* outstream.c - a song as one MPEG-TS stream on a descriptor (stdout or
- * the player's pipe), written segment by segment as they arrive. */
+ * the player's pipe), written segment by segment in playlist order as soon
+ * as each and all before it are verified. */
 #include <errno.h>
 #include <string.h>
 
@@ -7,13 +8,12 @@
 #include "client.h"
 
 static int
-outstream_start(void *ctx, const struct playlist *playlist, const char *raw,
-    size_t rawlen)
+outstream_start(void *ctx, const struct playlist *playlist,
+    const char *content_id)
 {
 	(void)ctx;
 	(void)playlist;
-	(void)raw;
-	(void)rawlen;
+	(void)content_id;
 	return 0;
 }
 
@@ -40,19 +40,12 @@ outstream_finish(void *ctx)
 	return 0;
 }
 
-static void
-outstream_discard(void *ctx)
-{
-	(void)ctx;
-}
-
 void
 outstream_sink(struct outstream *os, struct fetch_sink *sink)
 {
 	sink->start = outstream_start;
 	sink->segment = outstream_segment;
 	sink->finish = outstream_finish;
-	sink->discard = outstream_discard;
-	sink->can_restart = 0;
+	sink->in_order = 1;
 	sink->ctx = os;
 }

@@ -22,7 +22,7 @@ progress_init(struct progress *p, int wanted)
 
 void
 progress_update(struct progress *p, size_t done, size_t total, long long bytes,
-    const char *peer, int force)
+    size_t sources, int force)
 {
 	char line[PROGRESS_LINE_MAX], size[32], rate[32];
 	long long now = clock_now_ms();
@@ -39,8 +39,8 @@ progress_update(struct progress *p, size_t done, size_t total, long long bytes,
 	units_format_bytes(secs > 0 ? (unsigned long long)((double)bytes / secs) : 0,
 	    rate, sizeof(rate));
 	/* \r back to column 0, then \033[K clears the rest of the line */
-	n = snprintf(line, sizeof(line), "\r%zu/%zu segments  %s  %s/s  from %s\033[K",
-	    done, total, size, rate, peer);
+	n = snprintf(line, sizeof(line), "\r%zu/%zu segments  %s  %s/s  %zu source%s\033[K",
+	    done, total, size, rate, sources, sources == 1 ? "" : "s");
 	if (n > 0) {
 		ssize_t w = write(STDERR_FILENO, line,
 		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);

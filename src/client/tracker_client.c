@@ -1,14 +1,19 @@
-/* tracker_client.c - the client's requests to the tracker: QUERY and LIST. */
+/* tracker_client.c - the client's requests to the tracker: LOCATE (or
+ * QUERY from a version-1 tracker) and LIST. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "p2pm/log.h"
+#include "p2pm/sha256.h"
 #include "p2pm/strnum.h"
 #include "client.h"
 
 #define TRACKER_PEERS_WORD "PEERS"
 #define TRACKER_SONGS_WORD "SONGS"
+#define TRACKER_SOURCES_WORD "SOURCES"
+/* what a version-1 tracker answers to a command it does not know */
+#define TRACKER_UNKNOWN_COMMAND 400
 /* room for this many LIST entries at first; it doubles as needed */
 #define TRACKER_LIST_INITIAL 256
 /* songs asked for per LISTPAGE request, and its reply's first word */
@@ -104,6 +109,107 @@ tracker_query(const char *tracker, const char *song, int timeout_ms,
 			    CLIENT_MAX_PEERS);
 			break;
 		}
+	}
+	rpc_close(c);
+	return 0;
+}
+
+/* Reads one "<content-id> <host:port>" line of a LOCATE reply into e. */
+static int
+tracker_parse_source(const char *line, struct source_entry *e)
+{
+	const char *sp = strchr(line, ' ');
+	char host[NET_HOST_MAX];
+	unsigned port;
+	size_t idlen;
+
+	if (sp == NULL)
+		return -1;
+	idlen = (size_t)(sp - line);
+	if (idlen == 1 && line[0] == '-')
+		e->id[0] = '\0';
+	else if (content_id_ok(line, idlen)) {
+		memcpy(e->id, line, idlen);
+		e->id[idlen] = '\0';
+	} else
+		return -1;
+	if (strlen(sp + 1) >= sizeof(e->addr) ||
+	    net_parse_hostport(sp + 1, host, sizeof(host), &port, 0) < 0)
+		return -1;
+	snprintf(e->addr, sizeof(e->addr), "%s", sp + 1);
+	return 0;
+}
+
+int
+content_id_ok(const char *text, size_t len)
+{
+	if (len != SHA256_HEX_LEN - 1)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((text[i] >= '0' && text[i] <= '9') ||
+		    (text[i] >= 'a' && text[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int
+source_list_add(struct source_list *list, const char *addr, const char *id)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (strcmp(list->e[i].addr, addr) == 0)
+			return 0;
+	if (list->count == CLIENT_MAX_SOURCES)
+		return -1;
+	snprintf(list->e[list->count].addr, NET_ADDR_MAX, "%s", addr);
+	snprintf(list->e[list->count].id, SHA256_HEX_LEN, "%s", id ? id : "");
+	list->count++;
+	return 0;
+}
+
+int
+tracker_locate(const char *tracker, const char *song, int timeout_ms,
+    struct source_list *sources, int *version1, char *err, size_t errlen)
+{
+	struct peer_list peers;
+	struct rpc_conn *c;
+	enum rpc_result res;
+	const char *line;
+	long n;
+
+	sources->count = 0;
+	*version1 = 0;
+	c = tracker_open(tracker, "LOCATE", song, timeout_ms, err, errlen);
+	if (c == NULL)
+		return -1;
+	res = rpc_expect_count(c, TRACKER_SOURCES_WORD, CLIENT_MAX_LOCATE_LINES, &n);
+	if (res == RPC_REFUSED && rpc_err_code(c) == TRACKER_UNKNOWN_COMMAND) {
+		/* a version-1 tracker: its QUERY gives peers without content ids */
+		rpc_close(c);
+		log_debug("tracker %s has no LOCATE; asking QUERY", tracker);
+		*version1 = 1;
+		if (tracker_query(tracker, song, timeout_ms, &peers, err, errlen) < 0)
+			return -1;
+		for (size_t i = 0; i < peers.count; i++)
+			source_list_add(sources, peers.addr[i], NULL);
+		return 0;
+	}
+	if (res != RPC_OK)
+		return tracker_failed(c, res, err, errlen);
+	for (long i = 0; i < n; i++) {
+		struct source_entry e;
+		if (rpc_next_line(c, &line) != RPC_OK) {
+			snprintf(err, errlen, "tracker %s: LOCATE reply cut short: %s",
+			    tracker, rpc_error(c));
+			rpc_close(c);
+			return -1;
+		}
+		if (tracker_parse_source(line, &e) < 0) {
+			log_warn("tracker %s: ignoring a bad line in the LOCATE reply",
+			    tracker);
+			continue;
+		}
+		if (source_list_add(sources, e.addr, e.id) < 0)
+			break;	/* enough: the rest are left unread */
 	}
 	rpc_close(c);
 	return 0;

@@ -1,5 +1,6 @@
 /* reader.c - buffered line and body reader with limits and timeouts. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@ reader_init(struct reader *r, int fd, int timeout_ms)
 	r->fd = fd;
 	r->timeout_ms = timeout_ms;
 	r->deadline_ms = 0;
+	r->min_rate = 0;
 	r->start = r->end = 0;
 }
 
@@ -21,6 +23,37 @@ void
 reader_set_deadline(struct reader *r, long long ms)
 {
 	r->deadline_ms = ms > 0 ? clock_now_ms() + ms : 0;
+}
+
+void
+reader_set_deadline_at(struct reader *r, long long at_ms)
+{
+	r->deadline_ms = at_ms > 0 ? at_ms : 0;
+}
+
+long long
+reader_deadline(const struct reader *r)
+{
+	return r->deadline_ms;
+}
+
+void
+reader_set_min_rate(struct reader *r, long bytes_per_s, long long grace_ms)
+{
+	r->min_rate = bytes_per_s > 0 ? bytes_per_s : 0;
+	r->rate_start_ms = clock_now_ms();
+	r->rate_grace_ms = grace_ms > 0 ? grace_ms : 0;
+	r->rate_bytes = 0;
+}
+
+/* Milliseconds left before the input falls below the rate floor; only
+ * meaningful with a floor set. */
+static long long
+reader_rate_left(const struct reader *r, long long now)
+{
+	unsigned long long owed_ms = r->rate_bytes * 1000ULL / (unsigned long long)r->min_rate;
+
+	return r->rate_start_ms + r->rate_grace_ms + (long long)owed_ms - now;
 }
 
 int
@@ -46,6 +79,7 @@ reader_strerror(enum reader_result res)
 	case READER_ERROR: return "read error";
 	case READER_NUL: return "NUL byte in line";
 	case READER_INTERRUPTED: return "interrupted";
+	case READER_TOO_SLOW: return "below the minimum receive rate";
 	}
 	return "unknown";
 }
@@ -61,24 +95,35 @@ reader_read(struct reader *r, char *dst, size_t cap, size_t *got)
 
 	for (;;) {
 		long long wait = r->timeout_ms > 0 ? r->timeout_ms : -1;
+		long long now = clock_now_ms();
+		int by_rate = 0;
 		if (r->deadline_ms > 0) {
-			long long left = r->deadline_ms - clock_now_ms();
+			long long left = r->deadline_ms - now;
 			if (left <= 0)
 				return READER_TIMEOUT;
 			if (wait < 0 || left < wait)
 				wait = left;
 		}
+		if (r->min_rate > 0) {
+			long long left = reader_rate_left(r, now);
+			if (left <= 0)
+				return READER_TOO_SLOW;
+			if (wait < 0 || left < wait) {
+				wait = left;
+				by_rate = 1;
+			}
+		}
 		if (net_interrupted())
 			return READER_INTERRUPTED;
 		pfd.fd = r->fd;
 		pfd.events = POLLIN;
-		rc = poll(&pfd, 1, (int)wait);
+		rc = poll(&pfd, 1, wait > INT_MAX ? INT_MAX : (int)wait);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)
 			return READER_ERROR;
 		if (rc == 0)
-			return READER_TIMEOUT;
+			return by_rate ? READER_TOO_SLOW : READER_TIMEOUT;
 		n = read(r->fd, dst, cap);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -86,6 +131,7 @@ reader_read(struct reader *r, char *dst, size_t cap, size_t *got)
 			return errno == ETIMEDOUT ? READER_TIMEOUT : READER_ERROR;
 		if (n == 0)
 			return READER_EOF;
+		r->rate_bytes += (unsigned long long)n;
 		*got = (size_t)n;
 		return READER_OK;
 	}
@@ -110,6 +156,14 @@ reader_fill(struct reader *r)
 	if (res == READER_OK)
 		r->end += got;
 	return res;
+}
+
+enum reader_result
+reader_wait_input(struct reader *r)
+{
+	if (r->end > r->start)
+		return READER_OK;
+	return reader_fill(r);
 }
 
 enum reader_result

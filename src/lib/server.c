@@ -1,12 +1,19 @@
-/* server.c - accept loop, connection threads, connection cap, shutdown. */
+/* server.c - accept loop, connection threads, connection caps, deadlines,
+ * shutdown. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,9 +21,17 @@
 #include <netinet/tcp.h>
 
 #include "p2pm/clock.h"
+#include "p2pm/htable.h"
 #include "p2pm/log.h"
 #include "p2pm/net.h"
 #include "p2pm/server.h"
+
+/* Refusals of one kind, logged at most once per SERVER_REFUSAL_LOG_MS.
+ * Used by the accept loop alone. */
+struct server_refusals {
+	long long logged_ms;
+	unsigned long unlogged;
+};
 
 struct server {
 	struct server_config cfg;
@@ -24,13 +39,83 @@ struct server {
 	char address[NET_ADDR_MAX];
 	pthread_attr_t attr;
 
-	pthread_mutex_t lock;		/* guards drained, conns and live */
-	pthread_cond_t drained;
+	pthread_mutex_t lock;		/* guards what follows up to sources */
+	pthread_cond_t drained;		/* threads became 0 */
 	struct conn *conns;		/* live connections */
 	int live;
+	struct conn *waiting;		/* threads in the cache, most recent first */
+	int nwaiting;
+	int threads;			/* connection threads, serving or waiting */
+	int closing;			/* server_close began: no more waiting */
+	/* open connections per source address (16 bytes, IPv4 mapped):
+	 * the count is the value, cast to a pointer */
+	struct htable sources;
 
+	int spare_fd;		/* /dev/null, given up to shed a connection
+				 * when descriptors run out */
+	struct server_refusals busy, busy_source, nofile;
 	atomic_ullong requests;		/* counted without the lock */
 };
+
+/* Logs a refusal unless one of its kind was logged less than
+ * SERVER_REFUSAL_LOG_MS ago; then the next line says how many were not. */
+static void __attribute__((format(printf, 2, 3)))
+server_log_refusal(struct server_refusals *r, const char *fmt, ...)
+{
+	long long now = clock_now_ms();
+	char msg[256];
+	va_list ap;
+
+	if (r->logged_ms != 0 && now - r->logged_ms < SERVER_REFUSAL_LOG_MS) {
+		r->unlogged++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r->unlogged > 0)
+		log_warn("%s (and %lu more since the last such line)", msg, r->unlogged);
+	else
+		log_warn("%s", msg);
+	r->logged_ms = now;
+	r->unlogged = 0;
+}
+
+/* Raises the soft RLIMIT_NOFILE to the hard limit and lowers
+ * cfg->max_conns to what the limit leaves after SERVER_FD_RESERVE. */
+static void
+server_fit_nofile(struct server_config *cfg)
+{
+	struct rlimit rl;
+	long fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur != rl.rlim_max) {
+		struct rlimit want = rl;
+		want.rlim_cur = rl.rlim_max;
+		if (want.rlim_cur == RLIM_INFINITY)
+			want.rlim_cur = SERVER_NOFILE_WANTED;
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl.rlim_cur = want.rlim_cur;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)SERVER_NOFILE_WANTED * 16)
+		return;
+	fit = ((long)rl.rlim_cur - SERVER_FD_RESERVE) / cfg->fds_per_conn;
+	if (fit < 1)
+		fit = 1;
+	if (cfg->max_conns > fit) {
+		log_warn("--max-conns %d is more than the open-file limit (%ld) allows: "
+		    "at most %ld connections", cfg->max_conns, (long)rl.rlim_cur, fit);
+		cfg->max_conns = (int)fit;
+	}
+}
+
+int
+server_max_conns(const struct server *s)
+{
+	return s->cfg.max_conns;
+}
 
 struct server *
 server_open(const struct server_config *cfg, char *err, size_t errlen)
@@ -42,11 +127,29 @@ server_open(const struct server_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	s->cfg = *cfg;
-	s->listen_fd = net_listen(cfg->listen_addr, err, errlen);
-	if (s->listen_fd < 0) {
+	if (s->cfg.line_timeout_s <= 0)
+		s->cfg.line_timeout_s = SERVER_DEFAULT_LINE_TIMEOUT_S;
+	if (s->cfg.min_body_rate <= 0)
+		s->cfg.min_body_rate = SERVER_DEFAULT_MIN_BODY_RATE;
+	if (s->cfg.max_conns_per_source <= 0)
+		s->cfg.max_conns_per_source = SERVER_DEFAULT_MAX_CONNS_PER_SOURCE;
+	if (s->cfg.fds_per_conn <= 0)
+		s->cfg.fds_per_conn = 1;
+	server_fit_nofile(&s->cfg);
+	if (htable_init(&s->sources) < 0) {
+		snprintf(err, errlen, "out of memory");
 		free(s);
 		return NULL;
 	}
+	s->listen_fd = net_listen(cfg->listen_addr, err, errlen);
+	if (s->listen_fd < 0) {
+		htable_free(&s->sources);
+		free(s);
+		return NULL;
+	}
+	/* accepts in a row end at EAGAIN instead of waiting */
+	fcntl(s->listen_fd, F_SETFL, fcntl(s->listen_fd, F_GETFL) | O_NONBLOCK);
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (net_local_addr(s->listen_fd, s->address, sizeof(s->address)) < 0)
 		snprintf(s->address, sizeof(s->address), "%s", cfg->listen_addr);
 	pthread_mutex_init(&s->lock, NULL);
@@ -149,16 +252,50 @@ conn_sendfile(struct conn *c, int file_fd, size_t len)
 	return 0;
 }
 
+const char *
+conn_remote_host(const struct conn *c)
+{
+	return c->remote_host;
+}
+
+/* Reads one line: its first byte within the idle timeout (or whatever
+ * deadline is set), the rest within the line timeout of that byte. A
+ * line cut by the line timeout is READER_TIMEOUT with *by_line set. */
+static enum reader_result
+conn_line(struct conn *c, char *line, size_t linesz, size_t *len, int *by_line)
+{
+	long long outer = reader_deadline(&c->rd), at;
+	enum reader_result res;
+
+	*by_line = 0;
+	res = reader_wait_input(&c->rd);
+	if (res != READER_OK)
+		return res;
+	at = clock_now_ms() + (long long)c->srv->cfg.line_timeout_s * 1000;
+	if (outer > 0 && outer < at)
+		at = outer;
+	reader_set_deadline_at(&c->rd, at);
+	res = reader_line(&c->rd, line, linesz, PROTO_MAX_LINE, len);
+	if (res == READER_TIMEOUT && at != outer && reader_deadline_passed(&c->rd))
+		*by_line = 1;
+	reader_set_deadline_at(&c->rd, outer);
+	return res;
+}
+
 enum reader_result
 conn_read_line(struct conn *c, char *line, size_t linesz, size_t *len)
 {
-	return reader_line(&c->rd, line, linesz, PROTO_MAX_LINE, len);
+	int by_line;
+
+	return conn_line(c, line, linesz, len, &by_line);
 }
 
 void
 conn_body_deadline(struct conn *c, int on)
 {
 	reader_set_deadline(&c->rd, on ? SERVER_BODY_DEADLINE_MS : 0);
+	reader_set_min_rate(&c->rd, on ? c->srv->cfg.min_body_rate : 0,
+	    SERVER_BODY_GRACE_MS);
 }
 
 int
@@ -170,14 +307,23 @@ conn_read_body(struct conn *c, conn_line_fn on_line, void *ctx)
 
 	conn_body_deadline(c, 1);
 	for (;;) {
-		enum reader_result res = conn_read_line(c, line, sizeof(line), &len);
+		int by_line;
+		enum reader_result res = conn_line(c, line, sizeof(line), &len,
+		    &by_line);
 		if (res == READER_TOO_LONG) {
 			conn_error(c, PROTO_LINE_TOO_LONG, NULL);
 			break;
 		}
 		if (res != READER_OK && res != READER_NUL) {
-			log_info("%s: request body not finished: %s", c->remote,
-			    reader_strerror(res));
+			if (by_line)
+				log_info("%s: request body not finished: a line took "
+				    "over %d s", c->remote, c->srv->cfg.line_timeout_s);
+			else if (res == READER_TOO_SLOW)
+				log_info("%s: request body not finished: below %ld "
+				    "bytes/s", c->remote, c->srv->cfg.min_body_rate);
+			else
+				log_info("%s: request body not finished: %s", c->remote,
+				    reader_strerror(res));
 			break;
 		}
 		if (res == READER_OK && len == 0) {
@@ -208,8 +354,9 @@ server_serve(struct conn *c)
 	size_t len;
 
 	for (;;) {
-		enum reader_result res = reader_line(&c->rd, line, sizeof(line),
-		    PROTO_MAX_LINE, &len);
+		int by_line;
+		enum reader_result res = conn_line(c, line, sizeof(line), &len,
+		    &by_line);
 		if (res == READER_TOO_LONG) {
 			conn_error(c, PROTO_LINE_TOO_LONG, NULL);
 			break;
@@ -219,6 +366,11 @@ server_serve(struct conn *c)
 			if (conn_flush(c) < 0)
 				break;
 			continue;
+		}
+		if (by_line) {
+			log_info("%s: request line not complete %d s after its first "
+			    "byte, closing", c->remote, s->cfg.line_timeout_s);
+			break;
 		}
 		if (res != READER_OK) {
 			log_debug("%s: %s", c->remote, reader_strerror(res));
@@ -271,39 +423,129 @@ server_linger(int fd)
 	}
 }
 
-static void *
-server_conn_main(void *arg)
+/* Adds delta to the count of open connections from source (16 bytes);
+ * under s->lock. Returns the new count, or -1 if out of memory (then the
+ * source counts as having none open). */
+static long
+server_source_add(struct server *s, const unsigned char *source, long delta)
 {
-	struct conn *c = arg;
-	struct server *s = c->srv;
+	long n = (long)(intptr_t)htable_del(&s->sources, source, 16) + delta;
 
-	server_serve(c);
-	if (c->linger)
-		server_linger(c->fd);
-	/* unlink, then close, under the lock: server_close must never
-	 * shut down a descriptor number that another thread reused */
-	pthread_mutex_lock(&s->lock);
-	close(c->fd);
+	if (n <= 0)
+		return 0;
+	if (htable_put(&s->sources, source, 16, (void *)(intptr_t)n) == NULL)
+		return -1;
+	return n;
+}
+
+/* Takes c out of the live list and the counts; under s->lock. */
+static void
+server_conn_unlink(struct server *s, struct conn *c)
+{
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
 		s->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+	if (c->source_counted)
+		server_source_add(s, c->source, -1);
 	s->live--;
-	if (s->live == 0)
+}
+
+/* Ends a connection: closes it and unlinks it, under s->lock
+ * (server_close must never shut down a descriptor number that another
+ * thread reused). */
+static void
+server_conn_end(struct server *s, struct conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	server_conn_unlink(s, c);
+}
+
+/* Puts the thread of c in the cache and waits to be handed a connection;
+ * under s->lock. Returns 0 with c->fd set, or -1 when the thread should
+ * end (the cache is full, the server closing, or no connection came for
+ * SERVER_THREAD_IDLE_MS); then c is out of the cache. */
+static int
+server_conn_wait(struct server *s, struct conn *c)
+{
+	struct timespec until;
+
+	if (s->closing || s->nwaiting >= SERVER_THREAD_CACHE)
+		return -1;
+	c->next = s->waiting;
+	s->waiting = c;
+	s->nwaiting++;
+	clock_deadline_after(&until, SERVER_THREAD_IDLE_MS);
+	while (c->fd < 0 && !s->closing)
+		if (pthread_cond_timedwait(&c->handed, &s->lock, &until) != 0)
+			break;
+	if (c->fd >= 0)
+		return 0;	/* the accept loop took it out of the cache */
+	for (struct conn **p = &s->waiting; *p != NULL; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			s->nwaiting--;
+			break;
+		}
+	c->next = NULL;
+	return -1;
+}
+
+static void *
+server_conn_main(void *arg)
+{
+	struct conn *c = arg;
+	struct server *s = c->srv;
+
+	for (;;) {
+		log_debug("%s: connected", c->remote);
+		server_serve(c);
+		if (c->linger)
+			server_linger(c->fd);
+		pthread_mutex_lock(&s->lock);
+		server_conn_end(s, c);
+		if (server_conn_wait(s, c) < 0)
+			break;
+		pthread_mutex_unlock(&s->lock);
+	}
+	s->threads--;
+	if (s->threads == 0)
 		pthread_cond_broadcast(&s->drained);
 	pthread_mutex_unlock(&s->lock);
+	pthread_cond_destroy(&c->handed);
 	free(c);
 	return NULL;
 }
 
-/* Turns away a connection over the cap with one ERR line. */
-static void
-server_refuse(int fd)
+/* A new struct conn for a new thread. Only its small fields are set: the
+ * buffers are left as malloc gave them, untouched until used. */
+static struct conn *
+server_conn_new(struct server *s)
 {
-	char line[64];
-	int n = proto_format_err(line, sizeof(line), PROTO_BUSY, NULL);
+	struct conn *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	if (clock_cond_init(&c->handed) != 0) {
+		free(c);
+		return NULL;
+	}
+	c->fd = -1;
+	c->srv = s;
+	c->next = c->prev = NULL;
+	return c;
+}
+
+/* Turns a connection away with one ERR 503 line (text NULL: "busy"). */
+static void
+server_refuse(int fd, const char *text)
+{
+	char line[128];
+	int n = proto_format_err(line, sizeof(line), PROTO_BUSY, text);
 
 	char drop[4096];
 
@@ -317,76 +559,201 @@ server_refuse(int fd)
 	close(fd);
 }
 
-static void
-server_accept_one(struct server *s)
-{
-	sigset_t all, old;
-	pthread_t tid;
-	struct conn *c;
-	int fd, one = 1, rc;
+/* A newcomer, before a thread is found for it: its address. */
+struct server_newcomer {
+	char remote[NET_ADDR_MAX], remote_host[NET_ADDR_MAX];
+	unsigned char source[16];
+	int source_counted;
+};
 
-	fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0) {
-		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
-			log_warn("accept: %s", strerror(errno));
-		if (errno == EMFILE || errno == ENFILE) {
-			struct timespec ts = { 0, 100 * 1000000L };
-			nanosleep(&ts, NULL);
-		}
-		return;
+/* Sets c's source (as 16 bytes of IPv6, IPv4 mapped), its address text
+ * with and without the port, and returns 1 if it is a loopback address. */
+static int
+server_source_of(struct server_newcomer *c, const struct sockaddr_storage *ss)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
+	unsigned port = 0;
+	int loopback = 0;
+
+	memset(c->source, 0, sizeof(c->source));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+		memcpy(c->source, mapped, sizeof(mapped));
+		memcpy(c->source + 12, &sin->sin_addr, 4);
+		port = ntohs(sin->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+		memcpy(c->source, &sin6->sin6_addr, 16);
+		port = ntohs(sin6->sin6_port);
+		loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
 	}
+	if (memcmp(c->source, mapped, sizeof(mapped)) == 0) {
+		loopback = c->source[12] == 127;
+		inet_ntop(AF_INET, c->source + 12, c->remote_host, sizeof(c->remote_host));
+	} else if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, c->source, c->remote_host, sizeof(c->remote_host));
+	} else {
+		snprintf(c->remote_host, sizeof(c->remote_host), "?");
+	}
+	if (net_format_hostport(c->remote_host, port, c->remote, sizeof(c->remote)) < 0)
+		snprintf(c->remote, sizeof(c->remote), "?");
+	return loopback;
+}
+
+/* accept(2) found no descriptor free: sheds the waiting connection with
+ * ERR 503 through the spare descriptor (so that poll does not wake at once
+ * for it again), logs that at most once a second, and waits
+ * SERVER_ACCEPT_BACKOFF_MS, so that the loop never spins. */
+static void
+server_out_of_fds(struct server *s, int err)
+{
+	struct pollfd none;
+
+	server_log_refusal(&s->nofile, "accept: %s: turning connections away",
+	    strerror(err));
+	if (s->spare_fd >= 0) {
+		close(s->spare_fd);
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			server_refuse(fd, NULL);
+		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	poll(&none, 0, SERVER_ACCEPT_BACKOFF_MS);
+}
+
+/* Admits fd under the caps: counts it against its source and in live, or
+ * refuses it (and closes it). Returns 0 if admitted. */
+static int
+server_admit(struct server *s, int fd, const struct server_newcomer *probe)
+{
+	long from_source;
+
 	pthread_mutex_lock(&s->lock);
 	if (s->live >= s->cfg.max_conns) {
 		pthread_mutex_unlock(&s->lock);
-		log_warn("connection limit (%d) reached, refusing one", s->cfg.max_conns);
-		server_refuse(fd);
-		return;
+		server_log_refusal(&s->busy, "connection limit (%d) reached, refusing one",
+		    s->cfg.max_conns);
+		server_refuse(fd, NULL);
+		return -1;
+	}
+	if (probe->source_counted) {
+		from_source = (long)(intptr_t)htable_get(&s->sources, probe->source,
+		    sizeof(probe->source));
+		if (from_source >= s->cfg.max_conns_per_source ||
+		    server_source_add(s, probe->source, 1) < 0) {
+			pthread_mutex_unlock(&s->lock);
+			server_log_refusal(&s->busy_source, "%s: per-source connection "
+			    "limit (%d) reached, refusing one", probe->remote_host,
+			    s->cfg.max_conns_per_source);
+			server_refuse(fd, "too many connections from this address");
+			return -1;
+		}
 	}
 	s->live++;
 	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
 
-	c = malloc(sizeof(*c));
-	if (c == NULL) {
-		close(fd);
-		goto undo;
-	}
-	memset(c, 0, offsetof(struct conn, out));	/* next and prev too */
+/* Makes c serve fd (the newcomer nc) and links it into the live
+ * list; under s->lock. */
+static void
+server_conn_start(struct server *s, struct conn *c, int fd,
+    const struct server_newcomer *nc)
+{
 	c->fd = fd;
-	c->srv = s;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	net_set_timeouts(fd, 0, s->cfg.idle_timeout_s * 1000);
+	memcpy(c->remote, nc->remote, sizeof(c->remote));
+	memcpy(c->remote_host, nc->remote_host, sizeof(c->remote_host));
+	memcpy(c->source, nc->source, sizeof(c->source));
+	c->source_counted = nc->source_counted;
+	c->failed = 0;
+	c->linger = 0;
+	c->outlen = 0;
 	reader_init(&c->rd, fd, s->cfg.idle_timeout_s * 1000);
-	if (net_remote_addr(fd, c->remote, sizeof(c->remote)) < 0)
-		snprintf(c->remote, sizeof(c->remote), "?");
-
-	pthread_mutex_lock(&s->lock);
+	c->prev = NULL;
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
 	s->conns = c;
+}
+
+/* Accepts one connection if one is waiting. Returns 1 if the loop should
+ * accept again at once, 0 if it should poll first. */
+static int
+server_accept_one(struct server *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct server_newcomer nc;
+	struct timeval tv;
+	sigset_t all, old;
+	pthread_t tid;
+	struct conn *c;
+	int fd, one = 1, rc, loopback;
+
+	fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		server_out_of_fds(s, errno);
+		return 0;
+	}
+	if (fd < 0) {
+		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
+			log_warn("accept: %s", strerror(errno));
+		return errno == EINTR || errno == ECONNABORTED;
+	}
+	loopback = server_source_of(&nc, &ss);
+	nc.source_counted = !loopback || s->cfg.limit_loopback;
+	if (server_admit(s, fd, &nc) < 0)
+		return 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	tv.tv_sec = s->cfg.idle_timeout_s;
+	tv.tv_usec = 0;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+
+	/* a thread from the cache, if one waits */
+	pthread_mutex_lock(&s->lock);
+	c = s->waiting;
+	if (c != NULL) {
+		s->waiting = c->next;
+		s->nwaiting--;
+		server_conn_start(s, c, fd, &nc);
+		pthread_cond_signal(&c->handed);
+		pthread_mutex_unlock(&s->lock);
+		return 1;
+	}
 	pthread_mutex_unlock(&s->lock);
 
+	c = server_conn_new(s);
+	if (c == NULL)
+		goto refuse;
+	pthread_mutex_lock(&s->lock);
+	server_conn_start(s, c, fd, &nc);
+	s->threads++;
+	pthread_mutex_unlock(&s->lock);
 	/* the thread starts with every signal blocked; main takes them */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&tid, &s->attr, server_conn_main, c);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc == 0) {
-		log_debug("%s: connected", c->remote);
-		return;
-	}
+	if (rc == 0)
+		return 1;
 	log_warn("cannot start a connection thread: %s", strerror(rc));
 	pthread_mutex_lock(&s->lock);
-	if (c->next != NULL)
-		c->next->prev = NULL;
-	s->conns = c->next;
+	s->threads--;
+	server_conn_unlink(s, c);
 	pthread_mutex_unlock(&s->lock);
-	server_refuse(fd);
+	pthread_cond_destroy(&c->handed);
 	free(c);
-undo:
+	server_refuse(fd, NULL);
+	return 0;
+refuse:
 	pthread_mutex_lock(&s->lock);
+	if (nc.source_counted)
+		server_source_add(s, nc.source, -1);
 	s->live--;
 	pthread_mutex_unlock(&s->lock);
+	server_refuse(fd, NULL);
+	return 0;
 }
 
 void
@@ -400,7 +767,10 @@ server_run(struct server *s, volatile sig_atomic_t *stop)
 		int rc = poll(&pfd, 1, SERVER_POLL_MS);
 		if (rc <= 0)
 			continue;
-		server_accept_one(s);
+		/* the listening socket does not block: take what waits */
+		for (int i = 0; i < SERVER_ACCEPT_BATCH && !*stop; i++)
+			if (server_accept_one(s) == 0)
+				break;
 	}
 }
 
@@ -411,21 +781,29 @@ server_close(struct server *s)
 	struct conn *c;
 
 	close(s->listen_fd);
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
+	s->spare_fd = -1;
 	clock_deadline_after(&deadline, SERVER_SHUTDOWN_WAIT_MS);
 	pthread_mutex_lock(&s->lock);
-	/* wake threads blocked in read or write; they close their own fds */
+	/* wake threads blocked in read or write (they close their own fds),
+	 * and those waiting in the cache, which end */
+	s->closing = 1;
 	for (c = s->conns; c != NULL; c = c->next)
 		shutdown(c->fd, SHUT_RDWR);
-	while (s->live > 0)
+	for (c = s->waiting; c != NULL; c = c->next)
+		pthread_cond_signal(&c->handed);
+	while (s->threads > 0)
 		if (pthread_cond_timedwait(&s->drained, &s->lock, &deadline) != 0)
 			break;
-	int left = s->live;
+	int left = s->threads;
 	pthread_mutex_unlock(&s->lock);
 	if (left > 0) {
 		/* threads still own the server: leave it allocated */
-		log_warn("%d connection(s) still open at exit", left);
+		log_warn("%d connection thread(s) still running at exit", left);
 		return left;
 	}
+	htable_free(&s->sources);
 	pthread_attr_destroy(&s->attr);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->drained);

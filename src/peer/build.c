@@ -15,15 +15,44 @@
 /* mode of the temporary a song is built in */
 #define BUILD_TMP_MODE 0700
 
-/* Runs the segmenter on path into the temporary tmp; says which side
- * failed, or that we were stopped. */
-static enum build_result
-build_segment(const char *ffmpeg, const char *path, const char *tmp,
-    const char *key, const atomic_int *stop, char *why, size_t whylen)
+/* True if the open file fd is still the version that id describes. */
+static int
+build_fd_is(int fd, const struct filekey_id *id)
 {
-	enum segmenter_result res = segmenter_run(ffmpeg, path, tmp, key, stop,
-	    why, whylen);
+	struct filekey_id now;
+	struct stat st;
 
+	if (fstat(fd, &st) < 0)
+		return 0;
+	filekey_id_of(&st, &now);
+	return filekey_id_equal(&now, id);
+}
+
+/* Runs the segmenter on path into the temporary tmp, through a
+ * descriptor of the file that has identity id (else BUILD_CHANGED), which
+ * must still have it once ffmpeg is done; says which side failed, or that
+ * we were stopped. */
+static enum build_result
+build_segment(const char *ffmpeg, const char *path, const struct filekey_id *id,
+    const char *tmp, const char *key, const atomic_int *stop, char *why,
+    size_t whylen)
+{
+	enum segmenter_result res;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0 || !build_fd_is(fd, id)) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(why, whylen, "the file changed since its key was taken");
+		return BUILD_CHANGED;
+	}
+	res = segmenter_run_fd(ffmpeg, fd, tmp, key, stop, why, whylen);
+	if (res == SEGMENTER_OK && !build_fd_is(fd, id)) {
+		close(fd);
+		snprintf(why, whylen, "the file changed while it was being segmented");
+		return BUILD_CHANGED;
+	}
+	close(fd);
 	if (res == SEGMENTER_OK)
 		return BUILD_OK;
 	if (res == SEGMENTER_STOPPED || atomic_load(stop))
@@ -126,12 +155,7 @@ build_song(struct cache *c, const char *ffmpeg, const char *path,
 		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
 		return BUILD_CACHE_ERROR;
 	}
-	res = build_segment(ffmpeg, path, tmp, key, stop, why, whylen);
-	/* ffmpeg read the file by name, later than its key was taken */
-	if (res == BUILD_OK && !filekey_unchanged(path, id)) {
-		snprintf(why, whylen, "the file changed while it was being segmented");
-		res = BUILD_CHANGED;
-	}
+	res = build_segment(ffmpeg, path, id, tmp, key, stop, why, whylen);
 	if (res == BUILD_OK)
 		res = build_check(tmp, key, why, whylen);
 	if (res == BUILD_OK)

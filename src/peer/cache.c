@@ -83,7 +83,11 @@ cache_probe_write(const char *dir)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* a name left there (a crash, or a planted link) is removed, never
+	 * written through */
+	if (unlink(probe) < 0 && errno != ENOENT)
+		return -1;
+	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	close(fd);

@@ -197,7 +197,7 @@ filekey_record_store(struct cache *c, const char *recname,
 	if (strchr(abspath, '\n') != NULL || cache_tmp_path(c, tmp, sizeof(tmp)) < 0 ||
 	    cache_path(c, CACHE_FILES, recname, path, sizeof(path)) < 0)
 		return;
-	f = fopen(tmp, "we");
+	f = fopen(tmp, "wxe");	/* O_EXCL: never through a planted link */
 	if (f == NULL)
 		return;
 	filekey_id_format(id, idtext, sizeof(idtext));

@@ -46,7 +46,10 @@ struct peer_options {
 	const char *dirs[PEER_MAX_LIBRARY_DIRS];
 	int ndirs;
 	int idle_timeout_s;
+	int line_timeout_s;
 	int max_conns;
+	int max_conns_per_source;
+	int limit_loopback;
 	int renew_s;
 	int jobs;
 	int keep_cache;
@@ -59,7 +62,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: peer [-l ADDR:PORT] [-a HOST:PORT] [-t HOST:PORT] [-c CACHE_DIR]\n"
 	    "            [-L LIBRARY_DIR]... [-j N] [--renew SECONDS] [--keep-cache]\n"
-	    "            [--idle-timeout SECONDS] [--max-conns N] [-v|-q]\n"
+	    "            [--idle-timeout SECONDS] [--line-timeout SECONDS]\n"
+	    "            [--max-conns N] [--max-conns-per-source N] [--limit-loopback]\n"
+	    "            [-v|-q]\n"
 	    "            [NAME=FILE.mp3]...\n"
 	    "\n"
 	    "Shares songs as HLS playlists and MPEG-TS segments (docs/protocol.md)\n"
@@ -83,7 +88,13 @@ usage(FILE *f)
 	    "  -j, --jobs N               songs segmented at once (default %d)\n"
 	    "      --renew SECONDS        re-register this often (default %d)\n"
 	    "      --idle-timeout SECONDS close connections idle this long (default %d)\n"
+	    "      --line-timeout SECONDS a request line must be whole this long\n"
+	    "                             after its first byte (default %d)\n"
 	    "      --max-conns N          most open connections (default %d)\n"
+	    "      --max-conns-per-source N  most open connections from one\n"
+	    "                             address (default %d)\n"
+	    "      --limit-loopback       apply the per-source limit to loopback\n"
+	    "                             addresses too (exempt by default)\n"
 	    "  -v, --verbose              log more (repeat for debug)\n"
 	    "  -q, --quiet                log only errors\n"
 	    "  -h, --help                 show this help\n"
@@ -95,7 +106,8 @@ usage(FILE *f)
 	    P2PM_DEFAULT_PEER, P2PM_TRACKER_ENV, P2PM_DEFAULT_TRACKER,
 	    PEER_CACHE_SUBDIR, PEER_CACHE_SUBDIR, JOBS_DEFAULT_THREADS,
 	    ANNOUNCE_DEFAULT_RENEW_S, SERVER_DEFAULT_IDLE_TIMEOUT_S,
-	    SERVER_DEFAULT_MAX_CONNS);
+	    SERVER_DEFAULT_LINE_TIMEOUT_S, SERVER_DEFAULT_MAX_CONNS,
+	    SERVER_DEFAULT_MAX_CONNS_PER_SOURCE);
 }
 
 /* Parses the command line; positional NAME=FILE arguments go to lib.
@@ -103,7 +115,8 @@ usage(FILE *f)
 static void
 parse_options(int argc, char **argv, struct peer_options *o, struct library *lib)
 {
-	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_KEEP_CACHE };
+	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_KEEP_CACHE,
+		OPT_LINE_TIMEOUT, OPT_MAXCONNS_SOURCE, OPT_LIMIT_LOOPBACK };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "advertise", required_argument, NULL, 'a' },
@@ -115,6 +128,9 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		{ "keep-cache", no_argument, NULL, OPT_KEEP_CACHE },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
+		{ "line-timeout", required_argument, NULL, OPT_LINE_TIMEOUT },
+		{ "max-conns-per-source", required_argument, NULL, OPT_MAXCONNS_SOURCE },
+		{ "limit-loopback", no_argument, NULL, OPT_LIMIT_LOOPBACK },
 		CLI_COMMON_OPTIONS
 	};
 	const char *env = getenv(P2PM_TRACKER_ENV);
@@ -170,6 +186,17 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		case OPT_MAXCONNS:
 			o->max_conns = (int)cli_xnumber("--max-conns", optarg, 1,
 			    SERVER_MAX_MAX_CONNS);
+			break;
+		case OPT_LINE_TIMEOUT:
+			o->line_timeout_s = (int)cli_xnumber("--line-timeout", optarg,
+			    1, SERVER_MAX_LINE_TIMEOUT_S);
+			break;
+		case OPT_MAXCONNS_SOURCE:
+			o->max_conns_per_source = (int)cli_xnumber(
+			    "--max-conns-per-source", optarg, 1, SERVER_MAX_MAX_CONNS);
+			break;
+		case OPT_LIMIT_LOOPBACK:
+			o->limit_loopback = 1;
 			break;
 		case 'v':
 			o->verbose++;
@@ -318,6 +345,14 @@ start_rescan_timer(int period_ms)
 		log_warn("no periodic rescan of the library: %s", strerror(errno));
 }
 
+/* True if addr ("host:port") names the unspecified address, 0.0.0.0 or
+ * [::]: not an address anyone can connect to. */
+static int
+peer_wildcard_addr(const char *addr)
+{
+	return strncmp(addr, "0.0.0.0:", 8) == 0 || strncmp(addr, "[::]:", 5) == 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -369,7 +404,12 @@ main(int argc, char **argv)
 	}
 	cfg.listen_addr = o.listen;
 	cfg.idle_timeout_s = o.idle_timeout_s;
+	cfg.line_timeout_s = o.line_timeout_s;
 	cfg.max_conns = o.max_conns;
+	cfg.max_conns_per_source = o.max_conns_per_source;
+	/* a connection's socket, and a segment file while one is sent */
+	cfg.fds_per_conn = 2;
+	cfg.limit_loopback = o.limit_loopback;
 	cfg.commands = PEER_COMMANDS;
 	cfg.handler = peer_handle;
 	cfg.ctx = idx;
@@ -378,8 +418,13 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out_index;
 	}
-	if (o.advertise == NULL)
+	if (o.advertise == NULL) {
 		o.advertise = server_address(srv);
+		if (peer_wildcard_addr(o.advertise))
+			log_warn("listening on every address (%s) without -a: the tracker "
+			    "records the address this host connects from, which may not "
+			    "be one listeners can reach; give -a HOST:PORT", o.advertise);
+	}
 	cli_print_ready(server_address(srv));
 	log_info("listening on %s, advertised as %s, tracker %s, cache %s",
 	    server_address(srv), o.advertise, o.tracker, cache_dir);

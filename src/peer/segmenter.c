@@ -1,4 +1,5 @@
 /* segmenter.c - runs ffmpeg with fork/exec to cut a song into HLS segments. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -47,8 +48,32 @@ segmenter_file_arg(char *out, size_t outlen, const char *path, int pattern)
 	return 0;
 }
 
+const char *
+segmenter_sniff(const unsigned char *h, size_t len)
+{
+	if (len >= 3 && memcmp(h, "ID3", 3) == 0)
+		return "mp3";
+	if (len >= 4 && memcmp(h, "fLaC", 4) == 0)
+		return "flac";
+	if (len >= 4 && memcmp(h, "OggS", 4) == 0)
+		return "ogg";
+	if (len >= 12 && memcmp(h, "RIFF", 4) == 0 && memcmp(h + 8, "WAVE", 4) == 0)
+		return "wav";
+	if (len >= 12 && memcmp(h, "FORM", 4) == 0 &&
+	    (memcmp(h + 8, "AIFF", 4) == 0 || memcmp(h + 8, "AIFC", 4) == 0))
+		return "aiff";
+	if (len >= 8 && memcmp(h + 4, "ftyp", 4) == 0)
+		return "mov";
+	/* an MPEG audio frame header: 11 sync bits; layer bits 00 mean ADTS */
+	if (len >= 2 && h[0] == 0xff && (h[1] & 0xe0) == 0xe0)
+		return (h[1] & 0x06) == 0 ? "aac" : "mp3";
+	return NULL;
+}
+
 /* words on ffmpeg's command line, with the NULL that ends it */
-#define SEGMENTER_ARGC 24
+#define SEGMENTER_ARGC 28
+/* what ffmpeg opens for the input: the descriptor it inherits */
+#define SEGMENTER_INPUT_PATH "/proc/self/fd/3"
 
 /* The command line of one ffmpeg run and the buffers it points into. */
 struct segmenter_cmd {
@@ -62,13 +87,14 @@ struct segmenter_cmd {
  * segmenter_run). Returns SEGMENTER_OK, or the side whose path is too
  * long with a reason in why. */
 static enum segmenter_result
-segmenter_cmd_init(struct segmenter_cmd *cmd, const char *input,
+segmenter_cmd_init(struct segmenter_cmd *cmd, const char *format,
     const char *outdir, const char *prefix, char *why, size_t whylen)
 {
 	char list_path[PATH_MAX + 16];
 	size_t o;
 
-	if (segmenter_file_arg(cmd->in_arg, sizeof(cmd->in_arg), input, 0) < 0) {
+	if (segmenter_file_arg(cmd->in_arg, sizeof(cmd->in_arg),
+	    SEGMENTER_INPUT_PATH, 0) < 0) {
 		snprintf(why, whylen, "path too long");
 		return SEGMENTER_BAD_INPUT;
 	}
@@ -90,6 +116,9 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *input,
 	char *const argv[SEGMENTER_ARGC] = {
 		(char *)"ffmpeg", (char *)"-nostdin", (char *)"-hide_banner",
 		(char *)"-loglevel", (char *)"error", (char *)"-y",
+		/* the input: that file, with that demuxer, nothing it names */
+		(char *)"-protocol_whitelist", (char *)"file",
+		(char *)"-f", (char *)format,
 		(char *)"-i", cmd->in_arg,
 		(char *)"-map", (char *)"0:a:0", (char *)"-c:a", (char *)"copy",
 		(char *)"-f", (char *)"hls",
@@ -103,13 +132,13 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *input,
 	return SEGMENTER_OK;
 }
 
-/* Starts ffmpeg with argv, stdin and stdout on /dev/null and stderr on a
- * pipe whose reading end goes to *errfd. The child runs in a process
- * group of its own and dies with the peer. Returns its pid, or -1 with a
- * reason in why. */
+/* Starts ffmpeg with argv, stdin and stdout on /dev/null, stderr on a
+ * pipe whose reading end goes to *errfd, and input_fd as descriptor
+ * SEGMENTER_INPUT_FD. The child runs in a process group of its own and
+ * dies with the peer. Returns its pid, or -1 with a reason in why. */
 static pid_t
-segmenter_spawn(const char *ffmpeg, char *const argv[], int *errfd, char *why,
-    size_t whylen)
+segmenter_spawn(const char *ffmpeg, char *const argv[], int input_fd, int *errfd,
+    char *why, size_t whylen)
 {
 	int pipefd[2], devnull;
 	sigset_t none;
@@ -152,6 +181,11 @@ segmenter_spawn(const char *ffmpeg, char *const argv[], int *errfd, char *why,
 		if (dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
 		    dup2(pipefd[1], STDERR_FILENO) < 0)
 			_exit(126);
+		/* dup2 clears close-on-exec, but not onto the same number */
+		if (input_fd == SEGMENTER_INPUT_FD ?
+		    fcntl(input_fd, F_SETFD, 0) < 0 :
+		    dup2(input_fd, SEGMENTER_INPUT_FD) < 0)
+			_exit(126);
 		execv(ffmpeg, argv);
 		_exit(127);
 	}
@@ -167,15 +201,36 @@ segmenter_spawn(const char *ffmpeg, char *const argv[], int *errfd, char *why,
 enum segmenter_watch {
 	SEGMENTER_WATCH_CLOSED,		/* ffmpeg closed stderr (it is exiting) */
 	SEGMENTER_WATCH_STOPPED,	/* *stop became non-zero */
-	SEGMENTER_WATCH_TIMED_OUT	/* SEGMENTER_TIMEOUT_S passed */
+	SEGMENTER_WATCH_TIMED_OUT,	/* SEGMENTER_TIMEOUT_S passed */
+	SEGMENTER_WATCH_TOO_BIG		/* the output passed its cap */
 };
+
+/* Bytes in the regular files of directory dir (-1 if it cannot be read). */
+static long long
+segmenter_dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	long long total = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			total += st.st_size;
+	}
+	closedir(d);
+	return total;
+}
 
 /* Keeps the first SEGMENTER_STDERR_MAX bytes of what ffmpeg writes to
  * errfd in err (*errlen bytes) until ffmpeg closes it, the deadline
  * passes, or *stop becomes non-zero. Does not close errfd. */
 static enum segmenter_watch
-segmenter_collect(int errfd, const atomic_int *stop, char err[SEGMENTER_STDERR_MAX],
-    size_t *errlen)
+segmenter_collect(int errfd, const atomic_int *stop, const char *outdir,
+    long long out_cap, char err[SEGMENTER_STDERR_MAX], size_t *errlen)
 {
 	long long deadline = clock_now_ms() + (long long)SEGMENTER_TIMEOUT_S * 1000;
 
@@ -190,6 +245,8 @@ segmenter_collect(int errfd, const atomic_int *stop, char err[SEGMENTER_STDERR_M
 			return SEGMENTER_WATCH_STOPPED;
 		if (clock_now_ms() >= deadline)
 			return SEGMENTER_WATCH_TIMED_OUT;
+		if (segmenter_dir_bytes(outdir) > out_cap)
+			return SEGMENTER_WATCH_TOO_BIG;
 		rc = poll(&pfd, 1, SEGMENTER_POLL_MS);
 		if (rc < 0 && errno != EINTR)
 			return SEGMENTER_WATCH_CLOSED;
@@ -282,19 +339,22 @@ segmenter_output_failed(const char *outdir, const char *err, size_t errlen)
 
 /* Runs ffmpeg as cmd says and waits for it; err keeps what it said. */
 static enum segmenter_result
-segmenter_exec(const char *ffmpeg, const struct segmenter_cmd *cmd,
-    const atomic_int *stop, char err[SEGMENTER_STDERR_MAX], size_t *errlen,
-    char *why, size_t whylen)
+segmenter_exec(const char *ffmpeg, const struct segmenter_cmd *cmd, int input_fd,
+    const char *outdir, long long out_cap, const atomic_int *stop,
+    char err[SEGMENTER_STDERR_MAX], size_t *errlen, char *why, size_t whylen)
 {
 	enum segmenter_watch watch;
 	int errfd, status;
 	pid_t pid;
 
 	*errlen = 0;
-	pid = segmenter_spawn(ffmpeg, cmd->argv, &errfd, why, whylen);
+	pid = segmenter_spawn(ffmpeg, cmd->argv, input_fd, &errfd, why, whylen);
 	if (pid < 0)
 		return SEGMENTER_BAD_INPUT;
-	watch = segmenter_collect(errfd, stop, err, errlen);
+	watch = segmenter_collect(errfd, stop, outdir, out_cap, err, errlen);
+	/* the last bytes written after the last look */
+	if (watch == SEGMENTER_WATCH_CLOSED && segmenter_dir_bytes(outdir) > out_cap)
+		watch = SEGMENTER_WATCH_TOO_BIG;
 	close(errfd);
 	/* the whole group: what ffmpeg (or a wrapper script) started, too */
 	if (watch != SEGMENTER_WATCH_CLOSED && kill(-pid, SIGKILL) < 0)
@@ -309,6 +369,11 @@ segmenter_exec(const char *ffmpeg, const struct segmenter_cmd *cmd,
 		snprintf(why, whylen, "ffmpeg took over %d s and was killed",
 		    SEGMENTER_TIMEOUT_S);
 		return SEGMENTER_BAD_INPUT;
+	case SEGMENTER_WATCH_TOO_BIG:
+		snprintf(why, whylen, "ffmpeg wrote over %lld bytes (%d times the "
+		    "input and %d more) and was stopped", out_cap,
+		    SEGMENTER_OUTPUT_FACTOR, SEGMENTER_OUTPUT_SLACK);
+		return SEGMENTER_BAD_INPUT;
 	case SEGMENTER_WATCH_CLOSED:
 	default:
 		break;
@@ -320,18 +385,58 @@ segmenter_exec(const char *ffmpeg, const struct segmenter_cmd *cmd,
 }
 
 enum segmenter_result
-segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
+segmenter_run_fd(const char *ffmpeg, int input_fd, const char *outdir,
     const char *prefix, const atomic_int *stop, char *why, size_t whylen)
 {
 	struct segmenter_cmd cmd;
+	unsigned char head[SEGMENTER_SNIFF_BYTES];
 	char err[SEGMENTER_STDERR_MAX];
 	size_t errlen = 0;
 	enum segmenter_result res;
+	const char *format;
+	struct stat st;
+	ssize_t n;
 
-	res = segmenter_cmd_init(&cmd, input, outdir, prefix, why, whylen);
+	if (fstat(input_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "not a regular file");
+		return SEGMENTER_BAD_INPUT;
+	}
+	do
+		n = pread(input_fd, head, sizeof(head), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		snprintf(why, whylen, "cannot read: %s", strerror(errno));
+		return SEGMENTER_BAD_INPUT;
+	}
+	format = segmenter_sniff(head, (size_t)n);
+	if (format == NULL) {
+		snprintf(why, whylen, "not audio in a known format (MP3, AAC, MP4/M4A, "
+		    "FLAC, Ogg, WAV, AIFF)%s", n >= 7 && memcmp(head, "#EXTM3U", 7) == 0 ?
+		    ": an HLS playlist" : "");
+		return SEGMENTER_BAD_INPUT;
+	}
+	res = segmenter_cmd_init(&cmd, format, outdir, prefix, why, whylen);
 	if (res == SEGMENTER_OK)
-		res = segmenter_exec(ffmpeg, &cmd, stop, err, &errlen, why, whylen);
+		res = segmenter_exec(ffmpeg, &cmd, input_fd, outdir,
+		    (long long)st.st_size * SEGMENTER_OUTPUT_FACTOR + SEGMENTER_OUTPUT_SLACK,
+		    stop, err, &errlen, why, whylen);
 	if (res == SEGMENTER_BAD_INPUT && segmenter_output_failed(outdir, err, errlen))
 		res = SEGMENTER_BAD_OUTPUT;
+	return res;
+}
+
+enum segmenter_result
+segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
+    const char *prefix, const atomic_int *stop, char *why, size_t whylen)
+{
+	enum segmenter_result res;
+	int fd = open(input, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot open: %s", strerror(errno));
+		return SEGMENTER_BAD_INPUT;
+	}
+	res = segmenter_run_fd(ffmpeg, fd, outdir, prefix, stop, why, whylen);
+	close(fd);
 	return res;
 }

@@ -29,6 +29,24 @@ enum segmenter_result {
 				 * named a file in it, or its file system is full */
 };
 
+/* the descriptor number the input has in ffmpeg, which opens it as
+ * /proc/self/fd/SEGMENTER_INPUT_FD */
+#define SEGMENTER_INPUT_FD 3
+/* bytes of the input looked at to tell its format */
+#define SEGMENTER_SNIFF_BYTES 16
+/* ffmpeg is killed once its output directory holds more than
+ * SEGMENTER_OUTPUT_FACTOR times the input's size plus
+ * SEGMENTER_OUTPUT_SLACK bytes (MPEG-TS adds about a tenth to audio) */
+#define SEGMENTER_OUTPUT_FACTOR 4
+#define SEGMENTER_OUTPUT_SLACK (1024 * 1024)
+
+/* Tells the input's container from its first bytes (head, len of them),
+ * among the audio formats ffmpeg is allowed to read: "mp3", "aac" (ADTS),
+ * "mov" (MP4, M4A), "flac", "ogg", "wav", "aiff". Returns the ffmpeg
+ * demuxer name (a static string), or NULL for anything else, playlists
+ * included. */
+const char *segmenter_sniff(const unsigned char *head, size_t len);
+
 /* Runs ffmpeg (the executable at path ffmpeg) on input, copying its first
  * audio stream without re-encoding into outdir/<prefix>-<n>.ts segments of
  * about SEGMENTER_SEGMENT_SECONDS and the playlist outdir/PLAYLIST_INDEX_NAME.
@@ -38,5 +56,17 @@ enum segmenter_result {
  * one-line reason (including what ffmpeg said on stderr) in why. */
 enum segmenter_result segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
     const char *prefix, const atomic_int *stop, char *why, size_t whylen);
+
+/* segmenter_run on the open regular file input_fd (the caller keeps it,
+ * open, and its offset is not used): ffmpeg reads that very file through
+ * an inherited descriptor, so a file put in its path meanwhile is never
+ * read; it reads it only with the demuxer segmenter_sniff names (anything
+ * else is SEGMENTER_BAD_INPUT without running ffmpeg) and only through
+ * the file protocol, so nothing the file names (a playlist's entries) is
+ * opened; and it is killed, SEGMENTER_BAD_INPUT, once its output passes
+ * the SEGMENTER_OUTPUT_FACTOR cap. */
+enum segmenter_result segmenter_run_fd(const char *ffmpeg, int input_fd,
+    const char *outdir, const char *prefix, const atomic_int *stop, char *why,
+    size_t whylen);
 
 #endif

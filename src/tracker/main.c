@@ -39,7 +39,9 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: tracker [-l ADDR:PORT] [--ttl SECONDS] [--idle-timeout SECONDS]\n"
-	    "               [--max-conns N] [--max-peers N] [--max-pairs N]\n"
+	    "               [--line-timeout SECONDS] [--min-body-rate BYTES]\n"
+	    "               [--max-conns N] [--max-conns-per-source N]\n"
+	    "               [--max-peers N] [--max-pairs N]\n"
 	    "               [--max-peers-per-source N] [--max-pairs-per-source N]\n"
 	    "               [--max-memory MIB] [--trust-advertised] [--limit-loopback]\n"
 	    "               [-v|-q]\n"
@@ -50,7 +52,13 @@ usage(FILE *f)
 	    "                            port 0 picks a free port)\n"
 	    "      --ttl SECONDS         lease of a registration (default %d)\n"
 	    "      --idle-timeout SECONDS  close connections idle this long (default %d)\n"
+	    "      --line-timeout SECONDS  a request line must be whole this long\n"
+	    "                            after its first byte (default %d)\n"
+	    "      --min-body-rate BYTES a request body must come at this many\n"
+	    "                            bytes a second at least (default %ld)\n"
 	    "      --max-conns N         most open connections (default %d)\n"
+	    "      --max-conns-per-source N  most open connections from one\n"
+	    "                            address (default %d)\n"
 	    "      --max-peers N         most registered peers (default %d)\n"
 	    "      --max-pairs N         most registered (song, peer) pairs (default %ld)\n"
 	    "      --max-memory MIB      memory budget of the registry (default %ld)\n"
@@ -69,8 +77,9 @@ usage(FILE *f)
 	    "\n"
 	    "Prints \"listening on HOST:PORT\" on stdout when ready; logs go to stderr.\n",
 	    P2PM_DEFAULT_TRACKER, TRACKER_DEFAULT_TTL_S,
-	    SERVER_DEFAULT_IDLE_TIMEOUT_S, SERVER_DEFAULT_MAX_CONNS,
-	    TRACKER_DEFAULT_MAX_PEERS, TRACKER_DEFAULT_MAX_PAIRS,
+	    SERVER_DEFAULT_IDLE_TIMEOUT_S, SERVER_DEFAULT_LINE_TIMEOUT_S,
+	    (long)SERVER_DEFAULT_MIN_BODY_RATE, SERVER_DEFAULT_MAX_CONNS,
+	    SERVER_DEFAULT_MAX_CONNS_PER_SOURCE, TRACKER_DEFAULT_MAX_PEERS, TRACKER_DEFAULT_MAX_PAIRS,
 	    TRACKER_DEFAULT_MAX_MEMORY_MB, TRACKER_DEFAULT_MAX_PEERS_PER_SOURCE, TRACKER_DEFAULT_MAX_PAIRS_PER_SOURCE);
 }
 
@@ -78,12 +87,16 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_TTL = 256, OPT_IDLE, OPT_MAXCONNS, OPT_MAXPEERS, OPT_MAXPAIRS,
-		OPT_SRCPEERS, OPT_SRCPAIRS, OPT_TRUST, OPT_LIMITLO, OPT_MAXMEM };
+		OPT_SRCPEERS, OPT_SRCPAIRS, OPT_TRUST, OPT_LIMITLO, OPT_MAXMEM,
+		OPT_LINE_TIMEOUT, OPT_MIN_BODY_RATE, OPT_MAXCONNS_SOURCE };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "ttl", required_argument, NULL, OPT_TTL },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
+		{ "line-timeout", required_argument, NULL, OPT_LINE_TIMEOUT },
+		{ "min-body-rate", required_argument, NULL, OPT_MIN_BODY_RATE },
+		{ "max-conns-per-source", required_argument, NULL, OPT_MAXCONNS_SOURCE },
 		{ "max-peers", required_argument, NULL, OPT_MAXPEERS },
 		{ "max-pairs", required_argument, NULL, OPT_MAXPAIRS },
 		{ "max-peers-per-source", required_argument, NULL, OPT_SRCPEERS },
@@ -151,8 +164,22 @@ main(int argc, char **argv)
 		case OPT_TRUST:
 			trust = 1;
 			break;
+		case OPT_LINE_TIMEOUT:
+			cfg.line_timeout_s = (int)cli_xnumber("--line-timeout", optarg,
+			    1, SERVER_MAX_LINE_TIMEOUT_S);
+			break;
+		case OPT_MIN_BODY_RATE:
+			cfg.min_body_rate = cli_xnumber("--min-body-rate", optarg, 1,
+			    SERVER_MAX_MIN_BODY_RATE);
+			break;
+		case OPT_MAXCONNS_SOURCE:
+			cfg.max_conns_per_source = (int)cli_xnumber(
+			    "--max-conns-per-source", optarg, 1, SERVER_MAX_MAX_CONNS);
+			break;
 		case OPT_LIMITLO:
+			/* the registry's per-source limits and the server's */
 			limit_loopback = 1;
+			cfg.limit_loopback = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -200,7 +227,7 @@ main(int argc, char **argv)
 	}
 	cli_print_ready(server_address(t.srv));
 	log_info("listening on %s (ttl %lds, idle timeout %ds, max %d connections)",
-	    server_address(t.srv), ttl, cfg.idle_timeout_s, cfg.max_conns);
+	    server_address(t.srv), ttl, cfg.idle_timeout_s, server_max_conns(t.srv));
 
 	server_run(t.srv, &tracker_stop);
 

@@ -3,11 +3,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "p2pm/clock.h"
 #include "p2pm/proto.h"
 #include "p2pm/reader.h"
 #include "tap.h"
 
-static struct reader rd;
+static struct reader rd, rd2;
 static char line[PROTO_MAX_LINE + 1];
 
 static enum reader_result
@@ -19,7 +20,7 @@ next_line(size_t *len)
 int
 main(void)
 {
-	int sv[2];
+	int sv[2], sv2[2];
 	size_t len;
 	char *big = malloc(PROTO_MAX_LINE + 2);
 
@@ -59,6 +60,29 @@ main(void)
 	memset(big, 'b', PROTO_MAX_LINE + 1);
 	write(sv[1], big, PROTO_MAX_LINE + 1);
 	ok(next_line(&len) == READER_TOO_LONG, "a line over PROTO_MAX_LINE is refused");
+
+	/* a rate floor: 1000 bytes/s after 100 ms of grace; 50 bytes arrive,
+	 * so reads may wait until 100 + 50 ms, whatever the per-read wait */
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv2);
+	reader_init(&rd2, sv2[0], 10000);
+	reader_set_min_rate(&rd2, 1000, 100);
+	memset(big, 'c', 50);
+	write(sv2[1], big, 50);
+	long long t0 = clock_now_ms();
+	ok(reader_wait_input(&rd2) == READER_OK, "reader_wait_input returns once a byte is there");
+	ok(reader_line(&rd2, line, sizeof(line), PROTO_MAX_LINE, &len) == READER_TOO_SLOW,
+	    "input below the rate floor gives READER_TOO_SLOW");
+	long long took = clock_now_ms() - t0;
+	ok(took >= 140 && took < 1000, "at the time the floor says, not at the per-read wait");
+	reader_set_min_rate(&rd2, 0, 0);
+	reader_set_deadline(&rd2, 100);
+	write(sv2[1], "\n", 1);
+	ok(reader_line(&rd2, line, sizeof(line), PROTO_MAX_LINE, &len) == READER_OK && len == 50,
+	    "with the floor off, the line completes");
+	ok(reader_line(&rd2, line, sizeof(line), PROTO_MAX_LINE, &len) == READER_TIMEOUT &&
+	    reader_deadline_passed(&rd2), "an overall deadline ends a wait early");
+	close(sv2[0]);
+	close(sv2[1]);
 
 	close(sv[1]);
 	reader_init(&rd, sv[0], 200);

@@ -273,17 +273,18 @@ main(void)
 	    clock_now_ms() - t0 < 1000, "a silent server times out after io_ms");
 	pair_close(&p);
 
-	pair_open(&p, 300);
-	struct drip d = { p.srv, 40, 50 };
+	pair_open(&p, 1000);
+	struct drip d = { p.srv, 80, 50 };
 	pthread_t tid;
-	/* 20000 bytes at 16 KiB/s on top of 300 ms: about 1.5 s allowed */
+	/* 20000 bytes at 16 KiB/s on top of 1 s: about 2.2 s allowed, while
+	 * the drip goes on for 4 s with gaps far below the 1 s wait per read */
 	rpc_request(p.c, "REQUEST_SEGMENT s1");
 	REPLY(&p, "SEGMENT s1 20000\n");
 	pthread_create(&tid, NULL, drip_main, &d);
 	t0 = clock_now_ms();
 	ok(rpc_body(p.c, "SEGMENT", "s1", 20000, &body, &len) == RPC_IO &&
 	    strncmp(rpc_error(p.c), "too slow: ", 10) == 0 &&
-	    clock_now_ms() - t0 < 3000,
+	    clock_now_ms() - t0 < 7000,
 	    "a body dripping in is given up: '%s'", rpc_error(p.c));
 	pthread_join(tid, NULL);
 	pair_close(&p);
