@@ -70,8 +70,8 @@ is "$(header_of Content-Type <"$SCRATCH/pl")" application/vnd.apple.mpegurl "  a
 body_of <"$SCRATCH/pl" >"$SCRATCH/index.m3u8"
 is "$(header_of ETag <"$SCRATCH/pl")" "\"$(sha256sum <"$SCRATCH/index.m3u8" | cut -c1-64)\"" \
 	"  its ETag is the SHA-256 of its bytes (the content id)"
-ok "  and the gateway reads its first segments ahead, before any is asked for" \
-	wait_for_log G "read ahead: .* of 'Alpha'" 10 2
+ok "  and the gateway fetches the whole song through the swarm, before any segment is asked for" \
+	wait_for_log G "'Alpha': swarm done: [0-9]+ segments" 10
 mkdir -p "$SCRATCH/got"
 cp "$SCRATCH/index.m3u8" "$SCRATCH/got/"
 ok "  the peer's own playlist" same_as_served "$SCRATCH/got" "$P_ADDR" Alpha

@@ -1,7 +1,9 @@
 /* gateway.h - where the HTTP gateway (serve.c) gets songs from: the
- * network's song list, a song's playlist and its segments, fetched from
- * the peers on demand, verified, kept in a bounded in-memory cache, with
- * the next few segments of a song being played read ahead.
+ * network's song list, a song's playlist and its segments, fetched
+ * through the swarm (a song asked for is fetched whole in the background
+ * from several sources, every byte verified), kept in a bounded in-memory
+ * cache, a segment the swarm cannot give fetched on its own with the next
+ * few read ahead.
  *
  * The only part of `client serve` that speaks to trackers and peers: the
  * HTTP side sees names and byte blobs. Safe to call from many threads. */
@@ -27,6 +29,14 @@
 #define GATEWAY_READ_AHEAD 3
 /* most read-ahead fetches waiting; the oldest are dropped beyond it */
 #define GATEWAY_READ_AHEAD_QUEUE 16
+/* most songs swarmed at once; past it, songs are fetched a segment at a
+ * time as players ask */
+#define GATEWAY_MAX_SWARMS 4
+/* how long a segment request waits for the swarm to bring the segment
+ * before fetching it on its own, in milliseconds */
+#define GATEWAY_SWARM_WAIT_MS 10000
+/* how long gateway_close waits for swarms to stop, in milliseconds */
+#define GATEWAY_CLOSE_WAIT_MS 5000
 
 enum gateway_result {
 	GATEWAY_OK = 0,
@@ -55,9 +65,12 @@ struct gateway;
 struct gateway *gateway_open(const char *tracker, int timeout_ms, char *err,
     size_t errlen);
 
-/* Stops the read-ahead thread and frees everything no connection still
- * holds. No other call may be running or come later. */
-void gateway_close(struct gateway *gw);
+/* Stops the read-ahead thread and the swarms (waiting at most
+ * GATEWAY_CLOSE_WAIT_MS) and frees everything no connection still holds.
+ * No other call may be running or come later. Returns the number of
+ * swarms still running: when it is not 0, gw is left allocated for them
+ * and the caller should exit without more ado. */
+int gateway_close(struct gateway *gw);
 
 /* The network's songs whose names contain filter ("" or NULL: all), with
  * how many sources hold each, sorted by name (free with song_list_free).
@@ -65,8 +78,10 @@ void gateway_close(struct gateway *gw);
 enum gateway_result gateway_songs(struct gateway *gw, const char *filter,
     struct song_list *songs, char *err, size_t errlen);
 
-/* The playlist of song, as its sources serve it (checked by
- * playlist_parse). On GATEWAY_OK *out holds a reference for the caller. */
+/* The playlist of song with the content id most of its sources hold (the
+ * canonical playlist, verified against that id; as its sources serve it
+ * from a version-1 tracker). Starts the swarm fetching it. On GATEWAY_OK
+ * *out holds a reference for the caller. */
 enum gateway_result gateway_playlist(struct gateway *gw, const char *song,
     struct gateway_blob **out, char *err, size_t errlen);
 

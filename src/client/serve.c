@@ -6,7 +6,8 @@
  * (beyond: 503); persistent connections; a request head must arrive
  * within HTTP_HEAD_DEADLINE_MS of its first byte (else 408) and fit
  * HTTP_MAX_HEAD_BYTES (else 431 or 414); a reader that stops reading is
- * dropped after HTTP_SEND_TIMEOUT_MS. Songs come from gateway.c. */
+ * dropped after HTTP_SEND_TIMEOUT_MS. Songs come from gateway.c, which
+ * fetches them through the swarm. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -630,7 +631,11 @@ cmd_serve(const struct client_opts *o, const char *listen_addr)
 		log_warn("%d connections still busy at exit", left);
 		return CLIENT_EXIT_OK;
 	}
-	gateway_close(srv->gw);
+	left = gateway_close(srv->gw);
+	if (left > 0) {
+		log_warn("%d swarms still busy at exit", left);
+		return CLIENT_EXIT_OK;
+	}
 	pthread_attr_destroy(&srv->attr);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
