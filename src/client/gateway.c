@@ -57,6 +57,7 @@ struct gw_job {
 struct gateway {
 	char tracker[NET_ADDR_MAX];
 	int timeout_ms;
+	int segment_delay_ms;		/* the swarms' testing aid */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;		/* a load has finished */
 	pthread_cond_t work;		/* a read-ahead job came, or stop */
@@ -401,7 +402,7 @@ gw_swarm_main(void *arg)
 	fp.content_id = sw->content_id[0] != '\0' ? sw->content_id : NULL;
 	fp.jobs = SWARM_DEFAULT_JOBS;
 	fp.timeout_ms = gw->timeout_ms;
-	fp.segment_delay_ms = 0;
+	fp.segment_delay_ms = gw->segment_delay_ms;
 	fp.progress = &pr;
 	if (rep != NULL) {
 		res = fetch_song(&fp, &sink, rep);
@@ -788,7 +789,8 @@ gw_reader_main(void *arg)
 }
 
 struct gateway *
-gateway_open(const char *tracker, int timeout_ms, char *err, size_t errlen)
+gateway_open(const char *tracker, int timeout_ms, int segment_delay_ms,
+    char *err, size_t errlen)
 {
 	struct gateway *gw = calloc(1, sizeof(*gw));
 	sigset_t all, old;
@@ -800,6 +802,7 @@ gateway_open(const char *tracker, int timeout_ms, char *err, size_t errlen)
 	}
 	snprintf(gw->tracker, sizeof(gw->tracker), "%s", tracker);
 	gw->timeout_ms = timeout_ms;
+	gw->segment_delay_ms = segment_delay_ms;
 	pthread_mutex_init(&gw->lock, NULL);
 	clock_cond_init(&gw->changed);
 	pthread_cond_init(&gw->work, NULL);

@@ -60,10 +60,11 @@ struct gateway_blob {
 struct gateway;
 
 /* Starts a gateway asking tracker (HOST:PORT) for sources, with timeout_ms
- * for each connection and wait, and its read-ahead thread. Returns NULL
- * with a reason in err. */
-struct gateway *gateway_open(const char *tracker, int timeout_ms, char *err,
-    size_t errlen);
+ * for each connection and wait, and its read-ahead thread; its swarms
+ * pause segment_delay_ms before each segment after the first (the
+ * client's testing aid; 0 normally). Returns NULL with a reason in err. */
+struct gateway *gateway_open(const char *tracker, int timeout_ms,
+    int segment_delay_ms, char *err, size_t errlen);
 
 /* Stops the read-ahead thread and the swarms (waiting at most
  * GATEWAY_CLOSE_WAIT_MS) and frees everything no connection still holds.

@@ -596,7 +596,8 @@ cmd_serve(const struct client_opts *o, const char *listen_addr)
 	/* the gateway's and the connections' threads take no signals */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	srv->gw = gateway_open(o->tracker, o->timeout_ms, err, sizeof(err));
+	srv->gw = gateway_open(o->tracker, o->timeout_ms, o->segment_delay_ms,
+	    err, sizeof(err));
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (srv->gw == NULL) {
 		log_error("%s", err);
