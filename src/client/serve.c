@@ -56,6 +56,8 @@ struct serve_conn {
 	struct serve *srv;
 	struct serve_conn *next, *prev;
 	char remote[NET_ADDR_MAX];
+	int closing;			/* this request is the connection's last */
+	int keep_alive_10;		/* an HTTP/1.0 request asked for keep-alive */
 	size_t len;			/* bytes in buf */
 	char buf[HTTP_MAX_HEAD_BYTES];
 };
@@ -112,8 +114,10 @@ serve_send(struct serve_conn *c, const struct serve_reply *r, int head_only)
 	if (r->allow != NULL)
 		http_head_add(&h, "Allow", "%s", r->allow);
 	http_head_add(&h, "X-Content-Type-Options", "nosniff");
-	if (r->close)
+	if (r->close || c->closing)
 		http_head_add(&h, "Connection", "close");
+	else if (c->keep_alive_10)
+		http_head_add(&h, "Connection", "keep-alive");
 	if (http_head_finish(&h) < 0)
 		return -1;
 	if (net_write_all(c->fd, h.buf, h.len) < 0)
@@ -266,8 +270,8 @@ serve_blob(struct serve_conn *c, const struct http_request *req,
 	}
 	if (req->if_none_match[0] != '\0' &&
 	    http_etag_matches(req->if_none_match, b->etag)) {
+		/* the length a 200 would have, and no body */
 		r.status = HTTP_NOT_MODIFIED;
-		r.len = 0;
 		return serve_send(c, &r, 1);
 	}
 	if (segment) {
@@ -435,6 +439,8 @@ serve_conn_run(struct serve_conn *c)
 			serve_error(c, st, NULL, 0, 1);
 			return;
 		}
+		c->closing = !req.keep_alive;
+		c->keep_alive_10 = req.minor == 0 && req.keep_alive;
 		if (serve_route(c, &req) < 0 || !req.keep_alive)
 			return;
 		/* what follows the head is the next request (pipelining) */
@@ -512,6 +518,8 @@ serve_accept_one(struct serve *srv)
 	c->fd = fd;
 	c->srv = srv;
 	c->len = 0;
+	c->closing = 0;
+	c->keep_alive_10 = 0;
 	c->prev = NULL;
 	if (net_remote_addr(fd, c->remote, sizeof(c->remote)) < 0)
 		snprintf(c->remote, sizeof(c->remote), "?");
