@@ -11,20 +11,20 @@ recv=$P2PM_TOOLS/notifyrecv
 # NOTIFY_SOCKET pointing at a notifyrecv of its own; the datagram it gets
 # lands in $SCRATCH/NAME.notify.
 notified() {
-	local name=$1 sock=$SCRATCH/$1.sock _
+	local name=$1 sock=$SCRATCH/$1.sock _ pid
 	shift
 	"$recv" "$sock" 20 1 >"$SCRATCH/$name.notify" &
-	DAEMONS="$DAEMONS $!"
+	pid=$!
+	DAEMONS="$DAEMONS $pid"
 	for _ in $(seq 1 100); do
 		grep -q bound "$SCRATCH/$name.notify" 2>/dev/null && break
 		sleep 0.05
 	done
 	NOTIFY_SOCKET=$sock start_daemon "$name" "$@" || return 1
-	for _ in $(seq 1 100); do
-		grep -q 'READY=1' "$SCRATCH/$name.notify" && return 0
-		sleep 0.05
-	done
-	return 1
+	# notifyrecv ends after its one datagram (or its 20 s)
+	wait "$pid"
+	DAEMONS=$(echo "$DAEMONS" | tr ' ' '\n' | grep -vx "$pid" | tr '\n' ' ')
+	grep -q 'READY=1' "$SCRATCH/$name.notify"
 }
 
 ok "the tracker notifies READY=1 when it listens" notified T tracker -l 127.0.0.1:0
