@@ -172,13 +172,26 @@ demo:
 	$(MAKE) all
 	./scripts/demo
 
+# installed as p2pm-tracker, p2pm-peer and p2pm-client (see README), with
+# their man pages and systemd units (ExecStart= pointing into BINDIR)
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS = p2pm-tracker.service p2pm-peer@.service
+
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR)
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
 	for p in $(PROGRAMS); do \
-	  install -m 0755 bin/$$p $(DESTDIR)$(BINDIR)/p2pm-$$p || exit 1; done
+	  install -m 0755 bin/$$p $(DESTDIR)$(BINDIR)/p2pm-$$p || exit 1; \
+	  install -m 0644 docs/man/p2pm-$$p.1 $(DESTDIR)$(MANDIR)/man1/ || exit 1; done
+	for u in $(UNITS); do \
+	  sed 's|@BINDIR@|$(BINDIR)|g' docs/systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	  mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 
 uninstall:
-	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(BINDIR)/p2pm-$$p; done
+	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(BINDIR)/p2pm-$$p \
+	  $(DESTDIR)$(MANDIR)/man1/p2pm-$$p.1; done
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 
 clean:
 	rm -rf build bin

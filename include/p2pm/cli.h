@@ -99,7 +99,8 @@ enum log_level cli_log_level(enum log_level dflt, int verbose, int quiet);
 /* Prints "PROG (p2p-music) VERSION" on stdout. */
 void cli_print_version(void);
 
-/* Prints the ready line "listening on ADDR" on stdout and flushes it. */
+/* Prints the ready line "listening on ADDR" on stdout and flushes it, and
+ * tells a service manager that waits for it (notify_send, READY=1). */
 void cli_print_ready(const char *addr);
 
 /* Installs handlers that only set flags: SIGINT and SIGTERM set *stop;

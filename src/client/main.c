@@ -9,6 +9,7 @@
 #include "p2pm/defaults.h"
 #include "p2pm/log.h"
 #include "client.h"
+#include "serve.h"
 
 #define CLIENT_DEFAULT_TIMEOUT_S 5
 #define CLIENT_MAX_TIMEOUT_S 3600
@@ -41,6 +42,10 @@ static const char usage_text[] =
 "  play [--player CMD] [-j N] [-p PEER]... SONG\n"
 "                                 stream SONG into a player reading stdin\n"
 "                                 (default: " PLAYER_DEFAULT ")\n"
+"  serve [-l ADDR:PORT]           an HTTP gateway for players and browsers\n"
+"                                 (default " SERVE_DEFAULT_LISTEN "): a player\n"
+"                                 page at /, /songs/NAME/index.m3u8 for mpv,\n"
+"                                 VLC or ffplay, /api/songs?q=TEXT as JSON\n"
 "\n"
 "options:\n"
 "  -t, --tracker HOST:PORT  a tracker (default $" P2PM_TRACKER_ENV ",\n"
@@ -54,6 +59,8 @@ static const char usage_text[] =
 "      --id CONTENT_ID      fetch the song with this content id (64 hex\n"
 "                           digits), not the one the most peers hold\n"
 "  -o, --output DIR         where fetch writes the song\n"
+"  -l, --listen ADDR:PORT   where serve listens (port 0 picks a free one);\n"
+"                           an address beyond loopback serves the network\n"
 "      --player CMD         the player for play; CMD is split on spaces into\n"
 "                           words (no shell, no quoting) and must read stdin\n"
 "      --timeout SECONDS    connect and read timeout (default "
@@ -81,7 +88,8 @@ static const char usage_text[] =
 "       (the message names the package providing it) or fails\n"
 "  130  interrupted (SIGINT, SIGTERM)\n";
 
-enum client_cmd { CMD_NONE, CMD_LIST, CMD_QUERY, CMD_FETCH, CMD_CAT, CMD_PLAY };
+enum client_cmd { CMD_NONE, CMD_LIST, CMD_QUERY, CMD_FETCH, CMD_CAT, CMD_PLAY,
+	CMD_SERVE };
 
 static const struct {
 	const char *name;
@@ -93,6 +101,7 @@ static const struct {
 	{ "fetch", CMD_FETCH, 1, 1 },
 	{ "cat", CMD_CAT, 1, 1 },
 	{ "play", CMD_PLAY, 1, 1 },
+	{ "serve", CMD_SERVE, 0, 0 },
 };
 
 /* A name sent on the wire must be 1..PROTO_MAX_NAME bytes of UTF-8 without
@@ -115,6 +124,7 @@ main(int argc, char **argv)
 		{ "tracker", required_argument, NULL, 't' },
 		{ "peer", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ "player", required_argument, NULL, OPT_PLAYER },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -122,7 +132,7 @@ main(int argc, char **argv)
 		CLI_COMMON_OPTIONS
 	};
 	struct client_opts o;
-	const char *pos[3], *env;
+	const char *pos[3], *env, *listen_addr = NULL;
 	int npos = 0, verbose = 0, ch;
 	enum client_cmd cmd = CMD_NONE;
 
@@ -133,7 +143,7 @@ main(int argc, char **argv)
 	cli_init("client", NULL);
 	opterr = 0;
 	/* '-': arguments that are not options come back in order as 1 */
-	while ((ch = getopt_long(argc, argv, "-:t:p:o:j:qvh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "-:t:p:o:j:l:qvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 1:
 			if (npos == (int)(sizeof(pos) / sizeof(pos[0])))
@@ -164,6 +174,10 @@ main(int argc, char **argv)
 			if (*optarg == '\0')
 				cli_usage_error("-o wants a directory");
 			o.outdir = optarg;
+			break;
+		case 'l':
+			cli_xaddress("-l", optarg, 1);
+			listen_addr = optarg;
 			break;
 		case OPT_PLAYER:
 			if (optarg[strspn(optarg, " ")] == '\0')
@@ -210,6 +224,8 @@ main(int argc, char **argv)
 		cli_usage_error("-o is for fetch only");
 	if (o.peers.count > 0 && cmd != CMD_FETCH && cmd != CMD_CAT && cmd != CMD_PLAY)
 		cli_usage_error("-p is for fetch, cat and play only");
+	if (listen_addr != NULL && cmd != CMD_SERVE)
+		cli_usage_error("-l is for serve only");
 	if ((o.content_id != NULL || o.jobs != SWARM_DEFAULT_JOBS) &&
 	    cmd != CMD_FETCH && cmd != CMD_CAT && cmd != CMD_PLAY)
 		cli_usage_error("-j and --id are for fetch, cat and play only");
@@ -248,6 +264,8 @@ main(int argc, char **argv)
 		return cmd_cat(&o, pos[1]);
 	case CMD_PLAY:
 		return cmd_play(&o, pos[1]);
+	case CMD_SERVE:
+		return cmd_serve(&o, listen_addr ? listen_addr : SERVE_DEFAULT_LISTEN);
 	case CMD_NONE:
 		break;
 	}

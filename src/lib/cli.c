@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "p2pm/cli.h"
+#include "p2pm/notify.h"
 #include "p2pm/net.h"
 #include "p2pm/strnum.h"
 #include "p2pm/version.h"
@@ -204,8 +205,14 @@ cli_print_version(void)
 void
 cli_print_ready(const char *addr)
 {
+	char state[NOTIFY_MAX_STATE], err[CLI_ERR_LEN];
+
 	printf("listening on %s\n", addr);
 	fflush(stdout);
+	/* under systemd (Type=notify), the same news for the manager */
+	snprintf(state, sizeof(state), "READY=1\nSTATUS=listening on %s", addr);
+	if (notify_send(state, err, sizeof(err)) < 0)
+		log_warn("%s", err);
 }
 
 static void
