@@ -55,7 +55,7 @@ struct gw_job {
 };
 
 struct gateway {
-	char tracker[NET_ADDR_MAX];
+	struct cli_trackers trackers;	/* asked in order */
 	int timeout_ms;
 	int segment_delay_ms;		/* the swarms' testing aid */
 	pthread_mutex_t lock;
@@ -151,7 +151,7 @@ gw_locate(struct gateway *gw, const char *song, struct source_list *sources,
 		snprintf(err, errlen, "out of memory");
 		return GATEWAY_NO_MEMORY;
 	}
-	if (tracker_locate(gw->tracker, song, gw->timeout_ms, found, &version1,
+	if (tracker_locate(&gw->trackers, song, gw->timeout_ms, found, &version1,
 	    err, errlen) < 0) {
 		free(found);
 		return GATEWAY_TRACKER_DOWN;
@@ -789,7 +789,7 @@ gw_reader_main(void *arg)
 }
 
 struct gateway *
-gateway_open(const char *tracker, int timeout_ms, int segment_delay_ms,
+gateway_open(const struct cli_trackers *trackers, int timeout_ms, int segment_delay_ms,
     char *err, size_t errlen)
 {
 	struct gateway *gw = calloc(1, sizeof(*gw));
@@ -800,7 +800,7 @@ gateway_open(const char *tracker, int timeout_ms, int segment_delay_ms,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	snprintf(gw->tracker, sizeof(gw->tracker), "%s", tracker);
+	gw->trackers = *trackers;
 	gw->timeout_ms = timeout_ms;
 	gw->segment_delay_ms = segment_delay_ms;
 	pthread_mutex_init(&gw->lock, NULL);
@@ -860,7 +860,7 @@ enum gateway_result
 gateway_songs(struct gateway *gw, const char *filter, struct song_list *songs,
     char *err, size_t errlen)
 {
-	if (tracker_list(gw->tracker, filter, gw->timeout_ms, songs, err,
+	if (tracker_list(&gw->trackers, filter, gw->timeout_ms, songs, err,
 	    errlen) < 0)
 		return GATEWAY_TRACKER_DOWN;
 	return GATEWAY_OK;

@@ -59,11 +59,12 @@ struct gateway_blob {
 
 struct gateway;
 
-/* Starts a gateway asking tracker (HOST:PORT) for sources, with timeout_ms
+/* Starts a gateway asking the trackers (in order, as the client does) for
+ * sources, with timeout_ms
  * for each connection and wait, and its read-ahead thread; its swarms
  * pause segment_delay_ms before each segment after the first (the
  * client's testing aid; 0 normally). Returns NULL with a reason in err. */
-struct gateway *gateway_open(const char *tracker, int timeout_ms,
+struct gateway *gateway_open(const struct cli_trackers *trackers, int timeout_ms,
     int segment_delay_ms, char *err, size_t errlen);
 
 /* Stops the read-ahead thread and the swarms (waiting at most

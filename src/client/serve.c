@@ -604,7 +604,7 @@ cmd_serve(const struct client_opts *o, const char *listen_addr)
 	/* the gateway's and the connections' threads take no signals */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	srv->gw = gateway_open(o->tracker, o->timeout_ms, o->segment_delay_ms,
+	srv->gw = gateway_open(&o->trackers, o->timeout_ms, o->segment_delay_ms,
 	    err, sizeof(err));
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (srv->gw == NULL) {
