@@ -32,6 +32,42 @@ struct outdir {
 	unsigned char *written;	/* per segment: a temporary file exists */
 };
 
+/* Creates the missing parent directories of path, as mkdir -p does (the
+ * last component is left to the caller). Returns 0, or -1 with errno set. */
+static int
+outdir_make_parents(const char *path)
+{
+	char dir[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, path, len + 1);
+	/* drop trailing slashes, then the last component */
+	while (len > 1 && dir[len - 1] == '/')
+		dir[--len] = '\0';
+	while (len > 0 && dir[len - 1] != '/')
+		len--;
+	dir[len] = '\0';
+	/* create each prefix ending before a slash, from the top */
+	for (size_t i = 1; i <= len; i++) {
+		if (dir[i] != '/' && dir[i] != '\0')
+			continue;
+		if (dir[i - 1] == '/')
+			continue;
+		char c = dir[i];
+		dir[i] = '\0';
+		if (mkdir(dir, OUTDIR_MODE) < 0 && errno != EEXIST) {
+			dir[i] = c;
+			return -1;
+		}
+		dir[i] = c;
+	}
+	return 0;
+}
+
 struct outdir *
 outdir_open(const char *path, char *err, size_t errlen)
 {
@@ -47,6 +83,12 @@ outdir_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(od->path, sizeof(od->path), "%s", path);
+	if (outdir_make_parents(path) < 0) {
+		snprintf(err, errlen, "cannot create the parents of '%s': %s", path,
+		    strerror(errno));
+		free(od);
+		return NULL;
+	}
 	if (mkdir(path, OUTDIR_MODE) == 0)
 		od->created = 1;
 	else if (errno != EEXIST) {
