@@ -270,10 +270,12 @@ cmd_play(const struct client_opts *o, const char *song)
 	    status == 128 + SIGPIPE)))
 		return CLIENT_EXIT_OK;
 	if (status > 128)
-		log_error("player '%s' was killed by signal %d", o->player ?
-		    o->player : PLAYER_DEFAULT, status - 128);
+		log_error("player '%s' was killed by signal %d%s%s", o->player ?
+		    o->player : PLAYER_DEFAULT, status - 128,
+		    *player.reason ? ": " : "", player.reason);
 	else
-		log_error("player '%s' exited with status %d", o->player ?
-		    o->player : PLAYER_DEFAULT, status);
+		log_error("player '%s' exited with status %d%s%s", o->player ?
+		    o->player : PLAYER_DEFAULT, status,
+		    *player.reason ? ": " : "", player.reason);
 	return CLIENT_EXIT_LOCAL;
 }
