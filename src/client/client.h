@@ -32,9 +32,18 @@ int peer_list_add(struct peer_list *list, const char *addr);
 
 /* ---- tracker_client.c: LIST and QUERY */
 
+/* longest tag value kept from a LIST line, decoded, in bytes */
+#define CLIENT_MAX_TAG PROTO_MAX_NAME
+/* longest duration a LIST line may give, in seconds (a week) */
+#define CLIENT_MAX_DURATION_S (7L * 24 * 3600)
+
 struct song_entry {
 	char name[PROTO_MAX_NAME + 1];
 	long peers;
+	/* tags from "key=value" words after the count; NULL when not given;
+	 * owned by the list */
+	char *artist, *album, *title;
+	long duration_ms;	/* -1 when not given */
 };
 
 struct song_list {
@@ -53,7 +62,16 @@ int tracker_query(const char *tracker, const char *song, int timeout_ms,
 int tracker_list(const char *tracker, const char *filter, int timeout_ms,
     struct song_list *songs, char *err, size_t errlen);
 
+/* Frees the entries and their tags. */
 void song_list_free(struct song_list *songs);
+
+/* Reads one LIST or LISTPAGE reply line, "<encoded name> <count>" and then
+ * any "key=value" words with percent-encoded values (artist, album, title,
+ * duration in seconds; unknown or malformed words are ignored), into e,
+ * whose tags the caller frees (song_list_free, or song_entry_clear).
+ * Returns 0, or -1 if the name or the count is bad (e holds no tags). */
+int song_entry_parse(const char *line, struct song_entry *e);
+void song_entry_clear(struct song_entry *e);
 
 /* ---- peer_client.c: REQUEST_SONG and REQUEST_SEGMENT over a connection
  * to a peer (rpc_open, then any number of requests, then rpc_close) */
@@ -217,9 +235,12 @@ struct client_opts {
 	const char *outdir;		/* fetch -o */
 	struct peer_list peers;		/* -p, in order */
 	const char *player;		/* play --player */
+	int json;			/* list --json */
 	int segment_delay_ms;		/* testing aid, see main.c */
 };
 
+/* list.c: the songs as tab-separated lines, an aligned table on a
+ * terminal, or JSON lines (--json) */
 int cmd_list(const struct client_opts *o, const char *filter);
 int cmd_query(const struct client_opts *o, const char *song);
 int cmd_fetch(const struct client_opts *o, const char *song);

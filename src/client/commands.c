@@ -1,5 +1,5 @@
-/* commands.c - list, query, fetch, cat and play: each turns the options
- * into requests and the outcome into output and an exit code. */
+/* commands.c - query, fetch, cat and play (list is in list.c): each turns
+ * the options into requests and the outcome into output and an exit code. */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,50 +10,6 @@
 #include "p2pm/log.h"
 #include "p2pm/units.h"
 #include "client.h"
-
-/* UTF-8 code points in s: the columns it takes on a terminal, roughly. */
-static size_t
-cmd_width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			w++;
-	return w;
-}
-
-int
-cmd_list(const struct client_opts *o, const char *filter)
-{
-	struct song_list songs;
-	char err[CLIENT_ERR_LEN];
-	size_t width = 0;
-	int aligned = isatty(STDOUT_FILENO);
-
-	if (tracker_list(o->tracker, filter, o->timeout_ms, &songs, err,
-	    sizeof(err)) < 0) {
-		log_error("%s", err);
-		return CLIENT_EXIT_TRACKER;
-	}
-	for (size_t i = 0; i < songs.count; i++)
-		if (cmd_width(songs.songs[i].name) > width)
-			width = cmd_width(songs.songs[i].name);
-	/* a terminal gets columns; anything else "<name>\t<peers>" lines */
-	for (size_t i = 0; i < songs.count; i++) {
-		const struct song_entry *e = &songs.songs[i];
-		if (aligned)
-			printf("%s%*s  %ld\n", e->name,
-			    (int)(width - cmd_width(e->name)), "", e->peers);
-		else
-			printf("%s\t%ld\n", e->name, e->peers);
-	}
-	if (songs.count == 0 && aligned && !o->quiet)
-		fprintf(stderr, "no songs%s%s%s\n", filter ? " matching '" : "",
-		    filter ? filter : "", filter ? "'" : "");
-	song_list_free(&songs);
-	return fflush(stdout) == 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_LOCAL;
-}
 
 /* Fills peers from -p, or else from the tracker. Returns an exit code. */
 static int

@@ -26,10 +26,11 @@ static const char usage_text[] =
 "usage: client [-t HOST:PORT] [-q] [-v] [--timeout SECONDS] COMMAND ...\n"
 "\n"
 "commands:\n"
-"  list [TEXT]                    songs on the network (names containing TEXT,\n"
-"                                 ignoring case) and how many peers hold each:\n"
-"                                 \"NAME<TAB>PEERS\" lines, or aligned columns\n"
-"                                 on a terminal\n"
+"  list [--json] [TEXT]           songs on the network (names containing TEXT,\n"
+"                                 ignoring case; non-ASCII TEXT also artist and\n"
+"                                 album) and how many peers hold each:\n"
+"                                 \"NAME<TAB>PEERS\" lines, a table on a\n"
+"                                 terminal, or JSON lines (--json)\n"
 "  query SONG                     the peers holding SONG, one HOST:PORT a line\n"
 "  fetch [-o DIR] [-p PEER]... SONG\n"
 "                                 download SONG into DIR (default: the song's\n"
@@ -100,13 +101,14 @@ name_ok(const char *name)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PLAYER = 256, OPT_TIMEOUT };
+	enum { OPT_PLAYER = 256, OPT_TIMEOUT, OPT_JSON };
 	static const struct option opts[] = {
 		{ "tracker", required_argument, NULL, 't' },
 		{ "peer", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "player", required_argument, NULL, OPT_PLAYER },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "json", no_argument, NULL, OPT_JSON },
 		CLI_COMMON_OPTIONS
 	};
 	struct client_opts o;
@@ -160,6 +162,9 @@ main(int argc, char **argv)
 				cli_usage_error("--player wants a command");
 			o.player = optarg;
 			break;
+		case OPT_JSON:
+			o.json = 1;
+			break;
 		case OPT_TIMEOUT:
 			o.timeout_ms = (int)cli_xnumber("--timeout", optarg, 1,
 			    CLIENT_MAX_TIMEOUT_S) * 1000;
@@ -191,6 +196,8 @@ main(int argc, char **argv)
 		cli_usage_error("-o is for fetch only");
 	if (o.peers.count > 0 && cmd != CMD_FETCH && cmd != CMD_CAT && cmd != CMD_PLAY)
 		cli_usage_error("-p is for fetch, cat and play only");
+	if (o.json && cmd != CMD_LIST)
+		cli_usage_error("--json is for list only");
 	if (o.player != NULL && cmd != CMD_PLAY)
 		cli_usage_error("--player is for play only");
 	if (npos > 1 && !name_ok(pos[1]))
