@@ -242,6 +242,21 @@ struct client_opts {
 /* list.c: the songs as tab-separated lines, an aligned table on a
  * terminal, or JSON lines (--json) */
 int cmd_list(const struct client_opts *o, const char *filter);
+
+/* Fills peers from -p, or else from the tracker. Returns an exit code
+ * (CLIENT_EXIT_OK, or a failure already logged). */
+int cmd_peers(const struct client_opts *o, const char *song,
+    struct peer_list *peers);
+
+/* Runs the failover fetch of song into sink (cat's and play's path when
+ * the sink is an outstream) and turns a failure into messages and an exit
+ * code; *result says what happened. */
+int cmd_run(const struct client_opts *o, const char *song,
+    const struct peer_list *peers, const struct fetch_sink *sink,
+    struct fetch_report *rep, enum fetch_result *result);
+
+/* save.c: the song as one audio file, remuxed by ffmpeg */
+int cmd_save(const struct client_opts *o, const char *song);
 int cmd_query(const struct client_opts *o, const char *song);
 int cmd_fetch(const struct client_opts *o, const char *song);
 int cmd_cat(const struct client_opts *o, const char *song);

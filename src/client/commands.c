@@ -11,8 +11,7 @@
 #include "p2pm/units.h"
 #include "client.h"
 
-/* Fills peers from -p, or else from the tracker. Returns an exit code. */
-static int
+int
 cmd_peers(const struct client_opts *o, const char *song, struct peer_list *peers)
 {
 	char err[CLIENT_ERR_LEN];
@@ -46,9 +45,7 @@ cmd_query(const struct client_opts *o, const char *song)
 	return fflush(stdout) == 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_LOCAL;
 }
 
-/* Runs the failover fetch into sink and turns a failure into messages and
- * an exit code; *result says what happened. */
-static int
+int
 cmd_run(const struct client_opts *o, const char *song,
     const struct peer_list *peers, const struct fetch_sink *sink,
     struct fetch_report *rep, enum fetch_result *result)

@@ -41,6 +41,10 @@ static const char usage_text[] =
 "  play [--player CMD] [-p PEER]... SONG\n"
 "                                 stream SONG into a player reading stdin\n"
 "                                 (default: " PLAYER_DEFAULT ")\n"
+"  save [-o FILE] [-p PEER]... SONG\n"
+"                                 SONG as one audio file, remuxed by ffmpeg\n"
+"                                 without re-encoding: NAME.mp3 (MP3) or\n"
+"                                 NAME.m4a (AAC), or FILE, or inside DIR\n"
 "\n"
 "options:\n"
 "  -t, --tracker HOST:PORT  the tracker (default $" P2PM_TRACKER_ENV ",\n"
@@ -72,7 +76,8 @@ static const char usage_text[] =
 "       missing (the message names the package providing it) or fails\n"
 "  130  interrupted (SIGINT, SIGTERM)\n";
 
-enum client_cmd { CMD_NONE, CMD_LIST, CMD_QUERY, CMD_FETCH, CMD_CAT, CMD_PLAY };
+enum client_cmd { CMD_NONE, CMD_LIST, CMD_QUERY, CMD_FETCH, CMD_CAT, CMD_PLAY,
+    CMD_SAVE };
 
 static const struct {
 	const char *name;
@@ -84,6 +89,7 @@ static const struct {
 	{ "fetch", CMD_FETCH, 1, 1 },
 	{ "cat", CMD_CAT, 1, 1 },
 	{ "play", CMD_PLAY, 1, 1 },
+	{ "save", CMD_SAVE, 1, 1 },
 };
 
 /* A name sent on the wire must be 1..PROTO_MAX_NAME bytes of UTF-8 without
@@ -192,10 +198,11 @@ main(int argc, char **argv)
 	}
 	if (cmd == CMD_NONE)
 		cli_usage_error("unknown command '%s'", pos[0]);
-	if (o.outdir != NULL && cmd != CMD_FETCH)
-		cli_usage_error("-o is for fetch only");
-	if (o.peers.count > 0 && cmd != CMD_FETCH && cmd != CMD_CAT && cmd != CMD_PLAY)
-		cli_usage_error("-p is for fetch, cat and play only");
+	if (o.outdir != NULL && cmd != CMD_FETCH && cmd != CMD_SAVE)
+		cli_usage_error("-o is for fetch and save only");
+	if (o.peers.count > 0 && cmd != CMD_FETCH && cmd != CMD_CAT &&
+	    cmd != CMD_PLAY && cmd != CMD_SAVE)
+		cli_usage_error("-p is for fetch, cat, play and save only");
 	if (o.json && cmd != CMD_LIST)
 		cli_usage_error("--json is for list only");
 	if (o.player != NULL && cmd != CMD_PLAY)
@@ -229,6 +236,8 @@ main(int argc, char **argv)
 		return cmd_cat(&o, pos[1]);
 	case CMD_PLAY:
 		return cmd_play(&o, pos[1]);
+	case CMD_SAVE:
+		return cmd_save(&o, pos[1]);
 	case CMD_NONE:
 		break;
 	}
