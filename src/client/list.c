@@ -23,27 +23,34 @@ static const char *const list_headings[COL_COUNT] = {
 	"NAME", "ARTIST", "ALBUM", "TIME", "SOURCES"
 };
 
-/* Does e match text, ignoring case as utf8_fold does, in its name or any
- * tag? */
+/* Does e hold needle (already folded) in its name or any tag, ignoring
+ * case as utf8_fold does? */
 static int
-list_matches(const struct song_entry *e, const char *text)
+list_matches(const struct song_entry *e, const char *needle)
 {
 	const char *fields[] = { e->name, e->artist, e->album, e->title };
+	/* a field is at most CLIENT_MAX_TAG (or PROTO_MAX_NAME) bytes of UTF-8,
+	 * and folding these never makes it longer */
+	char folded[3 * PROTO_MAX_NAME + 1];
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (fields[i] != NULL && utf8_contains_folded(fields[i], text) == 1)
+		if (fields[i] != NULL && utf8_fold_string(fields[i], strlen(fields[i]),
+		    folded, sizeof(folded)) >= 0 && strstr(folded, needle) != NULL)
 			return 1;
 	return 0;
 }
 
-/* Keeps only the songs matching text, in order. */
+/* Keeps only the songs matching text, in order; text is folded once. */
 static void
 list_filter(struct song_list *songs, const char *text)
 {
+	char needle[3 * PROTO_MAX_ENCODED_NAME + 1];
 	size_t kept = 0;
 
+	if (utf8_fold_string(text, strlen(text), needle, sizeof(needle)) < 0)
+		snprintf(needle, sizeof(needle), "%s", text);	/* a checked name: cannot happen */
 	for (size_t i = 0; i < songs->count; i++) {
-		if (list_matches(&songs->songs[i], text))
+		if (list_matches(&songs->songs[i], needle))
 			songs->songs[kept++] = songs->songs[i];
 		else
 			song_entry_clear(&songs->songs[i]);
