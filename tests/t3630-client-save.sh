@@ -43,6 +43,9 @@ is "$(probe "$f" stream=codec_name)" aac "  an AAC stream"
 like "$(probe "$f" format=format_name)" "mp4" "  in an MP4 (.m4a) container"
 ok "  of the source's duration" close_to "$(probe "$f" format=duration)" \
 	"$(duration_of "$SCRATCH/lib/Tune Two.mp3")" 0.5
+client -q save -o "$SCRATCH/new/dirs/three.mp3" "Tune One"
+is "$?" 0 "save -o FILE creates the missing directories above FILE"
+is "$(probe "$SCRATCH/new/dirs/three.mp3" stream=codec_name)" mp3 "  and writes the file"
 client -q save -o "$SCRATCH/work" "Tune Two"
 is "$?" 0 "save -o DIR exits 0"
 ok "  and writes DIR/NAME.m4a" test -f "$SCRATCH/work/Tune Two.m4a"

@@ -155,7 +155,12 @@ enum fetch_result fetch_song(const struct fetch_params *params,
 
 struct outdir;
 
-/* Opens (creating it if needed) the directory a song is written into. */
+/* Creates the missing parent directories of path, as mkdir -p does (the
+ * last component is left to the caller). Returns 0, or -1 with errno set. */
+int outdir_make_parents(const char *path);
+
+/* Opens (creating it and its parents if needed) the directory a song is
+ * written into. */
 struct outdir *outdir_open(const char *path, char *err, size_t errlen);
 /* The sink writing into od: segments and index.m3u8 under temporary names,
  * renamed into place when all are there, the playlist last. */

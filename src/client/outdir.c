@@ -32,9 +32,7 @@ struct outdir {
 	unsigned char *written;	/* per segment: a temporary file exists */
 };
 
-/* Creates the missing parent directories of path, as mkdir -p does (the
- * last component is left to the caller). Returns 0, or -1 with errno set. */
-static int
+int
 outdir_make_parents(const char *path)
 {
 	char dir[PATH_MAX];

@@ -153,7 +153,8 @@ save_probe(const char *input, size_t len, const char *url, char *codec,
 	return 0;
 }
 
-/* Sets the final and temporary paths for the chosen format. */
+/* Sets the final and temporary paths for the chosen format, creating the
+ * missing directories above them (as fetch -o does). */
 static int
 save_paths(struct save_job *job)
 {
@@ -164,6 +165,11 @@ save_paths(struct save_job *job)
 	    (size_t)snprintf(job->tmp, sizeof(job->tmp), SAVE_TMP_FMT, job->dir,
 	    job->base) >= sizeof(job->tmp)) {
 		log_error("output path too long");
+		return -1;
+	}
+	if (outdir_make_parents(job->final) < 0) {
+		log_error("cannot create the directories of '%s': %s", job->final,
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
