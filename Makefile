@@ -95,6 +95,8 @@ $(1)/fuzz/fuzz_%: tests/fuzz/replay.c $(1)/tests/fuzz/fuzz_%.o $(1)/libp2pm.a
 # the registry's and source's unit tests also link the tracker's modules
 $(1)/tests/test_registry: $(1)/src/tracker/registry.o $(1)/src/tracker/namefilter.o
 $(1)/tests/test_source: $(1)/src/tracker/source.o
+# and the LIST line parser's the client's tracker requests
+$(1)/tests/test_listline: $(1)/src/client/tracker_client.o
 endef
 
 FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))

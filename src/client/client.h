@@ -58,9 +58,18 @@ int content_id_ok(const char *text, size_t len);
 
 /* ---- tracker_client.c: LOCATE, QUERY and LIST, to several trackers in turn */
 
+/* longest tag value kept from a LIST line, decoded, in bytes */
+#define CLIENT_MAX_TAG PROTO_MAX_NAME
+/* longest duration a LIST line may give, in seconds (a week) */
+#define CLIENT_MAX_DURATION_S (7L * 24 * 3600)
+
 struct song_entry {
 	char name[PROTO_MAX_NAME + 1];
 	long peers;
+	/* tags from "key=value" words after the count; NULL when not given;
+	 * owned by the list */
+	char *artist, *album, *title;
+	long duration_ms;	/* -1 when not given */
 };
 
 struct song_list {
@@ -92,7 +101,16 @@ int tracker_locate(const struct cli_trackers *trackers, const char *song,
 int tracker_list(const struct cli_trackers *trackers, const char *filter,
     int timeout_ms, struct song_list *songs, char *err, size_t errlen);
 
+/* Frees the entries and their tags. */
 void song_list_free(struct song_list *songs);
+
+/* Reads one LIST or LISTPAGE reply line, "<encoded name> <count>" and then
+ * any "key=value" words with percent-encoded values (artist, album, title,
+ * duration in seconds; unknown or malformed words are ignored), into e,
+ * whose tags the caller frees (song_list_free, or song_entry_clear).
+ * Returns 0, or -1 if the name or the count is bad (e holds no tags). */
+int song_entry_parse(const char *line, struct song_entry *e);
+void song_entry_clear(struct song_entry *e);
 
 /* ---- peer_client.c: REQUEST_SONG and REQUEST_SEGMENT over a connection
  * to a peer (rpc_open, then any number of requests, then rpc_close) */
@@ -200,6 +218,10 @@ enum fetch_result fetch_song(const struct fetch_params *params,
 
 struct outdir;
 
+/* Creates the missing parent directories of path, as mkdir -p does (the
+ * last component is left to the caller). Returns 0, or -1 with errno set. */
+int outdir_make_parents(const char *path);
+
 /* Looks at the directory path (it need not exist): refuses (-1, reason in
  * err) a path that is not a directory, or a directory holding anything but
  * one whole song; fills *have_id with the content id of the song it holds,
@@ -225,15 +247,27 @@ void outstream_sink(struct outstream *os, struct fetch_sink *sink);
 #define PLAYER_MAX_ARGS 64
 #define PLAYER_DEFAULT "ffplay -nodisp -autoexit -loglevel error -"
 
+/* room for the player's last line on stderr, its reason for failing */
+#define PLAYER_REASON_MAX 256
+/* how long the player's stderr is still read after it has exited (a child
+ * of the player may hold it open), in milliseconds */
+#define PLAYER_STDERR_DRAIN_MS 1000
+
+struct player_stderr;
+
 struct player {
 	pid_t pid;
 	int fd;			/* write end of the player's stdin */
-	char *argv[PLAYER_MAX_ARGS + 1];
+	char *argv[PLAYER_MAX_ARGS + 2];	/* room for an added "-" */
 	char *words;		/* storage for argv */
+	struct player_stderr *errs;	/* the thread relaying its stderr */
+	char reason[PLAYER_REASON_MAX];	/* its last stderr line, or "" */
 };
 
 /* Splits cmd on spaces into an argument vector (no quoting, no shell).
- * Returns 0, or -1 if it is empty or has too many words. */
+ * When no word names standard input ("-", "fd://0", "pipe:", "/dev/stdin"
+ * and the like) a "-" is added at the end, as mpv, vlc and mpg123 need to
+ * read it. Returns 0, or -1 if it is empty or has too many words. */
 int player_parse(struct player *player, const char *cmd);
 
 /* Checks, before anything is downloaded, that the player's program exists
@@ -247,7 +281,9 @@ int player_start(struct player *player, char *err, size_t errlen);
 
 /* Closes the pipe (end of the stream) and waits for the player; with stop
  * set, asks it to end first. Returns its exit status, 128+signal if it was
- * killed, or -1. Frees what player_parse allocated. */
+ * killed, or -1; player->reason then holds its last line on stderr (which
+ * is relayed to the client's stderr as it comes). Frees what player_parse
+ * and player_start allocated. */
 int player_finish(struct player *player, int stop);
 
 /* ---- commands.c: what each command does */
@@ -272,10 +308,28 @@ struct client_opts {
 	size_t jobs;			/* -j */
 	int verbose;
 	const char *player;		/* play --player */
+	int json;			/* list --json */
 	int segment_delay_ms;		/* testing aid, see main.c */
 };
 
+/* list.c: the songs as tab-separated lines, an aligned table on a
+ * terminal, or JSON lines (--json) */
 int cmd_list(const struct client_opts *o, const char *filter);
+
+/* Fills peers from -p, or else from the tracker. Returns an exit code
+ * (CLIENT_EXIT_OK, or a failure already logged). */
+int cmd_peers(const struct client_opts *o, const char *song,
+    struct peer_list *peers);
+
+/* Finds the sources and the content id of song and runs the swarm into
+ * sink (cat's and play's path when the sink is an outstream), turning a
+ * failure into messages and an exit code; *result says what happened. */
+int cmd_swarm(const struct client_opts *o, const char *song,
+    const struct fetch_sink *sink, struct fetch_report *rep,
+    enum fetch_result *result);
+
+/* save.c: the song as one audio file, remuxed by ffmpeg */
+int cmd_save(const struct client_opts *o, const char *song);
 int cmd_query(const struct client_opts *o, const char *song);
 int cmd_fetch(const struct client_opts *o, const char *song);
 int cmd_cat(const struct client_opts *o, const char *song);

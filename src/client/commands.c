@@ -1,5 +1,5 @@
-/* commands.c - list, query, fetch, cat and play: each turns the options
- * into requests and the outcome into output and an exit code. */
+/* commands.c - query, fetch, cat and play (list is in list.c): each turns
+ * the options into requests and the outcome into output and an exit code. */
 #include <limits.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -12,52 +12,8 @@
 #include "p2pm/units.h"
 #include "client.h"
 
-/* UTF-8 code points in s: the columns it takes on a terminal, roughly. */
-static size_t
-cmd_width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			w++;
-	return w;
-}
-
-int
-cmd_list(const struct client_opts *o, const char *filter)
-{
-	struct song_list songs;
-	char err[CLIENT_ERR_LEN];
-	size_t width = 0;
-	int aligned = isatty(STDOUT_FILENO);
-
-	if (tracker_list(&o->trackers, filter, o->timeout_ms, &songs, err,
-	    sizeof(err)) < 0) {
-		log_error("%s", err);
-		return CLIENT_EXIT_TRACKER;
-	}
-	for (size_t i = 0; i < songs.count; i++)
-		if (cmd_width(songs.songs[i].name) > width)
-			width = cmd_width(songs.songs[i].name);
-	/* a terminal gets columns; anything else "<name>\t<peers>" lines */
-	for (size_t i = 0; i < songs.count; i++) {
-		const struct song_entry *e = &songs.songs[i];
-		if (aligned)
-			printf("%s%*s  %ld\n", e->name,
-			    (int)(width - cmd_width(e->name)), "", e->peers);
-		else
-			printf("%s\t%ld\n", e->name, e->peers);
-	}
-	if (songs.count == 0 && aligned && !o->quiet)
-		fprintf(stderr, "no songs%s%s%s\n", filter ? " matching '" : "",
-		    filter ? filter : "", filter ? "'" : "");
-	song_list_free(&songs);
-	return fflush(stdout) == 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_LOCAL;
-}
-
 /* Fills peers from -p, or else from the tracker. Returns an exit code. */
-static int
+int
 cmd_peers(const struct client_opts *o, const char *song, struct peer_list *peers)
 {
 	char err[CLIENT_ERR_LEN];
@@ -249,7 +205,7 @@ cmd_run(const struct client_opts *o, const char *song,
  * what cat, play and fetch share. Without --id, when no source of the
  * content id most peers hold can even send its playlist, the song the
  * next most hold is tried. */
-static int
+int
 cmd_swarm(const struct client_opts *o, const char *song,
     const struct fetch_sink *sink, struct fetch_report *rep,
     enum fetch_result *result)
@@ -505,10 +461,12 @@ cmd_play(const struct client_opts *o, const char *song)
 	    status == 128 + SIGPIPE)))
 		return CLIENT_EXIT_OK;
 	if (status > 128)
-		log_error("player '%s' was killed by signal %d", o->player ?
-		    o->player : PLAYER_DEFAULT, status - 128);
+		log_error("player '%s' was killed by signal %d%s%s", o->player ?
+		    o->player : PLAYER_DEFAULT, status - 128,
+		    *player.reason ? ": " : "", player.reason);
 	else
-		log_error("player '%s' exited with status %d", o->player ?
-		    o->player : PLAYER_DEFAULT, status);
+		log_error("player '%s' exited with status %d%s%s", o->player ?
+		    o->player : PLAYER_DEFAULT, status,
+		    *player.reason ? ": " : "", player.reason);
 	return CLIENT_EXIT_LOCAL;
 }

@@ -27,10 +27,11 @@ static const char usage_text[] =
 "usage: client [-t HOST:PORT]... [-q] [-v] [--timeout SECONDS] COMMAND ...\n"
 "\n"
 "commands:\n"
-"  list [TEXT]                    songs on the network (names containing TEXT,\n"
-"                                 ignoring case) and how many peers hold each:\n"
-"                                 \"NAME<TAB>PEERS\" lines, or aligned columns\n"
-"                                 on a terminal\n"
+"  list [--json] [TEXT]           songs on the network (names containing TEXT,\n"
+"                                 ignoring case; non-ASCII TEXT also artist and\n"
+"                                 album) and how many peers hold each:\n"
+"                                 \"NAME<TAB>PEERS\" lines, a table on a\n"
+"                                 terminal, or JSON lines (--json)\n"
 "  query SONG                     the peers holding SONG, one HOST:PORT a line\n"
 "  fetch [-o DIR] [-j N] [-p PEER]... SONG\n"
 "                                 download SONG into DIR (default: the song's\n"
@@ -46,6 +47,10 @@ static const char usage_text[] =
 "                                 (default " SERVE_DEFAULT_LISTEN "): a player\n"
 "                                 page at /, /songs/NAME/index.m3u8 for mpv,\n"
 "                                 VLC or ffplay, /api/songs?q=TEXT as JSON\n"
+"  save [-o FILE] [-j N] [-p PEER]... SONG\n"
+"                                 SONG as one audio file, remuxed by ffmpeg\n"
+"                                 without re-encoding: NAME.mp3 (MP3) or\n"
+"                                 NAME.m4a (AAC), or FILE, or inside DIR\n"
 "\n"
 "options:\n"
 "  -t, --tracker HOST:PORT  a tracker (default $" P2PM_TRACKER_ENV ",\n"
@@ -89,7 +94,7 @@ static const char usage_text[] =
 "  130  interrupted (SIGINT, SIGTERM)\n";
 
 enum client_cmd { CMD_NONE, CMD_LIST, CMD_QUERY, CMD_FETCH, CMD_CAT, CMD_PLAY,
-	CMD_SERVE };
+	CMD_SERVE, CMD_SAVE };
 
 static const struct {
 	const char *name;
@@ -102,6 +107,7 @@ static const struct {
 	{ "cat", CMD_CAT, 1, 1 },
 	{ "play", CMD_PLAY, 1, 1 },
 	{ "serve", CMD_SERVE, 0, 0 },
+	{ "save", CMD_SAVE, 1, 1 },
 };
 
 /* A name sent on the wire must be 1..PROTO_MAX_NAME bytes of UTF-8 without
@@ -119,7 +125,7 @@ name_ok(const char *name)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PLAYER = 256, OPT_TIMEOUT, OPT_ID };
+	enum { OPT_PLAYER = 256, OPT_TIMEOUT, OPT_ID, OPT_JSON };
 	static const struct option opts[] = {
 		{ "tracker", required_argument, NULL, 't' },
 		{ "peer", required_argument, NULL, 'p' },
@@ -129,6 +135,7 @@ main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "id", required_argument, NULL, OPT_ID },
+		{ "json", no_argument, NULL, OPT_JSON },
 		CLI_COMMON_OPTIONS
 	};
 	struct client_opts o;
@@ -193,6 +200,9 @@ main(int argc, char **argv)
 				    "hex digits), not '%s'", optarg);
 			o.content_id = optarg;
 			break;
+		case OPT_JSON:
+			o.json = 1;
+			break;
 		case OPT_TIMEOUT:
 			o.timeout_ms = (int)cli_xnumber("--timeout", optarg, 1,
 			    CLIENT_MAX_TIMEOUT_S) * 1000;
@@ -220,15 +230,18 @@ main(int argc, char **argv)
 	}
 	if (cmd == CMD_NONE)
 		cli_usage_error("unknown command '%s'", pos[0]);
-	if (o.outdir != NULL && cmd != CMD_FETCH)
-		cli_usage_error("-o is for fetch only");
-	if (o.peers.count > 0 && cmd != CMD_FETCH && cmd != CMD_CAT && cmd != CMD_PLAY)
-		cli_usage_error("-p is for fetch, cat and play only");
+	if (o.outdir != NULL && cmd != CMD_FETCH && cmd != CMD_SAVE)
+		cli_usage_error("-o is for fetch and save only");
+	if (o.peers.count > 0 && cmd != CMD_FETCH && cmd != CMD_CAT &&
+	    cmd != CMD_PLAY && cmd != CMD_SAVE)
+		cli_usage_error("-p is for fetch, cat, play and save only");
 	if (listen_addr != NULL && cmd != CMD_SERVE)
 		cli_usage_error("-l is for serve only");
 	if ((o.content_id != NULL || o.jobs != SWARM_DEFAULT_JOBS) &&
-	    cmd != CMD_FETCH && cmd != CMD_CAT && cmd != CMD_PLAY)
-		cli_usage_error("-j and --id are for fetch, cat and play only");
+	    cmd != CMD_FETCH && cmd != CMD_CAT && cmd != CMD_PLAY && cmd != CMD_SAVE)
+		cli_usage_error("-j and --id are for fetch, cat, play and save only");
+	if (o.json && cmd != CMD_LIST)
+		cli_usage_error("--json is for list only");
 	if (o.player != NULL && cmd != CMD_PLAY)
 		cli_usage_error("--player is for play only");
 	if (npos > 1 && !name_ok(pos[1]))
@@ -266,6 +279,8 @@ main(int argc, char **argv)
 		return cmd_play(&o, pos[1]);
 	case CMD_SERVE:
 		return cmd_serve(&o, listen_addr ? listen_addr : SERVE_DEFAULT_LISTEN);
+	case CMD_SAVE:
+		return cmd_save(&o, pos[1]);
 	case CMD_NONE:
 		break;
 	}

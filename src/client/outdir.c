@@ -15,12 +15,49 @@
 #include "p2pm/songdir.h"
 #include "client.h"
 
+/* mode of the parent directories fetch -o creates */
+#define OUTDIR_MODE 0755
+
 struct outdir {
 	char path[PATH_MAX];
 	char song[PROTO_MAX_NAME + 1];
 	char have_id[SHA256_HEX_LEN];	/* the song already there, or "" */
 	struct songdir_writer *writer;
 };
+
+int
+outdir_make_parents(const char *path)
+{
+	char dir[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, path, len + 1);
+	/* drop trailing slashes, then the last component */
+	while (len > 1 && dir[len - 1] == '/')
+		dir[--len] = '\0';
+	while (len > 0 && dir[len - 1] != '/')
+		len--;
+	dir[len] = '\0';
+	/* create each prefix ending before a slash, from the top */
+	for (size_t i = 1; i <= len; i++) {
+		if (dir[i] != '/' && dir[i] != '\0')
+			continue;
+		if (dir[i - 1] == '/')
+			continue;
+		char c = dir[i];
+		dir[i] = '\0';
+		if (mkdir(dir, OUTDIR_MODE) < 0 && errno != EEXIST) {
+			dir[i] = c;
+			return -1;
+		}
+		dir[i] = c;
+	}
+	return 0;
+}
 
 /* True if path is a directory with no entry; *exists says if it exists. */
 static int
@@ -96,6 +133,12 @@ outdir_open(const char *path, const char *song, char have_id[SHA256_HEX_LEN],
 	snprintf(od->path, sizeof(od->path), "%s", path);
 	snprintf(od->song, sizeof(od->song), "%s", song);
 	memcpy(od->have_id, have_id, SHA256_HEX_LEN);
+	if (outdir_make_parents(path) < 0) {
+		snprintf(err, errlen, "cannot create the parents of '%s': %s", path,
+		    strerror(errno));
+		free(od);
+		return NULL;
+	}
 	return od;
 }
 

@@ -12,7 +12,7 @@
 
 /* Serves HTTP on listen_addr (port 0 picks one; "listening on HOST:PORT"
  * is printed when ready) until SIGINT or SIGTERM, fetching songs through
- * o->tracker. Returns an exit code. */
+ * o->trackers. Returns an exit code. */
 int cmd_serve(const struct client_opts *o, const char *listen_addr);
 
 /* The player page served at "/": HTML with its CSS and script inline. */

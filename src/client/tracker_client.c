@@ -330,16 +330,114 @@ tracker_locate(const struct cli_trackers *trackers, const char *song,
 	    err, errlen);
 }
 
-/* Reads one "<encoded name> <count>" line of a LIST reply into e. */
+/* Reads a duration in seconds, "215" or "215.37", into milliseconds. */
 static int
-tracker_parse_song(const char *line, struct song_entry *e)
+tracker_parse_duration(const char *s, long *ms)
 {
-	const char *sp = strrchr(line, ' ');
+	long whole, frac = 0, scale = 1000;
+	char intpart[16];
+	const char *dot = strchr(s, '.');
+	size_t n = dot ? (size_t)(dot - s) : strlen(s);
 
+	if (n == 0 || n >= sizeof(intpart))
+		return -1;
+	memcpy(intpart, s, n);
+	intpart[n] = '\0';
+	if (strnum_parse(intpart, 0, CLIENT_MAX_DURATION_S, &whole) < 0)
+		return -1;
+	if (dot != NULL) {
+		const char *d = dot + 1;
+		if (*d == '\0')
+			return -1;
+		for (; *d != '\0'; d++) {
+			if (*d < '0' || *d > '9')
+				return -1;
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*d - '0') * scale;
+			}
+		}
+	}
+	*ms = whole * 1000 + frac;
+	return 0;
+}
+
+void
+song_entry_clear(struct song_entry *e)
+{
+	free(e->artist);
+	free(e->album);
+	free(e->title);
+	e->artist = e->album = e->title = NULL;
+}
+
+/* Keeps one "key=value" word of a LIST line if it is a tag we show. */
+static void
+tracker_parse_tag(const char *word, size_t len, struct song_entry *e)
+{
+	static const char *const keys[] = { "artist", "album", "title" };
+	char value[CLIENT_MAX_TAG + 1];
+	const char *eq = memchr(word, '=', len);
+	size_t klen, vlen;
+
+	if (eq == NULL)
+		return;
+	klen = (size_t)(eq - word);
+	vlen = len - klen - 1;
+	if (vlen == 0 || proto_decode_name(eq + 1, vlen, value, sizeof(value),
+	    CLIENT_MAX_TAG) < 0)
+		return;
+	if (klen == 8 && memcmp(word, "duration", 8) == 0) {
+		long ms;
+		if (tracker_parse_duration(value, &ms) == 0)
+			e->duration_ms = ms;
+		return;
+	}
+	char **slots[] = { &e->artist, &e->album, &e->title };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (klen != strlen(keys[i]) || memcmp(word, keys[i], klen) != 0)
+			continue;
+		char *copy = strdup(value);
+		if (copy != NULL) {
+			free(*slots[i]);
+			*slots[i] = copy;
+		}
+		return;
+	}
+}
+
+int
+song_entry_parse(const char *line, struct song_entry *e)
+{
+	const char *sp = strchr(line, ' '), *count, *end;
+	char num[24];
+	size_t n;
+
+	e->artist = e->album = e->title = NULL;
+	e->duration_ms = -1;
 	if (sp == NULL || proto_decode_name(line, (size_t)(sp - line), e->name,
 	    sizeof(e->name), PROTO_MAX_NAME) < 0)
 		return -1;
-	return strnum_parse(sp + 1, 0, PROTO_MAX_SONGS, &e->peers);
+	count = sp + 1;
+	end = strchr(count, ' ');
+	n = end ? (size_t)(end - count) : strlen(count);
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, count, n);
+	num[n] = '\0';
+	if (strnum_parse(num, 0, PROTO_MAX_SONGS, &e->peers) < 0)
+		return -1;
+	/* the rest: tag words, any of them unknown or malformed is skipped */
+	for (const char *w = end; w != NULL && *w != '\0'; ) {
+		while (*w == ' ')
+			w++;
+		const char *we = strchr(w, ' ');
+		size_t wl = we ? (size_t)(we - w) : strlen(w);
+		if (wl > 0)
+			tracker_parse_tag(w, wl, e);
+		w = we;
+	}
+	return 0;
 }
 
 /* Appends the song of one "<encoded name> <count>" reply line, growing
@@ -364,7 +462,7 @@ tracker_list_push(struct song_list *songs, size_t *cap, const char *line,
 		songs->songs = v;
 		*cap = ncap;
 	}
-	if (tracker_parse_song(line, &songs->songs[songs->count]) < 0) {
+	if (song_entry_parse(line, &songs->songs[songs->count]) < 0) {
 		snprintf(err, errlen, "tracker %s: bad line in LIST reply", tracker);
 		return -1;
 	}
@@ -517,6 +615,8 @@ tracker_list(const struct cli_trackers *trackers, const char *filter,
 void
 song_list_free(struct song_list *songs)
 {
+	for (size_t i = 0; i < songs->count; i++)
+		song_entry_clear(&songs->songs[i]);
 	free(songs->songs);
 	songs->songs = NULL;
 	songs->count = 0;

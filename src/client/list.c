@@ -1,0 +1,245 @@
+/* list.c - the list command: songs from the tracker, filtered here when
+ * the text needs Unicode case folding, printed as tab-separated lines, as
+ * a table aligned by display width on a terminal, or as JSON lines. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "p2pm/log.h"
+#include "p2pm/utf8.h"
+#include "client.h"
+
+/* widest a table cell grows, in terminal columns, before it is cut */
+#define LIST_MAX_NAME_COLUMNS 48
+#define LIST_MAX_TAG_COLUMNS 32
+/* room for "h:mm:ss" with any long count of hours */
+#define LIST_DURATION_LEN 32
+/* the mark ending a cut cell, one column wide */
+#define LIST_CUT_MARK "\xE2\x80\xA6"
+
+enum list_column { COL_NAME, COL_ARTIST, COL_ALBUM, COL_TIME, COL_SOURCES, COL_COUNT };
+
+static const char *const list_headings[COL_COUNT] = {
+	"NAME", "ARTIST", "ALBUM", "TIME", "SOURCES"
+};
+
+/* Does e hold needle (already folded) in its name or any tag, ignoring
+ * case as utf8_fold does? */
+static int
+list_matches(const struct song_entry *e, const char *needle)
+{
+	const char *fields[] = { e->name, e->artist, e->album, e->title };
+	/* a field is at most CLIENT_MAX_TAG (or PROTO_MAX_NAME) bytes of UTF-8,
+	 * and folding these never makes it longer */
+	char folded[3 * PROTO_MAX_NAME + 1];
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i] != NULL && utf8_fold_string(fields[i], strlen(fields[i]),
+		    folded, sizeof(folded)) >= 0 && strstr(folded, needle) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Keeps only the songs matching text, in order; text is folded once. */
+static void
+list_filter(struct song_list *songs, const char *text)
+{
+	char needle[3 * PROTO_MAX_ENCODED_NAME + 1];
+	size_t kept = 0;
+
+	if (utf8_fold_string(text, strlen(text), needle, sizeof(needle)) < 0)
+		snprintf(needle, sizeof(needle), "%s", text);	/* a checked name: cannot happen */
+	for (size_t i = 0; i < songs->count; i++) {
+		if (list_matches(&songs->songs[i], needle))
+			songs->songs[kept++] = songs->songs[i];
+		else
+			song_entry_clear(&songs->songs[i]);
+	}
+	songs->count = kept;
+}
+
+/* "m:ss", or "h:mm:ss" from an hour on; "" when not known. */
+static void
+list_format_duration(long ms, char *out, size_t outlen)
+{
+	long s = (ms + 500) / 1000;
+
+	if (ms < 0)
+		out[0] = '\0';
+	else if (s >= 3600)
+		snprintf(out, outlen, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(out, outlen, "%ld:%02ld", s / 60, s % 60);
+}
+
+/* The columns text takes in a cell at most max wide. */
+static size_t
+list_cell_width(const char *text, size_t max)
+{
+	size_t w = utf8_width(text);
+
+	return w > max ? max : w;
+}
+
+/* Prints text in a cell of width columns (text cut with a mark when it
+ * is wider than max), padded with spaces unless it is the last cell. */
+static void
+list_print_cell(const char *text, size_t width, size_t max, int last)
+{
+	size_t len = strlen(text), used = 0;
+
+	if (utf8_width(text) <= max) {
+		fputs(text, stdout);
+		used = utf8_width(text);
+	} else {
+		/* code points while they fit, leaving a column for the mark */
+		for (size_t i = 0; i < len; ) {
+			uint32_t cp;
+			size_t n = utf8_decode(text + i, len - i, &cp);
+			size_t w = (size_t)utf8_cp_width(cp);
+			if (used + w > max - 1)
+				break;
+			fwrite(text + i, 1, n, stdout);
+			used += w;
+			i += n;
+		}
+		fputs(LIST_CUT_MARK, stdout);
+		used++;
+	}
+	if (!last)
+		printf("%*s", (int)(width - used + 2), "");
+}
+
+/* The table: a heading, then one row a song, columns as wide as their
+ * widest cell (by display width). */
+static void
+list_print_table(const struct song_list *songs)
+{
+	static const size_t max[COL_COUNT] = {
+		LIST_MAX_NAME_COLUMNS, LIST_MAX_TAG_COLUMNS, LIST_MAX_TAG_COLUMNS,
+		LIST_DURATION_LEN, LIST_DURATION_LEN
+	};
+	size_t width[COL_COUNT];
+	char time[LIST_DURATION_LEN], count[24];
+
+	for (int c = 0; c < COL_COUNT; c++)
+		width[c] = utf8_width(list_headings[c]);
+	for (size_t i = 0; i < songs->count; i++) {
+		const struct song_entry *e = &songs->songs[i];
+		const char *cells[COL_COUNT] = { e->name, e->artist ? e->artist : "",
+		    e->album ? e->album : "", time, count };
+		list_format_duration(e->duration_ms, time, sizeof(time));
+		snprintf(count, sizeof(count), "%ld", e->peers);
+		for (int c = 0; c < COL_COUNT; c++)
+			if (list_cell_width(cells[c], max[c]) > width[c])
+				width[c] = list_cell_width(cells[c], max[c]);
+	}
+	for (int c = 0; c < COL_COUNT; c++)
+		list_print_cell(list_headings[c], width[c], max[c], c == COL_COUNT - 1);
+	putchar('\n');
+	for (size_t i = 0; i < songs->count; i++) {
+		const struct song_entry *e = &songs->songs[i];
+		const char *cells[COL_COUNT] = { e->name, e->artist ? e->artist : "",
+		    e->album ? e->album : "", time, count };
+		list_format_duration(e->duration_ms, time, sizeof(time));
+		snprintf(count, sizeof(count), "%ld", e->peers);
+		for (int c = 0; c < COL_COUNT; c++)
+			list_print_cell(cells[c], width[c], max[c], c == COL_COUNT - 1);
+		putchar('\n');
+	}
+}
+
+/* Prints s as a JSON string: quotes, backslashes and control characters
+ * escaped, UTF-8 kept as it is (the tracker's names are valid UTF-8). */
+static void
+list_print_json_string(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", stdout);
+			break;
+		case '\\':
+			fputs("\\\\", stdout);
+			break;
+		case '\n':
+			fputs("\\n", stdout);
+			break;
+		case '\r':
+			fputs("\\r", stdout);
+			break;
+		case '\t':
+			fputs("\\t", stdout);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7F)
+				printf("\\u%04x", *p);
+			else
+				putchar(*p);
+		}
+	}
+	putchar('"');
+}
+
+/* A JSON string, or null when s is NULL. */
+static void
+list_print_json_field(const char *key, const char *s)
+{
+	printf(",\"%s\":", key);
+	if (s == NULL)
+		fputs("null", stdout);
+	else
+		list_print_json_string(s);
+}
+
+/* One JSON object a line: name, artist, album, duration (seconds, null
+ * when unknown), sources. */
+static void
+list_print_json(const struct song_list *songs)
+{
+	for (size_t i = 0; i < songs->count; i++) {
+		const struct song_entry *e = &songs->songs[i];
+		fputs("{\"name\":", stdout);
+		list_print_json_string(e->name);
+		list_print_json_field("artist", e->artist);
+		list_print_json_field("album", e->album);
+		if (e->duration_ms < 0)
+			fputs(",\"duration\":null", stdout);
+		else
+			printf(",\"duration\":%ld.%03ld", e->duration_ms / 1000,
+			    e->duration_ms % 1000);
+		printf(",\"sources\":%ld}\n", e->peers);
+	}
+}
+
+int
+cmd_list(const struct client_opts *o, const char *filter)
+{
+	struct song_list songs;
+	char err[CLIENT_ERR_LEN];
+	int tty = isatty(STDOUT_FILENO);
+	/* the tracker folds ASCII only: for other text the whole list is
+	 * fetched and filtered here, on tags as well as names */
+	int here = filter != NULL && !utf8_is_ascii(filter);
+
+	if (tracker_list(&o->trackers, here ? NULL : filter, o->timeout_ms, &songs,
+	    err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return CLIENT_EXIT_TRACKER;
+	}
+	if (here)
+		list_filter(&songs, filter);
+	if (o->json)
+		list_print_json(&songs);
+	else if (tty && songs.count > 0)
+		list_print_table(&songs);
+	else if (!tty)
+		for (size_t i = 0; i < songs.count; i++)
+			printf("%s\t%ld\n", songs.songs[i].name, songs.songs[i].peers);
+	if (songs.count == 0 && tty && !o->quiet)
+		fprintf(stderr, "no songs%s%s%s\n", filter ? " matching '" : "",
+		    filter ? filter : "", filter ? "'" : "");
+	song_list_free(&songs);
+	return fflush(stdout) == 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_LOCAL;
+}
