@@ -75,10 +75,13 @@ usage(FILE *f)
 	    "      --keep-cache           keep cached songs that no shared file uses\n"
 	    "                             (by default they are removed once the library\n"
 	    "                             is ready, at start and after SIGHUP)\n"
-	    "  -L, --library DIR          share every *.mp3 in DIR as its file name\n"
-	    "                             without .mp3, and every song directory in\n"
-	    "                             DIR or one level down as it is (repeatable;\n"
-	    "                             looked at again twice per renewal period)\n"
+	    "  -L, --library DIR          share every audio file in the tree below DIR\n"
+	    "                             (.mp3 .m4a .aac .mp4 .flac .ogg .oga .opus\n"
+	    "                             .wav .aiff .aif, any case; hidden names left\n"
+	    "                             out) as its path below DIR without the ending,\n"
+	    "                             and every song directory in it as it is\n"
+	    "                             (repeatable; looked at again twice per\n"
+	    "                             renewal period)\n"
 	    "  NAME=FILE                  share FILE as the song NAME\n"
 	    "  -j, --jobs N               songs segmented at once (default %d)\n"
 	    "      --renew SECONDS        re-register this often (default %d)\n"
@@ -221,7 +224,8 @@ default_cache_dir(char *out, size_t outlen)
  * *unreadable counts the -L directories that could not be read. */
 static int
 collect_library(const struct peer_options *o, const struct library *args,
-    struct shared *sh, int all, struct library *lib, int *unreadable)
+    struct shared *sh, int all, struct library *lib, int *unreadable,
+    struct library_stats *ls)
 {
 	struct filekey_id id;
 	struct stat st;
@@ -237,7 +241,7 @@ collect_library(const struct peer_options *o, const struct library *args,
 			return -1;
 	}
 	for (int i = 0; i < o->ndirs; i++)
-		if (library_scan_dir(lib, o->dirs[i], sh) < 0) {
+		if (library_scan_dir(lib, o->dirs[i], sh, all, ls) < 0) {
 			if (all)
 				log_warn("skipping library directory %s", o->dirs[i]);
 			(*unreadable)++;
@@ -262,10 +266,11 @@ refresh_library(const struct peer_options *o, const struct library *args,
 {
 	struct library lib = { 0 };
 	struct index_todo todo = { 0 };
+	struct library_stats st = { 0 };
 	size_t dropped, files = 0;
 	int unreadable;
 
-	if (collect_library(o, args, sh, all, &lib, &unreadable) < 0) {
+	if (collect_library(o, args, sh, all, &lib, &unreadable, &st) < 0) {
 		log_error("out of memory reading the library");
 		library_free(&lib);
 		return;
@@ -278,8 +283,13 @@ refresh_library(const struct peer_options *o, const struct library *args,
 			log_error("out of memory queueing '%s'", todo.v[i].name);
 	}
 	if (all || files > 0 || dropped > 0)
-		log_info("library: %zu song(s), %zu to check, %zu dropped", lib.n,
-		    todo.n, dropped);
+		log_info("library: %zu song(s), %zu to check, %zu dropped; not "
+		    "shared: %zu not audio, %zu hidden, %zu unreadable, %zu loop(s), "
+		    "%zu too deep, %zu past the limit%s", lib.n, todo.n, dropped,
+		    st.not_audio, st.hidden, st.unreadable, st.loops, st.too_deep,
+		    st.too_many, all && o->verbose == 0 && st.not_audio + st.hidden +
+		    st.unreadable + st.loops + st.too_deep + st.too_many > 0 ?
+		    " (-v names them)" : "");
 	if (dropped > 0)
 		announce_poke(ann);
 	if (unreadable == 0 && (all || files > 0 || dropped > 0))
