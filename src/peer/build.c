@@ -19,10 +19,11 @@
  * failed, or that we were stopped. */
 static enum build_result
 build_segment(const char *ffmpeg, const char *path, const char *tmp,
-    const char *key, const atomic_int *stop, char *why, size_t whylen)
+    const char *key, int aac_kbps, const atomic_int *stop, char *why,
+    size_t whylen)
 {
-	enum segmenter_result res = segmenter_run(ffmpeg, path, tmp, key, stop,
-	    why, whylen);
+	enum segmenter_result res = segmenter_run(ffmpeg, path, tmp, key,
+	    aac_kbps, stop, why, whylen);
 
 	if (res == SEGMENTER_OK)
 		return BUILD_OK;
@@ -112,8 +113,8 @@ build_install(struct cache *c, const char *tmp, const char *key, char *why,
 
 enum build_result
 build_song(struct cache *c, const char *ffmpeg, const char *path,
-    const char *key, const struct filekey_id *id, const atomic_int *stop,
-    char *why, size_t whylen)
+    const char *key, const struct filekey_id *id, int aac_kbps,
+    const atomic_int *stop, char *why, size_t whylen)
 {
 	char tmp[PATH_MAX];
 	enum build_result res;
@@ -126,7 +127,7 @@ build_song(struct cache *c, const char *ffmpeg, const char *path,
 		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
 		return BUILD_CACHE_ERROR;
 	}
-	res = build_segment(ffmpeg, path, tmp, key, stop, why, whylen);
+	res = build_segment(ffmpeg, path, tmp, key, aac_kbps, stop, why, whylen);
 	/* ffmpeg read the file by name, later than its key was taken */
 	if (res == BUILD_OK && !filekey_unchanged(path, id)) {
 		snprintf(why, whylen, "the file changed while it was being segmented");

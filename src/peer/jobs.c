@@ -13,6 +13,7 @@
 #include "filekey.h"
 #include "hlsdir.h"
 #include "jobs.h"
+#include "probe.h"
 
 struct job {
 	char *name;
@@ -23,6 +24,8 @@ struct job {
 
 struct jobs {
 	char ffmpeg[PATH_MAX];
+	char ffprobe[PATH_MAX];
+	int aac_kbps;		/* what other audio than MP3 and AAC is encoded at */
 	struct cache *cache;
 	struct index *idx;
 	struct announcer *ann;
@@ -56,21 +59,65 @@ enum jobs_outcome {
 	JOBS_CHANGED		/* the file changed under ffmpeg: try again */
 };
 
-/* Finds the song's content key, takes the segments from the cache or
- * makes them with ffmpeg, then publishes the song. */
+/* Reads what the song file (content key key, identity id) holds: from
+ * its file record when it was probed before, else with ffprobe, and then
+ * recorded. A file that is not audio is refused with one log line naming
+ * it. Returns 0, or -1 (logged) if it is not to be shared. */
+static int
+jobs_probe(struct jobs *j, const struct job *jb, const char *key,
+    const struct filekey_id *id, struct probe_info *pi)
+{
+	char line[PROBE_LINE_MAX], why[512];
+
+	if (filekey_info_get(j->cache, jb->path, id, key, line, sizeof(line)) == 0 &&
+	    probe_parse(line, pi) == 0)
+		return 0;
+	switch (probe_run(j->ffprobe, jb->path, &j->stop, pi, why, sizeof(why))) {
+	case PROBE_OK:
+		break;
+	case PROBE_STOPPED:
+		return -1;
+	case PROBE_NOT_AUDIO:
+		log_warn("refusing %s: not audio: %s", jb->path, why);
+		return -1;
+	case PROBE_FAILED:
+	default:
+		log_warn("skipping %s: cannot probe it: %s", jb->path, why);
+		return -1;
+	}
+	if (probe_format(pi, line, sizeof(line)) >= 0)
+		filekey_info_put(j->cache, jb->path, id, key, line);
+	log_debug("%s: %s", jb->path, line);
+	return 0;
+}
+
+/* Finds the song's content key and what it holds, takes the segments from
+ * the cache or makes them with ffmpeg, then publishes the song. Audio
+ * other than MP3 and AAC is kept under a key of its own for each AAC
+ * bitrate. */
 static enum jobs_outcome
 jobs_prepare_once(struct jobs *j, const struct job *jb)
 {
 	char key[FILEKEY_LEN + 1], why[2048], dir[PATH_MAX], cid[SHA256_HEX_LEN];
+	char hex[SHA256_HEX_LEN];
 	struct filekey_id id;
+	struct probe_info pi;
 	struct hlsdir hd;
-	int hashed;
+	int hashed, aac_kbps = 0;
 
 	if (filekey_get(j->cache, jb->path, &j->stop, key, &id, &hashed, why,
 	    sizeof(why)) < 0) {
 		if (!atomic_load(&j->stop))
 			log_warn("skipping %s: cannot read it: %s", jb->path, why);
 		return JOBS_FAILED;
+	}
+	if (jobs_probe(j, jb, key, &id, &pi) < 0)
+		return JOBS_FAILED;
+	if (probe_mode_of(&pi) == PROBE_TRANSCODE) {
+		aac_kbps = j->aac_kbps;
+		snprintf(why, sizeof(why), "%s aac %d", key, aac_kbps);
+		sha256_hex(why, strlen(why), hex);
+		memcpy(key, hex, FILEKEY_LEN);
 	}
 	if (index_has(j->idx, jb->name, jb->path, key)) {
 		log_debug("'%s' unchanged", jb->name);
@@ -82,9 +129,14 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 		    hd.pl.count);
 	} else {
 		log_debug("'%s': not usable from cache: %s", jb->name, why);
-		log_info("segmenting '%s' from %s", jb->name, jb->path);
-		switch (build_song(j->cache, j->ffmpeg, jb->path, key, &id, &j->stop,
-		    why, sizeof(why))) {
+		if (aac_kbps > 0)
+			log_info("segmenting '%s' from %s (%s, encoded to AAC at %d kb/s)",
+			    jb->name, jb->path, pi.codec, aac_kbps);
+		else
+			log_info("segmenting '%s' from %s (%s)", jb->name, jb->path,
+			    pi.codec);
+		switch (build_song(j->cache, j->ffmpeg, jb->path, key, &id, aac_kbps,
+		    &j->stop, why, sizeof(why))) {
 		case BUILD_OK:
 			break;
 		case BUILD_STOPPED:
@@ -249,7 +301,8 @@ jobs_worker(void *arg)
 }
 
 struct jobs *
-jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
+jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
+    int aac_kbps, struct cache *cache,
     struct index *idx, struct announcer *ann, struct shared *sh, int keep_cache)
 {
 	struct jobs *j = calloc(1, sizeof(*j));
@@ -260,6 +313,8 @@ jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
 		return NULL;
 	}
 	snprintf(j->ffmpeg, sizeof(j->ffmpeg), "%s", ffmpeg);
+	snprintf(j->ffprobe, sizeof(j->ffprobe), "%s", ffprobe);
+	j->aac_kbps = aac_kbps;
 	j->cache = cache;
 	j->idx = idx;
 	j->ann = ann;

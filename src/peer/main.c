@@ -21,6 +21,7 @@
 #include "jobs.h"
 #include "library.h"
 #include "migrate.h"
+#include "probe.h"
 #include "segmenter.h"
 #include "shared.h"
 
@@ -49,6 +50,7 @@ struct peer_options {
 	int max_conns;
 	int renew_s;
 	int jobs;
+	int aac_kbps;
 	int keep_cache;
 	int verbose, quiet;
 };
@@ -59,6 +61,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: peer [-l ADDR:PORT] [-a HOST:PORT] [-t HOST:PORT] [-c CACHE_DIR]\n"
 	    "            [-L LIBRARY_DIR]... [-j N] [--renew SECONDS] [--keep-cache]\n"
+	    "            [--aac-bitrate KBPS]\n"
 	    "            [--idle-timeout SECONDS] [--max-conns N] [-v|-q]\n"
 	    "            [NAME=FILE.mp3]...\n"
 	    "\n"
@@ -84,6 +87,9 @@ usage(FILE *f)
 	    "                             renewal period)\n"
 	    "  NAME=FILE                  share FILE as the song NAME\n"
 	    "  -j, --jobs N               songs segmented at once (default %d)\n"
+	    "      --aac-bitrate KBPS     FLAC, Ogg, Opus, WAV, AIFF (any audio but MP3\n"
+	    "                             and AAC, which are copied) is encoded once to\n"
+	    "                             AAC at KBPS kb/s (%d-%d, default %d)\n"
 	    "      --renew SECONDS        re-register this often (default %d)\n"
 	    "      --idle-timeout SECONDS close connections idle this long (default %d)\n"
 	    "      --max-conns N          most open connections (default %d)\n"
@@ -92,11 +98,12 @@ usage(FILE *f)
 	    "  -h, --help                 show this help\n"
 	    "      --version              show the version\n"
 	    "\n"
-	    "Needs ffmpeg. Prints \"listening on HOST:PORT\" on stdout when ready;\n"
+	    "Needs ffmpeg and ffprobe. Prints \"listening on HOST:PORT\" on stdout when ready;\n"
 	    "songs are segmented in the background and served as they become ready.\n"
 	    "Logs go to stderr.\n",
 	    P2PM_DEFAULT_PEER, P2PM_TRACKER_ENV, P2PM_DEFAULT_TRACKER,
 	    PEER_CACHE_SUBDIR, PEER_CACHE_SUBDIR, JOBS_DEFAULT_THREADS,
+	    JOBS_MIN_AAC_KBPS, JOBS_MAX_AAC_KBPS, JOBS_DEFAULT_AAC_KBPS,
 	    ANNOUNCE_DEFAULT_RENEW_S, SERVER_DEFAULT_IDLE_TIMEOUT_S,
 	    SERVER_DEFAULT_MAX_CONNS);
 }
@@ -106,7 +113,7 @@ usage(FILE *f)
 static void
 parse_options(int argc, char **argv, struct peer_options *o, struct library *lib)
 {
-	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_KEEP_CACHE };
+	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_KEEP_CACHE, OPT_AAC };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "advertise", required_argument, NULL, 'a' },
@@ -116,6 +123,7 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "renew", required_argument, NULL, OPT_RENEW },
 		{ "keep-cache", no_argument, NULL, OPT_KEEP_CACHE },
+		{ "aac-bitrate", required_argument, NULL, OPT_AAC },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
 		CLI_COMMON_OPTIONS
@@ -129,6 +137,7 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 	o->max_conns = SERVER_DEFAULT_MAX_CONNS;
 	o->renew_s = ANNOUNCE_DEFAULT_RENEW_S;
 	o->jobs = JOBS_DEFAULT_THREADS;
+	o->aac_kbps = JOBS_DEFAULT_AAC_KBPS;
 
 	cli_init("peer", usage);
 	opterr = 0;
@@ -162,6 +171,10 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		case OPT_RENEW:
 			o->renew_s = (int)cli_xnumber("--renew", optarg, 1,
 			    ANNOUNCE_MAX_RENEW_S);
+			break;
+		case OPT_AAC:
+			o->aac_kbps = (int)cli_xnumber("--aac-bitrate", optarg,
+			    JOBS_MIN_AAC_KBPS, JOBS_MAX_AAC_KBPS);
 			break;
 		case OPT_KEEP_CACHE:
 			o->keep_cache = 1;
@@ -343,7 +356,7 @@ main(int argc, char **argv)
 	struct library args = { 0 };
 	struct server_config cfg = { 0 };
 	sigset_t all, old;
-	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX];
+	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX], ffprobe[PATH_MAX];
 	/* static: still reachable if connection threads outlive main */
 	static struct cache *cache;
 	static struct index *idx;
@@ -359,6 +372,11 @@ main(int argc, char **argv)
 
 	if (segmenter_find_ffmpeg(ffmpeg, sizeof(ffmpeg)) < 0) {
 		log_error("ffmpeg not found in PATH; install it with: apt-get install ffmpeg");
+		library_free(&args);
+		return 1;
+	}
+	if (probe_find_ffprobe(ffprobe, sizeof(ffprobe)) < 0) {
+		log_error("ffprobe not found in PATH; install it with: apt-get install ffmpeg");
 		library_free(&args);
 		return 1;
 	}
@@ -411,8 +429,8 @@ main(int argc, char **argv)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ann = announce_start(o.tracker, o.advertise, o.renew_s, idx);
-	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, cache, idx, ann, sh,
-	    o.keep_cache) : NULL;
+	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, ffprobe, o.aac_kbps, cache,
+	    idx, ann, sh, o.keep_cache) : NULL;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (jobs == NULL) {
 		log_error("cannot start the background threads");

@@ -48,13 +48,14 @@ segmenter_file_arg(char *out, size_t outlen, const char *path, int pattern)
 }
 
 /* words on ffmpeg's command line, with the NULL that ends it */
-#define SEGMENTER_ARGC 24
+#define SEGMENTER_ARGC 26
 
 /* The command line of one ffmpeg run and the buffers it points into. */
 struct segmenter_cmd {
 	char in_arg[PATH_MAX + 16];
 	char seg_arg[2 * PATH_MAX + 32];
 	char list_arg[PATH_MAX + 32];
+	char bitrate[16];	/* "-b:a" of a transcoding run: "192k" */
 	char *argv[SEGMENTER_ARGC];
 };
 
@@ -63,7 +64,8 @@ struct segmenter_cmd {
  * long with a reason in why. */
 static enum segmenter_result
 segmenter_cmd_init(struct segmenter_cmd *cmd, const char *input,
-    const char *outdir, const char *prefix, char *why, size_t whylen)
+    const char *outdir, const char *prefix, int aac_kbps, char *why,
+    size_t whylen)
 {
 	char list_path[PATH_MAX + 16];
 	size_t o;
@@ -92,6 +94,7 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *input,
 		(char *)"-loglevel", (char *)"error", (char *)"-y",
 		(char *)"-i", cmd->in_arg,
 		(char *)"-map", (char *)"0:a:0", (char *)"-c:a", (char *)"copy",
+		(char *)"-b:a", cmd->bitrate,
 		(char *)"-f", (char *)"hls",
 		(char *)"-hls_time", (char *)SEGMENTER_SEGMENT_SECONDS,
 		(char *)"-hls_list_size", (char *)"0",
@@ -100,6 +103,13 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *input,
 		cmd->list_arg, NULL
 	};
 	memcpy(cmd->argv, argv, sizeof(argv));
+	/* a copy has no bitrate: "-c:a copy" and the rest moved up over "-b:a" */
+	snprintf(cmd->bitrate, sizeof(cmd->bitrate), "%dk", aac_kbps);
+	if (aac_kbps > 0)
+		cmd->argv[11] = (char *)"aac";
+	else
+		memmove(&cmd->argv[12], &cmd->argv[14],
+		    (SEGMENTER_ARGC - 14) * sizeof(cmd->argv[0]));
 	return SEGMENTER_OK;
 }
 
@@ -321,14 +331,15 @@ segmenter_exec(const char *ffmpeg, const struct segmenter_cmd *cmd,
 
 enum segmenter_result
 segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
-    const char *prefix, const atomic_int *stop, char *why, size_t whylen)
+    const char *prefix, int aac_kbps, const atomic_int *stop, char *why,
+    size_t whylen)
 {
 	struct segmenter_cmd cmd;
 	char err[SEGMENTER_STDERR_MAX];
 	size_t errlen = 0;
 	enum segmenter_result res;
 
-	res = segmenter_cmd_init(&cmd, input, outdir, prefix, why, whylen);
+	res = segmenter_cmd_init(&cmd, input, outdir, prefix, aac_kbps, why, whylen);
 	if (res == SEGMENTER_OK)
 		res = segmenter_exec(ffmpeg, &cmd, stop, err, &errlen, why, whylen);
 	if (res == SEGMENTER_BAD_INPUT && segmenter_output_failed(outdir, err, errlen))

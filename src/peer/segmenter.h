@@ -30,13 +30,15 @@ enum segmenter_result {
 };
 
 /* Runs ffmpeg (the executable at path ffmpeg) on input, copying its first
- * audio stream without re-encoding into outdir/<prefix>-<n>.ts segments of
+ * audio stream without re-encoding (or, when aac_kbps > 0, encoding it to
+ * AAC at aac_kbps kb/s) into outdir/<prefix>-<n>.ts segments of
  * about SEGMENTER_SEGMENT_SECONDS and the playlist outdir/PLAYLIST_INDEX_NAME.
  * Other streams (cover art) are left out. ffmpeg is killed when it runs
  * past SEGMENTER_TIMEOUT_S or when *stop becomes non-zero. Returns
  * SEGMENTER_OK when ffmpeg exited 0, else which side failed, with a
  * one-line reason (including what ffmpeg said on stderr) in why. */
 enum segmenter_result segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
-    const char *prefix, const atomic_int *stop, char *why, size_t whylen);
+    const char *prefix, int aac_kbps, const atomic_int *stop, char *why,
+    size_t whylen);
 
 #endif

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# What a song file holds is read with ffprobe, not guessed from its name:
+# MP3 and AAC are copied, FLAC, Ogg Vorbis, Opus, WAV and AIFF (a WAV named
+# .mp3 too) are encoded to AAC, and a file that is not audio (an HLS
+# playlist, text, a picture named .mp3) is refused with one log line. What
+# ffprobe read is kept with the file's record: a restart probes nothing.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-peer.sh"
+
+lib=$SCRATCH/music
+mkdir -p "$lib/Artist/Album" "$lib/Misc"
+# tone FILE SECONDS FREQUENCY [ARGS...] : a sine tone in the format FILE's
+# ending names (for ffmpeg; the peer only sees the file)
+tone() {
+	local out=$1 secs=$2 freq=$3
+	shift 3
+	ffmpeg -nostdin -hide_banner -loglevel error -y \
+		-f lavfi -i "sine=frequency=$freq:sample_rate=44100:duration=$secs" "$@" "$out"
+}
+tone "$lib/Artist/Album/one.MP3" 2 440 -c:a libmp3lame -f mp3 || exit 1
+tone "$lib/Artist/Album/two.flac" 1.5 550 || exit 1
+tone "$lib/Artist/three.ogg" 1.5 660 -c:a libvorbis || exit 1
+tone "$lib/Misc/four.opus" 1 770 -c:a libopus || exit 1
+tone "$lib/Misc/five.m4a" 1.5 880 -c:a aac || exit 1
+tone "$lib/Misc/six.wav" 1 990 || exit 1
+tone "$lib/Misc/seven.aiff" 1 330 || exit 1
+tone "$lib/Misc/wav named.mp3" 2 220 -f wav || exit 1
+printf '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nhttp://127.0.0.1:1/x.ts\n#EXT-X-ENDLIST\n' \
+	>"$lib/Misc/playlist.mp3"
+printf 'just some text\n' >"$lib/Misc/text.mp3"
+ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi \
+	-i "testsrc=size=32x32:duration=1" -frames:v 1 -f image2 -c:v png "$lib/Misc/picture.mp3" || exit 1
+
+# song NAME -> source file, codec the segments must hold
+songs="Artist/Album/one|$lib/Artist/Album/one.MP3|mp3
+Artist/Album/two|$lib/Artist/Album/two.flac|aac
+Artist/three|$lib/Artist/three.ogg|aac
+Misc/four|$lib/Misc/four.opus|aac
+Misc/five|$lib/Misc/five.m4a|aac
+Misc/six|$lib/Misc/six.wav|aac
+Misc/seven|$lib/Misc/seven.aiff|aac
+Misc/wav named|$lib/Misc/wav named.mp3|aac"
+
+start_daemon T tracker -l 127.0.0.1:0 || exit 1
+start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" --aac-bitrate 128 \
+	-L "$lib" || exit 1
+n=0
+while IFS='|' read -r name src codec; do
+	n=$((n + 1))
+	ok "'$name' is served" wait_for_served "$P_ADDR" "$name" 60 || continue
+	d=$SCRATCH/got$n
+	fetch_song "$P_ADDR" "$name" "$d" || { ok "'$name' can be fetched" false; continue; }
+	seg=$d/$(segments_of "$d" | head -n 1)
+	got=$(ffprobe -v error -select_streams a:0 -show_entries stream=codec_name \
+		-of csv=p=0 "$seg" | grep -v "^$" | sort -u)
+	is "$got" "$codec" "'$name': its segments hold $codec audio"
+	want=$(duration_of "$src")
+	got=$(duration_of "$d/index.m3u8")
+	ok "'$name': ffprobe reads ${got}s from the served playlist, source ${want}s" \
+		close_to "$got" "$want" 0.5
+done <<<"$songs"
+ok "a copied file says so in the log" \
+	grep -q "segmenting 'Artist/Album/one' from $lib/Artist/Album/one.MP3 (mp3)$" "$SCRATCH/P.err"
+ok "an encoded file says so, with the bitrate" \
+	grep -q "segmenting 'Artist/Album/two' from $lib/Artist/Album/two.flac (flac, encoded to AAC at 128 kb/s)$" "$SCRATCH/P.err"
+for bad in playlist text picture; do
+	ok "the $bad named .mp3 is refused with a log line naming it" \
+		wait_for_log P "refusing $lib/Misc/$bad\\.mp3: not audio" 30
+	is "$(grep -c "$lib/Misc/$bad\\.mp3" "$SCRATCH/P.err")" 1 "one line for the $bad"
+	is "$(request "$P_ADDR" "REQUEST_SONG Misc/$bad")" "ERR 404 no such song" \
+		"the $bad is not served"
+done
+
+stop_daemon P || exit 1
+start_daemon P peer -v -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" --aac-bitrate 128 \
+	-L "$lib" || exit 1
+ok "after a restart the songs are served again" wait_for_served "$P_ADDR" "Misc/six" 30
+wait_for_log P "cache: removed" 30 >/dev/null
+not_probed() { ! grep -q ": codec=" "$SCRATCH/P.err"; }
+ok "from the cache, without probing a file again" not_probed
+ok "nor segmenting one" test "$(grep -c "segmenting '" "$SCRATCH/P.err")" = 0
+stop_daemon P || exit 1
+start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" --aac-bitrate 96 \
+	-L "$lib" || exit 1
+ok "another --aac-bitrate encodes the songs again" \
+	wait_for_log P "segmenting 'Misc/six' from .*encoded to AAC at 96 kb/s" 30
+not_copied() { ! grep -q "segmenting 'Artist/Album/one'" "$SCRATCH/P.err"; }
+ok "but copies none again" not_copied
+ok "the peer stops cleanly" stop_daemon P
+done_testing
