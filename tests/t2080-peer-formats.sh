@@ -4,6 +4,8 @@
 # .mp3 too) are encoded to AAC, and a file that is not audio (an HLS
 # playlist, text, a picture named .mp3) is refused with one log line. What
 # ffprobe read is kept with the file's record: a restart probes nothing.
+# A song is named "Artist - Title" when its tags have both, else by its
+# path; two files that would get the same name are told apart.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-peer.sh"
 
@@ -17,9 +19,15 @@ tone() {
 	ffmpeg -nostdin -hide_banner -loglevel error -y \
 		-f lavfi -i "sine=frequency=$freq:sample_rate=44100:duration=$secs" "$@" "$out"
 }
-tone "$lib/Artist/Album/one.MP3" 2 440 -c:a libmp3lame -f mp3 || exit 1
-tone "$lib/Artist/Album/two.flac" 1.5 550 || exit 1
-tone "$lib/Artist/three.ogg" 1.5 660 -c:a libvorbis || exit 1
+tone "$lib/Artist/Album/one.MP3" 2 440 -c:a libmp3lame -f mp3 \
+	-metadata artist=Björk -metadata title="Song One" -metadata album=Debut \
+	-metadata track=1/2 -metadata date=1993 || exit 1
+tone "$lib/Artist/Album/two.flac" 1.5 550 -metadata title="Only A Title" || exit 1
+tone "$lib/Artist/three.ogg" 1.5 660 -c:a libvorbis -metadata ARTIST="The Band" \
+	-metadata TITLE="Third %Song" || exit 1
+# the same tags as one.MP3, later in path order
+tone "$lib/Misc/again.mp3" 1 500 -c:a libmp3lame -metadata artist=Björk \
+	-metadata title="Song One" || exit 1
 tone "$lib/Misc/four.opus" 1 770 -c:a libopus || exit 1
 tone "$lib/Misc/five.m4a" 1.5 880 -c:a aac || exit 1
 tone "$lib/Misc/six.wav" 1 990 || exit 1
@@ -32,9 +40,10 @@ ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi \
 	-i "testsrc=size=32x32:duration=1" -frames:v 1 -f image2 -c:v png "$lib/Misc/picture.mp3" || exit 1
 
 # song NAME -> source file, codec the segments must hold
-songs="Artist/Album/one|$lib/Artist/Album/one.MP3|mp3
+songs="Björk - Song One|$lib/Artist/Album/one.MP3|mp3
+Björk - Song One (2)|$lib/Misc/again.mp3|mp3
 Artist/Album/two|$lib/Artist/Album/two.flac|aac
-Artist/three|$lib/Artist/three.ogg|aac
+The Band - Third %Song|$lib/Artist/three.ogg|aac
 Misc/four|$lib/Misc/four.opus|aac
 Misc/five|$lib/Misc/five.m4a|aac
 Misc/six|$lib/Misc/six.wav|aac
@@ -60,7 +69,14 @@ while IFS='|' read -r name src codec; do
 		close_to "$got" "$want" 0.5
 done <<<"$songs"
 ok "a copied file says so in the log" \
-	grep -q "segmenting 'Artist/Album/one' from $lib/Artist/Album/one.MP3 (mp3)$" "$SCRATCH/P.err"
+	grep -q "segmenting 'Björk - Song One' from $lib/Artist/Album/one.MP3 (mp3)$" "$SCRATCH/P.err"
+is "$(grep -c "would both be 'Björk - Song One'" "$SCRATCH/P.err")" 1 \
+	"one log line tells of the two files named alike"
+ok "which names both and the new name" grep -q \
+	"$lib/Artist/Album/one.MP3 and $lib/Misc/again.mp3 would both be 'Björk - Song One': the second is shared as 'Björk - Song One (2)'" \
+	"$SCRATCH/P.err"
+is "$(request "$P_ADDR" "REQUEST_SONG Artist/Album/one")" "ERR 404 no such song" \
+	"a tagged file is not served under its path"
 ok "an encoded file says so, with the bitrate" \
 	grep -q "segmenting 'Artist/Album/two' from $lib/Artist/Album/two.flac (flac, encoded to AAC at 128 kb/s)$" "$SCRATCH/P.err"
 for bad in playlist text picture; do
@@ -75,6 +91,10 @@ stop_daemon P || exit 1
 start_daemon P peer -v -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" --aac-bitrate 128 \
 	-L "$lib" || exit 1
 ok "after a restart the songs are served again" wait_for_served "$P_ADDR" "Misc/six" 30
+ok "under their tag names" wait_for_served "$P_ADDR" "Björk - Song One (2)" 30
+ok "known from the cache at once: no song is dropped for another name" \
+	grep -q "library: 12 song(s), 12 to check, 0 dropped" "$SCRATCH/P.err"
+ok "and only then" test "$(grep -c "library: " "$SCRATCH/P.err")" = 1
 wait_for_log P "cache: removed" 30 >/dev/null
 not_probed() { ! grep -q ": codec=" "$SCRATCH/P.err"; }
 ok "from the cache, without probing a file again" not_probed
@@ -84,7 +104,7 @@ start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" --aac-bitrat
 	-L "$lib" || exit 1
 ok "another --aac-bitrate encodes the songs again" \
 	wait_for_log P "segmenting 'Misc/six' from .*encoded to AAC at 96 kb/s" 30
-not_copied() { ! grep -q "segmenting 'Artist/Album/one'" "$SCRATCH/P.err"; }
+not_copied() { ! grep -q "segmenting 'Björk - Song One'" "$SCRATCH/P.err"; }
 ok "but copies none again" not_copied
 ok "the peer stops cleanly" stop_daemon P
 done_testing

@@ -319,7 +319,7 @@ filekey_info_get(struct cache *c, const char *path, const struct filekey_id *id,
 	}
 	if (filekey_record_read(fd, recname, &r) == 0) {
 		if (filekey_id_equal(&r.id, id) && strcmp(r.abspath, abspath) == 0 &&
-		    strcmp(r.key, key) == 0 && r.info != NULL &&
+		    (key == NULL || strcmp(r.key, key) == 0) && r.info != NULL &&
 		    strlen(r.info) < infolen) {
 			memcpy(info, r.info, strlen(r.info) + 1);
 			found = 0;

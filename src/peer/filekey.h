@@ -63,8 +63,8 @@ int filekey_get(struct cache *c, const char *path, const atomic_int *stop,
     char *why, size_t whylen);
 
 /* Copies the probe line of the record of the file at path into info if
- * the record is for this identity and key and has one that fits in
- * infolen bytes. Returns 0, or -1 if not. */
+ * the record is for this identity and key (any key if NULL) and has one
+ * that fits in infolen bytes. Returns 0, or -1 if not. */
 int filekey_info_get(struct cache *c, const char *path, const struct filekey_id *id,
     const char *key, char *info, size_t infolen);
 

@@ -13,12 +13,14 @@
 #include "filekey.h"
 #include "hlsdir.h"
 #include "jobs.h"
+#include "names.h"
 #include "probe.h"
 
 struct job {
 	char *name;
 	char *path;
 	enum library_kind kind;
+	int tagged;		/* named by its tags (names.h) */
 	struct job *next;
 };
 
@@ -30,6 +32,7 @@ struct jobs {
 	struct index *idx;
 	struct announcer *ann;
 	struct shared *shared;
+	struct names *names;
 	atomic_int stop;	/* read by running ffmpeg watchers too */
 	pthread_t *threads;
 	int nthreads;
@@ -56,6 +59,8 @@ job_free(struct job *jb)
 enum jobs_outcome {
 	JOBS_DONE,		/* served, or already served */
 	JOBS_FAILED,		/* not served; logged */
+	JOBS_RENAMED,		/* its tags give it another name: queued again
+				 * under that one by the next look at the library */
 	JOBS_CHANGED		/* the file changed under ffmpeg: try again */
 };
 
@@ -113,6 +118,12 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 	}
 	if (jobs_probe(j, jb, key, &id, &pi) < 0)
 		return JOBS_FAILED;
+	if (jb->tagged) {
+		char tagname[PROTO_MAX_NAME + 1];
+		names_of_tags(&pi, tagname);
+		if (names_set(j->names, jb->path, &id, tagname, jb->name))
+			return JOBS_RENAMED;
+	}
 	if (probe_mode_of(&pi) == PROBE_TRANSCODE) {
 		aac_kbps = j->aac_kbps;
 		snprintf(why, sizeof(why), "%s aac %d", key, aac_kbps);
@@ -221,7 +232,8 @@ jobs_prepare(struct jobs *j, const struct job *jb)
 		log_info("%s changed while being segmented; segmenting it again",
 		    jb->path);
 	}
-	if (res != JOBS_DONE && index_failed(j->idx, jb->name, jb->path))
+	if (res != JOBS_DONE && res != JOBS_RENAMED &&
+	    index_failed(j->idx, jb->name, jb->path))
 		announce_poke(j->ann);
 }
 
@@ -302,8 +314,8 @@ jobs_worker(void *arg)
 
 struct jobs *
 jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
-    int aac_kbps, struct cache *cache,
-    struct index *idx, struct announcer *ann, struct shared *sh, int keep_cache)
+    int aac_kbps, struct cache *cache, struct index *idx, struct announcer *ann,
+    struct shared *sh, struct names *names, int keep_cache)
 {
 	struct jobs *j = calloc(1, sizeof(*j));
 	pthread_attr_t attr;
@@ -319,6 +331,7 @@ jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
 	j->idx = idx;
 	j->ann = ann;
 	j->shared = sh;
+	j->names = names;
 	j->keep_cache = keep_cache;
 	atomic_init(&j->stop, 0);
 	atomic_init(&j->sweep_cancel, 0);
@@ -347,12 +360,14 @@ jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
 
 int
 jobs_add(struct jobs *j, const char *name, const char *path,
-    enum library_kind kind)
+    enum library_kind kind, int tagged)
 {
 	struct job *jb = calloc(1, sizeof(*jb));
 
-	if (jb != NULL)
+	if (jb != NULL) {
 		jb->kind = kind;
+		jb->tagged = tagged;
+	}
 	if (jb == NULL || (jb->name = strdup(name)) == NULL ||
 	    (jb->path = strdup(path)) == NULL) {
 		if (jb != NULL)

@@ -7,6 +7,7 @@
 #include "cache.h"
 #include "index.h"
 #include "library.h"
+#include "names.h"
 #include "shared.h"
 
 #define JOBS_DEFAULT_THREADS 2
@@ -24,17 +25,18 @@ struct jobs;
 /* Starts nthreads workers. Call with signals blocked. ffmpeg and ffprobe
  * are the paths of those executables; audio other than MP3 and AAC is
  * encoded to AAC at aac_kbps kb/s; song directories are checked through
- * sh. With keep_cache, cache sweeps remove nothing and only log what they
+ * sh; what the tags of song files of the -L trees name them goes to names. With keep_cache, cache sweeps remove nothing and only log what they
  * would have removed. Returns NULL if no worker could start. */
 struct jobs *jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
     int aac_kbps, struct cache *cache, struct index *idx, struct announcer *ann,
-    struct shared *sh, int keep_cache);
+    struct shared *sh, struct names *names, int keep_cache);
 
 /* Queues the song name from path (a song file, or a song directory
- * served in place, as kind says) for preparation. Returns -1 if out of
+ * served in place, as kind says; tagged for a file named by its tags, see
+ * names.h) for preparation. Returns -1 if out of
  * memory. */
 int jobs_add(struct jobs *j, const char *name, const char *path,
-    enum library_kind kind);
+    enum library_kind kind, int tagged);
 
 /* Asks for one sweep of the cache (evict_unused with what the index still
  * uses) as soon as every queued song is ready or has failed. Songs queued

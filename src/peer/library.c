@@ -43,6 +43,7 @@ library_add(struct library *lib, const char *name, const char *path,
 	lib->v[lib->n].name = strdup(name);
 	lib->v[lib->n].path = strdup(path);
 	lib->v[lib->n].kind = kind;
+	lib->v[lib->n].tagged = 0;
 	if (id != NULL)
 		lib->v[lib->n].id = *id;
 	else
@@ -143,13 +144,18 @@ library_add_file(struct library_walk *w, const char *path,
 {
 	char name[PATH_MAX];
 	struct filekey_id id;
-	size_t len = strlen(path) - suflen - w->rootlen - 1;
+	size_t len = strlen(path) - suflen - w->rootlen - 1, n;
 
 	memcpy(name, path + w->rootlen + 1, len);
 	name[len] = '\0';
 	filekey_id_of(st, &id);
 	w->st->files++;
-	return library_add(w->lib, name, path, LIBRARY_FILE, &id);
+	n = w->lib->n;
+	if (library_add(w->lib, name, path, LIBRARY_FILE, &id) < 0)
+		return -1;
+	if (w->lib->n > n)
+		w->lib->v[n].tagged = 1;
+	return 0;
 }
 
 static int library_walk_dir(struct library_walk *w, const char *dir,

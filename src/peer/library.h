@@ -24,6 +24,8 @@ struct library_entry {
 	char *name;	/* the song name shared on the wire (decoded) */
 	char *path;	/* the song file, or the song directory */
 	enum library_kind kind;
+	int tagged;	/* a file of an -L tree: named by its tags once known
+			 * (names.h) */
 	struct filekey_id id;	/* the file's identity when it was listed; for
 				 * a song directory, its playlist's */
 };

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <errno.h>
+#include <unistd.h>
 
 #include "p2pm/cli.h"
 #include "p2pm/defaults.h"
@@ -21,6 +22,7 @@
 #include "jobs.h"
 #include "library.h"
 #include "migrate.h"
+#include "names.h"
 #include "probe.h"
 #include "segmenter.h"
 #include "shared.h"
@@ -237,8 +239,8 @@ default_cache_dir(char *out, size_t outlen)
  * *unreadable counts the -L directories that could not be read. */
 static int
 collect_library(const struct peer_options *o, const struct library *args,
-    struct shared *sh, int all, struct library *lib, int *unreadable,
-    struct library_stats *ls)
+    struct shared *sh, struct names *names, struct cache *cache, int all,
+    struct library *lib, int *unreadable, struct library_stats *ls)
 {
 	struct filekey_id id;
 	struct stat st;
@@ -259,6 +261,9 @@ collect_library(const struct peer_options *o, const struct library *args,
 				log_warn("skipping library directory %s", o->dirs[i]);
 			(*unreadable)++;
 		}
+	/* the files of the trees, named by their tags where known */
+	if (names_apply(names, cache, lib, args->n, all) < 0)
+		return -1;
 	if (*unreadable == 0)
 		shared_sweep(sh);
 	return 0;
@@ -274,7 +279,8 @@ collect_library(const struct peer_options *o, const struct library *args,
  * segments of all its songs. */
 static void
 refresh_library(const struct peer_options *o, const struct library *args,
-    struct shared *sh, int all, struct index *idx, struct jobs *jobs,
+    struct shared *sh, struct names *names, struct cache *cache, int all,
+    struct index *idx, struct jobs *jobs,
     struct announcer *ann)
 {
 	struct library lib = { 0 };
@@ -283,7 +289,7 @@ refresh_library(const struct peer_options *o, const struct library *args,
 	size_t dropped, files = 0;
 	int unreadable;
 
-	if (collect_library(o, args, sh, all, &lib, &unreadable, &st) < 0) {
+	if (collect_library(o, args, sh, names, cache, all, &lib, &unreadable, &st) < 0) {
 		log_error("out of memory reading the library");
 		library_free(&lib);
 		return;
@@ -292,7 +298,8 @@ refresh_library(const struct peer_options *o, const struct library *args,
 	for (size_t i = 0; i < todo.n; i++) {
 		if (todo.v[i].kind == LIBRARY_FILE)
 			files++;
-		if (jobs_add(jobs, todo.v[i].name, todo.v[i].path, todo.v[i].kind) < 0)
+		if (jobs_add(jobs, todo.v[i].name, todo.v[i].path, todo.v[i].kind,
+		    todo.v[i].tagged) < 0)
 			log_error("out of memory queueing '%s'", todo.v[i].name);
 	}
 	if (all || files > 0 || dropped > 0)
@@ -312,6 +319,15 @@ refresh_library(const struct peer_options *o, const struct library *args,
 		    "be read", unreadable, unreadable == 1 ? "y" : "ies");
 	index_todo_free(&todo);
 	library_free(&lib);
+}
+
+/* Has the main loop look at the library again soon, as the periodic
+ * rescan does (safe from any thread: the signal goes to the main thread,
+ * the only one that does not block it). */
+static void
+peer_ask_rescan(void)
+{
+	kill(getpid(), SIGALRM);
 }
 
 static void
@@ -361,6 +377,7 @@ main(int argc, char **argv)
 	static struct cache *cache;
 	static struct index *idx;
 	static struct shared *sh;
+	static struct names *names;
 	struct server *srv;
 	struct announcer *ann;
 	struct jobs *jobs;
@@ -399,7 +416,8 @@ main(int argc, char **argv)
 	}
 	idx = index_new();
 	sh = shared_new();
-	if (idx == NULL || sh == NULL) {
+	names = names_new(peer_ask_rescan);
+	if (idx == NULL || sh == NULL || names == NULL) {
 		log_error("out of memory");
 		goto out_index;
 	}
@@ -430,7 +448,7 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ann = announce_start(o.tracker, o.advertise, o.renew_s, idx);
 	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, ffprobe, o.aac_kbps, cache,
-	    idx, ann, sh, o.keep_cache) : NULL;
+	    idx, ann, sh, names, o.keep_cache) : NULL;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (jobs == NULL) {
 		log_error("cannot start the background threads");
@@ -440,12 +458,13 @@ main(int argc, char **argv)
 		goto out_index;
 	}
 
-	refresh_library(&o, &args, sh, 1, idx, jobs, ann);
+	/* the timer first: its handler also serves peer_ask_rescan */
 	{
 		long long ms = (long long)o.renew_s * 1000 / PEER_RESCANS_PER_RENEWAL;
 		start_rescan_timer(ms < PEER_MIN_RESCAN_MS ? PEER_MIN_RESCAN_MS :
 		    (int)(ms > INT_MAX ? INT_MAX : ms));
 	}
+	refresh_library(&o, &args, sh, names, cache, 1, idx, jobs, ann);
 	while (!peer_stop) {
 		server_run(srv, &peer_wake);
 		peer_wake = 0;
@@ -453,10 +472,10 @@ main(int argc, char **argv)
 			peer_rescan = 0;
 			peer_tick = 0;
 			log_info("SIGHUP: reading the library again");
-			refresh_library(&o, &args, sh, 1, idx, jobs, ann);
+			refresh_library(&o, &args, sh, names, cache, 1, idx, jobs, ann);
 		} else if (peer_tick && !peer_stop) {
 			peer_tick = 0;
-			refresh_library(&o, &args, sh, 0, idx, jobs, ann);
+			refresh_library(&o, &args, sh, names, cache, 0, idx, jobs, ann);
 		}
 	}
 
@@ -471,6 +490,7 @@ main(int argc, char **argv)
 out_index:
 	index_free(idx);
 	shared_free(sh);
+	names_free(names);
 out_cache:
 	cache_close(cache);
 out_busy:
