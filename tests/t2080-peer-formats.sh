@@ -9,6 +9,17 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-peer.sh"
 
+# wait_until SECONDS COMMAND... : until COMMAND succeeds, in tenths
+wait_until() {
+	local t=$1 _
+	shift
+	for _ in $(seq 1 $((t * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 lib=$SCRATCH/music
 mkdir -p "$lib/Artist/Album" "$lib/Misc"
 # tone FILE SECONDS FREQUENCY [ARGS...] : a sine tone in the format FILE's
@@ -79,6 +90,28 @@ is "$(request "$P_ADDR" "REQUEST_SONG Artist/Album/one")" "ERR 404 no such song"
 	"a tagged file is not served under its path"
 ok "an encoded file says so, with the bitrate" \
 	grep -q "segmenting 'Artist/Album/two' from $lib/Artist/Album/two.flac (flac, encoded to AAC at 128 kb/s)$" "$SCRATCH/P.err"
+ok "a progress line counts the songs done and refused" \
+	wait_for_log P "prepared [0-9]+/[0-9]+ songs, 3 refused, 0 left in the queue" 30
+# REGISTERs while songs become ready: at most one a second, besides the
+# one at start (no song ready yet) and the one once the queue drains
+regs=$(grep -c "REGISTER $P_ADDR:" "$SCRATCH/T.err")
+span=$(grep "REGISTER $P_ADDR:" "$SCRATCH/T.err" | sed -n '1p;$p' | cut -c12-23 |
+	awk -F: '{ t = ($1 * 3600 + $2 * 60 + $3) * 1000 } NR == 1 { a = t } END { printf "%d", t - a }')
+ok "REGISTERs are coalesced: $regs in $span ms for 9 songs" test "$regs" -le $((span / 1000 + 3))
+# the tags travel to the tracker
+one_tags='artist=Bj%C3%B6rk album=Debut title=Song%20One track=1 year=1993 duration=2'
+has_tags() {
+	request "$T_ADDR" "LOCATE Bj%C3%B6rk%20-%20Song%20One tags" | grep -qxF -- "$1"
+}
+ok "LOCATE <name> tags returns the song's tags as the peer read them" \
+	wait_until 10 has_tags "$(request "$T_ADDR" "LOCATE Bj%C3%B6rk%20-%20Song%20One" |
+		sed -n 2p) $one_tags"
+ok "LISTPAGE tags=1 carries them too" eval "request '$T_ADDR' 'LISTPAGE limit=50 tags=1' |
+	grep -qxF 'Bj%C3%B6rk%20-%20Song%20One 1 $one_tags'"
+ok "an untagged song carries its duration only" eval "request '$T_ADDR' 'LISTPAGE limit=50 tags=1' |
+	grep -qxF 'Misc/six 1 duration=1'"
+ok "Ogg's own tags are read" eval "request '$T_ADDR' 'LISTPAGE limit=50 tags=1' |
+	grep -qF 'The%20Band%20-%20Third%20%25Song 1 artist=The%20Band title=Third%20%25Song duration=2'"
 for bad in playlist text picture; do
 	ok "the $bad named .mp3 is refused with a log line naming it" \
 		wait_for_log P "refusing $lib/Misc/$bad\\.mp3: not audio" 30
@@ -88,23 +121,23 @@ for bad in playlist text picture; do
 done
 
 stop_daemon P || exit 1
-start_daemon P peer -v -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" --aac-bitrate 128 \
+start_daemon Q peer -v -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" --aac-bitrate 128 \
 	-L "$lib" || exit 1
-ok "after a restart the songs are served again" wait_for_served "$P_ADDR" "Misc/six" 30
-ok "under their tag names" wait_for_served "$P_ADDR" "Björk - Song One (2)" 30
+ok "after a restart the songs are served again" wait_for_served "$Q_ADDR" "Misc/six" 30
+ok "under their tag names" wait_for_served "$Q_ADDR" "Björk - Song One (2)" 30
 ok "known from the cache at once: no song is dropped for another name" \
-	grep -q "library: 12 song(s), 12 to check, 0 dropped" "$SCRATCH/P.err"
-ok "and only then" test "$(grep -c "library: " "$SCRATCH/P.err")" = 1
-wait_for_log P "cache: removed" 30 >/dev/null
-not_probed() { ! grep -q ": codec=" "$SCRATCH/P.err"; }
+	grep -q "library: 12 song(s), 12 to check, 0 dropped" "$SCRATCH/Q.err"
+ok "and only then" test "$(grep -c "library: " "$SCRATCH/Q.err")" = 1
+wait_for_log Q "cache: removed" 30 >/dev/null
+not_probed() { ! grep -q ": codec=" "$SCRATCH/Q.err"; }
 ok "from the cache, without probing a file again" not_probed
-ok "nor segmenting one" test "$(grep -c "segmenting '" "$SCRATCH/P.err")" = 0
-stop_daemon P || exit 1
-start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" --aac-bitrate 96 \
+ok "nor segmenting one" test "$(grep -c "segmenting '" "$SCRATCH/Q.err")" = 0
+stop_daemon Q || exit 1
+start_daemon R peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" --aac-bitrate 96 \
 	-L "$lib" || exit 1
 ok "another --aac-bitrate encodes the songs again" \
-	wait_for_log P "segmenting 'Misc/six' from .*encoded to AAC at 96 kb/s" 30
-not_copied() { ! grep -q "segmenting 'Björk - Song One'" "$SCRATCH/P.err"; }
+	wait_for_log R "segmenting 'Misc/six' from .*encoded to AAC at 96 kb/s" 30
+not_copied() { ! grep -q "segmenting 'Björk - Song One'" "$SCRATCH/R.err"; }
 ok "but copies none again" not_copied
-ok "the peer stops cleanly" stop_daemon P
+ok "the peer stops cleanly" stop_daemon R
 done_testing

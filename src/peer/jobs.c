@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "p2pm/units.h"
 #include "build.h"
@@ -45,6 +46,14 @@ struct jobs {
 	int busy;		/* workers preparing a song */
 	int sweep_wanted;	/* sweep the cache once the queue drains */
 	int sweeping;		/* a worker is sweeping: nobody prepares */
+	/* REGISTERs while songs become ready: at most one per
+	 * JOBS_ANNOUNCE_MS, the last one once the queue drains */
+	long long announced_ms;
+	int announce_pending;
+	/* progress of the songs queued since the queue was last empty */
+	size_t batch_total, batch_done, batch_refused, batch_news;
+	long long progress_ms;	/* when the last progress line was logged */
+	size_t queued;		/* songs in the queue */
 };
 
 static void
@@ -59,10 +68,65 @@ job_free(struct job *jb)
 enum jobs_outcome {
 	JOBS_DONE,		/* served, or already served */
 	JOBS_FAILED,		/* not served; logged */
+	JOBS_REFUSED,		/* not audio: not served; logged */
 	JOBS_RENAMED,		/* its tags give it another name: queued again
 				 * under that one by the next look at the library */
 	JOBS_CHANGED		/* the file changed under ffmpeg: try again */
 };
+
+/* Has the announcer register what is ready now, or once JOBS_ANNOUNCE_MS
+ * has passed since the last time (when a song is done or the queue
+ * drains). Lock not held. */
+static void
+jobs_announce(struct jobs *j)
+{
+	long long now = clock_now_ms();
+	int poke = 0;
+
+	pthread_mutex_lock(&j->lock);
+	j->batch_news++;
+	if (now - j->announced_ms >= JOBS_ANNOUNCE_MS) {
+		j->announced_ms = now;
+		j->announce_pending = 0;
+		poke = 1;
+	} else
+		j->announce_pending = 1;
+	pthread_mutex_unlock(&j->lock);
+	if (poke)
+		announce_poke(j->ann);
+}
+
+/* After a song is done (outcome res): counts it, logs progress every
+ * JOBS_PROGRESS_MS and once more when the queue has drained (if anything
+ * new happened), and sends a REGISTER held back by jobs_announce when it
+ * is due. Lock held. */
+static void
+jobs_done(struct jobs *j, enum jobs_outcome res)
+{
+	long long now = clock_now_ms();
+	int drained = j->head == NULL && j->busy == 0;
+
+	j->batch_done++;
+	if (res == JOBS_REFUSED || res == JOBS_FAILED) {
+		j->batch_refused++;
+		j->batch_news++;
+	}
+	if (j->announce_pending && (drained || now - j->announced_ms >= JOBS_ANNOUNCE_MS)) {
+		j->announce_pending = 0;
+		j->announced_ms = now;
+		announce_poke(j->ann);
+	}
+	if ((drained && j->batch_news > 0) || (!drained &&
+	    now - j->progress_ms >= JOBS_PROGRESS_MS)) {
+		log_info("prepared %zu/%zu songs, %zu refused, %zu left in the queue",
+		    j->batch_done, j->batch_total, j->batch_refused, j->queued);
+		j->progress_ms = now;
+	}
+	if (drained) {
+		j->batch_total = j->batch_done = j->batch_refused = j->batch_news = 0;
+		j->progress_ms = now;
+	}
+}
 
 /* Reads what the song file (content key key, identity id) holds: from
  * its file record when it was probed before, else with ffprobe, and then
@@ -84,7 +148,7 @@ jobs_probe(struct jobs *j, const struct job *jb, const char *key,
 		return -1;
 	case PROBE_NOT_AUDIO:
 		log_warn("refusing %s: not audio: %s", jb->path, why);
-		return -1;
+		return -2;
 	case PROBE_FAILED:
 	default:
 		log_warn("skipping %s: cannot probe it: %s", jb->path, why);
@@ -104,7 +168,7 @@ static enum jobs_outcome
 jobs_prepare_once(struct jobs *j, const struct job *jb)
 {
 	char key[FILEKEY_LEN + 1], why[2048], dir[PATH_MAX], cid[SHA256_HEX_LEN];
-	char hex[SHA256_HEX_LEN];
+	char hex[SHA256_HEX_LEN], wire[PROTO_MAX_TAG_BYTES + 1];
 	struct filekey_id id;
 	struct probe_info pi;
 	struct hlsdir hd;
@@ -116,8 +180,14 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 			log_warn("skipping %s: cannot read it: %s", jb->path, why);
 		return JOBS_FAILED;
 	}
-	if (jobs_probe(j, jb, key, &id, &pi) < 0)
+	switch (jobs_probe(j, jb, key, &id, &pi)) {
+	case 0:
+		break;
+	case -2:
+		return JOBS_REFUSED;
+	default:
 		return JOBS_FAILED;
+	}
 	if (jb->tagged) {
 		char tagname[PROTO_MAX_NAME + 1];
 		names_of_tags(&pi, tagname);
@@ -173,9 +243,12 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 		    hd.pl.count, key);
 	}
 	snprintf(cid, sizeof(cid), "%s", hd.content_id);
-	if (index_ready(j->idx, jb->name, jb->path, key, dir, &hd) > 0) {
+	if (probe_wire_tags(&pi, wire, sizeof(wire)) < 0)
+		wire[0] = '\0';
+	if (index_ready(j->idx, jb->name, jb->path, key, dir, &hd,
+	    wire[0] != '\0' ? wire : NULL) > 0) {
 		log_info("ready: '%s' (content id %s)", jb->name, cid);
-		announce_poke(j->ann);
+		jobs_announce(j);
 	}
 	return JOBS_DONE;
 }
@@ -200,10 +273,10 @@ jobs_prepare_songdir(struct jobs *j, const struct job *jb)
 	/* a new check of the same directory with other content is other media */
 	snprintf(key, sizeof(key), "%s %s", hd.content_id, jb->path);
 	snprintf(why, sizeof(why), "%s", hd.content_id);
-	if (index_ready(j->idx, jb->name, jb->path, key, jb->path, &hd) > 0) {
+	if (index_ready(j->idx, jb->name, jb->path, key, jb->path, &hd, NULL) > 0) {
 		log_info("ready: '%s' (content id %s, song directory %s)", jb->name,
 		    why, jb->path);
-		announce_poke(j->ann);
+		jobs_announce(j);
 	}
 	return JOBS_DONE;
 }
@@ -211,7 +284,7 @@ jobs_prepare_songdir(struct jobs *j, const struct job *jb)
 /* Prepares one song: a song directory is checked; a song file is
  * prepared again from its content key while it keeps changing under
  * ffmpeg (at most JOBS_CHANGED_RETRIES times more). */
-static void
+static enum jobs_outcome
 jobs_prepare(struct jobs *j, const struct job *jb)
 {
 	enum jobs_outcome res = JOBS_FAILED;
@@ -234,7 +307,8 @@ jobs_prepare(struct jobs *j, const struct job *jb)
 	}
 	if (res != JOBS_DONE && res != JOBS_RENAMED &&
 	    index_failed(j->idx, jb->name, jb->path))
-		announce_poke(j->ann);
+		jobs_announce(j);
+	return res;
 }
 
 /* Removes from the cache what no wanted song uses (or, with --keep-cache,
@@ -286,11 +360,13 @@ jobs_worker(void *arg)
 			if (j->head == NULL)
 				j->tail = NULL;
 			j->busy++;
+			j->queued--;
 			pthread_mutex_unlock(&j->lock);
-			jobs_prepare(j, jb);
+			enum jobs_outcome res = jobs_prepare(j, jb);
 			job_free(jb);
 			pthread_mutex_lock(&j->lock);
 			j->busy--;
+			jobs_done(j, res);
 			continue;
 		}
 		if (j->head == NULL && j->sweep_wanted && !j->sweeping && j->busy == 0) {
@@ -380,6 +456,9 @@ jobs_add(struct jobs *j, const char *name, const char *path,
 	else
 		j->head = jb;
 	j->tail = jb;
+	j->queued++;
+	if (j->batch_total++ == 0)
+		j->progress_ms = clock_now_ms();
 	atomic_store(&j->sweep_cancel, 1);
 	pthread_cond_signal(&j->more);
 	pthread_mutex_unlock(&j->lock);

@@ -17,6 +17,10 @@
 #define JOBS_DEFAULT_AAC_KBPS 192
 #define JOBS_MIN_AAC_KBPS 32
 #define JOBS_MAX_AAC_KBPS 512
+/* while songs become ready, a REGISTER at most this often, in ms */
+#define JOBS_ANNOUNCE_MS 1000
+/* a progress line while songs are prepared this often, in ms */
+#define JOBS_PROGRESS_MS 5000
 /* segmenting again a file that changed under ffmpeg, at most this often */
 #define JOBS_CHANGED_RETRIES 2
 

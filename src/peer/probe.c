@@ -445,3 +445,35 @@ probe_parse(const char *line, struct probe_info *info)
 	}
 	return info->codec[0] != '\0' ? 0 : -1;
 }
+
+/* Appends " key=value" (or "key=value" first) to out if it fits in
+ * PROTO_MAX_TAG_BYTES in all. */
+static void
+probe_wire_add(char *out, size_t *o, const char *key, const char *enc)
+{
+	size_t need = (*o > 0) + strlen(key) + 1 + strlen(enc);
+
+	if (*o + need > PROTO_MAX_TAG_BYTES)
+		return;
+	*o += (size_t)sprintf(out + *o, "%s%s=%s", *o > 0 ? " " : "", key, enc);
+}
+
+int
+probe_wire_tags(const struct probe_info *info, char *out, size_t outlen)
+{
+	char enc[3 * PROBE_TAG_MAX + 1];
+	size_t o = 0;
+
+	if (outlen < PROTO_MAX_TAG_BYTES + 1)
+		return -1;
+	out[0] = '\0';
+	for (int t = 0; t < PROBE_NTAGS; t++)
+		if (info->tag[t][0] != '\0' && proto_encode_name(info->tag[t],
+		    strlen(info->tag[t]), enc, sizeof(enc)) > 0)
+			probe_wire_add(out, &o, probe_tag_keys[t], enc);
+	if (info->duration_ms > 0) {
+		snprintf(enc, sizeof(enc), "%lld", (info->duration_ms + 500) / 1000);
+		probe_wire_add(out, &o, "duration", enc);
+	}
+	return (int)o;
+}

@@ -83,6 +83,14 @@ const char *probe_tag_key(enum probe_tag t);
  * outlen bytes. */
 int probe_format(const struct probe_info *info, char *out, size_t outlen);
 
+/* Writes the tag words sent to the tracker with the song
+ * (docs/protocol.md): artist=, album=, title=, track=, year= for the tags
+ * present and duration= in whole seconds (when known), values
+ * percent-encoded, at most PROTO_MAX_TAG_BYTES bytes in all (a tag that
+ * does not fit is left out). Returns the length (0: none), or -1 if
+ * outlen is too small for PROTO_MAX_TAG_BYTES + 1. */
+int probe_wire_tags(const struct probe_info *info, char *out, size_t outlen);
+
 /* Reads a line probe_format wrote. Returns 0, or -1 unless it is one
  * (with a codec). */
 int probe_parse(const char *line, struct probe_info *info);
