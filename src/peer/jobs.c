@@ -74,10 +74,7 @@ enum jobs_outcome {
 	JOBS_CHANGED		/* the file changed under ffmpeg: try again */
 };
 
-/* Has the announcer register what is ready now, or once JOBS_ANNOUNCE_MS
- * has passed since the last time (when a song is done or the queue
- * drains). Lock not held. */
-static void
+void
 jobs_announce(struct jobs *j)
 {
 	long long now = clock_now_ms();
@@ -85,7 +82,8 @@ jobs_announce(struct jobs *j)
 
 	pthread_mutex_lock(&j->lock);
 	j->batch_news++;
-	if (now - j->announced_ms >= JOBS_ANNOUNCE_MS) {
+	if (now - j->announced_ms >= JOBS_ANNOUNCE_MS ||
+	    (j->head == NULL && j->busy == 0)) {
 		j->announced_ms = now;
 		j->announce_pending = 0;
 		poke = 1;

@@ -42,6 +42,12 @@ struct jobs *jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
 int jobs_add(struct jobs *j, const char *name, const char *path,
     enum library_kind kind, int tagged);
 
+/* Has the announcer register what is ready: at once when no song is
+ * being prepared or JOBS_ANNOUNCE_MS have passed since the last time,
+ * else when the next song is done or the queue drains, whichever comes
+ * first after that. Lock not held; any thread. */
+void jobs_announce(struct jobs *j);
+
 /* Asks for one sweep of the cache (evict_unused with what the index still
  * uses) as soon as every queued song is ready or has failed. Songs queued
  * meanwhile are prepared first; a sweep under way when one is queued is

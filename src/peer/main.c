@@ -280,8 +280,7 @@ collect_library(const struct peer_options *o, const struct library *args,
 static void
 refresh_library(const struct peer_options *o, const struct library *args,
     struct shared *sh, struct names *names, struct cache *cache, int all,
-    struct index *idx, struct jobs *jobs,
-    struct announcer *ann)
+    struct index *idx, struct jobs *jobs)
 {
 	struct library lib = { 0 };
 	struct index_todo todo = { 0 };
@@ -311,7 +310,7 @@ refresh_library(const struct peer_options *o, const struct library *args,
 		    st.unreadable + st.loops + st.too_deep + st.too_many > 0 ?
 		    " (-v names them)" : "");
 	if (dropped > 0)
-		announce_poke(ann);
+		jobs_announce(jobs);
 	if (unreadable == 0 && (all || files > 0 || dropped > 0))
 		jobs_sweep_when_idle(jobs);
 	else if (unreadable > 0 && all)
@@ -464,7 +463,7 @@ main(int argc, char **argv)
 		start_rescan_timer(ms < PEER_MIN_RESCAN_MS ? PEER_MIN_RESCAN_MS :
 		    (int)(ms > INT_MAX ? INT_MAX : ms));
 	}
-	refresh_library(&o, &args, sh, names, cache, 1, idx, jobs, ann);
+	refresh_library(&o, &args, sh, names, cache, 1, idx, jobs);
 	while (!peer_stop) {
 		server_run(srv, &peer_wake);
 		peer_wake = 0;
@@ -472,10 +471,10 @@ main(int argc, char **argv)
 			peer_rescan = 0;
 			peer_tick = 0;
 			log_info("SIGHUP: reading the library again");
-			refresh_library(&o, &args, sh, names, cache, 1, idx, jobs, ann);
+			refresh_library(&o, &args, sh, names, cache, 1, idx, jobs);
 		} else if (peer_tick && !peer_stop) {
 			peer_tick = 0;
-			refresh_library(&o, &args, sh, names, cache, 0, idx, jobs, ann);
+			refresh_library(&o, &args, sh, names, cache, 0, idx, jobs);
 		}
 	}
 
