@@ -53,4 +53,5 @@ ok "without -v, the summary says -v names what is left out" \
 not_named() { ! grep -q "not shared: /" "$SCRATCH/P.err"; }
 ok "without -v nothing left out is named" not_named
 ok "the peer stops cleanly" stop_daemon P
+ok "no sanitizer reports" check_sanitizers
 done_testing

@@ -140,4 +140,5 @@ ok "another --aac-bitrate encodes the songs again" \
 not_copied() { ! grep -q "segmenting 'Björk - Song One'" "$SCRATCH/R.err"; }
 ok "but copies none again" not_copied
 ok "the peer stops cleanly" stop_daemon R
+ok "no sanitizer reports" check_sanitizers
 done_testing

@@ -366,15 +366,16 @@ server_accept_one(struct server *s)
 	s->conns = c;
 	pthread_mutex_unlock(&s->lock);
 
+	/* c belongs to the thread once it runs (it may be gone at once):
+	 * named before */
+	log_debug("%s: connected", c->remote);
 	/* the thread starts with every signal blocked; main takes them */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&tid, &s->attr, server_conn_main, c);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc == 0) {
-		log_debug("%s: connected", c->remote);
+	if (rc == 0)
 		return;
-	}
 	log_warn("cannot start a connection thread: %s", strerror(rc));
 	pthread_mutex_lock(&s->lock);
 	if (c->next != NULL)
