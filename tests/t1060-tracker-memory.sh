@@ -30,7 +30,7 @@ is "$(request "$T_ADDR" "LISTPAGE limit=500")" "$(printf 'PAGE 4\nOther 1\nSongA
 	"without match= it lists every song"
 is "$(request "$T_ADDR" "LISTPAGE limit=501")" "ERR 400 limit= wants 1-500" "limit= past 500 is ERR 400"
 is "$(request "$T_ADDR" "LISTPAGE match=x")" "ERR 400 missing limit=" "limit= is required"
-is "$(request "$T_ADDR" "LISTPAGE limit=1 limit=2")" "ERR 400 want limit=N [after=NAME] [match=TEXT]" \
+is "$(request "$T_ADDR" "LISTPAGE limit=1 limit=2")" "ERR 400 want limit=N [after=NAME] [match=TEXT] [tags=1]" \
 	"a word given twice is ERR 400"
 is "$(request "$T_ADDR" "LIST")" "$(printf 'SONGS 4\nOther 1\nSongA 2\nSongB 1\nSongC 1')" \
 	"version-1 LIST still answers every song"

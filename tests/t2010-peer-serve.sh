@@ -31,11 +31,11 @@ IFS='|' read -r -a songs <<<"$good"
 for s in "${songs[@]}"; do
 	ok "'$s' becomes ready" wait_for_served "$P_ADDR" "$s" 60
 done
-ok "the non-audio file is skipped with a log line naming it" \
-	wait_for_log P "skipping .*not audio\.mp3: ffmpeg cannot read it as audio: .+" 30
-ok "the zero-byte file is skipped with a log line naming it" \
-	wait_for_log P "skipping .*empty\.mp3: ffmpeg cannot read it as audio: .+" 30
-is "$(grep -c 'skipping .*not audio\.mp3' "$SCRATCH/P.err")" 1 "one log line for the non-audio file"
+ok "the non-audio file is refused with a log line naming it" \
+	wait_for_log P "refusing .*not audio\.mp3: not audio: .+" 30
+ok "the zero-byte file is refused with a log line naming it" \
+	wait_for_log P "refusing .*empty\.mp3: not audio: .+" 30
+is "$(grep -c 'not audio\.mp3' "$SCRATCH/P.err")" 1 "one log line for the non-audio file"
 is "$(request "$P_ADDR" "REQUEST_SONG not%20audio")" "ERR 404 no such song" \
 	"a skipped file is not served"
 is "$(request "$P_ADDR" "REQUEST_SONG empty")" "ERR 404 no such song" \

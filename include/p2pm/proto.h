@@ -28,6 +28,12 @@
 #define PROTO_CONTENT_ID_HEX (2 * PROTO_CONTENT_ID_LEN)
 /* longest LIST filter text, decoded */
 #define PROTO_MAX_FILTER PROTO_MAX_NAME
+/* bytes of the tag words ("artist=Bj%C3%B6rk title=...") after the
+ * content id of a REGISTER body line kept per registration, at most;
+ * longer tags are dropped, the name still registered */
+#define PROTO_MAX_TAG_BYTES 512
+/* bytes of a tag word's key ("artist"), at most */
+#define PROTO_MAX_TAG_KEY 16
 /* most songs one LISTPAGE reply may be asked for (limit=) */
 #define PROTO_MAX_LIST_PAGE 500
 
@@ -65,6 +71,7 @@ enum proto_cmd {
  * NUL-terminated; arglen is its length in bytes. */
 struct proto_request {
 	enum proto_cmd cmd;
+	int tags;	/* LISTPAGE tags=1, LOCATE <name> tags: rows carry tags */
 	/* the command word is one followed by a body (REGISTER); set even
 	 * when the rest of the line is malformed, so the body can be skipped */
 	int has_body;
@@ -108,6 +115,15 @@ int proto_parse_song_line(const char *line, size_t len, char *out, size_t *outle
  * does not start with a valid name. */
 int proto_parse_register_line(const char *line, size_t len, char *out,
     size_t *outlen, unsigned char id[PROTO_CONTENT_ID_LEN], int *has_id);
+
+/* Finds the tag words of a version-2 REGISTER body line: what follows
+ * its content id. Sets *tags and *tagslen to them when they are 1 to
+ * PROTO_MAX_TAG_BYTES bytes of words key=value (key 1..PROTO_MAX_TAG_KEY
+ * bytes of a-z, value an encoded name, docs/protocol.md), else to NULL
+ * and 0 (no tags, or tags not kept). The line must have passed
+ * proto_parse_register_line with a content id. */
+void proto_parse_register_tags(const char *line, size_t len, const char **tags,
+    size_t *tagslen);
 
 /* Parses exactly PROTO_CONTENT_ID_HEX lowercase hex digits into id.
  * Returns 0, or -1 (id unchanged) for anything else. */

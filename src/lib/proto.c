@@ -204,13 +204,15 @@ proto_parse_page(const char *arg, size_t arglen, struct proto_request *req,
 			    PROTO_MAX_NAME);
 			req->afterlen = n > 0 ? (size_t)n : 0;
 			seen_after = 1;
+		} else if (wlen == 6 && memcmp(p, "tags=1", 6) == 0 && !req->tags) {
+			req->tags = 1;
 		} else if (wlen > 6 && memcmp(p, "match=", 6) == 0 && !seen_match) {
 			n = proto_decode_name(p + 6, wlen - 6, req->arg, sizeof(req->arg),
 			    PROTO_MAX_FILTER);
 			req->arglen = n > 0 ? (size_t)n : 0;
 			seen_match = 1;
 		} else {
-			proto_why(why, whylen, "want limit=N [after=NAME] [match=TEXT]");
+			proto_why(why, whylen, "want limit=N [after=NAME] [match=TEXT] [tags=1]");
 			return PROTO_BAD_REQUEST;
 		}
 		if (n < 0) {
@@ -268,6 +270,12 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 			return PROTO_BAD_REQUEST;
 		}
 		return proto_parse_page(arg, arglen, req, why, whylen);
+	}
+	/* LOCATE <name> tags: the one command with a flag word after its name */
+	if (e->cmd == PROTO_CMD_LOCATE && arglen > 5 &&
+	    memcmp(arg + arglen - 5, " tags", 5) == 0) {
+		req->tags = 1;
+		arglen -= 5;
 	}
 	if (memchr(arg, ' ', arglen) != NULL) {
 		proto_why(why, whylen, "too many words");
@@ -402,6 +410,55 @@ proto_parse_register_line(const char *line, size_t len, char *out,
 	if (proto_parse_content_id(word, wordlen, id) == 0)
 		*has_id = 1;
 	return 0;
+}
+
+/* True if text (len bytes) is tag words: key=value separated by single
+ * spaces, key 1..PROTO_MAX_TAG_KEY bytes of a-z, value an encoded name. */
+static int
+proto_tags_valid(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	char value[PROTO_MAX_NAME + 1];
+
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		const char *wend = sp != NULL ? sp : end;
+		const char *eq = memchr(p, '=', (size_t)(wend - p));
+		if (eq == NULL || eq == p || (size_t)(eq - p) > PROTO_MAX_TAG_KEY)
+			return 0;
+		for (const char *k = p; k < eq; k++)
+			if (*k < 'a' || *k > 'z')
+				return 0;
+		if (proto_decode_name(eq + 1, (size_t)(wend - eq - 1), value,
+		    sizeof(value), PROTO_MAX_NAME) < 0)
+			return 0;
+		if (sp != NULL && sp + 1 == end)
+			return 0;	/* a trailing space */
+		p = wend + 1;
+	}
+	return len > 0;
+}
+
+void
+proto_parse_register_tags(const char *line, size_t len, const char **tags,
+    size_t *tagslen)
+{
+	const char *sp = memchr(line, ' ', len), *t;
+
+	*tags = NULL;
+	*tagslen = 0;
+	/* "<name> <64 hex> <tags>" */
+	if (sp == NULL || (size_t)(sp - line) + 2 + PROTO_CONTENT_ID_HEX >= len)
+		return;
+	t = sp + 1 + PROTO_CONTENT_ID_HEX;
+	if (*t != ' ')
+		return;
+	t++;
+	len -= (size_t)(t - line);
+	if (len == 0 || len > PROTO_MAX_TAG_BYTES || !proto_tags_valid(t, len))
+		return;
+	*tags = t;
+	*tagslen = len;
 }
 
 int

@@ -110,7 +110,9 @@ announce_register(struct announcer *a, char *err, size_t errlen)
 		for (size_t i = 0; i < n; i++)
 			if (proto_encode_name(songs[i].name, strlen(songs[i].name), enc,
 			    sizeof(enc)) > 0)
-				rpc_send_line(c, "%s %s", enc, songs[i].content_id);
+				rpc_send_line(c, "%s %s%s%s", enc, songs[i].content_id,
+				    songs[i].tags != NULL ? " " : "",
+				    songs[i].tags != NULL ? songs[i].tags : "");
 		rpc_send_line(c, "%s", "");
 		if (announce_expect_ok(c, err, errlen) == 0)
 			rc = (long)n;

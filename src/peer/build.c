@@ -34,8 +34,8 @@ build_fd_is(int fd, const struct filekey_id *id)
  * we were stopped. */
 static enum build_result
 build_segment(const char *ffmpeg, const char *path, const struct filekey_id *id,
-    const char *tmp, const char *key, const atomic_int *stop, char *why,
-    size_t whylen)
+    const char *tmp, const char *key, int aac_kbps, const atomic_int *stop,
+    char *why, size_t whylen)
 {
 	enum segmenter_result res;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -46,7 +46,7 @@ build_segment(const char *ffmpeg, const char *path, const struct filekey_id *id,
 		snprintf(why, whylen, "the file changed since its key was taken");
 		return BUILD_CHANGED;
 	}
-	res = segmenter_run_fd(ffmpeg, fd, tmp, key, stop, why, whylen);
+	res = segmenter_run_fd(ffmpeg, fd, tmp, key, aac_kbps, stop, why, whylen);
 	if (res == SEGMENTER_OK && !build_fd_is(fd, id)) {
 		close(fd);
 		snprintf(why, whylen, "the file changed while it was being segmented");
@@ -141,8 +141,8 @@ build_install(struct cache *c, const char *tmp, const char *key, char *why,
 
 enum build_result
 build_song(struct cache *c, const char *ffmpeg, const char *path,
-    const char *key, const struct filekey_id *id, const atomic_int *stop,
-    char *why, size_t whylen)
+    const char *key, const struct filekey_id *id, int aac_kbps,
+    const atomic_int *stop, char *why, size_t whylen)
 {
 	char tmp[PATH_MAX];
 	enum build_result res;
@@ -155,7 +155,7 @@ build_song(struct cache *c, const char *ffmpeg, const char *path,
 		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
 		return BUILD_CACHE_ERROR;
 	}
-	res = build_segment(ffmpeg, path, id, tmp, key, stop, why, whylen);
+	res = build_segment(ffmpeg, path, id, tmp, key, aac_kbps, stop, why, whylen);
 	if (res == BUILD_OK)
 		res = build_check(tmp, key, why, whylen);
 	if (res == BUILD_OK)

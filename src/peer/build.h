@@ -20,7 +20,8 @@ enum build_result {
 	BUILD_CHANGED		/* the file changed since its key was taken */
 };
 
-/* Segments the song file at path with the ffmpeg executable ffmpeg into a
+/* Segments the song file at path with the ffmpeg executable ffmpeg (its
+ * audio copied, or encoded to AAC at aac_kbps kb/s when that is > 0) into a
  * temporary directory, names the segments by their SHA-256 and writes the
  * canonical playlist (hlsdir_address), checks the result, makes it durable
  * (fsync) and renames it to songs/<key>. key and id are what filekey_get
@@ -32,6 +33,6 @@ enum build_result {
  * another enum build_result with a reason in why. */
 enum build_result build_song(struct cache *c, const char *ffmpeg,
     const char *path, const char *key, const struct filekey_id *id,
-    const atomic_int *stop, char *why, size_t whylen);
+    int aac_kbps, const atomic_int *stop, char *why, size_t whylen);
 
 #endif

@@ -14,8 +14,9 @@
 #define FILEKEY_ID_TEXT_MAX 128
 /* numbers in a file identity's text form */
 #define FILEKEY_ID_FIELDS 5
-/* lines in a file record */
+/* lines in a file record: four, and a fifth once the file was probed */
 #define FILEKEY_RECORD_LINES 4
+#define FILEKEY_RECORD_LINES_MAX 5
 
 void
 filekey_id_of(const struct stat *st, struct filekey_id *id)
@@ -114,6 +115,7 @@ struct filekey_record {
 	char *text;		/* the record's bytes; owns the strings below */
 	const char *abspath;
 	const char *key;
+	const char *info;	/* the probe line, or NULL */
 	struct filekey_id id;
 };
 
@@ -123,16 +125,16 @@ struct filekey_record {
 static int
 filekey_record_read(int filesfd, const char *recname, struct filekey_record *r)
 {
-	char *lines[FILEKEY_RECORD_LINES], *save = NULL;
+	char *lines[FILEKEY_RECORD_LINES_MAX + 1], *save = NULL;
 	size_t len;
 	int n = 0;
 
 	if (fsutil_read_file(filesfd, recname, FILEKEY_RECORD_MAX, &r->text, &len) < 0)
 		return -1;
 	for (char *l = strtok_r(r->text, "\n", &save); l != NULL &&
-	    n < FILEKEY_RECORD_LINES; l = strtok_r(NULL, "\n", &save))
+	    n <= FILEKEY_RECORD_LINES_MAX; l = strtok_r(NULL, "\n", &save))
 		lines[n++] = l;
-	if (n != FILEKEY_RECORD_LINES || strcmp(lines[0], FILEKEY_RECORD_MAGIC) != 0 ||
+	if (n < FILEKEY_RECORD_LINES || n > FILEKEY_RECORD_LINES_MAX || strcmp(lines[0], FILEKEY_RECORD_MAGIC) != 0 ||
 	    filekey_id_parse(lines[1], &r->id) < 0 || !filekey_ok(lines[3])) {
 		free(r->text);
 		r->text = NULL;
@@ -140,6 +142,7 @@ filekey_record_read(int filesfd, const char *recname, struct filekey_record *r)
 	}
 	r->abspath = lines[2];
 	r->key = lines[3];
+	r->info = n > FILEKEY_RECORD_LINES ? lines[FILEKEY_RECORD_LINES] : NULL;
 	return 0;
 }
 
@@ -189,12 +192,14 @@ filekey_record_lookup(const struct cache *c, const char *recname,
 /* Replaces the record atomically (written to a temporary, then renamed). */
 static void
 filekey_record_store(struct cache *c, const char *recname,
-    const struct filekey_id *id, const char *abspath, const char *key)
+    const struct filekey_id *id, const char *abspath, const char *key,
+    const char *info)
 {
 	char tmp[PATH_MAX], path[PATH_MAX], idtext[FILEKEY_ID_TEXT_MAX];
 	FILE *f;
 
-	if (strchr(abspath, '\n') != NULL || cache_tmp_path(c, tmp, sizeof(tmp)) < 0 ||
+	if (strchr(abspath, '\n') != NULL || (info != NULL && (strchr(info, '\n') !=
+	    NULL || info[0] == '\0')) || cache_tmp_path(c, tmp, sizeof(tmp)) < 0 ||
 	    cache_path(c, CACHE_FILES, recname, path, sizeof(path)) < 0)
 		return;
 	f = fopen(tmp, "wxe");	/* O_EXCL: never through a planted link */
@@ -202,6 +207,8 @@ filekey_record_store(struct cache *c, const char *recname,
 		return;
 	filekey_id_format(id, idtext, sizeof(idtext));
 	fprintf(f, "%s\n%s\n%s\n%s\n", FILEKEY_RECORD_MAGIC, idtext, abspath, key);
+	if (info != NULL)
+		fprintf(f, "%s\n", info);
 	if (fclose(f) != 0 || rename(tmp, path) < 0) {
 		log_warn("cannot write cache record %s: %s", path, strerror(errno));
 		unlink(tmp);
@@ -280,7 +287,7 @@ filekey_get(struct cache *c, const char *path, const atomic_int *stop,
 	if (fstat(fd, &st) == 0) {
 		filekey_id_of(&st, &after);
 		if (filekey_id_equal(&after, id))
-			filekey_record_store(c, recname, id, abspath, key);
+			filekey_record_store(c, recname, id, abspath, key, NULL);
 	}
 done:
 	close(fd);
@@ -291,4 +298,50 @@ fail:
 		close(fd);
 	free(abspath);
 	return -1;
+}
+
+int
+filekey_info_get(struct cache *c, const char *path, const struct filekey_id *id,
+    const char *key, char *info, size_t infolen)
+{
+	char recname[SHA256_HEX_LEN], dir[PATH_MAX];
+	struct filekey_record r;
+	char *abspath = realpath(path, NULL);
+	int fd, found = -1;
+
+	if (abspath == NULL)
+		return -1;
+	sha256_hex(abspath, strlen(abspath), recname);
+	if (cache_path(c, CACHE_FILES, NULL, dir, sizeof(dir)) < 0 ||
+	    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		free(abspath);
+		return -1;
+	}
+	if (filekey_record_read(fd, recname, &r) == 0) {
+		if (filekey_id_equal(&r.id, id) && strcmp(r.abspath, abspath) == 0 &&
+		    (key == NULL || strcmp(r.key, key) == 0) && r.info != NULL &&
+		    strlen(r.info) < infolen) {
+			memcpy(info, r.info, strlen(r.info) + 1);
+			found = 0;
+		}
+		free(r.text);
+	}
+	close(fd);
+	free(abspath);
+	return found;
+}
+
+void
+filekey_info_put(struct cache *c, const char *path, const struct filekey_id *id,
+    const char *key, const char *info)
+{
+	char recname[SHA256_HEX_LEN];
+	char *abspath = realpath(path, NULL);
+
+	if (abspath == NULL)
+		return;
+	sha256_hex(abspath, strlen(abspath), recname);
+	if (filekey_unchanged(abspath, id))
+		filekey_record_store(c, recname, id, abspath, key, info);
+	free(abspath);
 }

@@ -5,7 +5,8 @@
  * file's content, so names are stable and a changed file gets a new key.
  * A record, files/<SHA-256 hex of the file's real path>, holds four lines:
  * FILEKEY_RECORD_MAGIC, the file's identity (device, inode, size, mtime),
- * its real path and its key. */
+ * its real path and its key; and a fifth, what probe.c read of the file
+ * (probe_format), once it was probed. */
 #ifndef P2PM_PEER_FILEKEY_H
 #define P2PM_PEER_FILEKEY_H
 
@@ -18,13 +19,15 @@
 
 #include "p2pm/sha256.h"
 #include "cache.h"
+#include "probe.h"
 
 /* hex digits in a content key */
 #define FILEKEY_LEN 16
 /* bytes read at a time while hashing a song file */
 #define FILEKEY_HASH_CHUNK (64 * 1024)
-/* the largest file record read, in bytes */
-#define FILEKEY_RECORD_MAX (PATH_MAX + 256)
+/* the largest file record read, in bytes: a path, the other lines, and a
+ * probe line */
+#define FILEKEY_RECORD_MAX (PATH_MAX + 256 + PROBE_LINE_MAX)
 /* the first line of every file record */
 #define FILEKEY_RECORD_MAGIC "p2pm-file-record 1"
 
@@ -58,6 +61,17 @@ int filekey_ok(const char *key);
 int filekey_get(struct cache *c, const char *path, const atomic_int *stop,
     char key[FILEKEY_LEN + 1], struct filekey_id *id, int *hashed,
     char *why, size_t whylen);
+
+/* Copies the probe line of the record of the file at path into info if
+ * the record is for this identity and key (any key if NULL) and has one
+ * that fits in infolen bytes. Returns 0, or -1 if not. */
+int filekey_info_get(struct cache *c, const char *path, const struct filekey_id *id,
+    const char *key, char *info, size_t infolen);
+
+/* Rewrites the record of the file at path with the probe line info (one
+ * line, no LF), if the file still has identity id. Failures are logged. */
+void filekey_info_put(struct cache *c, const char *path, const struct filekey_id *id,
+    const char *key, const char *info);
 
 /* Writes the name of the record of the file at path: the SHA-256 hex of
  * its real path. Returns 0, or -1 with errno set if path does not resolve

@@ -47,6 +47,7 @@ struct index_song {
 	enum library_kind kind;
 	struct filekey_id id;	/* the file's identity when last queued */
 	struct index_media *media;	/* NULL until ready */
+	char *tags;		/* tag words for the tracker, or NULL */
 	int queued;		/* waiting for (or in) preparation */
 	int seen;		/* listed in the current index_sync */
 };
@@ -186,6 +187,7 @@ static void
 index_song_free(struct index_song *s)
 {
 	free(s->name);
+	free(s->tags);
 	free(s->path);
 	free(s);
 }
@@ -355,7 +357,7 @@ index_media_new(const char *key, const char *dir, struct hlsdir *hd)
 
 int
 index_ready(struct index *idx, const char *name, const char *path,
-    const char *key, const char *dir, struct hlsdir *hd)
+    const char *key, const char *dir, struct hlsdir *hd, const char *tags)
 {
 	struct index_song *s;
 	struct index_media *m;
@@ -383,6 +385,12 @@ index_ready(struct index *idx, const char *name, const char *path,
 		m->refs++;
 		index_release(idx, s);
 		s->media = m;
+		changed = 1;
+	}
+	if ((tags == NULL) != (s->tags == NULL) ||
+	    (tags != NULL && strcmp(tags, s->tags) != 0)) {
+		free(s->tags);
+		s->tags = tags != NULL ? strdup(tags) : NULL;
 		changed = 1;
 	}
 out:
@@ -517,6 +525,7 @@ index_ready_songs(struct index *idx, size_t max, size_t *n)
 		if (s->media != NULL && (v[k].name = strdup(s->name)) != NULL) {
 			memcpy(v[k].content_id, s->media->hd.content_id,
 			    sizeof(v[k].content_id));
+			v[k].tags = s->tags != NULL ? strdup(s->tags) : NULL;
 			k++;
 		}
 	}
@@ -528,7 +537,9 @@ index_ready_songs(struct index *idx, size_t max, size_t *n)
 void
 index_ready_free(struct index_ready_song *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(v[i].name);
+		free(v[i].tags);
+	}
 	free(v);
 }

@@ -55,10 +55,11 @@ int index_has(struct index *idx, const char *name, const char *path, const char 
  * taking hd. key names what is served: the content key of a song
  * directory of the cache, or a text unique to a directory served in place.
  * Songs with the same key share what is served (the first hd given for
- * it). Ignored (returns -1) if the song is no longer wanted from path.
+ * it). tags (copied; NULL for none) are the tag words registered with it;
+ * other tags than before count as a change. Ignored (returns -1) if the song is no longer wanted from path.
  * Returns 1 if what the peer serves changed, 0 if not. */
 int index_ready(struct index *idx, const char *name, const char *path,
-    const char *key, const char *dir, struct hlsdir *hd);
+    const char *key, const char *dir, struct hlsdir *hd, const char *tags);
 
 /* Records that preparing the song failed: it is not served until a later
  * preparation succeeds. Returns 1 if it was served until now. */
@@ -92,6 +93,7 @@ void index_usage_free(struct index_usage *u);
 struct index_ready_song {
 	char *name;
 	char content_id[SHA256_HEX_LEN];
+	char *tags;	/* tag words (docs/protocol.md), or NULL */
 };
 
 /* All ready songs (at most max) with their content ids, as an array of n

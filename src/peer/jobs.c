@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "p2pm/units.h"
 #include "build.h"
@@ -13,20 +14,26 @@
 #include "filekey.h"
 #include "hlsdir.h"
 #include "jobs.h"
+#include "names.h"
+#include "probe.h"
 
 struct job {
 	char *name;
 	char *path;
 	enum library_kind kind;
+	int tagged;		/* named by its tags (names.h) */
 	struct job *next;
 };
 
 struct jobs {
 	char ffmpeg[PATH_MAX];
+	char ffprobe[PATH_MAX];
+	int aac_kbps;		/* what other audio than MP3 and AAC is encoded at */
 	struct cache *cache;
 	struct index *idx;
 	struct announcer *ann;
 	struct shared *shared;
+	struct names *names;
 	atomic_int stop;	/* read by running ffmpeg watchers too */
 	pthread_t *threads;
 	int nthreads;
@@ -39,6 +46,14 @@ struct jobs {
 	int busy;		/* workers preparing a song */
 	int sweep_wanted;	/* sweep the cache once the queue drains */
 	int sweeping;		/* a worker is sweeping: nobody prepares */
+	/* REGISTERs while songs become ready: at most one per
+	 * JOBS_ANNOUNCE_MS, the last one once the queue drains */
+	long long announced_ms;
+	int announce_pending;
+	/* progress of the songs queued since the queue was last empty */
+	size_t batch_total, batch_done, batch_refused, batch_news;
+	long long progress_ms;	/* when the last progress line was logged */
+	size_t queued;		/* songs in the queue */
 };
 
 static void
@@ -53,24 +68,135 @@ job_free(struct job *jb)
 enum jobs_outcome {
 	JOBS_DONE,		/* served, or already served */
 	JOBS_FAILED,		/* not served; logged */
+	JOBS_REFUSED,		/* not audio: not served; logged */
+	JOBS_RENAMED,		/* its tags give it another name: queued again
+				 * under that one by the next look at the library */
 	JOBS_CHANGED		/* the file changed under ffmpeg: try again */
 };
 
-/* Finds the song's content key, takes the segments from the cache or
- * makes them with ffmpeg, then publishes the song. */
+void
+jobs_announce(struct jobs *j)
+{
+	long long now = clock_now_ms();
+	int poke = 0;
+
+	pthread_mutex_lock(&j->lock);
+	j->batch_news++;
+	if (now - j->announced_ms >= JOBS_ANNOUNCE_MS ||
+	    (j->head == NULL && j->busy == 0)) {
+		j->announced_ms = now;
+		j->announce_pending = 0;
+		poke = 1;
+	} else
+		j->announce_pending = 1;
+	pthread_mutex_unlock(&j->lock);
+	if (poke)
+		announce_poke(j->ann);
+}
+
+/* After a song is done (outcome res): counts it, logs progress every
+ * JOBS_PROGRESS_MS and once more when the queue has drained (if anything
+ * new happened), and sends a REGISTER held back by jobs_announce when it
+ * is due. Lock held. */
+static void
+jobs_done(struct jobs *j, enum jobs_outcome res)
+{
+	long long now = clock_now_ms();
+	int drained = j->head == NULL && j->busy == 0;
+
+	j->batch_done++;
+	if (res == JOBS_REFUSED || res == JOBS_FAILED) {
+		j->batch_refused++;
+		j->batch_news++;
+	}
+	if (j->announce_pending && (drained || now - j->announced_ms >= JOBS_ANNOUNCE_MS)) {
+		j->announce_pending = 0;
+		j->announced_ms = now;
+		announce_poke(j->ann);
+	}
+	if ((drained && j->batch_news > 0) || (!drained &&
+	    now - j->progress_ms >= JOBS_PROGRESS_MS)) {
+		log_info("prepared %zu/%zu songs, %zu refused, %zu left in the queue",
+		    j->batch_done, j->batch_total, j->batch_refused, j->queued);
+		j->progress_ms = now;
+	}
+	if (drained) {
+		j->batch_total = j->batch_done = j->batch_refused = j->batch_news = 0;
+		j->progress_ms = now;
+	}
+}
+
+/* Reads what the song file (content key key, identity id) holds: from
+ * its file record when it was probed before, else with ffprobe, and then
+ * recorded. A file that is not audio is refused with one log line naming
+ * it. Returns 0, or -1 (logged) if it is not to be shared. */
+static int
+jobs_probe(struct jobs *j, const struct job *jb, const char *key,
+    const struct filekey_id *id, struct probe_info *pi)
+{
+	char line[PROBE_LINE_MAX], why[512];
+
+	if (filekey_info_get(j->cache, jb->path, id, key, line, sizeof(line)) == 0 &&
+	    probe_parse(line, pi) == 0)
+		return 0;
+	switch (probe_run(j->ffprobe, jb->path, &j->stop, pi, why, sizeof(why))) {
+	case PROBE_OK:
+		break;
+	case PROBE_STOPPED:
+		return -1;
+	case PROBE_NOT_AUDIO:
+		log_warn("refusing %s: not audio: %s", jb->path, why);
+		return -2;
+	case PROBE_FAILED:
+	default:
+		log_warn("skipping %s: cannot probe it: %s", jb->path, why);
+		return -1;
+	}
+	if (probe_format(pi, line, sizeof(line)) >= 0)
+		filekey_info_put(j->cache, jb->path, id, key, line);
+	log_debug("%s: %s", jb->path, line);
+	return 0;
+}
+
+/* Finds the song's content key and what it holds, takes the segments from
+ * the cache or makes them with ffmpeg, then publishes the song. Audio
+ * other than MP3 and AAC is kept under a key of its own for each AAC
+ * bitrate. */
 static enum jobs_outcome
 jobs_prepare_once(struct jobs *j, const struct job *jb)
 {
 	char key[FILEKEY_LEN + 1], why[2048], dir[PATH_MAX], cid[SHA256_HEX_LEN];
+	char hex[SHA256_HEX_LEN], wire[PROTO_MAX_TAG_BYTES + 1];
 	struct filekey_id id;
+	struct probe_info pi;
 	struct hlsdir hd;
-	int hashed;
+	int hashed, aac_kbps = 0;
 
 	if (filekey_get(j->cache, jb->path, &j->stop, key, &id, &hashed, why,
 	    sizeof(why)) < 0) {
 		if (!atomic_load(&j->stop))
 			log_warn("skipping %s: cannot read it: %s", jb->path, why);
 		return JOBS_FAILED;
+	}
+	switch (jobs_probe(j, jb, key, &id, &pi)) {
+	case 0:
+		break;
+	case -2:
+		return JOBS_REFUSED;
+	default:
+		return JOBS_FAILED;
+	}
+	if (jb->tagged) {
+		char tagname[PROTO_MAX_NAME + 1];
+		names_of_tags(&pi, tagname);
+		if (names_set(j->names, jb->path, &id, tagname, jb->name))
+			return JOBS_RENAMED;
+	}
+	if (probe_mode_of(&pi) == PROBE_TRANSCODE) {
+		aac_kbps = j->aac_kbps;
+		snprintf(why, sizeof(why), "%s aac %d", key, aac_kbps);
+		sha256_hex(why, strlen(why), hex);
+		memcpy(key, hex, FILEKEY_LEN);
 	}
 	if (index_has(j->idx, jb->name, jb->path, key)) {
 		log_debug("'%s' unchanged", jb->name);
@@ -82,9 +208,14 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 		    hd.pl.count);
 	} else {
 		log_debug("'%s': not usable from cache: %s", jb->name, why);
-		log_info("segmenting '%s' from %s", jb->name, jb->path);
-		switch (build_song(j->cache, j->ffmpeg, jb->path, key, &id, &j->stop,
-		    why, sizeof(why))) {
+		if (aac_kbps > 0)
+			log_info("segmenting '%s' from %s (%s, encoded to AAC at %d kb/s)",
+			    jb->name, jb->path, pi.codec, aac_kbps);
+		else
+			log_info("segmenting '%s' from %s (%s)", jb->name, jb->path,
+			    pi.codec);
+		switch (build_song(j->cache, j->ffmpeg, jb->path, key, &id, aac_kbps,
+		    &j->stop, why, sizeof(why))) {
 		case BUILD_OK:
 			break;
 		case BUILD_STOPPED:
@@ -110,9 +241,12 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 		    hd.pl.count, key);
 	}
 	snprintf(cid, sizeof(cid), "%s", hd.content_id);
-	if (index_ready(j->idx, jb->name, jb->path, key, dir, &hd) > 0) {
+	if (probe_wire_tags(&pi, wire, sizeof(wire)) < 0)
+		wire[0] = '\0';
+	if (index_ready(j->idx, jb->name, jb->path, key, dir, &hd,
+	    wire[0] != '\0' ? wire : NULL) > 0) {
 		log_info("ready: '%s' (content id %s)", jb->name, cid);
-		announce_poke(j->ann);
+		jobs_announce(j);
 	}
 	return JOBS_DONE;
 }
@@ -137,10 +271,10 @@ jobs_prepare_songdir(struct jobs *j, const struct job *jb)
 	/* a new check of the same directory with other content is other media */
 	snprintf(key, sizeof(key), "%s %s", hd.content_id, jb->path);
 	snprintf(why, sizeof(why), "%s", hd.content_id);
-	if (index_ready(j->idx, jb->name, jb->path, key, jb->path, &hd) > 0) {
+	if (index_ready(j->idx, jb->name, jb->path, key, jb->path, &hd, NULL) > 0) {
 		log_info("ready: '%s' (content id %s, song directory %s)", jb->name,
 		    why, jb->path);
-		announce_poke(j->ann);
+		jobs_announce(j);
 	}
 	return JOBS_DONE;
 }
@@ -148,7 +282,7 @@ jobs_prepare_songdir(struct jobs *j, const struct job *jb)
 /* Prepares one song: a song directory is checked; a song file is
  * prepared again from its content key while it keeps changing under
  * ffmpeg (at most JOBS_CHANGED_RETRIES times more). */
-static void
+static enum jobs_outcome
 jobs_prepare(struct jobs *j, const struct job *jb)
 {
 	enum jobs_outcome res = JOBS_FAILED;
@@ -169,8 +303,10 @@ jobs_prepare(struct jobs *j, const struct job *jb)
 		log_info("%s changed while being segmented; segmenting it again",
 		    jb->path);
 	}
-	if (res != JOBS_DONE && index_failed(j->idx, jb->name, jb->path))
-		announce_poke(j->ann);
+	if (res != JOBS_DONE && res != JOBS_RENAMED &&
+	    index_failed(j->idx, jb->name, jb->path))
+		jobs_announce(j);
+	return res;
 }
 
 /* Removes from the cache what no wanted song uses (or, with --keep-cache,
@@ -222,11 +358,13 @@ jobs_worker(void *arg)
 			if (j->head == NULL)
 				j->tail = NULL;
 			j->busy++;
+			j->queued--;
 			pthread_mutex_unlock(&j->lock);
-			jobs_prepare(j, jb);
+			enum jobs_outcome res = jobs_prepare(j, jb);
 			job_free(jb);
 			pthread_mutex_lock(&j->lock);
 			j->busy--;
+			jobs_done(j, res);
 			continue;
 		}
 		if (j->head == NULL && j->sweep_wanted && !j->sweeping && j->busy == 0) {
@@ -249,8 +387,9 @@ jobs_worker(void *arg)
 }
 
 struct jobs *
-jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
-    struct index *idx, struct announcer *ann, struct shared *sh, int keep_cache)
+jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
+    int aac_kbps, struct cache *cache, struct index *idx, struct announcer *ann,
+    struct shared *sh, struct names *names, int keep_cache)
 {
 	struct jobs *j = calloc(1, sizeof(*j));
 	pthread_attr_t attr;
@@ -260,10 +399,13 @@ jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
 		return NULL;
 	}
 	snprintf(j->ffmpeg, sizeof(j->ffmpeg), "%s", ffmpeg);
+	snprintf(j->ffprobe, sizeof(j->ffprobe), "%s", ffprobe);
+	j->aac_kbps = aac_kbps;
 	j->cache = cache;
 	j->idx = idx;
 	j->ann = ann;
 	j->shared = sh;
+	j->names = names;
 	j->keep_cache = keep_cache;
 	atomic_init(&j->stop, 0);
 	atomic_init(&j->sweep_cancel, 0);
@@ -292,12 +434,14 @@ jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
 
 int
 jobs_add(struct jobs *j, const char *name, const char *path,
-    enum library_kind kind)
+    enum library_kind kind, int tagged)
 {
 	struct job *jb = calloc(1, sizeof(*jb));
 
-	if (jb != NULL)
+	if (jb != NULL) {
 		jb->kind = kind;
+		jb->tagged = tagged;
+	}
 	if (jb == NULL || (jb->name = strdup(name)) == NULL ||
 	    (jb->path = strdup(path)) == NULL) {
 		if (jb != NULL)
@@ -310,6 +454,9 @@ jobs_add(struct jobs *j, const char *name, const char *path,
 	else
 		j->head = jb;
 	j->tail = jb;
+	j->queued++;
+	if (j->batch_total++ == 0)
+		j->progress_ms = clock_now_ms();
 	atomic_store(&j->sweep_cancel, 1);
 	pthread_cond_signal(&j->more);
 	pthread_mutex_unlock(&j->lock);

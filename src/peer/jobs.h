@@ -7,28 +7,46 @@
 #include "cache.h"
 #include "index.h"
 #include "library.h"
+#include "names.h"
 #include "shared.h"
 
 #define JOBS_DEFAULT_THREADS 2
 #define JOBS_MAX_THREADS 64
 #define JOBS_THREAD_STACK (256 * 1024)
+/* kb/s of the AAC other audio is encoded to (--aac-bitrate), and its bounds */
+#define JOBS_DEFAULT_AAC_KBPS 192
+#define JOBS_MIN_AAC_KBPS 32
+#define JOBS_MAX_AAC_KBPS 512
+/* while songs become ready, a REGISTER at most this often, in ms */
+#define JOBS_ANNOUNCE_MS 1000
+/* a progress line while songs are prepared this often, in ms */
+#define JOBS_PROGRESS_MS 5000
 /* segmenting again a file that changed under ffmpeg, at most this often */
 #define JOBS_CHANGED_RETRIES 2
 
 struct jobs;
 
-/* Starts nthreads workers. Call with signals blocked. ffmpeg is the path
- * of the ffmpeg executable; song directories are checked through sh.
- * With keep_cache, cache sweeps remove nothing and only log what they
+/* Starts nthreads workers. Call with signals blocked. ffmpeg and ffprobe
+ * are the paths of those executables; audio other than MP3 and AAC is
+ * encoded to AAC at aac_kbps kb/s; song directories are checked through
+ * sh; what the tags of song files of the -L trees name them goes to names. With keep_cache, cache sweeps remove nothing and only log what they
  * would have removed. Returns NULL if no worker could start. */
-struct jobs *jobs_start(int nthreads, const char *ffmpeg, struct cache *cache,
-    struct index *idx, struct announcer *ann, struct shared *sh, int keep_cache);
+struct jobs *jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
+    int aac_kbps, struct cache *cache, struct index *idx, struct announcer *ann,
+    struct shared *sh, struct names *names, int keep_cache);
 
 /* Queues the song name from path (a song file, or a song directory
- * served in place, as kind says) for preparation. Returns -1 if out of
+ * served in place, as kind says; tagged for a file named by its tags, see
+ * names.h) for preparation. Returns -1 if out of
  * memory. */
 int jobs_add(struct jobs *j, const char *name, const char *path,
-    enum library_kind kind);
+    enum library_kind kind, int tagged);
+
+/* Has the announcer register what is ready: at once when no song is
+ * being prepared or JOBS_ANNOUNCE_MS have passed since the last time,
+ * else when the next song is done or the queue drains, whichever comes
+ * first after that. Lock not held; any thread. */
+void jobs_announce(struct jobs *j);
 
 /* Asks for one sweep of the cache (evict_unused with what the index still
  * uses) as soon as every queued song is ready or has failed. Songs queued

@@ -14,6 +14,13 @@
 #include "library.h"
 #include "shared.h"
 
+/* the file name endings taken as audio, matched case-insensitively; what
+ * a file really holds is read by probe.c before it is shared */
+static const char *const library_suffixes[] = {
+	".mp3", ".m4a", ".aac", ".mp4", ".flac", ".ogg", ".oga", ".opus",
+	".wav", ".aiff", ".aif"
+};
+
 int
 library_add(struct library *lib, const char *name, const char *path,
     enum library_kind kind, const struct filekey_id *id)
@@ -36,6 +43,7 @@ library_add(struct library *lib, const char *name, const char *path,
 	lib->v[lib->n].name = strdup(name);
 	lib->v[lib->n].path = strdup(path);
 	lib->v[lib->n].kind = kind;
+	lib->v[lib->n].tagged = 0;
 	if (id != NULL)
 		lib->v[lib->n].id = *id;
 	else
@@ -66,41 +74,51 @@ library_add_arg(struct library *lib, const char *arg)
 	return library_add(lib, name, eq + 1, LIBRARY_FILE, NULL) < 0 ? -2 : 0;
 }
 
+size_t
+library_audio_suffix(const char *file)
+{
+	size_t len = strlen(file);
+
+	for (size_t i = 0; i < sizeof(library_suffixes) / sizeof(*library_suffixes); i++) {
+		size_t n = strlen(library_suffixes[i]);
+		/* a name that is only the ending (".mp3") is hidden anyway */
+		if (len > n && strcasecmp(file + len - n, library_suffixes[i]) == 0)
+			return n;
+	}
+	return 0;
+}
+
 static int
 library_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Adds dir/file (a name ending in LIBRARY_SUFFIX, cut off in place) if it
- * is a regular file; says why in the log if not. Returns -1 if out of
- * memory. */
-static int
-library_add_file(struct library *lib, const char *dir, char *file)
-{
-	char path[PATH_MAX];
-	struct filekey_id id;
-	struct stat st;
+/* One walk of an -L directory: where it started, the directories open
+ * above the one being read (to find loops), what was left out. */
+struct library_walk {
+	struct library *lib;
+	struct shared *sh;
+	struct library_stats *st;
+	size_t rootlen;		/* bytes of the -L directory's path */
+	dev_t dev[LIBRARY_MAX_DEPTH + 1];
+	ino_t ino[LIBRARY_MAX_DEPTH + 1];
+	int depth;
+	int loud;		/* name what is left out (at debug level) */
+};
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path)) {
-		log_warn("skipping %s/%s: path too long", dir, file);
-		return 0;
-	}
-	if (stat(path, &st) < 0) {
-		log_warn("skipping %s: %s", path, strerror(errno));
-		return 0;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_warn("skipping %s: not a regular file", path);
-		return 0;
-	}
-	file[strlen(file) - strlen(LIBRARY_SUFFIX)] = '\0';
-	filekey_id_of(&st, &id);
-	return library_add(lib, file, path, LIBRARY_FILE, &id);
+/* Names path as left out for why, at debug level, on a full scan (not on
+ * the periodic rescans, which find the same every time). */
+static void
+library_left_out(const struct library_walk *w, const char *path, const char *why)
+{
+	if (w->loud)
+		log_debug("not shared: %s: %s", path, why);
 }
 
 /* Adds the song directory path if it holds a playlist (a regular file)
- * and shared_name gives its name. Returns -1 if out of memory. */
+ * and shared_name gives its name. Returns 1 if path holds a playlist (it
+ * is a song directory, shared or refused), 0 if not, -1 if out of memory. */
 static int
 library_add_songdir(struct library *lib, const char *path, struct shared *sh)
 {
@@ -112,65 +130,141 @@ library_add_songdir(struct library *lib, const char *path, struct shared *sh)
 	    (int)sizeof(index) || lstat(index, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
 	if (shared_name(sh, path, name) < 0)
-		return 0;
+		return 1;
 	filekey_id_of(&st, &id);
-	return library_add(lib, name, path, LIBRARY_SONGDIR, &id);
+	return library_add(lib, name, path, LIBRARY_SONGDIR, &id) < 0 ? -1 : 1;
 }
 
-/* Adds dir/sub if it is a song directory. */
+/* Adds the audio file path (its file name ending in a suffix of suflen
+ * bytes); the song name is its path below the -L directory without the
+ * suffix. Returns -1 if out of memory. */
 static int
-library_add_subdir(struct library *lib, const char *dir, const char *sub,
-    struct shared *sh)
+library_add_file(struct library_walk *w, const char *path,
+    const struct stat *st, size_t suflen)
+{
+	char name[PATH_MAX];
+	struct filekey_id id;
+	size_t len = strlen(path) - suflen - w->rootlen - 1, n;
+
+	memcpy(name, path + w->rootlen + 1, len);
+	name[len] = '\0';
+	filekey_id_of(st, &id);
+	w->st->files++;
+	n = w->lib->n;
+	if (library_add(w->lib, name, path, LIBRARY_FILE, &id) < 0)
+		return -1;
+	if (w->lib->n > n)
+		w->lib->v[n].tagged = 1;
+	return 0;
+}
+
+static int library_walk_dir(struct library_walk *w, const char *dir,
+    const struct stat *dst);
+
+/* Looks at one entry of a directory being walked: an audio file, a
+ * directory to go into, or something left out (counted). Returns -1 if
+ * out of memory. */
+static int
+library_walk_entry(struct library_walk *w, const char *dir, const char *file)
 {
 	char path[PATH_MAX];
 	struct stat st;
+	size_t suflen;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, sub) >= (int)sizeof(path) ||
-	    stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (file[0] == '.') {
+		w->st->hidden++;
+		if (w->loud)
+			log_debug("not shared: %s/%s: hidden", dir, file);
 		return 0;
-	return library_add_songdir(lib, path, sh);
+	}
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path)) {
+		w->st->unreadable++;
+		library_left_out(w, dir, "a name in it makes too long a path");
+		return 0;
+	}
+	/* an audio file that cannot be used is worth a warning */
+	suflen = library_audio_suffix(file);
+	if (stat(path, &st) < 0) {
+		w->st->unreadable++;
+		if (suflen > 0 && w->loud)
+			log_warn("skipping %s: %s", path, strerror(errno));
+		else
+			library_left_out(w, path, strerror(errno));
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode))
+		return library_walk_dir(w, path, &st);
+	if (!S_ISREG(st.st_mode) || suflen == 0) {
+		w->st->not_audio++;
+		if (suflen > 0 && w->loud)
+			log_warn("skipping %s: not a regular file", path);
+		else
+			library_left_out(w, path, S_ISREG(st.st_mode) ?
+			    "not named as an audio file" : "not a regular file");
+		return 0;
+	}
+	return library_add_file(w, path, &st, suflen);
 }
 
-int
-library_scan_dir(struct library *lib, const char *dir, struct shared *sh)
+/* Walks the directory dir (stat st): a song directory is added as one
+ * song; otherwise its entries in byte order of their names, down to
+ * LIBRARY_MAX_DEPTH levels, a directory that is one of its own parents
+ * (a symbolic link loop) left out. Returns -1 if out of memory. */
+static int
+library_walk_dir(struct library_walk *w, const char *dir, const struct stat *dst)
 {
-	DIR *d = opendir(dir);
+	DIR *d;
 	struct dirent *de;
 	char **names = NULL;
-	size_t n = 0, cap = 0, suffix = strlen(LIBRARY_SUFFIX);
-	int rc = 0;
+	size_t n = 0, cap = 0;
+	int rc;
 
-	if (d == NULL) {
-		log_error("cannot read library directory %s: %s", dir, strerror(errno));
-		return -1;
+	for (int i = 0; i < w->depth; i++)
+		if (w->dev[i] == dst->st_dev && w->ino[i] == dst->st_ino) {
+			w->st->loops++;
+			library_left_out(w, dir, "a symbolic link loop");
+			return 0;
+		}
+	if (w->depth > LIBRARY_MAX_DEPTH) {
+		w->st->too_deep++;
+		library_left_out(w, dir, "too deep below the library directory");
+		return 0;
 	}
-	if (library_add_songdir(lib, dir, sh) < 0) {
-		closedir(d);
-		log_error("out of memory while reading %s", dir);
-		return -1;
+	if ((rc = library_add_songdir(w->lib, dir, w->sh)) != 0) {
+		if (rc > 0)
+			w->st->songdirs++;
+		return rc < 0 ? -1 : 0;
 	}
+	if ((d = opendir(dir)) == NULL) {
+		w->st->unreadable++;
+		if (w->depth == 0)
+			log_error("cannot read library directory %s: %s", dir,
+			    strerror(errno));
+		else
+			library_left_out(w, dir, strerror(errno));
+		return w->depth == 0 ? -2 : 0;
+	}
+	rc = 0;
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(d)) == NULL) {
-			if (errno != 0)
+			if (errno != 0) {
+				w->st->unreadable++;
 				log_warn("cannot read all of library directory %s: %s",
 				    dir, strerror(errno));
+			}
 			break;
 		}
-		size_t len = strlen(de->d_name);
-		int mp3 = len > suffix &&
-		    strcasecmp(de->d_name + len - suffix, LIBRARY_SUFFIX) == 0;
-		/* other names may be song directories: only those not typed as
-		 * something else are looked at */
-		if (de->d_name[0] == '.' || (!mp3 && de->d_type != DT_DIR &&
-		    de->d_type != DT_LNK && de->d_type != DT_UNKNOWN))
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (n == LIBRARY_MAX_DIR_FILES) {
-			log_warn("library directory %s has more than %d %s files; "
-			    "sharing %d of them", dir, LIBRARY_MAX_DIR_FILES,
-			    LIBRARY_SUFFIX, LIBRARY_MAX_DIR_FILES);
-			break;
+		if (w->st->entries >= LIBRARY_MAX_ENTRIES) {
+			if (w->st->entries++ == LIBRARY_MAX_ENTRIES)
+				log_warn("library has more than %d entries; the rest "
+				    "(from %s on) is not shared", LIBRARY_MAX_ENTRIES, dir);
+			w->st->too_many++;
+			continue;
 		}
+		w->st->entries++;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
 			char **v = realloc(names, cap * sizeof(*v));
@@ -180,8 +274,7 @@ library_scan_dir(struct library *lib, const char *dir, struct shared *sh)
 			}
 			names = v;
 		}
-		names[n] = strdup(de->d_name);
-		if (names[n] == NULL) {
+		if ((names[n] = strdup(de->d_name)) == NULL) {
 			rc = -1;
 			break;
 		}
@@ -190,19 +283,50 @@ library_scan_dir(struct library *lib, const char *dir, struct shared *sh)
 	closedir(d);
 	if (names != NULL)
 		qsort(names, n, sizeof(*names), library_cmp);
+	w->dev[w->depth] = dst->st_dev;
+	w->ino[w->depth] = dst->st_ino;
+	w->depth++;
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(names[i]);
-		if (rc == 0 && len > suffix &&
-		    strcasecmp(names[i] + len - suffix, LIBRARY_SUFFIX) == 0)
-			rc = library_add_file(lib, dir, names[i]);
-		else if (rc == 0)
-			rc = library_add_subdir(lib, dir, names[i], sh);
+		if (rc == 0)
+			rc = library_walk_entry(w, dir, names[i]);
 		free(names[i]);
 	}
+	w->depth--;
 	free(names);
-	if (rc < 0)
-		log_error("out of memory while reading %s", dir);
 	return rc;
+}
+
+int
+library_scan_dir(struct library *lib, const char *dir, struct shared *sh,
+    int loud, struct library_stats *st)
+{
+	struct library_walk w = { .lib = lib, .sh = sh, .st = st, .loud = loud };
+	char root[PATH_MAX];
+	struct stat dst;
+	int rc;
+
+	/* song names are cut from paths below root: no trailing '/' */
+	w.rootlen = strlen(dir);
+	while (w.rootlen > 1 && dir[w.rootlen - 1] == '/')
+		w.rootlen--;
+	if (w.rootlen >= sizeof(root)) {
+		log_error("cannot read library directory %s: path too long", dir);
+		return -1;
+	}
+	memcpy(root, dir, w.rootlen);
+	root[w.rootlen] = '\0';
+	if (stat(root, &dst) < 0) {
+		log_error("cannot read library directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(dst.st_mode)) {
+		log_error("cannot read library directory %s: not a directory", dir);
+		return -1;
+	}
+	rc = library_walk_dir(&w, root, &dst);
+	if (rc == -1)
+		log_error("out of memory while reading %s", dir);
+	return rc < 0 ? -1 : 0;
 }
 
 void

@@ -1,7 +1,7 @@
 /* library.h - which songs the peer shares: NAME=FILE arguments, the
- * *.mp3 files of the -L directories, and the song directories (what
- * `client fetch` writes: index.m3u8, its segments, song.name) in them or
- * one level down. */
+ * audio files in the trees below the -L directories, and the song
+ * directories (what `client fetch` writes: index.m3u8, its segments,
+ * song.name) anywhere in them. */
 #ifndef P2PM_PEER_LIBRARY_H
 #define P2PM_PEER_LIBRARY_H
 
@@ -9,9 +9,10 @@
 
 #include "filekey.h"
 
-#define LIBRARY_SUFFIX ".mp3"
-/* most files taken from one directory */
-#define LIBRARY_MAX_DIR_FILES 1000000
+/* directory levels below an -L directory gone into, at most */
+#define LIBRARY_MAX_DEPTH 16
+/* directory entries looked at in one walk of an -L directory, at most */
+#define LIBRARY_MAX_ENTRIES 1000000
 
 /* What a library entry is. */
 enum library_kind {
@@ -23,6 +24,8 @@ struct library_entry {
 	char *name;	/* the song name shared on the wire (decoded) */
 	char *path;	/* the song file, or the song directory */
 	enum library_kind kind;
+	int tagged;	/* a file of an -L tree: named by its tags once known
+			 * (names.h) */
 	struct filekey_id id;	/* the file's identity when it was listed; for
 				 * a song directory, its playlist's */
 };
@@ -46,17 +49,37 @@ int library_add(struct library *lib, const char *name, const char *path,
  * logged and skipped. Returns 0, -1 if it has no '=', -2 if out of memory. */
 int library_add_arg(struct library *lib, const char *arg);
 
-/* Adds every regular file named *.mp3 in dir (not hidden ones), in byte
- * order of their names; the song name is the file name without ".mp3".
- * A *.mp3 entry that cannot be used (a dangling link, no permission, not a
- * regular file) gets one log line saying why. Song directories are added
- * too: dir itself if it holds PLAYLIST_INDEX_NAME, else each subdirectory
- * (not hidden) that does, under the name its song.name gives
- * (shared_name: read only when it changed). That costs one stat per
- * entry and two per song directory. Past LIBRARY_MAX_DIR_FILES the rest of
- * the directory is left out, with one log line. Returns -1 (and logs) if
- * dir cannot be read. */
-int library_scan_dir(struct library *lib, const char *dir, struct shared *sh);
+/* What a walk of the -L directories found and left out. */
+struct library_stats {
+	size_t files;		/* audio files (by name) added */
+	size_t songdirs;	/* song directories found (shared or refused) */
+	size_t not_audio;	/* files not named as audio, or not regular */
+	size_t hidden;		/* names beginning with '.' */
+	size_t unreadable;	/* entries that cannot be looked at */
+	size_t loops;		/* directories that are their own parents */
+	size_t too_deep;	/* directories past LIBRARY_MAX_DEPTH */
+	size_t too_many;	/* entries past LIBRARY_MAX_ENTRIES */
+	size_t entries;		/* entries looked at */
+};
+
+/* The bytes of the audio ending of the file name file (".mp3", ".FLAC",
+ * ...: see library.c), or 0 if it has none. */
+size_t library_audio_suffix(const char *file);
+
+/* Adds what the tree below dir shares, in byte order of the names at each
+ * level: every regular file whose name ends as an audio file does
+ * (library_audio_suffix, any case), named by its path below dir without
+ * that ending ("Artist/Album/01 Title"), and every song directory (one
+ * holding PLAYLIST_INDEX_NAME) under the name its song.name gives
+ * (shared_name: read only when it changed), not gone into. Hidden names,
+ * other files, entries that cannot be read, symbolic link loops and
+ * directories deeper than LIBRARY_MAX_DEPTH are left out and counted in
+ * st (which the caller zeroes); with loud each is named at debug level.
+ * At most LIBRARY_MAX_ENTRIES entries are looked at in all. That costs one
+ * stat per entry and one more per directory. Returns -1 (and logs) if dir
+ * cannot be read or memory runs out. */
+int library_scan_dir(struct library *lib, const char *dir, struct shared *sh,
+    int loud, struct library_stats *st);
 
 /* Frees the entries and their strings, and empties lib. */
 void library_free(struct library *lib);

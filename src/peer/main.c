@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <errno.h>
+#include <unistd.h>
 
 #include "p2pm/cli.h"
 #include "p2pm/defaults.h"
@@ -21,6 +22,8 @@
 #include "jobs.h"
 #include "library.h"
 #include "migrate.h"
+#include "names.h"
+#include "probe.h"
 #include "segmenter.h"
 #include "shared.h"
 
@@ -52,6 +55,7 @@ struct peer_options {
 	int limit_loopback;
 	int renew_s;
 	int jobs;
+	int aac_kbps;
 	int keep_cache;
 	int verbose, quiet;
 };
@@ -62,6 +66,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: peer [-l ADDR:PORT] [-a HOST:PORT] [-t HOST:PORT]... [-c CACHE_DIR]\n"
 	    "            [-L LIBRARY_DIR]... [-j N] [--renew SECONDS] [--keep-cache]\n"
+	    "            [--aac-bitrate KBPS]\n"
 	    "            [--idle-timeout SECONDS] [--line-timeout SECONDS]\n"
 	    "            [--max-conns N] [--max-conns-per-source N] [--limit-loopback]\n"
 	    "            [-v|-q]\n"
@@ -83,12 +88,18 @@ usage(FILE *f)
 	    "      --keep-cache           keep cached songs that no shared file uses\n"
 	    "                             (by default they are removed once the library\n"
 	    "                             is ready, at start and after SIGHUP)\n"
-	    "  -L, --library DIR          share every *.mp3 in DIR as its file name\n"
-	    "                             without .mp3, and every song directory in\n"
-	    "                             DIR or one level down as it is (repeatable;\n"
-	    "                             looked at again twice per renewal period)\n"
+	    "  -L, --library DIR          share every audio file in the tree below DIR\n"
+	    "                             (.mp3 .m4a .aac .mp4 .flac .ogg .oga .opus\n"
+	    "                             .wav .aiff .aif, any case; hidden names left\n"
+	    "                             out) as its path below DIR without the ending,\n"
+	    "                             and every song directory in it as it is\n"
+	    "                             (repeatable; looked at again twice per\n"
+	    "                             renewal period)\n"
 	    "  NAME=FILE                  share FILE as the song NAME\n"
 	    "  -j, --jobs N               songs segmented at once (default %d)\n"
+	    "      --aac-bitrate KBPS     FLAC, Ogg, Opus, WAV, AIFF (any audio but MP3\n"
+	    "                             and AAC, which are copied) is encoded once to\n"
+	    "                             AAC at KBPS kb/s (%d-%d, default %d)\n"
 	    "      --renew SECONDS        re-register this often (default %d)\n"
 	    "      --idle-timeout SECONDS close connections idle this long (default %d)\n"
 	    "      --line-timeout SECONDS a request line must be whole this long\n"
@@ -103,11 +114,12 @@ usage(FILE *f)
 	    "  -h, --help                 show this help\n"
 	    "      --version              show the version\n"
 	    "\n"
-	    "Needs ffmpeg. Prints \"listening on HOST:PORT\" on stdout when ready;\n"
+	    "Needs ffmpeg and ffprobe. Prints \"listening on HOST:PORT\" on stdout when ready;\n"
 	    "songs are segmented in the background and served as they become ready.\n"
 	    "Logs go to stderr.\n",
 	    P2PM_DEFAULT_PEER, P2PM_TRACKER_ENV, P2PM_DEFAULT_TRACKER,
 	    PEER_CACHE_SUBDIR, PEER_CACHE_SUBDIR, JOBS_DEFAULT_THREADS,
+	    JOBS_MIN_AAC_KBPS, JOBS_MAX_AAC_KBPS, JOBS_DEFAULT_AAC_KBPS,
 	    ANNOUNCE_DEFAULT_RENEW_S, SERVER_DEFAULT_IDLE_TIMEOUT_S,
 	    SERVER_DEFAULT_LINE_TIMEOUT_S, SERVER_DEFAULT_MAX_CONNS,
 	    SERVER_DEFAULT_MAX_CONNS_PER_SOURCE);
@@ -119,7 +131,7 @@ static void
 parse_options(int argc, char **argv, struct peer_options *o, struct library *lib)
 {
 	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_KEEP_CACHE,
-		OPT_LINE_TIMEOUT, OPT_MAXCONNS_SOURCE, OPT_LIMIT_LOOPBACK };
+		OPT_LINE_TIMEOUT, OPT_MAXCONNS_SOURCE, OPT_LIMIT_LOOPBACK, OPT_AAC };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "advertise", required_argument, NULL, 'a' },
@@ -129,6 +141,7 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "renew", required_argument, NULL, OPT_RENEW },
 		{ "keep-cache", no_argument, NULL, OPT_KEEP_CACHE },
+		{ "aac-bitrate", required_argument, NULL, OPT_AAC },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
 		{ "line-timeout", required_argument, NULL, OPT_LINE_TIMEOUT },
@@ -144,6 +157,7 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 	o->max_conns = SERVER_DEFAULT_MAX_CONNS;
 	o->renew_s = ANNOUNCE_DEFAULT_RENEW_S;
 	o->jobs = JOBS_DEFAULT_THREADS;
+	o->aac_kbps = JOBS_DEFAULT_AAC_KBPS;
 
 	cli_init("peer", usage);
 	opterr = 0;
@@ -176,6 +190,10 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		case OPT_RENEW:
 			o->renew_s = (int)cli_xnumber("--renew", optarg, 1,
 			    ANNOUNCE_MAX_RENEW_S);
+			break;
+		case OPT_AAC:
+			o->aac_kbps = (int)cli_xnumber("--aac-bitrate", optarg,
+			    JOBS_MIN_AAC_KBPS, JOBS_MAX_AAC_KBPS);
 			break;
 		case OPT_KEEP_CACHE:
 			o->keep_cache = 1;
@@ -251,7 +269,8 @@ default_cache_dir(char *out, size_t outlen)
  * *unreadable counts the -L directories that could not be read. */
 static int
 collect_library(const struct peer_options *o, const struct library *args,
-    struct shared *sh, int all, struct library *lib, int *unreadable)
+    struct shared *sh, struct names *names, struct cache *cache, int all,
+    struct library *lib, int *unreadable, struct library_stats *ls)
 {
 	struct filekey_id id;
 	struct stat st;
@@ -267,11 +286,14 @@ collect_library(const struct peer_options *o, const struct library *args,
 			return -1;
 	}
 	for (int i = 0; i < o->ndirs; i++)
-		if (library_scan_dir(lib, o->dirs[i], sh) < 0) {
+		if (library_scan_dir(lib, o->dirs[i], sh, all, ls) < 0) {
 			if (all)
 				log_warn("skipping library directory %s", o->dirs[i]);
 			(*unreadable)++;
 		}
+	/* the files of the trees, named by their tags where known */
+	if (names_apply(names, cache, lib, args->n, all) < 0)
+		return -1;
 	if (*unreadable == 0)
 		shared_sweep(sh);
 	return 0;
@@ -287,15 +309,16 @@ collect_library(const struct peer_options *o, const struct library *args,
  * segments of all its songs. */
 static void
 refresh_library(const struct peer_options *o, const struct library *args,
-    struct shared *sh, int all, struct index *idx, struct jobs *jobs,
-    struct announcer *ann)
+    struct shared *sh, struct names *names, struct cache *cache, int all,
+    struct index *idx, struct jobs *jobs)
 {
 	struct library lib = { 0 };
 	struct index_todo todo = { 0 };
+	struct library_stats st = { 0 };
 	size_t dropped, files = 0;
 	int unreadable;
 
-	if (collect_library(o, args, sh, all, &lib, &unreadable) < 0) {
+	if (collect_library(o, args, sh, names, cache, all, &lib, &unreadable, &st) < 0) {
 		log_error("out of memory reading the library");
 		library_free(&lib);
 		return;
@@ -304,14 +327,20 @@ refresh_library(const struct peer_options *o, const struct library *args,
 	for (size_t i = 0; i < todo.n; i++) {
 		if (todo.v[i].kind == LIBRARY_FILE)
 			files++;
-		if (jobs_add(jobs, todo.v[i].name, todo.v[i].path, todo.v[i].kind) < 0)
+		if (jobs_add(jobs, todo.v[i].name, todo.v[i].path, todo.v[i].kind,
+		    todo.v[i].tagged) < 0)
 			log_error("out of memory queueing '%s'", todo.v[i].name);
 	}
 	if (all || files > 0 || dropped > 0)
-		log_info("library: %zu song(s), %zu to check, %zu dropped", lib.n,
-		    todo.n, dropped);
+		log_info("library: %zu song(s), %zu to check, %zu dropped; not "
+		    "shared: %zu not audio, %zu hidden, %zu unreadable, %zu loop(s), "
+		    "%zu too deep, %zu past the limit%s", lib.n, todo.n, dropped,
+		    st.not_audio, st.hidden, st.unreadable, st.loops, st.too_deep,
+		    st.too_many, all && o->verbose == 0 && st.not_audio + st.hidden +
+		    st.unreadable + st.loops + st.too_deep + st.too_many > 0 ?
+		    " (-v names them)" : "");
 	if (dropped > 0)
-		announce_poke(ann);
+		jobs_announce(jobs);
 	if (unreadable == 0 && (all || files > 0 || dropped > 0))
 		jobs_sweep_when_idle(jobs);
 	else if (unreadable > 0 && all)
@@ -319,6 +348,15 @@ refresh_library(const struct peer_options *o, const struct library *args,
 		    "be read", unreadable, unreadable == 1 ? "y" : "ies");
 	index_todo_free(&todo);
 	library_free(&lib);
+}
+
+/* Has the main loop look at the library again soon, as the periodic
+ * rescan does (safe from any thread: the signal goes to the main thread,
+ * the only one that does not block it). */
+static void
+peer_ask_rescan(void)
+{
+	kill(getpid(), SIGALRM);
 }
 
 static void
@@ -363,12 +401,13 @@ main(int argc, char **argv)
 	struct library args = { 0 };
 	struct server_config cfg = { 0 };
 	sigset_t all, old;
-	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX];
+	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX], ffprobe[PATH_MAX];
 	char trackers[CLI_MAX_TRACKERS * (NET_ADDR_MAX + 2)];
 	/* static: still reachable if connection threads outlive main */
 	static struct cache *cache;
 	static struct index *idx;
 	static struct shared *sh;
+	static struct names *names;
 	struct server *srv;
 	struct announcer *ann;
 	struct jobs *jobs;
@@ -380,6 +419,11 @@ main(int argc, char **argv)
 
 	if (segmenter_find_ffmpeg(ffmpeg, sizeof(ffmpeg)) < 0) {
 		log_error("ffmpeg not found in PATH; install it with: apt-get install ffmpeg");
+		library_free(&args);
+		return 1;
+	}
+	if (probe_find_ffprobe(ffprobe, sizeof(ffprobe)) < 0) {
+		log_error("ffprobe not found in PATH; install it with: apt-get install ffmpeg");
 		library_free(&args);
 		return 1;
 	}
@@ -402,7 +446,8 @@ main(int argc, char **argv)
 	}
 	idx = index_new();
 	sh = shared_new();
-	if (idx == NULL || sh == NULL) {
+	names = names_new(peer_ask_rescan);
+	if (idx == NULL || sh == NULL || names == NULL) {
 		log_error("out of memory");
 		goto out_index;
 	}
@@ -438,8 +483,8 @@ main(int argc, char **argv)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ann = announce_start(&o.trackers, o.advertise, o.renew_s, idx);
-	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, cache, idx, ann, sh,
-	    o.keep_cache) : NULL;
+	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, ffprobe, o.aac_kbps, cache,
+	    idx, ann, sh, names, o.keep_cache) : NULL;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (jobs == NULL) {
 		log_error("cannot start the background threads");
@@ -449,12 +494,13 @@ main(int argc, char **argv)
 		goto out_index;
 	}
 
-	refresh_library(&o, &args, sh, 1, idx, jobs, ann);
+	/* the timer first: its handler also serves peer_ask_rescan */
 	{
 		long long ms = (long long)o.renew_s * 1000 / PEER_RESCANS_PER_RENEWAL;
 		start_rescan_timer(ms < PEER_MIN_RESCAN_MS ? PEER_MIN_RESCAN_MS :
 		    (int)(ms > INT_MAX ? INT_MAX : ms));
 	}
+	refresh_library(&o, &args, sh, names, cache, 1, idx, jobs);
 	while (!peer_stop) {
 		server_run(srv, &peer_wake);
 		peer_wake = 0;
@@ -462,10 +508,10 @@ main(int argc, char **argv)
 			peer_rescan = 0;
 			peer_tick = 0;
 			log_info("SIGHUP: reading the library again");
-			refresh_library(&o, &args, sh, 1, idx, jobs, ann);
+			refresh_library(&o, &args, sh, names, cache, 1, idx, jobs);
 		} else if (peer_tick && !peer_stop) {
 			peer_tick = 0;
-			refresh_library(&o, &args, sh, 0, idx, jobs, ann);
+			refresh_library(&o, &args, sh, names, cache, 0, idx, jobs);
 		}
 	}
 
@@ -480,6 +526,7 @@ main(int argc, char **argv)
 out_index:
 	index_free(idx);
 	shared_free(sh);
+	names_free(names);
 out_cache:
 	cache_close(cache);
 out_busy:

@@ -71,7 +71,7 @@ segmenter_sniff(const unsigned char *h, size_t len)
 }
 
 /* words on ffmpeg's command line, with the NULL that ends it */
-#define SEGMENTER_ARGC 28
+#define SEGMENTER_ARGC 30
 /* what ffmpeg opens for the input: the descriptor it inherits */
 #define SEGMENTER_INPUT_PATH "/proc/self/fd/3"
 
@@ -80,6 +80,7 @@ struct segmenter_cmd {
 	char in_arg[PATH_MAX + 16];
 	char seg_arg[2 * PATH_MAX + 32];
 	char list_arg[PATH_MAX + 32];
+	char bitrate[16];	/* "-b:a" of a transcoding run: "192k" */
 	char *argv[SEGMENTER_ARGC];
 };
 
@@ -88,7 +89,8 @@ struct segmenter_cmd {
  * long with a reason in why. */
 static enum segmenter_result
 segmenter_cmd_init(struct segmenter_cmd *cmd, const char *format,
-    const char *outdir, const char *prefix, char *why, size_t whylen)
+    const char *outdir, const char *prefix, int aac_kbps, char *why,
+    size_t whylen)
 {
 	char list_path[PATH_MAX + 16];
 	size_t o;
@@ -121,6 +123,7 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *format,
 		(char *)"-f", (char *)format,
 		(char *)"-i", cmd->in_arg,
 		(char *)"-map", (char *)"0:a:0", (char *)"-c:a", (char *)"copy",
+		(char *)"-b:a", cmd->bitrate,
 		(char *)"-f", (char *)"hls",
 		(char *)"-hls_time", (char *)SEGMENTER_SEGMENT_SECONDS,
 		(char *)"-hls_list_size", (char *)"0",
@@ -129,6 +132,19 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *format,
 		cmd->list_arg, NULL
 	};
 	memcpy(cmd->argv, argv, sizeof(argv));
+	/* a copy has no bitrate: "-c:a copy" and the rest moved up over "-b:a" */
+	snprintf(cmd->bitrate, sizeof(cmd->bitrate), "%dk", aac_kbps);
+	for (size_t i = 0; i + 1 < SEGMENTER_ARGC; i++) {
+		if (cmd->argv[i] != cmd->bitrate)
+			continue;
+		/* argv[i - 1] is "-b:a", argv[i - 2] the codec, "copy" */
+		if (aac_kbps > 0)
+			cmd->argv[i - 2] = (char *)"aac";
+		else
+			memmove(&cmd->argv[i - 1], &cmd->argv[i + 1],
+			    (SEGMENTER_ARGC - i - 1) * sizeof(cmd->argv[0]));
+		break;
+	}
 	return SEGMENTER_OK;
 }
 
@@ -386,7 +402,8 @@ segmenter_exec(const char *ffmpeg, const struct segmenter_cmd *cmd, int input_fd
 
 enum segmenter_result
 segmenter_run_fd(const char *ffmpeg, int input_fd, const char *outdir,
-    const char *prefix, const atomic_int *stop, char *why, size_t whylen)
+    const char *prefix, int aac_kbps, const atomic_int *stop, char *why,
+    size_t whylen)
 {
 	struct segmenter_cmd cmd;
 	unsigned char head[SEGMENTER_SNIFF_BYTES];
@@ -415,7 +432,8 @@ segmenter_run_fd(const char *ffmpeg, int input_fd, const char *outdir,
 		    ": an HLS playlist" : "");
 		return SEGMENTER_BAD_INPUT;
 	}
-	res = segmenter_cmd_init(&cmd, format, outdir, prefix, why, whylen);
+	res = segmenter_cmd_init(&cmd, format, outdir, prefix, aac_kbps, why,
+	    whylen);
 	if (res == SEGMENTER_OK)
 		res = segmenter_exec(ffmpeg, &cmd, input_fd, outdir,
 		    (long long)st.st_size * SEGMENTER_OUTPUT_FACTOR + SEGMENTER_OUTPUT_SLACK,
@@ -427,7 +445,8 @@ segmenter_run_fd(const char *ffmpeg, int input_fd, const char *outdir,
 
 enum segmenter_result
 segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
-    const char *prefix, const atomic_int *stop, char *why, size_t whylen)
+    const char *prefix, int aac_kbps, const atomic_int *stop, char *why,
+    size_t whylen)
 {
 	enum segmenter_result res;
 	int fd = open(input, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -436,7 +455,8 @@ segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
 		snprintf(why, whylen, "cannot open: %s", strerror(errno));
 		return SEGMENTER_BAD_INPUT;
 	}
-	res = segmenter_run_fd(ffmpeg, fd, outdir, prefix, stop, why, whylen);
+	res = segmenter_run_fd(ffmpeg, fd, outdir, prefix, aac_kbps, stop, why,
+	    whylen);
 	close(fd);
 	return res;
 }

@@ -48,14 +48,16 @@ enum segmenter_result {
 const char *segmenter_sniff(const unsigned char *head, size_t len);
 
 /* Runs ffmpeg (the executable at path ffmpeg) on input, copying its first
- * audio stream without re-encoding into outdir/<prefix>-<n>.ts segments of
+ * audio stream without re-encoding (or, when aac_kbps > 0, encoding it to
+ * AAC at aac_kbps kb/s) into outdir/<prefix>-<n>.ts segments of
  * about SEGMENTER_SEGMENT_SECONDS and the playlist outdir/PLAYLIST_INDEX_NAME.
  * Other streams (cover art) are left out. ffmpeg is killed when it runs
  * past SEGMENTER_TIMEOUT_S or when *stop becomes non-zero. Returns
  * SEGMENTER_OK when ffmpeg exited 0, else which side failed, with a
  * one-line reason (including what ffmpeg said on stderr) in why. */
 enum segmenter_result segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
-    const char *prefix, const atomic_int *stop, char *why, size_t whylen);
+    const char *prefix, int aac_kbps, const atomic_int *stop, char *why,
+    size_t whylen);
 
 /* segmenter_run on the open regular file input_fd (the caller keeps it,
  * open, and its offset is not used): ffmpeg reads that very file through
@@ -66,7 +68,7 @@ enum segmenter_result segmenter_run(const char *ffmpeg, const char *input, const
  * opened; and it is killed, SEGMENTER_BAD_INPUT, once its output passes
  * the SEGMENTER_OUTPUT_FACTOR cap. */
 enum segmenter_result segmenter_run_fd(const char *ffmpeg, int input_fd,
-    const char *outdir, const char *prefix, const atomic_int *stop, char *why,
-    size_t whylen);
+    const char *outdir, const char *prefix, int aac_kbps,
+    const atomic_int *stop, char *why, size_t whylen);
 
 #endif

@@ -54,7 +54,12 @@ handle_register_line(void *ctx, const char *line, size_t len)
 	}
 	if (b->bad)
 		return 0;
-	int rc = registry_names_add(&b->names, name, namelen, has_id ? id : NULL);
+	const char *tags = NULL;
+	size_t tagslen = 0;
+	if (has_id)
+		proto_parse_register_tags(line, len, &tags, &tagslen);
+	int rc = registry_names_add_tags(&b->names, name, namelen, has_id ? id : NULL,
+	    tags, tagslen);
 	if (rc == REGISTRY_NAMES_FULL) {
 		log_warn("%s: REGISTER body over %ld bytes, refused", b->c->remote,
 		    TRACKER_MAX_BODY_BYTES);
@@ -197,23 +202,28 @@ handle_locate(struct tracker *t, struct conn *c, const struct proto_request *req
 			proto_format_content_id(rows[i].id, id);
 		else
 			snprintf(id, sizeof(id), "-");
-		if (conn_printf(c, "%s %s\n", id, rows[i].addr) < 0)
+		if (conn_printf(c, "%s %s%s%s\n", id, rows[i].addr,
+		    req->tags && rows[i].tags[0] != '\0' ? " " : "",
+		    req->tags ? rows[i].tags : "") < 0)
 			break;
 	}
 	free(rows);
 }
 
-/* Writes rows as "<name> <peer-count>" lines. Returns 0, or -1 once a
- * write failed. */
+/* Writes rows as "<name> <peer-count>" lines, with their tag words after
+ * when tags is set. Returns 0, or -1 once a write failed. */
 static int
-handle_list_rows(struct conn *c, const struct registry_entry *rows, size_t n)
+handle_list_rows(struct conn *c, const struct registry_entry *rows, size_t n,
+    int tags)
 {
 	char enc[PROTO_MAX_ENCODED_NAME + 1];
 
 	for (size_t i = 0; i < n; i++) {
 		if (proto_encode_name(rows[i].name, rows[i].namelen, enc, sizeof(enc)) < 0)
 			enc[0] = '\0';	/* cannot happen: names are <= PROTO_MAX_NAME */
-		if (conn_printf(c, "%s %zu\n", enc, rows[i].peers) < 0)
+		if (conn_printf(c, "%s %zu%s%s\n", enc, rows[i].peers,
+		    tags && rows[i].tags[0] != '\0' ? " " : "",
+		    tags ? rows[i].tags : "") < 0)
 			return -1;
 	}
 	return 0;
@@ -251,7 +261,7 @@ handle_list(struct tracker *t, struct conn *c, const struct proto_request *req)
 		size_t n = registry_list_page(t->reg, &f, first ? NULL : cursor, curlen,
 		    rows, want, clock_now_ms(), cursor, &curlen, &more);
 		first = 0;
-		if (handle_list_rows(c, rows, n) < 0)
+		if (handle_list_rows(c, rows, n, 0) < 0)
 			break;
 		sent += n;
 		if (!more)
@@ -285,7 +295,7 @@ handle_listpage(struct tracker *t, struct conn *c, const struct proto_request *r
 	    req->afterlen, rows, (size_t)req->limit, clock_now_ms(), cursor, &curlen,
 	    &more);
 	conn_printf(c, "PAGE %zu\n", n);
-	if (handle_list_rows(c, rows, n) == 0) {
+	if (handle_list_rows(c, rows, n, req->tags) == 0) {
 		if (more && proto_encode_name(cursor, curlen, enc, sizeof(enc)) >= 0)
 			conn_printf(c, "NEXT %s\n", enc);
 		else

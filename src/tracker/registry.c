@@ -23,6 +23,7 @@ struct reg_holder {
 	struct reg_peer *peer;
 	unsigned char id[PROTO_CONTENT_ID_LEN];
 	unsigned char has_id;
+	char *tags;		/* its tag words (NUL-ended), or NULL */
 };
 
 struct reg_song {
@@ -41,6 +42,7 @@ struct reg_song {
 #define REGISTRY_SONG_BYTES (sizeof(struct reg_song) + 2 * sizeof(void *) + \
 	sizeof(struct htable_entry) + 1 + 2 * sizeof(void *) + 2 * REGISTRY_ALLOC_OVERHEAD)
 #define REGISTRY_PAIR_BYTES (2 * sizeof(struct reg_holder) + 2 * sizeof(void *))
+#define REGISTRY_TAG_BYTES(len) ((len) + 1 + REGISTRY_ALLOC_OVERHEAD)
 #define REGISTRY_PEER_BYTES (sizeof(struct reg_peer) + sizeof(struct htable_entry) + \
 	64 + 2 * sizeof(void *) + 4 * REGISTRY_ALLOC_OVERHEAD)
 
@@ -67,6 +69,7 @@ struct registry {
 	struct reg_song *head[REGISTRY_SKIP_LEVELS];	/* the skip list */
 	size_t pairs;
 	size_t song_bytes;	/* REGISTRY_SONG_BYTES + name, summed over songs */
+	size_t tag_bytes;	/* REGISTRY_TAG_BYTES(len), summed over holders' tags */
 	long long ttl_ms;
 	long long next_sweep_ms;
 	unsigned long generation;
@@ -145,12 +148,24 @@ registry_song_free(struct registry *reg, struct reg_song *s)
 	free(s);
 }
 
+/* Frees the tag words of h. */
+static void
+registry_holder_untag(struct registry *reg, struct reg_holder *h)
+{
+	if (h->tags != NULL) {
+		reg->tag_bytes -= REGISTRY_TAG_BYTES(strlen(h->tags));
+		free(h->tags);
+		h->tags = NULL;
+	}
+}
+
 /* Removes p from s's peer set; drops the song when nobody holds it. */
 static void
 registry_song_drop_peer(struct registry *reg, struct reg_song *s, struct reg_peer *p)
 {
 	for (size_t i = 0; i < s->npeers; i++)
 		if (s->peers[i].peer == p) {
+			registry_holder_untag(reg, &s->peers[i]);
 			s->peers[i] = s->peers[--s->npeers];
 			reg->pairs--;
 			break;
@@ -271,13 +286,22 @@ int
 registry_names_add(struct registry_names *names, const char *name, size_t len,
     const unsigned char *id)
 {
+	return registry_names_add_tags(names, name, len, id, NULL, 0);
+}
+
+int
+registry_names_add_tags(struct registry_names *names, const char *name,
+    size_t len, const unsigned char *id, const char *tags, size_t tagslen)
+{
 	int bounded = names->max_bytes != 0;
 	size_t itembytes = names->itemcap * sizeof(struct registry_name);
 
-	if (names->len + len > names->cap) {
+	if (tagslen > PROTO_MAX_TAG_BYTES)
+		tagslen = 0;	/* not kept */
+	if (names->len + len + tagslen > names->cap) {
 		if (bounded && itembytes > names->max_bytes)
 			return REGISTRY_NAMES_FULL;
-		size_t cap = registry_names_grow(names->cap, names->len + len, 1, 4096,
+		size_t cap = registry_names_grow(names->cap, names->len + len + tagslen, 1, 4096,
 		    names->max_bytes - itembytes, bounded);
 		if (cap == 0)
 			return REGISTRY_NAMES_FULL;
@@ -302,12 +326,16 @@ registry_names_add(struct registry_names *names, const char *name, size_t len,
 	}
 	struct registry_name *it = &names->items[names->count];
 	memcpy(names->buf + names->len, name, len);
+	if (tagslen > 0)
+		memcpy(names->buf + names->len + len, tags, tagslen);
 	it->off = names->len;
 	it->len = len;
+	it->tagsoff = names->len + len;
+	it->tagslen = tagslen;
 	it->has_id = id != NULL;
 	if (id != NULL)
 		memcpy(it->id, id, PROTO_CONTENT_ID_LEN);
-	names->len += len;
+	names->len += len + tagslen;
 	names->count++;
 	return 0;
 }
@@ -381,6 +409,18 @@ registry_bytes_of(size_t song_bytes, size_t pairs, size_t peers)
 	return song_bytes + pairs * REGISTRY_PAIR_BYTES + peers * REGISTRY_PEER_BYTES;
 }
 
+/* The tag words a REGISTER body adds, as the budget counts them. */
+static size_t
+registry_names_tag_bytes(const struct registry_names *names)
+{
+	size_t bytes = 0;
+
+	for (size_t i = 0; i < names->count; i++)
+		if (names->items[i].tagslen > 0)
+			bytes += REGISTRY_TAG_BYTES(names->items[i].tagslen);
+	return bytes;
+}
+
 /* Would the registry stay within its memory budget after a REGISTER of
  * names for peer p (NULL: new)? Counts the songs not known yet (a name
  * given twice in the body twice) and the pairs as if all were new. */
@@ -390,7 +430,10 @@ registry_fits_budget(const struct registry *reg, const struct reg_peer *p,
 {
 	size_t pairs = reg->pairs - (p != NULL ? p->nsongs : 0) + names->count;
 	size_t peers = reg->peers.count + (p == NULL);
-	size_t songs = reg->song_bytes;
+	/* the body's tags come; those the peer holds now are counted as if
+	 * they stayed, and names->len counts the body's once more: an upper
+	 * bound */
+	size_t songs = reg->song_bytes + reg->tag_bytes + registry_names_tag_bytes(names);
 
 	/* cheap bound first: every name new */
 	if (registry_bytes_of(songs + names->count * REGISTRY_SONG_BYTES + names->len,
@@ -513,6 +556,12 @@ registry_register(struct registry *reg, const char *addr, const char *src_ip,
 		h->has_id = (unsigned char)nm->has_id;
 		if (nm->has_id)
 			memcpy(h->id, nm->id, PROTO_CONTENT_ID_LEN);
+		registry_holder_untag(reg, h);
+		if (nm->tagslen > 0 && (h->tags = malloc(nm->tagslen + 1)) != NULL) {
+			memcpy(h->tags, names->buf + nm->tagsoff, nm->tagslen);
+			h->tags[nm->tagslen] = '\0';
+			reg->tag_bytes += REGISTRY_TAG_BYTES(nm->tagslen);
+		}
 		newsongs[nnew++] = s;
 	}
 	/* detach the songs the peer no longer names */
@@ -634,6 +683,8 @@ registry_locate(struct registry *reg, const char *name, size_t namelen,
 			snprintf(out[n].addr, NET_ADDR_MAX, "%s", h[i]->peer->addr);
 			out[n].has_id = h[i]->has_id;
 			memcpy(out[n].id, h[i]->id, PROTO_CONTENT_ID_LEN);
+			snprintf(out[n].tags, sizeof(out[n].tags), "%s",
+			    h[i]->tags != NULL ? h[i]->tags : "");
 			n++;
 		}
 	}
@@ -673,6 +724,14 @@ registry_list_page(struct registry *reg, const struct namefilter *f,
 			memcpy(out[n].name, s->name, s->namelen + 1);
 			out[n].namelen = s->namelen;
 			out[n].peers = s->npeers;
+			out[n].tags[0] = '\0';
+			for (size_t i = 0; i < s->npeers; i++)
+				if (s->peers[i].tags != NULL &&
+				    s->peers[i].peer->expires_ms > now_ms) {
+					snprintf(out[n].tags, sizeof(out[n].tags), "%s",
+					    s->peers[i].tags);
+					break;
+				}
 		}
 		n++;
 	}
@@ -693,6 +752,7 @@ registry_stats(struct registry *reg, long long now_ms, struct registry_stats *st
 	st->peers = reg->peers.count;
 	st->songs = reg->songs.count;
 	st->pairs = reg->pairs;
-	st->bytes = registry_bytes_of(reg->song_bytes, reg->pairs, reg->peers.count);
+	st->bytes = registry_bytes_of(reg->song_bytes + reg->tag_bytes, reg->pairs,
+	    reg->peers.count);
 	pthread_mutex_unlock(&reg->lock);
 }

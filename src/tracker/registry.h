@@ -31,6 +31,7 @@ struct registry_entry {
 	char name[PROTO_MAX_NAME + 1];
 	size_t namelen;
 	size_t peers;
+	char tags[PROTO_MAX_TAG_BYTES + 1];	/* of one live holder, "" if none */
 };
 
 /* One LOCATE row, copied out of the registry. */
@@ -38,6 +39,7 @@ struct registry_source {
 	char addr[NET_ADDR_MAX];
 	unsigned char id[PROTO_CONTENT_ID_LEN];
 	int has_id;		/* 0: registered without a content id */
+	char tags[PROTO_MAX_TAG_BYTES + 1];	/* its tag words, "" if none */
 };
 
 /* One name of a REGISTER body and the content id it came with. */
@@ -46,6 +48,7 @@ struct registry_name {
 	size_t len;
 	unsigned char id[PROTO_CONTENT_ID_LEN];
 	int has_id;
+	size_t tagsoff, tagslen;	/* its tag words in buf (tagslen 0: none) */
 };
 
 /* A REGISTER body under construction: names stored back to back. Zero
@@ -79,6 +82,11 @@ void registry_free(struct registry *reg);
  * pass names->max_bytes; -1 if out of memory. */
 int registry_names_add(struct registry_names *names, const char *name, size_t len,
     const unsigned char *id);
+/* The same with tag words (tagslen bytes, at most PROTO_MAX_TAG_BYTES;
+ * 0: none), kept with the registration and counted in the budget. */
+int registry_names_add_tags(struct registry_names *names, const char *name,
+    size_t len, const unsigned char *id, const char *tags, size_t tagslen);
+
 /* Bytes the body has allocated. */
 size_t registry_names_bytes(const struct registry_names *names);
 /* Frees what the body holds and empties it (max_bytes is kept). */

@@ -206,6 +206,28 @@ test_version2(void)
 	snprintf(line, sizeof(line), "Song %s genre=pop year=1983", hex);
 	ok(proto_parse_register_line(line, strlen(line), name, &n, back, &has) == 0 &&
 	    has == 1 && strcmp(name, "Song") == 0, "words after the content id are ignored");
+	{
+		const char *tags;
+		size_t tlen;
+		proto_parse_register_tags(line, strlen(line), &tags, &tlen);
+		ok(tags != NULL && tlen == 19 && memcmp(tags, "genre=pop year=1983", 19) == 0,
+		    "the words after the content id are its tags");
+		snprintf(line, sizeof(line), "Song %s", hex);
+		proto_parse_register_tags(line, strlen(line), &tags, &tlen);
+		ok(tags == NULL && tlen == 0, "a line ending in its content id has no tags");
+		snprintf(line, sizeof(line), "Song %s Year=1983", hex);
+		proto_parse_register_tags(line, strlen(line), &tags, &tlen);
+		ok(tags == NULL, "a key with an upper-case letter is no tag");
+		snprintf(line, sizeof(line), "Song %s title=A%%20B artist=%%C3", hex);
+		proto_parse_register_tags(line, strlen(line), &tags, &tlen);
+		ok(tags == NULL, "a value that is not UTF-8 spoils the tags");
+		snprintf(line, sizeof(line), "Song %s title=", hex);
+		proto_parse_register_tags(line, strlen(line), &tags, &tlen);
+		ok(tags == NULL, "an empty value is no tag");
+		snprintf(line, sizeof(line), "Song %s title=x ", hex);
+		proto_parse_register_tags(line, strlen(line), &tags, &tlen);
+		ok(tags == NULL, "a trailing space spoils the tags");
+	}
 	ok(proto_parse_register_line("SongA /path/to/songA.ts", 23, name, &n, back, &has) == 0 &&
 	    has == 0 && strcmp(name, "SongA") == 0,
 	    "a seed body line registers the name with no content id");
