@@ -127,6 +127,12 @@ $(eval $(call instrumented_tree,$(T),$(TSAN_FLAGS),tsan))
 
 tsan: $(addprefix $(T)/bin/,$(PROGRAMS))
 
+# the concurrency test of tests/tsan/ on that build; a report fails it
+TSAN_TESTS = $(sort $(wildcard tests/tsan/t*.sh))
+tsan-test: tsan
+	P2PM_BIN=$(CURDIR)/$(T)/bin P2PM_TOOLS=$(CURDIR)/$(T)/tools \
+	  prove --timer $(PROVE_FLAGS) $(TSAN_TESTS)
+
 # ---- coverage-guided fuzzing with clang's libFuzzer: one program per
 # tests/fuzz/fuzz_*.c, each run FUZZ_SECONDS from its committed corpus
 FUZZ_CC ?= clang
@@ -199,7 +205,7 @@ clean:
 	rm -rf build bin
 
 .PHONY: all test demo install uninstall clean check-build fuzz fuzz-build \
-	fuzz-corpus tsan
+	fuzz-corpus tsan tsan-test
 # keep the unit tests' object files between runs
 .SECONDARY:
 
