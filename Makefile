@@ -133,6 +133,11 @@ tsan-test: tsan
 	P2PM_BIN=$(CURDIR)/$(T)/bin P2PM_TOOLS=$(CURDIR)/$(T)/tools \
 	  prove --timer $(PROVE_FLAGS) $(TSAN_TESTS)
 
+# ---- soak: the release programs under churn and load for SOAK_SECONDS
+SOAK_SECONDS ?= 150
+soak: all
+	SOAK_SECONDS=$(SOAK_SECONDS) P2PM_BIN=$(CURDIR)/bin scripts/soak
+
 # ---- coverage-guided fuzzing with clang's libFuzzer: one program per
 # tests/fuzz/fuzz_*.c, each run FUZZ_SECONDS from its committed corpus
 FUZZ_CC ?= clang
@@ -205,7 +210,7 @@ clean:
 	rm -rf build bin
 
 .PHONY: all test demo install uninstall clean check-build fuzz fuzz-build \
-	fuzz-corpus tsan tsan-test
+	fuzz-corpus tsan tsan-test soak
 # keep the unit tests' object files between runs
 .SECONDARY:
 
