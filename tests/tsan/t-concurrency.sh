@@ -10,8 +10,9 @@
 
 # a report stops the program at once with exit status 66
 : "${TSAN_OPTIONS:=halt_on_error=1:exitcode=66:second_deadlock_stack=1}"
-if [ -f "$TOP_DIR/tests/tsan/suppressions" ]; then
-	TSAN_OPTIONS="$TSAN_OPTIONS:suppressions=$TOP_DIR/tests/tsan/suppressions"
+# races known to be benign, each with a comment saying why
+if [ -f "$TEST_DIR/suppressions" ]; then
+	TSAN_OPTIONS="$TSAN_OPTIONS:suppressions=$TEST_DIR/suppressions"
 fi
 export TSAN_OPTIONS
 # clients several at a time
@@ -102,7 +103,7 @@ like "$(request "$T_ADDR" STATS)" "^STATS peers=[0-9]+ " "the tracker answers ST
 
 # 2. many fetches through the tracker, several in a row by each client,
 # while two of the three sources die (one killed, still registered)
-: "${TSAN_ROUNDS:=4}"
+: "${TSAN_ROUNDS:=5}"
 fetch_rounds() {
 	local i=$1 r
 	for r in $(seq 1 "$TSAN_ROUNDS"); do
@@ -134,9 +135,19 @@ same() {
 }
 ok "every fetch is byte-identical to what the peers serve" same
 
-# 3. SIGHUP rescans of a peer while it serves cat to many clients
+# 3. SIGHUP rescans of a peer while it serves cat to many clients, from
+# its cache and from a song directory it shares in place
+mkdir "$SCRATCH/bluedir"
+for f in index.m3u8 $(segments_of "$SCRATCH/blue-src"); do
+	cp "$SCRATCH/blue-src/$f" "$SCRATCH/bluedir/"
+done
+printf 'Blue Dir\n' >"$SCRATCH/bluedir/song.name"
+mv "$SCRATCH/bluedir" "$music/bluedir"
+kill -HUP "$A_PID"
+ok "the peer shares a song directory added to its library" wait_for_served "$A_ADDR" "Blue Dir" 30
 for i in $(seq 1 "$TSAN_CLIENTS"); do
 	run_client "h$i" --timeout 10 -p "$A_ADDR" cat Red
+	run_client "hd$i" --timeout 10 -p "$A_ADDR" cat "Blue Dir"
 done
 for _ in $(seq 1 10); do
 	kill -HUP "$A_PID"
@@ -148,6 +159,7 @@ cat_same() {
 	local i
 	for i in $(seq 1 "$TSAN_CLIENTS"); do
 		cmp -s "$SCRATCH/c/h$i.out" <(concat_segments "$SCRATCH/red-src") || return 1
+		cmp -s "$SCRATCH/c/hd$i.out" <(concat_segments "$SCRATCH/blue-src") || return 1
 	done
 }
 ok "every cat during the rescans writes the exact stream" cat_same
