@@ -127,6 +127,29 @@ $(eval $(call instrumented_tree,$(T),$(TSAN_FLAGS),tsan))
 
 tsan: $(addprefix $(T)/bin/,$(PROGRAMS))
 
+# the concurrency test of tests/tsan/ on that build; a report fails it
+TSAN_TESTS = $(sort $(wildcard tests/tsan/t*.sh))
+tsan-test: tsan
+	P2PM_BIN=$(CURDIR)/$(T)/bin P2PM_TOOLS=$(CURDIR)/$(T)/tools \
+	  prove --timer $(PROVE_FLAGS) $(TSAN_TESTS)
+
+# ---- soak: the release programs under churn and load for SOAK_SECONDS
+SOAK_SECONDS ?= 150
+soak: all
+	SOAK_SECONDS=$(SOAK_SECONDS) P2PM_BIN=$(CURDIR)/bin scripts/soak
+
+# ---- line coverage (gcc --coverage, read with gcov) of the test suite:
+# build/cov/, counts reset before each run, a table per file of src/
+COV = build/cov
+COV_FLAGS = -O0 -g --coverage
+$(eval $(call instrumented_tree,$(COV),$(COV_FLAGS),cov))
+
+coverage: $(call test_bins,$(COV))
+	find $(COV) -name '*.gcda' -delete
+	rc=0; $(call run_suite,$(COV)) || rc=$$?; \
+	  scripts/coverage-report $(COV) || exit 1; \
+	  if [ $$rc -ne 0 ]; then echo 'coverage: the test suite failed'; fi; exit $$rc
+
 # ---- coverage-guided fuzzing with clang's libFuzzer: one program per
 # tests/fuzz/fuzz_*.c, each run FUZZ_SECONDS from its committed corpus
 FUZZ_CC ?= clang
@@ -199,7 +222,7 @@ clean:
 	rm -rf build bin
 
 .PHONY: all test demo install uninstall clean check-build fuzz fuzz-build \
-	fuzz-corpus tsan
+	fuzz-corpus tsan tsan-test soak coverage
 # keep the unit tests' object files between runs
 .SECONDARY:
 

@@ -4,7 +4,7 @@
 
 command -v shellcheck >/dev/null || skip_all "shellcheck is not installed (scripts/install-deps installs it)"
 cd "$TOP_DIR" || exit 1
-for f in tests/*.sh scripts/* .ci/run; do
+for f in tests/*.sh tests/tsan/*.sh scripts/* .ci/run; do
 	[ -f "$f" ] || continue
 	ok "$f passes shellcheck" shellcheck -x "$f"
 done
