@@ -28,15 +28,15 @@ is "$(client list 日本)" "$(printf '日本語の歌\t1')" "list 日本 finds t
 is "$(client list PLAIN)" "$(printf 'Plain Song\t1')" "an ASCII TEXT still matches, ignoring case"
 is "$(client list ÄÄÄ)" "" "a non-ASCII TEXT matching nothing prints nothing"
 is "$(client list --json BJÖRK)" \
-	'{"name":"Björk - Jóga","artist":null,"album":null,"duration":null,"sources":1}' \
-	"--json prints a JSON line, UTF-8 kept, null for tags the tracker does not give"
+	'{"name":"Björk - Jóga","artist":null,"album":null,"duration":1.000,"sources":1}' \
+	"--json prints a JSON line, UTF-8 kept, the duration the peer registered, null for tags it has not"
 
 if command -v script >/dev/null; then
 	# a terminal gets a table; the row with 日本語の歌 lines up by columns
 	script -qec "$P2PM_BIN/client -t $T_ADDR list Ω" /dev/null </dev/null |
 		tr -d '\r' >"$SCRATCH/table"
 	is "$(cat "$SCRATCH/table")" \
-		"$(printf 'NAME      ARTIST  ALBUM  TIME  SOURCES\nΣωκράτης                       1')" \
+		"$(printf 'NAME      ARTIST  ALBUM  TIME  SOURCES\nΣωκράτης                 0:01  1')" \
 		"on a terminal: a table of name, artist, album, time and sources, empty cells for no tags"
 else
 	skip_test "script (bsdutils) is needed for the terminal table"
@@ -59,6 +59,8 @@ is "$(client -t "$C_ADDR" list)" \
 	"tag words after the count leave the tab-separated lines as they were"
 is "$(client -t "$C_ADDR" list HOMOGÉNIC)" "$(printf 'Björk - Jóga\t2')" \
 	"a non-ASCII TEXT matches the album tag too"
+is "$(client -t "$C_ADDR" list uta)" "$(printf '日本語の歌\t1')" \
+	"an ASCII TEXT matches the title tag as well"
 is "$(client -t "$C_ADDR" list 歌手)" "$(printf '日本語の歌\t1')" "  and the artist tag"
 client -t "$C_ADDR" list --json >"$SCRATCH/json"
 is "$(sed -n 1p "$SCRATCH/json")" \

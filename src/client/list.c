@@ -219,9 +219,10 @@ cmd_list(const struct client_opts *o, const char *filter)
 	struct song_list songs;
 	char err[CLIENT_ERR_LEN];
 	int tty = isatty(STDOUT_FILENO);
-	/* the tracker folds ASCII only: for other text the whole list is
-	 * fetched and filtered here, on tags as well as names */
-	int here = filter != NULL && !utf8_is_ascii(filter);
+	/* the tracker matches names only, folding ASCII only: the whole list
+	 * (with its tags) is fetched and filtered here, on names, artists,
+	 * albums and titles, with Unicode case folding */
+	int here = filter != NULL;
 
 	if (tracker_list(&o->trackers, here ? NULL : filter, o->timeout_ms, &songs,
 	    err, sizeof(err)) < 0) {

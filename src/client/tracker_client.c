@@ -534,7 +534,7 @@ tracker_list_from(const char *tracker, const char *filter, int timeout_ms,
 	/* LISTPAGE, page after page on one connection; a version-1 tracker
 	 * does not know it, and gets one LIST instead */
 	for (;;) {
-		snprintf(req, sizeof(req), "LISTPAGE limit=%d%s%s%s", TRACKER_LIST_PAGE,
+		snprintf(req, sizeof(req), "LISTPAGE limit=%d%s%s%s tags=1", TRACKER_LIST_PAGE,
 		    match, *after ? " after=" : "", after);
 		if (c == NULL)
 			c = tracker_open(tracker, req, NULL, timeout_ms, err, errlen);
