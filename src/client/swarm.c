@@ -669,6 +669,22 @@ swarm_run(struct swarm *sw, const struct fetch_sink *sink)
 	return result;
 }
 
+size_t
+fetch_segment_at(const struct playlist *pl, long ms, long *into_ms)
+{
+	long at = 0;
+
+	for (size_t i = 0; i < pl->count; i++) {
+		if (ms < at + pl->segs[i].duration_ms || i + 1 == pl->count) {
+			*into_ms = ms - at;
+			return i;
+		}
+		at += pl->segs[i].duration_ms;
+	}
+	*into_ms = 0;
+	return 0;
+}
+
 enum fetch_result
 fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
     struct fetch_report *rep)
@@ -712,6 +728,13 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 		log_error("out of memory");
 		result = FETCH_LOCAL_ERROR;
 		goto out;
+	}
+	/* --start: the segments before the one holding it are not fetched */
+	if (fp->start_ms > 0) {
+		long into;
+		sw.head = fetch_segment_at(&sw.pl, fp->start_ms, &into);
+		for (size_t i = 0; i < sw.head; i++)
+			sw.segs[i].state = SEG_DONE;
 	}
 	rc = sink->start(sink->ctx, &sw.pl, sw.content_id);
 	if (rc == SINK_HAVE_SONG) {
