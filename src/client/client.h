@@ -219,10 +219,6 @@ struct fetch_report {
 enum fetch_result fetch_song(const struct fetch_params *params,
     const struct fetch_sink *sink, struct fetch_report *report);
 
-/* The index of the segment of pl holding time ms (the last one for a time
- * past the end) and, in *into_ms, how far into it ms lies. */
-size_t fetch_segment_at(const struct playlist *pl, long ms, long *into_ms);
-
 /* ---- outdir.c: a song as a song directory (include/p2pm/songdir.h) */
 
 struct outdir;
@@ -393,5 +389,9 @@ size_t queue_ts_rewrite(struct queue_ts *ts, char *buf, size_t len,
  * into milliseconds. Returns 0, or -1 if text is no such time or is over
  * QUEUE_MAX_START_S. */
 int queue_time_parse(const char *text, long *ms);
+
+/* The index of the segment of pl holding time ms (the last one for a time
+ * past the end) and, in *into_ms, how far into it ms lies. */
+size_t queue_segment_at(const struct playlist *pl, long ms, long *into_ms);
 
 #endif

@@ -259,7 +259,7 @@ queue_sink_start(void *ctx, const struct playlist *playlist,
 	(void)content_id;
 	pthread_mutex_lock(&f->lock);
 	if (f->opts.start_ms > 0)
-		f->first_segment = fetch_segment_at(playlist, f->opts.start_ms,
+		f->first_segment = queue_segment_at(playlist, f->opts.start_ms,
 		    &f->into_ms);
 	f->started = 1;
 	f->pl = playlist;

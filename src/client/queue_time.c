@@ -59,3 +59,19 @@ queue_time_parse(const char *text, long *ms)
 	*ms = total * 1000 + frac;
 	return 0;
 }
+
+size_t
+queue_segment_at(const struct playlist *pl, long ms, long *into_ms)
+{
+	long at = 0;
+
+	for (size_t i = 0; i < pl->count; i++) {
+		if (ms < at + pl->segs[i].duration_ms || i + 1 == pl->count) {
+			*into_ms = ms - at;
+			return i;
+		}
+		at += pl->segs[i].duration_ms;
+	}
+	*into_ms = 0;
+	return 0;
+}

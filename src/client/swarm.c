@@ -669,22 +669,6 @@ swarm_run(struct swarm *sw, const struct fetch_sink *sink)
 	return result;
 }
 
-size_t
-fetch_segment_at(const struct playlist *pl, long ms, long *into_ms)
-{
-	long at = 0;
-
-	for (size_t i = 0; i < pl->count; i++) {
-		if (ms < at + pl->segs[i].duration_ms || i + 1 == pl->count) {
-			*into_ms = ms - at;
-			return i;
-		}
-		at += pl->segs[i].duration_ms;
-	}
-	*into_ms = 0;
-	return 0;
-}
-
 enum fetch_result
 fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
     struct fetch_report *rep)
@@ -732,7 +716,7 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 	/* --start: the segments before the one holding it are not fetched */
 	if (fp->start_ms > 0) {
 		long into;
-		sw.head = fetch_segment_at(&sw.pl, fp->start_ms, &into);
+		sw.head = queue_segment_at(&sw.pl, fp->start_ms, &into);
 		for (size_t i = 0; i < sw.head; i++)
 			sw.segs[i].state = SEG_DONE;
 	}
