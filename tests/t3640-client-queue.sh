@@ -49,6 +49,21 @@ is "$(wc -l <"$SCRATCH/recorder.pids")" 1 "  one player process was started"
 is "$(cat "$SCRATCH/recorder.bytes")" "$(wc -c <"$SCRATCH/onetwo.ts")" \
 	"  and it read the whole stream cat gives, both songs"
 
+# a player reading at about 80 KB/s: the next song is fetched while the
+# current one is still being read
+scratch_program slowreader <<'SH' || exit 1
+#!/bin/sh
+while [ "$(dd bs=4096 count=1 status=none | wc -c)" -gt 0 ]; do
+	sleep 0.05
+done
+SH
+client -v -t "$T_ADDR" play --player "$SCRATCH/bin/slowreader" Long One 2>"$SCRATCH/slow.err"
+is "$?" 0 "play into a slow player exits 0"
+asked=$(grep -n "for 'One'" "$SCRATCH/slow.err" | head -n 1 | cut -d: -f1)
+moved=$(grep -n "song 2/2: 'One'" "$SCRATCH/slow.err" | cut -d: -f1)
+ok "  the second song's swarm started (line ${asked:-none}) before the first was all written (line ${moved:-none})" \
+	test "${asked:-999999}" -lt "${moved:-0}"
+
 if command -v ffplay >/dev/null; then
 	t0=$(date +%s%N)
 	SDL_AUDIODRIVER=dummy timeout 60 "$P2PM_BIN/client" -q -t "$T_ADDR" play One Two \

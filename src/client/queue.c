@@ -2,8 +2,9 @@
  * file or an --album, maybe shuffled, written one after the other into one
  * MPEG-TS stream (stdout, or the stdin of one player process). Each song is
  * fetched by its own thread into a bounded buffer that the main thread
- * writes out; once a song's last segment has arrived, the next song's
- * fetch starts, so that it is under way while the current one plays. */
+ * writes out; once a song's last segment has arrived and the end of its
+ * buffer is near, the next song's fetch starts, so that it is under way
+ * while the current one plays. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +26,11 @@
 /* most bytes of verified segments a song's fetch holds before they are
  * written: the read-ahead of the next song */
 #define QUEUE_BUFFER_MAX_BYTES (8L * 1024 * 1024)
+/* the next song's fetch starts once the current one's has all its
+ * segments and at most this much of it is left to write, in milliseconds:
+ * the next song's sources are then kept waiting (a full buffer) for less
+ * than a peer's idle timeout */
+#define QUEUE_PREFETCH_AHEAD_MS 20000
 /* how often a waiting thread looks at client_stop, in milliseconds */
 #define QUEUE_TICK_MS 100
 /* stack of a fetch thread, in bytes */
@@ -51,9 +57,11 @@ struct queue_fetch {
 	struct client_opts opts;	/* the client's, start_ms for this song */
 	const char *song;
 	pthread_t thread;
+	int inited;			/* the lock and the condition are */
 	int running;			/* the thread was started */
 	struct queue_chunk *head, *tail;
 	long bytes;			/* held in the chunks */
+	long long buffered_us;		/* the chunks' duration */
 	int started;			/* the playlist is verified */
 	const struct playlist *pl;	/* the swarm's, while it runs */
 	long into_ms;			/* --start: how far into the first segment */
@@ -301,6 +309,7 @@ queue_sink_segment(void *ctx, size_t index, const char *data, size_t len)
 			f->head = c;
 		f->tail = c;
 		f->bytes += (long)len;
+		f->buffered_us += c->duration_us;
 		pthread_cond_broadcast(&f->cond);
 	}
 	pthread_mutex_unlock(&f->lock);
@@ -351,6 +360,7 @@ queue_fetch_start(struct queue_fetch *f, const struct client_opts *o,
 	memset(f, 0, sizeof(*f));
 	pthread_mutex_init(&f->lock, NULL);
 	clock_cond_init(&f->cond);
+	f->inited = 1;
 	f->opts = *o;
 	f->opts.start_ms = start_ms;
 	f->song = song;
@@ -374,6 +384,8 @@ queue_fetch_start(struct queue_fetch *f, const struct client_opts *o,
 static void
 queue_fetch_end(struct queue_fetch *f, int close)
 {
+	if (!f->inited)
+		return;
 	if (f->running) {
 		pthread_mutex_lock(&f->lock);
 		if (close)
@@ -391,6 +403,7 @@ queue_fetch_end(struct queue_fetch *f, int close)
 	f->tail = NULL;
 	pthread_cond_destroy(&f->cond);
 	pthread_mutex_destroy(&f->lock);
+	f->inited = 0;
 }
 
 /* ---- the output: stdout, or a player started at the first segment */
@@ -423,15 +436,17 @@ queue_output_open(struct queue_output *out)
 
 /* Writes song f out as its segments come. Returns 0 when the song has
  * ended (f->done; its result says how), 1 when the output went away, or
- * -1 on a local failure (logged). Once the song's fetch is done the next
- * one (next, if not NULL) is started. */
+ * -1 on a local failure (logged). Once the song's fetch is done and less
+ * than QUEUE_PREFETCH_AHEAD_MS of it is left to write, the next one (next,
+ * if not NULL) is started. */
 static int
 queue_write_song(struct queue_output *out, struct queue_fetch *f,
     struct queue_fetch *next, const char *next_song)
 {
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
-		if (f->done && next != NULL && !next->running) {
+		if (f->done && next != NULL && !next->running &&
+		    f->buffered_us <= QUEUE_PREFETCH_AHEAD_MS * 1000LL) {
 			pthread_mutex_unlock(&f->lock);
 			if (queue_fetch_start(next, out->o, next_song, 0) < 0)
 				return -1;
@@ -444,6 +459,7 @@ queue_write_song(struct queue_output *out, struct queue_fetch *f,
 			if (f->head == NULL)
 				f->tail = NULL;
 			f->bytes -= (long)c->len;
+			f->buffered_us -= c->duration_us;
 			pthread_cond_broadcast(&f->cond);
 			pthread_mutex_unlock(&f->lock);
 			int rc = out->fd < 0 ? queue_output_open(out) : 0;
