@@ -89,6 +89,19 @@ else
 	skip_test "mpv is needed (apt-get install mpv)"
 fi
 
+# an interrupt stops the queue and the player at once
+"$P2PM_BIN/client" -q -t "$T_ADDR" play --player "$SCRATCH/bin/slowreader" Long One \
+	2>"$SCRATCH/int.err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+t0=$(date +%s%N)
+wait "$pid"
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+is "$rc" 130 "SIGINT during play of a queue exits 130"
+ok "  at once ($ms ms), the player stopped with it" test "$ms" -lt 5000
+
 # 3. --playlist: names one a line, comments, blank lines, CR LF
 printf '#EXTM3U\n# my songs\n\nOne\r\n   \n#Two\nTwo\n' >"$SCRATCH/list.m3u"
 client -q -t "$T_ADDR" cat --playlist "$SCRATCH/list.m3u" >"$SCRATCH/list.ts"

@@ -435,8 +435,8 @@ queue_output_open(struct queue_output *out)
 }
 
 /* Writes song f out as its segments come. Returns 0 when the song has
- * ended (f->done; its result says how), 1 when the output went away, or
- * -1 on a local failure (logged). Once the song's fetch is done and less
+ * ended (f->done; its result says how), 1 when the output went away, 2 on
+ * an interrupt, or -1 on a local failure (logged). Once the song's fetch is done and less
  * than QUEUE_PREFETCH_AHEAD_MS of it is left to write, the next one (next,
  * if not NULL) is started. */
 static int
@@ -445,6 +445,10 @@ queue_write_song(struct queue_output *out, struct queue_fetch *f,
 {
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
+		if (client_stop) {
+			pthread_mutex_unlock(&f->lock);
+			return 2;
+		}
 		if (f->done && next != NULL && !next->running &&
 		    f->buffered_us <= QUEUE_PREFETCH_AHEAD_MS * 1000LL) {
 			pthread_mutex_unlock(&f->lock);
@@ -480,7 +484,7 @@ queue_write_song(struct queue_output *out, struct queue_fetch *f,
 				if (errno == EPIPE)
 					rc = 1;
 				else if (client_stop)
-					rc = 0;
+					rc = 2;
 				else {
 					log_error("cannot write the stream: %s",
 					    strerror(errno));
@@ -531,6 +535,14 @@ queue_run(const struct client_opts *o, const struct queue *q,
 		queue_ts_next_song(&out->ts);
 		w = queue_write_song(out, cur, i + 1 < q->count ? next : NULL,
 		    i + 1 < q->count ? q->names[i + 1] : NULL);
+		if (w == 2) {
+			*last = FETCH_INTERRUPTED;
+			queue_fetch_end(cur, 1);
+			queue_fetch_end(next, 1);
+			free(f);
+			log_error("interrupted");
+			return CLIENT_EXIT_INTERRUPTED;
+		}
 		if (w != 0) {
 			*last = w < 0 ? FETCH_LOCAL_ERROR : FETCH_OUTPUT_CLOSED;
 			queue_fetch_end(cur, 1);
