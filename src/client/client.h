@@ -331,7 +331,8 @@ int cmd_peers(const struct client_opts *o, const char *song,
     struct peer_list *peers);
 
 /* Finds the sources and the content id of song and runs the swarm into
- * sink (cat's and play's path when the sink is an outstream), turning a
+ * sink (the path of fetch, of save, and of each song of cat and play),
+ * turning a
  * failure into messages and an exit code; *result says what happened. */
 int cmd_swarm(const struct client_opts *o, const char *song,
     const struct fetch_sink *sink, struct fetch_report *rep,

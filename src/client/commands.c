@@ -1,8 +1,9 @@
-/* commands.c - query, fetch, cat and play (list is in list.c): each turns
- * the options into requests and the outcome into output and an exit code. */
+/* commands.c - query and fetch, and the swarm that fetch, cat, play and
+ * save share (list is in list.c, cat and play in queue.c, save in
+ * save.c): each turns the options into requests and the outcome into
+ * output and an exit code. */
 #include <limits.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
