@@ -97,6 +97,8 @@ $(1)/tests/test_registry: $(1)/src/tracker/registry.o $(1)/src/tracker/namefilte
 $(1)/tests/test_source: $(1)/src/tracker/source.o
 # and the LIST line parser's the client's tracker requests
 $(1)/tests/test_listline: $(1)/src/client/tracker_client.o
+# and --start's times the client's queue_time module
+$(1)/tests/test_queuetime: $(1)/src/client/queue_time.o
 endef
 
 FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -120,8 +120,9 @@ for p in A B C D E; do
 	addr=$(eval "echo \$${p}_ADDR")
 	like "$err" "peer $addr: connection refused" "  naming peer $p and what it did"
 done
-err=$(client cat "$SCRATCH/f9" "$SONG" 2>&1 >/dev/null)
-is "$?" 2 "cat takes one song only"
+err=$(client cat "$SONG" "$SONG" 2>&1 >"$SCRATCH/cat9.out")
+is "$?" 1 "cat of two songs exits 1 when both fail"
+like "$err" "2 of 2 songs failed" "  saying how many"
 err=$(client cat "$SONG" 2>&1 >"$SCRATCH/cat9.out")
 is "$?" 1 "cat exits 1 when every peer has failed"
 like "$err" "no peer could serve '$SONG'" "  saying so"

@@ -62,6 +62,8 @@ int content_id_ok(const char *text, size_t len);
 #define CLIENT_MAX_TAG PROTO_MAX_NAME
 /* longest duration a LIST line may give, in seconds (a week) */
 #define CLIENT_MAX_DURATION_S (7L * 24 * 3600)
+/* highest track number a LIST line may give */
+#define CLIENT_MAX_TRACK 100000
 
 struct song_entry {
 	char name[PROTO_MAX_NAME + 1];
@@ -70,6 +72,7 @@ struct song_entry {
 	 * owned by the list */
 	char *artist, *album, *title;
 	long duration_ms;	/* -1 when not given */
+	long track;		/* track number ("3" or "3/12"), -1 when not given */
 };
 
 struct song_list {
@@ -106,7 +109,7 @@ void song_list_free(struct song_list *songs);
 
 /* Reads one LIST or LISTPAGE reply line, "<encoded name> <count>" and then
  * any "key=value" words with percent-encoded values (artist, album, title,
- * duration in seconds; unknown or malformed words are ignored), into e,
+ * duration in seconds, track as "N" or "N/M"; unknown or malformed words are ignored), into e,
  * whose tags the caller frees (song_list_free, or song_entry_clear).
  * Returns 0, or -1 if the name or the count is bad (e holds no tags). */
 int song_entry_parse(const char *line, struct song_entry *e);
@@ -181,6 +184,8 @@ struct fetch_params {
 	size_t jobs;		/* sources at once, 1..SWARM_MAX_JOBS */
 	int timeout_ms;
 	int segment_delay_ms;	/* pause before each segment after the first */
+	long start_ms;		/* skip the segments before the one holding
+				 * this time (0: from the start) */
 	struct progress *progress;
 };
 
@@ -310,6 +315,10 @@ struct client_opts {
 	const char *player;		/* play --player */
 	int json;			/* list --json */
 	int segment_delay_ms;		/* testing aid, see main.c */
+	long start_ms;			/* play --start, for the first song */
+	const char *playlist_file;	/* cat/play --playlist */
+	const char *album;		/* cat/play --album */
+	int shuffle;			/* cat/play --shuffle */
 };
 
 /* list.c: the songs as tab-separated lines, an aligned table on a
@@ -322,7 +331,8 @@ int cmd_peers(const struct client_opts *o, const char *song,
     struct peer_list *peers);
 
 /* Finds the sources and the content id of song and runs the swarm into
- * sink (cat's and play's path when the sink is an outstream), turning a
+ * sink (the path of fetch, of save, and of each song of cat and play),
+ * turning a
  * failure into messages and an exit code; *result says what happened. */
 int cmd_swarm(const struct client_opts *o, const char *song,
     const struct fetch_sink *sink, struct fetch_report *rep,
@@ -332,7 +342,57 @@ int cmd_swarm(const struct client_opts *o, const char *song,
 int cmd_save(const struct client_opts *o, const char *song);
 int cmd_query(const struct client_opts *o, const char *song);
 int cmd_fetch(const struct client_opts *o, const char *song);
-int cmd_cat(const struct client_opts *o, const char *song);
-int cmd_play(const struct client_opts *o, const char *song);
+
+/* queue.c: cat and play of several songs, one after the other into one
+ * stream (stdout, or one player's stdin), the next song fetched while the
+ * current one is written. songs are the names given on the command line
+ * (nsongs may be 0 with --playlist or --album). */
+int cmd_cat(const struct client_opts *o, const char *const *songs,
+    size_t nsongs);
+int cmd_play(const struct client_opts *o, const char *const *songs,
+    size_t nsongs);
+
+/* ---- queue_ts.c: songs joined into one MPEG-TS stream */
+
+/* MPEG-TS packet ids */
+#define QUEUE_TS_PIDS 8192
+
+struct queue_ts {
+	long long offset;	/* added to the song's timestamps, 90 kHz */
+	long long next_start;	/* where the next song begins, -1 unknown */
+	int song_begins;	/* the next segment is a song's first */
+	long long skip_until;	/* PES packets before this PTS are dropped
+				 * (--start inside a segment), -1 none */
+	unsigned char dropping[QUEUE_TS_PIDS];	/* in a dropped PES packet */
+	unsigned char cc[QUEUE_TS_PIDS], cc_seen[QUEUE_TS_PIDS];
+};
+
+void queue_ts_init(struct queue_ts *ts);
+/* The next segment rewritten is the first of a new song. */
+void queue_ts_next_song(struct queue_ts *ts);
+/* Rewrites one segment (len bytes, duration_us long) in place: its
+ * timestamps moved by the song's offset, fixed at the song's first
+ * segment so that it begins where the songs before it ended, and its
+ * continuity counters going on from the last packet of the same id. With
+ * skip_ms > 0 (a song's first segment, --start) the audio and video PES
+ * packets that begin less than skip_ms into it are dropped. Returns the
+ * bytes kept, at the start of buf. A segment that is not whole packets is
+ * left as it is. */
+size_t queue_ts_rewrite(struct queue_ts *ts, char *buf, size_t len,
+    long long duration_us, long skip_ms);
+
+/* ---- queue_time.c: the times --start takes */
+
+/* longest time --start takes, in seconds (a week) */
+#define QUEUE_MAX_START_S (7L * 24 * 3600)
+
+/* Reads "90", "1:30", "1:02:03" or any of them with a fraction ("90.5")
+ * into milliseconds. Returns 0, or -1 if text is no such time or is over
+ * QUEUE_MAX_START_S. */
+int queue_time_parse(const char *text, long *ms);
+
+/* The index of the segment of pl holding time ms (the last one for a time
+ * past the end) and, in *into_ms, how far into it ms lies. */
+size_t queue_segment_at(const struct playlist *pl, long ms, long *into_ms);
 
 #endif

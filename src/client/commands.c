@@ -1,8 +1,9 @@
-/* commands.c - query, fetch, cat and play (list is in list.c): each turns
- * the options into requests and the outcome into output and an exit code. */
+/* commands.c - query and fetch, and the swarm that fetch, cat, play and
+ * save share (list is in list.c, cat and play in queue.c, save in
+ * save.c): each turns the options into requests and the outcome into
+ * output and an exit code. */
 #include <limits.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -176,6 +177,7 @@ cmd_run(const struct client_opts *o, const char *song,
 	fp.jobs = o->jobs;
 	fp.timeout_ms = o->timeout_ms;
 	fp.segment_delay_ms = o->segment_delay_ms;
+	fp.start_ms = o->start_ms;
 	fp.progress = &pr;
 	*result = fetch_song(&fp, sink, rep);
 	if (!rep->had_song && (*result == FETCH_DONE ||
@@ -345,128 +347,4 @@ cmd_fetch(const struct client_opts *o, const char *song)
 	}
 	free(rep);
 	return fflush(stdout) == 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_LOCAL;
-}
-
-int
-cmd_cat(const struct client_opts *o, const char *song)
-{
-	struct outstream os = { STDOUT_FILENO };
-	struct fetch_report *rep;
-	struct fetch_sink sink;
-	enum fetch_result result;
-	int rc;
-
-	if (isatty(STDOUT_FILENO)) {
-		log_error("not writing a binary stream to a terminal; "
-		    "pipe it into a player: client cat SONG | ffplay -");
-		return CLIENT_EXIT_USAGE;
-	}
-	if ((rep = malloc(sizeof(*rep))) == NULL) {
-		log_error("out of memory");
-		return CLIENT_EXIT_LOCAL;
-	}
-	outstream_sink(&os, &sink);
-	rc = cmd_swarm(o, song, &sink, rep, &result);
-	if (result == FETCH_OUTPUT_CLOSED)
-		log_info("the reader of the stream went away; stopped");
-	free(rep);
-	return rc;
-}
-
-/* play's output: the player started only once the playlist is verified,
- * then fed as a stream. */
-struct play_output {
-	struct player *player;
-	struct outstream os;
-	struct fetch_sink stream;	/* the stream into the player's pipe */
-};
-
-static int
-play_start(void *ctx, const struct playlist *playlist, const char *content_id)
-{
-	struct play_output *po = ctx;
-	char err[CLIENT_ERR_LEN];
-
-	if (player_start(po->player, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		return -1;
-	}
-	po->os.fd = po->player->fd;
-	return po->stream.start(po->stream.ctx, playlist, content_id);
-}
-
-static int
-play_segment(void *ctx, size_t index, const char *data, size_t len)
-{
-	struct play_output *po = ctx;
-
-	return po->stream.segment(po->stream.ctx, index, data, len);
-}
-
-static int
-play_finish(void *ctx)
-{
-	struct play_output *po = ctx;
-
-	return po->stream.finish(po->stream.ctx);
-}
-
-int
-cmd_play(const struct client_opts *o, const char *song)
-{
-	struct play_output po;
-	struct player player;
-	struct fetch_report *rep;
-	struct fetch_sink sink;
-	enum fetch_result result;
-	char err[CLIENT_ERR_LEN];
-	int rc, status;
-
-	if (player_parse(&player, o->player ? o->player : PLAYER_DEFAULT) < 0) {
-		log_error("--player wants a command of 1 to %d words",
-		    PLAYER_MAX_ARGS);
-		return CLIENT_EXIT_USAGE;
-	}
-	if (player_find(&player, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		player_finish(&player, 1);
-		return CLIENT_EXIT_LOCAL;
-	}
-	if ((rep = malloc(sizeof(*rep))) == NULL) {
-		log_error("out of memory");
-		player_finish(&player, 1);
-		return CLIENT_EXIT_LOCAL;
-	}
-	po.player = &player;
-	po.os.fd = -1;
-	outstream_sink(&po.os, &po.stream);
-	sink.start = play_start;
-	sink.segment = play_segment;
-	sink.finish = play_finish;
-	sink.in_order = po.stream.in_order;
-	sink.ctx = &po;
-	rc = cmd_swarm(o, song, &sink, rep, &result);
-	free(rep);
-	status = player_finish(&player, result != FETCH_DONE &&
-	    result != FETCH_OUTPUT_CLOSED);
-	if (result != FETCH_DONE && result != FETCH_OUTPUT_CLOSED)
-		return rc;
-	if (client_stop)
-		return CLIENT_EXIT_INTERRUPTED;
-	if (result == FETCH_OUTPUT_CLOSED)
-		log_info("the player closed; download stopped");
-	/* a player the user closed early is not a failure */
-	if (status == 0 || (result == FETCH_OUTPUT_CLOSED &&
-	    (status == 128 + SIGINT || status == 128 + SIGTERM ||
-	    status == 128 + SIGPIPE)))
-		return CLIENT_EXIT_OK;
-	if (status > 128)
-		log_error("player '%s' was killed by signal %d%s%s", o->player ?
-		    o->player : PLAYER_DEFAULT, status - 128,
-		    *player.reason ? ": " : "", player.reason);
-	else
-		log_error("player '%s' exited with status %d%s%s", o->player ?
-		    o->player : PLAYER_DEFAULT, status,
-		    *player.reason ? ": " : "", player.reason);
-	return CLIENT_EXIT_LOCAL;
 }

@@ -403,6 +403,7 @@ gw_swarm_main(void *arg)
 	fp.jobs = SWARM_DEFAULT_JOBS;
 	fp.timeout_ms = gw->timeout_ms;
 	fp.segment_delay_ms = gw->segment_delay_ms;
+	fp.start_ms = 0;
 	fp.progress = &pr;
 	if (rep != NULL) {
 		res = fetch_song(&fp, &sink, rep);

@@ -1,5 +1,6 @@
 /* main.c - the client's command line: flags, the command, exit codes. */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,11 +39,14 @@ static const char usage_text[] =
 "                                 name made safe as a file name); DIR then holds\n"
 "                                 index.m3u8, its segments and song.name, a song\n"
 "                                 directory a peer shares: ffplay DIR/index.m3u8\n"
-"  cat [-j N] [-p PEER]... SONG   write SONG to stdout as one MPEG-TS stream, as\n"
-"                                 segments arrive: client cat SONG | ffplay -\n"
-"  play [--player CMD] [-j N] [-p PEER]... SONG\n"
-"                                 stream SONG into a player reading stdin\n"
-"                                 (default: " PLAYER_DEFAULT ")\n"
+"  cat [QUEUE] [-j N] [-p PEER]... [SONG]...\n"
+"                                 write the songs to stdout, one after the\n"
+"                                 other, as one MPEG-TS stream, as segments\n"
+"                                 arrive: client cat SONG | ffplay -\n"
+"  play [QUEUE] [--player CMD] [-j N] [-p PEER]... [SONG]...\n"
+"                                 stream the songs into one player reading\n"
+"                                 stdin (default: " PLAYER_DEFAULT "),\n"
+"                                 with no gap between them\n"
 "  serve [-l ADDR:PORT]           an HTTP gateway for players and browsers\n"
 "                                 (default " SERVE_DEFAULT_LISTEN "): a player\n"
 "                                 page at /, /songs/NAME/index.m3u8 for mpv,\n"
@@ -68,6 +72,18 @@ static const char usage_text[] =
 "                           an address beyond loopback serves the network\n"
 "      --player CMD         the player for play; CMD is split on spaces into\n"
 "                           words (no shell, no quoting) and must read stdin\n"
+"  QUEUE, for cat and play (after any SONGs named):\n"
+"      --playlist FILE      the songs named in FILE, one a line ('#' lines\n"
+"                           and blank lines skipped; - for stdin)\n"
+"      --album ALBUM        every song the tracker lists with this album tag\n"
+"                           (ignoring ASCII case), in track order\n"
+"      --shuffle            in random order\n"
+"      --start TIME         the first song from TIME on (90, 1:30, 1:02:03.5):\n"
+"                           from the segment holding it, the part of that\n"
+"                           segment before TIME dropped\n"
+"                           A song that cannot be fetched is said and\n"
+"                           skipped; the next one is fetched while the\n"
+"                           current one plays\n"
 "      --timeout SECONDS    connect and read timeout (default "
     STR(CLIENT_DEFAULT_TIMEOUT_S) ", at most " STR(CLIENT_MAX_TIMEOUT_S) ")\n"
 "  -q, --quiet              no progress line, no summary, errors only\n"
@@ -84,7 +100,8 @@ static const char usage_text[] =
 "\n"
 "exit status:\n"
 "  0    success (also when the reader of cat or the player stops early)\n"
-"  1    the song is unknown, or no peer could serve it\n"
+"  1    the song is unknown, or no peer could serve it (of several songs:\n"
+"       any one of them; the others were played), or no song has ALBUM\n"
 "  2    usage error\n"
 "  3    the tracker is unreachable or answers badly (with several:\n"
 "       every one of them)\n"
@@ -104,8 +121,8 @@ static const struct {
 	{ "list", CMD_LIST, 0, 1 },
 	{ "query", CMD_QUERY, 1, 1 },
 	{ "fetch", CMD_FETCH, 1, 1 },
-	{ "cat", CMD_CAT, 1, 1 },
-	{ "play", CMD_PLAY, 1, 1 },
+	{ "cat", CMD_CAT, 1, INT_MAX },
+	{ "play", CMD_PLAY, 1, INT_MAX },
 	{ "serve", CMD_SERVE, 0, 0 },
 	{ "save", CMD_SAVE, 1, 1 },
 };
@@ -125,7 +142,8 @@ name_ok(const char *name)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PLAYER = 256, OPT_TIMEOUT, OPT_ID, OPT_JSON };
+	enum { OPT_PLAYER = 256, OPT_TIMEOUT, OPT_ID, OPT_JSON, OPT_PLAYLIST,
+		OPT_ALBUM, OPT_SHUFFLE, OPT_START };
 	static const struct option opts[] = {
 		{ "tracker", required_argument, NULL, 't' },
 		{ "peer", required_argument, NULL, 'p' },
@@ -136,12 +154,24 @@ main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "playlist", required_argument, NULL, OPT_PLAYLIST },
+		{ "album", required_argument, NULL, OPT_ALBUM },
+		{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
+		{ "start", required_argument, NULL, OPT_START },
 		CLI_COMMON_OPTIONS
 	};
 	struct client_opts o;
-	const char *pos[3], *env, *listen_addr = NULL;
-	int npos = 0, verbose = 0, ch;
+	const char **pos, *env, *listen_addr = NULL;
+	int npos = 0, verbose = 0, ch, queue, rc;
 	enum client_cmd cmd = CMD_NONE;
+	size_t maxpos = (size_t)argc;
+
+	/* a command and its arguments: never more than the words given */
+	pos = calloc(maxpos, sizeof(*pos));
+	if (pos == NULL) {
+		fprintf(stderr, "client: out of memory\n");
+		return CLIENT_EXIT_LOCAL;
+	}
 
 	memset(&o, 0, sizeof(o));
 	o.timeout_ms = CLIENT_DEFAULT_TIMEOUT_S * 1000;
@@ -153,15 +183,17 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "-:t:p:o:j:l:qvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 1:
-			if (npos == (int)(sizeof(pos) / sizeof(pos[0])))
+			if (npos == (int)maxpos)
 				cli_usage_error("too many arguments at '%s'", optarg);
 			pos[npos++] = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			free(pos);
 			return CLIENT_EXIT_OK;
 		case CLI_OPT_VERSION:
 			cli_print_version();
+			free(pos);
 			return CLIENT_EXIT_OK;
 		case 'q':
 			o.quiet = 1;
@@ -203,6 +235,25 @@ main(int argc, char **argv)
 		case OPT_JSON:
 			o.json = 1;
 			break;
+		case OPT_PLAYLIST:
+			if (*optarg == '\0')
+				cli_usage_error("--playlist wants a file");
+			o.playlist_file = optarg;
+			break;
+		case OPT_ALBUM:
+			if (*optarg == '\0')
+				cli_usage_error("--album wants an album's name");
+			o.album = optarg;
+			break;
+		case OPT_SHUFFLE:
+			o.shuffle = 1;
+			break;
+		case OPT_START:
+			if (queue_time_parse(optarg, &o.start_ms) < 0)
+				cli_usage_error("--start wants a time such as 90, 1:30 or "
+				    "1:02:03.5 (at most %ld s), not '%s'",
+				    QUEUE_MAX_START_S, optarg);
+			break;
 		case OPT_TIMEOUT:
 			o.timeout_ms = (int)cli_xnumber("--timeout", optarg, 1,
 			    CLIENT_MAX_TIMEOUT_S) * 1000;
@@ -213,7 +264,7 @@ main(int argc, char **argv)
 	}
 	/* after "--" */
 	for (int i = optind; i < argc; i++) {
-		if (npos == (int)(sizeof(pos) / sizeof(pos[0])))
+		if (npos == (int)maxpos)
 			cli_usage_error("too many arguments at '%s'", argv[i]);
 		pos[npos++] = argv[i];
 	}
@@ -222,7 +273,9 @@ main(int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(pos[0], commands[c].name) != 0)
 			continue;
-		if (npos - 1 < commands[c].min_args)
+		queue = commands[c].cmd == CMD_CAT || commands[c].cmd == CMD_PLAY;
+		if (npos - 1 < commands[c].min_args && !(queue &&
+		    (o.playlist_file != NULL || o.album != NULL)))
 			cli_usage_error("%s: missing SONG", pos[0]);
 		if (npos - 1 > commands[c].max_args)
 			cli_usage_error("%s: too many arguments", pos[0]);
@@ -244,9 +297,16 @@ main(int argc, char **argv)
 		cli_usage_error("--json is for list only");
 	if (o.player != NULL && cmd != CMD_PLAY)
 		cli_usage_error("--player is for play only");
-	if (npos > 1 && !name_ok(pos[1]))
-		cli_usage_error("'%s' is not a valid name (1 to 255 bytes of UTF-8, "
-		    "no control characters)", pos[1]);
+	if ((o.playlist_file != NULL || o.album != NULL || o.shuffle) &&
+	    cmd != CMD_CAT && cmd != CMD_PLAY)
+		cli_usage_error("--playlist, --album and --shuffle are for cat and "
+		    "play only");
+	if (o.start_ms > 0 && cmd != CMD_PLAY && cmd != CMD_CAT)
+		cli_usage_error("--start is for play and cat only");
+	for (int i = 1; i < npos; i++)
+		if (!name_ok(pos[i]))
+			cli_usage_error("'%s' is not a valid name (1 to 255 bytes of "
+			    "UTF-8, no control characters)", pos[i]);
 	/* no -t: the environment's list, else the default */
 	env = getenv(P2PM_TRACKER_ENV);
 	if (o.trackers.count == 0)
@@ -266,23 +326,32 @@ main(int argc, char **argv)
 	/* an interrupt ends any wait on the network at once */
 	net_set_interrupt_flag(&client_stop);
 
+	rc = CLIENT_EXIT_USAGE;
 	switch (cmd) {
 	case CMD_LIST:
-		return cmd_list(&o, npos > 1 ? pos[1] : NULL);
+		rc = cmd_list(&o, npos > 1 ? pos[1] : NULL);
+		break;
 	case CMD_QUERY:
-		return cmd_query(&o, pos[1]);
+		rc = cmd_query(&o, pos[1]);
+		break;
 	case CMD_FETCH:
-		return cmd_fetch(&o, pos[1]);
+		rc = cmd_fetch(&o, pos[1]);
+		break;
 	case CMD_CAT:
-		return cmd_cat(&o, pos[1]);
+		rc = cmd_cat(&o, pos + 1, (size_t)(npos - 1));
+		break;
 	case CMD_PLAY:
-		return cmd_play(&o, pos[1]);
+		rc = cmd_play(&o, pos + 1, (size_t)(npos - 1));
+		break;
 	case CMD_SERVE:
-		return cmd_serve(&o, listen_addr ? listen_addr : SERVE_DEFAULT_LISTEN);
+		rc = cmd_serve(&o, listen_addr ? listen_addr : SERVE_DEFAULT_LISTEN);
+		break;
 	case CMD_SAVE:
-		return cmd_save(&o, pos[1]);
+		rc = cmd_save(&o, pos[1]);
+		break;
 	case CMD_NONE:
 		break;
 	}
-	return CLIENT_EXIT_USAGE;
+	free(pos);
+	return rc;
 }

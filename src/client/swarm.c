@@ -713,6 +713,13 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 		result = FETCH_LOCAL_ERROR;
 		goto out;
 	}
+	/* --start: the segments before the one holding it are not fetched */
+	if (fp->start_ms > 0) {
+		long into;
+		sw.head = queue_segment_at(&sw.pl, fp->start_ms, &into);
+		for (size_t i = 0; i < sw.head; i++)
+			sw.segs[i].state = SEG_DONE;
+	}
 	rc = sink->start(sink->ctx, &sw.pl, sw.content_id);
 	if (rc == SINK_HAVE_SONG) {
 		rep->had_song = 1;

@@ -371,6 +371,28 @@ song_entry_clear(struct song_entry *e)
 	e->artist = e->album = e->title = NULL;
 }
 
+/* Reads a track number, "3" or "3/12", into *track; anything else
+ * leaves it. */
+static void
+tracker_parse_track(const char *s, long *track)
+{
+	char num[24];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	long total, t;
+
+	if (n == 0 || n >= sizeof(num))
+		return;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (strnum_parse(num, 0, CLIENT_MAX_TRACK, &t) < 0)
+		return;
+	if (slash != NULL && strnum_parse(slash + 1, 0, CLIENT_MAX_TRACK,
+	    &total) < 0)
+		return;
+	*track = t;
+}
+
 /* Keeps one "key=value" word of a LIST line if it is a tag we show. */
 static void
 tracker_parse_tag(const char *word, size_t len, struct song_entry *e)
@@ -391,6 +413,10 @@ tracker_parse_tag(const char *word, size_t len, struct song_entry *e)
 		long ms;
 		if (tracker_parse_duration(value, &ms) == 0)
 			e->duration_ms = ms;
+		return;
+	}
+	if (klen == 5 && memcmp(word, "track", 5) == 0) {
+		tracker_parse_track(value, &e->track);
 		return;
 	}
 	char **slots[] = { &e->artist, &e->album, &e->title };
@@ -415,6 +441,7 @@ song_entry_parse(const char *line, struct song_entry *e)
 
 	e->artist = e->album = e->title = NULL;
 	e->duration_ms = -1;
+	e->track = -1;
 	if (sp == NULL || proto_decode_name(line, (size_t)(sp - line), e->name,
 	    sizeof(e->name), PROTO_MAX_NAME) < 0)
 		return -1;

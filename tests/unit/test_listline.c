@@ -21,6 +21,12 @@ main(void)
 	    strcmp(e.title, "Jóga") == 0 && e.duration_ms == 305400,
 	    "tags are decoded; the duration is read in seconds");
 	song_entry_clear(&e);
+	ok(song_entry_parse("T 1 track=3", &e) == 0 && e.track == 3 &&
+	    song_entry_parse("T 1 track=4/12", &e) == 0 && e.track == 4 &&
+	    song_entry_parse("T 1 track=x track=5/ track=/9 track=-1", &e) == 0 &&
+	    e.track == -1 && song_entry_parse("T 1", &e) == 0 && e.track == -1,
+	    "track= is read as N or N/M; anything else leaves no track");
+	song_entry_clear(&e);
 	ok(e.artist == NULL && e.album == NULL && e.title == NULL, "clearing frees the tags");
 	ok(song_entry_parse("S 1 year=1997 bogus =x artist= album=%ZZ duration=1e3 "
 	    "duration=-4 duration=12. title=T", &e) == 0 && e.artist == NULL &&
