@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include "p2pm/pathsearch.h"
 #include "p2pm/proto.h"
 #include "probe.h"
+#include "spawn.h"
 
 /* words on ffprobe's command line, with the NULL that ends it */
 #define PROBE_ARGC 20
@@ -42,60 +42,6 @@ probe_mode_of(const struct probe_info *info)
 {
 	return strcmp(info->codec, "mp3") == 0 || strcmp(info->codec, "aac") == 0 ?
 	    PROBE_COPY : PROBE_TRANSCODE;
-}
-
-/* Starts ffprobe with argv, stdin and stderr on /dev/null and stdout on a
- * pipe whose reading end goes to *outfd; in a process group of its own,
- * dying with the peer. Returns its pid, or -1 with a reason in why. */
-static pid_t
-probe_spawn(const char *ffprobe, char *const argv[], int *outfd, char *why,
-    size_t whylen)
-{
-	int pipefd[2], devnull;
-	sigset_t none;
-	struct sigaction dfl;
-	pid_t pid, parent = getpid();
-
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0) {
-		snprintf(why, whylen, "cannot open /dev/null: %s", strerror(errno));
-		return -1;
-	}
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		snprintf(why, whylen, "pipe: %s", strerror(errno));
-		close(devnull);
-		return -1;
-	}
-	/* prepared before fork: the child only calls async-signal-safe functions */
-	sigemptyset(&none);
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	pid = fork();
-	if (pid < 0) {
-		snprintf(why, whylen, "fork: %s", strerror(errno));
-		close(pipefd[0]);
-		close(pipefd[1]);
-		close(devnull);
-		return -1;
-	}
-	if (pid == 0) {
-		setpgid(0, 0);
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(126);
-		sigaction(SIGPIPE, &dfl, NULL);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(devnull, STDIN_FILENO) < 0 || dup2(pipefd[1], STDOUT_FILENO) < 0 ||
-		    dup2(devnull, STDERR_FILENO) < 0)
-			_exit(126);
-		execv(ffprobe, argv);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	close(pipefd[1]);
-	close(devnull);
-	*outfd = pipefd[0];
-	return pid;
 }
 
 /* Reads ffprobe's output from fd into out (at most PROBE_OUTPUT_MAX bytes,
@@ -350,7 +296,7 @@ probe_run(const char *ffprobe, const char *path, const atomic_int *stop,
 		snprintf(why, whylen, "out of memory");
 		return PROBE_FAILED;
 	}
-	pid = probe_spawn(ffprobe, argv, &fd, why, whylen);
+	pid = spawn_child(ffprobe, argv, STDOUT_FILENO, -1, -1, &fd, why, whylen);
 	if (pid < 0) {
 		free(out);
 		return PROBE_FAILED;

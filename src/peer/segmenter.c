@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -19,6 +18,7 @@
 #include "p2pm/pathsearch.h"
 #include "p2pm/playlist.h"
 #include "segmenter.h"
+#include "spawn.h"
 
 int
 segmenter_find_ffmpeg(char *out, size_t outlen)
@@ -146,71 +146,6 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *format,
 		break;
 	}
 	return SEGMENTER_OK;
-}
-
-/* Starts ffmpeg with argv, stdin and stdout on /dev/null, stderr on a
- * pipe whose reading end goes to *errfd, and input_fd as descriptor
- * SEGMENTER_INPUT_FD. The child runs in a process group of its own and
- * dies with the peer. Returns its pid, or -1 with a reason in why. */
-static pid_t
-segmenter_spawn(const char *ffmpeg, char *const argv[], int input_fd, int *errfd,
-    char *why, size_t whylen)
-{
-	int pipefd[2], devnull;
-	sigset_t none;
-	struct sigaction dfl;
-	pid_t pid, parent = getpid();
-
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0) {
-		snprintf(why, whylen, "cannot open /dev/null: %s", strerror(errno));
-		return -1;
-	}
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		snprintf(why, whylen, "pipe: %s", strerror(errno));
-		close(devnull);
-		return -1;
-	}
-	/* prepared before fork: the child only calls async-signal-safe functions */
-	sigemptyset(&none);
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-
-	pid = fork();
-	if (pid < 0) {
-		snprintf(why, whylen, "fork: %s", strerror(errno));
-		close(pipefd[0]);
-		close(pipefd[1]);
-		close(devnull);
-		return -1;
-	}
-	if (pid == 0) {
-		/* a process group of its own: a Ctrl-C at the terminal goes to
-		 * the peer, which stops ffmpeg itself; and ffmpeg dies with the
-		 * peer even when the peer is killed outright */
-		setpgid(0, 0);
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(126);
-		sigaction(SIGPIPE, &dfl, NULL);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
-		    dup2(pipefd[1], STDERR_FILENO) < 0)
-			_exit(126);
-		/* dup2 clears close-on-exec, but not onto the same number */
-		if (input_fd == SEGMENTER_INPUT_FD ?
-		    fcntl(input_fd, F_SETFD, 0) < 0 :
-		    dup2(input_fd, SEGMENTER_INPUT_FD) < 0)
-			_exit(126);
-		execv(ffmpeg, argv);
-		_exit(127);
-	}
-	/* also here, so that the group exists before any kill below */
-	setpgid(pid, pid);
-	close(pipefd[1]);
-	close(devnull);
-	*errfd = pipefd[0];
-	return pid;
 }
 
 /* How collecting ffmpeg's stderr ended. */
@@ -364,7 +299,8 @@ segmenter_exec(const char *ffmpeg, const struct segmenter_cmd *cmd, int input_fd
 	pid_t pid;
 
 	*errlen = 0;
-	pid = segmenter_spawn(ffmpeg, cmd->argv, input_fd, &errfd, why, whylen);
+	pid = spawn_child(ffmpeg, cmd->argv, STDERR_FILENO, input_fd,
+	    SEGMENTER_INPUT_FD, &errfd, why, whylen);
 	if (pid < 0)
 		return SEGMENTER_BAD_INPUT;
 	watch = segmenter_collect(errfd, stop, outdir, out_cap, err, errlen);
