@@ -392,8 +392,8 @@ probe_parse(const char *line, struct probe_info *info)
 	return info->codec[0] != '\0' ? 0 : -1;
 }
 
-/* Appends " key=value" (or "key=value" first) to out if it fits in
- * PROTO_MAX_TAG_BYTES in all. */
+/* Appends " key=value" (or "key=value" first) to out, which holds
+ * PROTO_MAX_TAG_BYTES + 1 bytes, if it fits in PROTO_MAX_TAG_BYTES in all. */
 static void
 probe_wire_add(char *out, size_t *o, const char *key, const char *enc)
 {
@@ -401,7 +401,8 @@ probe_wire_add(char *out, size_t *o, const char *key, const char *enc)
 
 	if (*o + need > PROTO_MAX_TAG_BYTES)
 		return;
-	*o += (size_t)sprintf(out + *o, "%s%s=%s", *o > 0 ? " " : "", key, enc);
+	*o += (size_t)snprintf(out + *o, PROTO_MAX_TAG_BYTES + 1 - *o, "%s%s=%s",
+	    *o > 0 ? " " : "", key, enc);
 }
 
 int
