@@ -95,6 +95,9 @@ int proto_encode_name(const char *name, size_t namelen, char *out, size_t outlen
 int proto_decode_name(const char *token, size_t toklen, char *out, size_t outlen,
     size_t maxlen);
 
+/* The value of one hex digit (either case), or -1 for any other byte. */
+int proto_hexval(char c);
+
 /* True if the bytes are valid UTF-8 with no control bytes (name rules). */
 int proto_name_valid(const char *name, size_t len);
 

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "p2pm/http.h"
+#include "p2pm/proto.h"
 
 /* longest method token we look at */
 #define HTTP_MAX_METHOD 16
@@ -281,18 +282,6 @@ http_parse_request(const char *buf, size_t len, struct http_request *req)
 	return HTTP_OK;
 }
 
-static int
-http_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes in into out, '+' as a space if plus_space. */
 static int
 http_decode(const char *in, size_t len, char *out, size_t outlen,
@@ -306,8 +295,8 @@ http_decode(const char *in, size_t len, char *out, size_t outlen,
 			int hi, lo;
 			if (i + 2 >= len)
 				return -1;
-			hi = http_hex((unsigned char)in[i + 1]);
-			lo = http_hex((unsigned char)in[i + 2]);
+			hi = proto_hexval(in[i + 1]);
+			lo = proto_hexval(in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (unsigned char)(hi * 16 + lo);

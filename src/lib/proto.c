@@ -53,7 +53,7 @@ proto_encode_name(const char *name, size_t namelen, char *out, size_t outlen)
 	return (int)o;
 }
 
-static int
+int
 proto_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
