@@ -194,8 +194,8 @@ build_song(struct cache *c, const char *ffmpeg, const char *path,
 		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
 		return BUILD_CACHE_ERROR;
 	}
-	res = build_segment(ffmpeg, path, id, tmp, key, aac_kbps, probed != NULL,
-	    stop, why, whylen);
+	res = build_segment(ffmpeg, path, id, tmp, key, aac_kbps,
+	    probed != NULL ? SEGMENTER_PROBE : SEGMENTER_SEGMENT_ONLY, stop, why, whylen);
 	if (probed != NULL && (res == BUILD_OK || res == BUILD_BAD_INPUT))
 		res = build_probed(tmp, res, probed, why, whylen);
 	if (res == BUILD_OK)
@@ -204,5 +204,31 @@ build_song(struct cache *c, const char *ffmpeg, const char *path,
 		res = build_install(c, tmp, key, why, whylen);
 	if (res != BUILD_OK)
 		cache_tmp_remove(AT_FDCWD, tmp);
+	return res;
+}
+
+enum build_result
+build_probe(struct cache *c, const char *ffmpeg, const char *path,
+    const struct filekey_id *id, struct probe_info *probed,
+    const atomic_int *stop, char *why, size_t whylen)
+{
+	char tmp[PATH_MAX];
+	enum build_result res;
+
+	if (cache_tmp_path(c, tmp, sizeof(tmp)) < 0) {
+		snprintf(why, whylen, "path too long");
+		return BUILD_CACHE_ERROR;
+	}
+	if (mkdir(tmp, BUILD_TMP_MODE) < 0) {
+		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
+		return BUILD_CACHE_ERROR;
+	}
+	res = build_segment(ffmpeg, path, id, tmp, "probe", 0, SEGMENTER_PROBE_ONLY,
+	    stop, why, whylen);
+	if (res == BUILD_OK || res == BUILD_BAD_INPUT)
+		res = build_probed(tmp, res, probed, why, whylen);
+	if (res == BUILD_TRANSCODE)
+		res = BUILD_OK;
+	cache_tmp_remove(AT_FDCWD, tmp);
 	return res;
 }

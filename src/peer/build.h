@@ -46,4 +46,13 @@ enum build_result build_song(struct cache *c, const char *ffmpeg,
     int aac_kbps, struct probe_info *probed, const atomic_int *stop,
     char *why, size_t whylen);
 
+/* Only reads what the song file at path (of identity id) holds into
+ * *probed, with one ffmpeg run that writes no segments, for a file whose
+ * segments are in the cache but not what it holds. Returns BUILD_OK (MP3,
+ * AAC or other audio alike), or another enum build_result with a reason
+ * in why. */
+enum build_result build_probe(struct cache *c, const char *ffmpeg,
+    const char *path, const struct filekey_id *id, struct probe_info *probed,
+    const atomic_int *stop, char *why, size_t whylen);
+
 #endif

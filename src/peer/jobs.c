@@ -185,8 +185,26 @@ jobs_segment(struct jobs *j, const struct job *jb, char key[FILEKEY_LEN + 1],
 	enum build_result res;
 	int aac_kbps = 0;
 
+	if (!known && hlsdir_load(j->cache, key, hd, dir, PATH_MAX, why, sizeof(why)) == 0) {
+		/* segments of the file's content are there (a cache of an older
+		 * layout), what it holds is not: only probed */
+		log_info("probing '%s' (its segments are in the cache)", jb->name);
+		res = build_probe(j->cache, j->ffmpeg, jb->path, id, pi, &j->stop, why,
+		    sizeof(why));
+		if (res != BUILD_OK) {
+			hlsdir_free(hd);
+			return jobs_build_failed(j, jb, res, why);
+		}
+		if (probe_mode_of(pi) != PROBE_TRANSCODE) {
+			log_info("'%s': reused from cache (%s, %zu segments)", jb->name, key,
+			    hd->pl.count);
+			return JOBS_DONE;
+		}
+		hlsdir_free(hd);
+		known = 1;
+	}
 	if (!known) {
-		log_debug("probing '%s' (%s) and segmenting it", jb->name, jb->path);
+		log_info("segmenting '%s', probing it in the same ffmpeg run", jb->name);
 		res = build_song(j->cache, j->ffmpeg, jb->path, key, id, 0, pi, &j->stop,
 		    why, sizeof(why));
 		if (res != BUILD_OK && res != BUILD_TRANSCODE)
@@ -221,8 +239,8 @@ jobs_segment(struct jobs *j, const struct job *jb, char key[FILEKEY_LEN + 1],
 		return JOBS_FAILED;
 	}
 	if (!known && aac_kbps == 0)
-		log_info("segmented '%s' from %s (%s) into %zu segments (%s)", jb->name,
-		    jb->path, pi->codec, hd->pl.count, key);
+		log_info("segmented '%s' into %zu segments (%s): %s from %s, copied",
+		    jb->name, hd->pl.count, key, pi->codec, jb->path);
 	else
 		log_info("segmented '%s' into %zu segments (%s)", jb->name,
 		    hd->pl.count, key);

@@ -131,6 +131,10 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *outdir,
 				cmd->argv[n++] = (char *)probe_out[i];
 		}
 	}
+	if (probe == SEGMENTER_PROBE_ONLY) {
+		cmd->argv[n] = NULL;
+		return SEGMENTER_OK;
+	}
 	for (size_t i = 0; i < sizeof(hls_out) / sizeof(*hls_out); i++) {
 		cmd->argv[n++] = (char *)hls_out[i];
 		/* a transcoding run encodes to AAC at the bitrate instead */

@@ -34,6 +34,11 @@ enum segmenter_result {
 				 * named a file in it, or its file system is full */
 };
 
+/* the probe argument of segmenter_run: what the run also (or only) does */
+#define SEGMENTER_SEGMENT_ONLY 0	/* segments, nothing else */
+#define SEGMENTER_PROBE 1		/* segments, and writes what probe_read reads */
+#define SEGMENTER_PROBE_ONLY 2		/* writes what probe_read reads, no segments */
+
 /* the descriptor number the input has in ffmpeg, which opens it as
  * /proc/self/fd/SEGMENTER_INPUT_FD */
 #define SEGMENTER_INPUT_FD 3
@@ -47,8 +52,9 @@ enum segmenter_result {
  * audio stream without re-encoding (or, when aac_kbps > 0, encoding it to
  * AAC at aac_kbps kb/s) into outdir/<prefix>-<n>.ts segments of
  * about SEGMENTER_SEGMENT_SECONDS and the playlist outdir/PLAYLIST_INDEX_NAME.
- * Other streams (cover art) are left out. With probe, the same run also
- * writes what probe_read reads into outdir. ffmpeg is killed when it runs
+ * Other streams (cover art) are left out. With probe SEGMENTER_PROBE, the
+ * same run also writes what probe_read reads into outdir; with
+ * SEGMENTER_PROBE_ONLY it writes only that. ffmpeg is killed when it runs
  * past SEGMENTER_TIMEOUT_S or when *stop becomes non-zero. Returns
  * SEGMENTER_OK when ffmpeg exited 0, else which side failed, with a
  * one-line reason (including what ffmpeg said on stderr) in why. */
