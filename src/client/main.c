@@ -306,7 +306,7 @@ main(int argc, char **argv)
 	for (int i = 1; i < npos; i++)
 		if (!name_ok(pos[i]))
 			cli_usage_error("'%s' is not a valid name (1 to 255 bytes of "
-			    "UTF-8, no control characters)", pos[i]);
+			    "UTF-8, no control, bidi or zero-width characters)", pos[i]);
 	/* no -t: the environment's list, else the default */
 	env = getenv(P2PM_TRACKER_ENV);
 	if (o.trackers.count == 0)
