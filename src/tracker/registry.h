@@ -16,6 +16,14 @@
 #include "p2pm/proto.h"
 #include "namefilter.h"
 
+/* the tracker's default registry size (--max-peers, --max-pairs,
+ * --max-memory in MiB): 10 peers of 100,000 songs each, or 1,000 peers of
+ * 1,000, with content ids and tags, fit either way (docs/protocol.md,
+ * Memory, has the bytes a song and a pair take) */
+#define REGISTRY_DEFAULT_MAX_PEERS 10000
+#define REGISTRY_DEFAULT_MAX_PAIRS 2000000L
+#define REGISTRY_DEFAULT_MAX_MIB 384L
+
 /* most songs one registry_list_page call examines, so that a filter that
  * matches little cannot hold the lock long */
 #define REGISTRY_LIST_SCAN 4096
