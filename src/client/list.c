@@ -7,7 +7,7 @@
 
 #include "p2pm/log.h"
 #include "p2pm/utf8.h"
-#include "client.h"
+#include "list.h"
 
 /* widest a table cell grows, in terminal columns, before it is cut */
 #define LIST_MAX_NAME_COLUMNS 48

@@ -10,7 +10,13 @@
 #include "p2pm/defaults.h"
 #include "p2pm/log.h"
 #include "client.h"
-#include "serve.h"
+#include "commands.h"
+#include "gateway/serve.h"
+#include "list.h"
+#include "player.h"
+#include "queue.h"
+#include "queue_time.h"
+#include "save.h"
 
 #define CLIENT_DEFAULT_TIMEOUT_S 5
 #define CLIENT_MAX_TIMEOUT_S 3600
