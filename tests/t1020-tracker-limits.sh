@@ -61,7 +61,25 @@ out=$(printf 'REGISTER 127.0.0.1:7002\nA\nB\n\nQUIT\n' | talk "$T_ADDR")
 is "$out" "ERR 503 registry full" "a REGISTER past --max-pairs is refused too"
 is "$(request "$T_ADDR" "LIST")" "$(printf 'SONGS 2\nA 2\nB 1')" "and the registry is as it was"
 like "$(cat "$SCRATCH/T.err")" "registry full, refused" "the refusal is logged"
+
+# --- a REGISTER flood is logged a line a second, with the count folded
+flood=2000
+t0=$(date +%s%3N)
+{
+	for i in $(seq 1 "$flood"); do printf 'REGISTER 127.0.0.1:%d\nC\n\n' $((8000 + i % 1000)); done
+	echo QUIT
+} | talk "$T_ADDR" 60 >"$SCRATCH/flood.out"
+t1=$(date +%s%3N)
+is "$(grep -c '^ERR 503 registry full$' "$SCRATCH/flood.out")" "$flood" \
+	"each of $flood REGISTERs past --max-peers gets ERR 503 registry full"
+lines=$(grep -c "registry full, refused" "$SCRATCH/T.err")
+ok "the tracker logs them a line a second at most ($lines lines in $((t1 - t0)) ms)" \
+	test "$lines" -le $(((t1 - t0) / 1000 + 3))
 ok "tracker exits 0 on SIGTERM" stop_daemon T
+is "$(log_told "$SCRATCH/T.err" "registry full, refused")" $((flood + 2)) \
+	"every refusal is counted in some line, the last ones when the tracker stops"
+like "$(cat "$SCRATCH/T.err")" "registry full, refused \(and [0-9]+ more like it since the last such line\)|repeated [0-9]+ more time" \
+	"a line says how many were folded into it"
 
 # --max-memory: the registry's bytes are counted; a REGISTER past them is refused
 start_daemon T tracker -l 127.0.0.1:0 --max-memory 1 || exit 1

@@ -43,9 +43,6 @@
 #define SERVER_THREAD_IDLE_MS (60 * 1000)
 /* connections accepted in a row before the loop looks at its stop flag */
 #define SERVER_ACCEPT_BATCH 64
-/* refusals of one kind are logged at most once in this many ms, with the
- * count of those not logged */
-#define SERVER_REFUSAL_LOG_MS 1000
 /* open files kept for everything but connections (logs, the listening
  * socket, the tracker connection, ffmpeg's pipes, cache files): max_conns
  * is lowered to fit the open-file limit less this */

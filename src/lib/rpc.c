@@ -12,6 +12,7 @@
 #include "p2pm/proto.h"
 #include "p2pm/reader.h"
 #include "p2pm/rpc.h"
+#include "p2pm/sha256.h"
 #include "p2pm/strnum.h"
 
 /* longest request word kept for error messages, terminator included */
@@ -287,6 +288,13 @@ rpc_body_header(struct rpc_conn *c, const char *word, const char *want,
 enum rpc_result
 rpc_body_read(struct rpc_conn *c, void *buf, size_t bytes)
 {
+	return rpc_body_read_hashed(c, buf, bytes, NULL);
+}
+
+enum rpc_result
+rpc_body_read_hashed(struct rpc_conn *c, void *buf, size_t bytes,
+    struct sha256 *h)
+{
 	/* the whole body must come at a useful rate, not a byte now and then */
 	long long limit_ms = (long long)c->io_ms +
 	    (long long)bytes * 1000 / RPC_MIN_BYTES_PER_S;
@@ -315,6 +323,8 @@ rpc_body_read(struct rpc_conn *c, void *buf, size_t bytes)
 			    reader_strerror(res), got, bytes);
 			break;
 		}
+		if (h != NULL)
+			sha256_update(h, dst + got, n);
 		got += n;
 	}
 	reader_set_deadline(&c->rd, 0);

@@ -459,10 +459,12 @@ fail:
 	return NULL;
 }
 
-/* Writes a new file name in the temporary directory, flushed to disk. */
+/* Writes a new file name in the temporary directory in one write: flushed
+ * to disk before the return when sync_now, else only its write-back
+ * started (the commit flushes it). */
 static int
 songdir_write_file(struct songdir_writer *w, const char *name, const void *data,
-    size_t len, char *err, size_t errlen)
+    size_t len, int sync_now, char *err, size_t errlen)
 {
 	int fd, failed;
 
@@ -473,11 +475,14 @@ songdir_write_file(struct songdir_writer *w, const char *name, const void *data,
 		    strerror(errno));
 		return -1;
 	}
-	failed = net_write_all(fd, data, len) < 0 || fsync(fd) < 0;
+	failed = net_write_all(fd, data, len) < 0 || (sync_now && fsync(fd) < 0);
 	if (failed) {
 		int e = errno;
 		songdir_err(err, errlen, "cannot write '%s' beside '%s': %s", name,
 		    w->path, e == ENOSPC ? "the disk is full" : strerror(e));
+	} else if (!sync_now) {
+		/* a hint: the disk works while the next segments arrive */
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	}
 	if (close(fd) < 0 && !failed) {
 		failed = 1;
@@ -489,25 +494,13 @@ songdir_write_file(struct songdir_writer *w, const char *name, const void *data,
 	return failed ? -1 : 0;
 }
 
-int
-songdir_writer_put(struct songdir_writer *w, size_t index, const void *data,
+/* Writes segment index whose bytes are known to hash to its name. */
+static int
+songdir_put_segment(struct songdir_writer *w, size_t index, const void *data,
     size_t len, char *err, size_t errlen)
 {
-	char hex[SHA256_HEX_LEN];
-	const char *name;
 	int taken;
 
-	if (index >= w->pl.count || w->committed) {
-		songdir_err(err, errlen, "no segment %zu to write", index);
-		return -1;
-	}
-	name = w->pl.segs[index].name;
-	sha256_hex(data, len, hex);
-	if (memcmp(hex, name, SHA256_HEX_LEN - 1) != 0) {
-		songdir_err(err, errlen, "segment %zu does not hash to its name",
-		    index + 1);
-		return -1;
-	}
 	pthread_mutex_lock(&w->lock);
 	taken = w->written[index];
 	w->written[index] = 1;
@@ -516,11 +509,65 @@ songdir_writer_put(struct songdir_writer *w, size_t index, const void *data,
 		songdir_err(err, errlen, "segment %zu written twice", index + 1);
 		return -1;
 	}
-	if (songdir_write_file(w, name, data, len, err, errlen) < 0) {
+	if (songdir_write_file(w, w->pl.segs[index].name, data, len, 0, err,
+	    errlen) < 0) {
 		pthread_mutex_lock(&w->lock);
 		w->written[index] = 0;
 		pthread_mutex_unlock(&w->lock);
 		return -1;
+	}
+	return 0;
+}
+
+int
+songdir_writer_put(struct songdir_writer *w, size_t index, const void *data,
+    size_t len, char *err, size_t errlen)
+{
+	char hex[SHA256_HEX_LEN];
+
+	if (index >= w->pl.count || w->committed) {
+		songdir_err(err, errlen, "no segment %zu to write", index);
+		return -1;
+	}
+	sha256_hex(data, len, hex);
+	if (memcmp(hex, w->pl.segs[index].name, SHA256_HEX_LEN - 1) != 0) {
+		songdir_err(err, errlen, "segment %zu does not hash to its name",
+		    index + 1);
+		return -1;
+	}
+	return songdir_put_segment(w, index, data, len, err, errlen);
+}
+
+int
+songdir_writer_put_verified(struct songdir_writer *w, size_t index,
+    const void *data, size_t len, char *err, size_t errlen)
+{
+	if (index >= w->pl.count || w->committed) {
+		songdir_err(err, errlen, "no segment %zu to write", index);
+		return -1;
+	}
+	return songdir_put_segment(w, index, data, len, err, errlen);
+}
+
+/* Flushes every segment written to disk: reopened by name (the write-back
+ * each write started is mostly done by now), fsync, closed. */
+static int
+songdir_sync_segments(struct songdir_writer *w, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < w->pl.count; i++) {
+		const char *name = w->pl.segs[i].name;
+		int fd = openat(w->tmpfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), e;
+
+		if (fd < 0 || fsync(fd) < 0) {
+			e = errno;
+			songdir_err(err, errlen, "cannot flush '%s' beside '%s': %s",
+			    name, w->path, e == ENOSPC ? "the disk is full" :
+			    strerror(e));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
 	}
 	return 0;
 }
@@ -538,16 +585,19 @@ songdir_writer_commit(struct songdir_writer *w, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (songdir_sync_segments(w, err, errlen) < 0)
+		return -1;
 	if ((canon = playlist_canonical(&w->pl, &canonlen)) == NULL) {
 		songdir_err(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = songdir_write_file(w, PLAYLIST_INDEX_NAME, canon, canonlen, err, errlen);
+	rc = songdir_write_file(w, PLAYLIST_INDEX_NAME, canon, canonlen, 1, err,
+	    errlen);
 	free(canon);
 	if (rc < 0)
 		return -1;
 	snprintf(line, sizeof(line), "%s\n", w->name);
-	if (songdir_write_file(w, SONGDIR_NAME_FILE, line, strlen(line), err,
+	if (songdir_write_file(w, SONGDIR_NAME_FILE, line, strlen(line), 1, err,
 	    errlen) < 0)
 		return -1;
 	if (fchmod(w->tmpfd, SONGDIR_DIR_MODE) < 0 ||

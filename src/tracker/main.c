@@ -211,6 +211,7 @@ main(int argc, char **argv)
 	};
 	t.trust_advertised = trust;
 	t.limit_loopback = limit_loopback;
+	lograte_init(&t.refusals);
 	t.reg = registry_new((int)ttl, &lim);
 	if (t.reg == NULL) {
 		log_error("out of memory");
@@ -232,7 +233,9 @@ main(int argc, char **argv)
 
 	log_info("shutting down");
 	/* a connection thread still running may use the registry: keep it */
-	if (server_close(t.srv) == 0)
+	if (server_close(t.srv) == 0) {
 		registry_free(t.reg);
+		lograte_destroy(&t.refusals);
+	}
 	return 0;
 }
