@@ -9,6 +9,7 @@
 #include "p2pm/cli.h"
 #include "p2pm/defaults.h"
 #include "p2pm/log.h"
+#include "p2pm/search.h"
 #include "client.h"
 #include "serve.h"
 
@@ -281,8 +282,18 @@ main(int argc, char **argv)
 			cli_usage_error("%s: too many arguments", pos[0]);
 		cmd = commands[c].cmd;
 	}
-	if (cmd == CMD_NONE)
+	if (cmd == CMD_NONE) {
+		const char *names[sizeof(commands) / sizeof(commands[0])];
+		long best;
+
+		for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+			names[c] = commands[c].name;
+		best = search_nearest(pos[0], names, sizeof(names) / sizeof(names[0]));
+		if (best >= 0)
+			cli_usage_error("unknown command '%s'; did you mean '%s'?", pos[0],
+			    names[best]);
 		cli_usage_error("unknown command '%s'", pos[0]);
+	}
 	if (o.outdir != NULL && cmd != CMD_FETCH && cmd != CMD_SAVE)
 		cli_usage_error("-o is for fetch and save only");
 	if (o.peers.count > 0 && cmd != CMD_FETCH && cmd != CMD_CAT &&
