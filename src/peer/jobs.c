@@ -9,6 +9,7 @@
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "p2pm/units.h"
+#include "art.h"
 #include "build.h"
 #include "evict.h"
 #include "filekey.h"
@@ -243,6 +244,7 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 	snprintf(cid, sizeof(cid), "%s", hd.content_id);
 	if (probe_wire_tags(&pi, wire, sizeof(wire)) < 0)
 		wire[0] = '\0';
+	art_tag(j->cache, j->ffmpeg, jb->path, key, &j->stop, wire, sizeof(wire));
 	if (index_ready(j->idx, jb->name, jb->path, key, dir, &hd,
 	    wire[0] != '\0' ? wire : NULL) > 0) {
 		log_info("ready: '%s' (content id %s)", jb->name, cid);
