@@ -210,6 +210,14 @@ request() {
 	{ printf '%s\n' "$@"; printf 'QUIT\n'; } | talk "$addr"
 }
 
+# refused_addr : prints 127.0.0.1:PORT where nothing listens, for a dead
+# tracker or peer: a port bound (port 0), closed again and checked to
+# refuse a connect (the tool refusedport). A fixed low port is no such
+# thing: as root anything may bind it. Bails out if there is none.
+refused_addr() {
+	"$P2PM_TOOLS/refusedport" || bail_out "no port that refuses connections (refusedport)"
+}
+
 # duration_of FILE : its duration in seconds as ffprobe reads it.
 duration_of() {
 	ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"

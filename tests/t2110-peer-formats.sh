@@ -8,6 +8,8 @@
 # path; two files that would get the same name are told apart.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-peer.sh"
+# a tracker address that refuses connections
+DEAD=$(refused_addr)
 
 # wait_until SECONDS COMMAND... : until COMMAND succeeds, in tenths
 wait_until() {
@@ -44,7 +46,7 @@ tone "$lib/Misc/five.m4a" 1.5 880 -c:a aac || exit 1
 tone "$lib/Misc/six.wav" 1 990 || exit 1
 tone "$lib/Misc/seven.aiff" 1 330 || exit 1
 tone "$lib/Misc/wav named.mp3" 2 220 -f wav || exit 1
-printf '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nhttp://127.0.0.1:1/x.ts\n#EXT-X-ENDLIST\n' \
+printf '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nhttp://%s/x.ts\n#EXT-X-ENDLIST\n' "$DEAD" \
 	>"$lib/Misc/playlist.mp3"
 printf 'just some text\n' >"$lib/Misc/text.mp3"
 ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi \
