@@ -7,6 +7,7 @@
 
 #include "p2pm/log.h"
 #include "p2pm/search.h"
+#include "client.h"
 #include "songsearch.h"
 
 /* Does e match q, in its name or its artist, album or title tag? */

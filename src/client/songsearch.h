@@ -8,7 +8,8 @@
 
 #include <stddef.h>
 
-#include "client.h"
+#include "p2pm/cli.h"
+#include "tracker_client.h"
 
 /* Moves the songs matching text to the front of songs, in their order,
  * and returns how many they are; the others follow (in another order
