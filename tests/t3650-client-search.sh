@@ -52,7 +52,7 @@ is "$(cli_names "jóga bjork")" "Björk - Jóga" "every word must match, in any 
 is "$(cli_names "hunter roads")" "" "  so two songs' words find neither"
 
 # the fields of /api/songs
-json=$(http_get "$G_ADDR" "/api/songs?q=jóga" | body_of)
+json=$(http_get "$G_ADDR" "/api/songs?q=j%C3%B3ga" | body_of)
 like "$json" '"name":"Björk - Jóga","artist":"Björk","album":"Homogenic","title":"Jóga","track":2,"duration":1\.[0-9]{3},"art":null,"sources":1' \
 	"/api/songs gives artist, album, title, track, duration and art with each song"
 like "$json" '"count":1,"truncated":false,"suggestion":null' "  and no suggestion when songs were found"
