@@ -287,9 +287,6 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 			return JOBS_DONE;
 		}
 	}
-	/* the cover art first: once the song is segmented it is served at once */
-	art_tag(j->cache, j->ffmpeg, jb->path, file_key, &j->stop, artword,
-	    sizeof(artword));
 	if (known && hlsdir_load(j->cache, key, &hd, dir, sizeof(dir), why,
 	    sizeof(why)) == 0) {
 		log_info("'%s': reused from cache (%s, %zu segments)", jb->name, key,
@@ -321,6 +318,8 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 	snprintf(cid, sizeof(cid), "%s", hd.content_id);
 	if (probe_wire_tags(&pi, wire, sizeof(wire)) < 0)
 		wire[0] = '\0';
+	art_tag(j->cache, j->ffmpeg, jb->path, file_key, &j->stop, artword,
+	    sizeof(artword));
 	if (artword[0] != '\0' && strlen(wire) + 1 + strlen(artword) <= PROTO_MAX_TAG_BYTES)
 		snprintf(wire + strlen(wire), sizeof(wire) - strlen(wire), "%s%s",
 		    wire[0] != '\0' ? " " : "", artword);
