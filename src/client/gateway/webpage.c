@@ -304,7 +304,7 @@ const char webpage_html[] =
 "    li.append(make(\"span\", \"time\", s.track !== null && s.track !== undefined ? String(s.track) : \"\"));\n"
 "  }\n"
 "  var meta = make(\"div\", \"meta\");\n"
-"  meta.append(make(\"div\", \"name\", withArt ? titleOf(s) : titleOf(s)),\n"
+"  meta.append(make(\"div\", \"name\", titleOf(s)),\n"
 "    make(\"div\", \"line2\", [s.artist, withArt ? s.album : null].filter(Boolean).join(\" \\u2014 \") ||\n"
 "      (s.title ? s.name : \"\")));\n"
 "  li.append(meta, make(\"span\", \"time\", clock(s.duration)),\n"
