@@ -35,7 +35,7 @@ start_daemon T tracker -l 127.0.0.1:0 --ttl 600 || exit 1
 awk 'BEGIN { for (p = 0; p < 1000; p++) { printf "REGISTER 127.0.0.1:%d\n", 10000 + p
 	for (i = 0; i < 1000; i++) printf "song%d %064x\n", i, i; print "" } print "QUIT" }' |
 	talk "$T_ADDR" 60 >"$SCRATCH/k.out"
-is "$(sort | uniq -c <"$SCRATCH/k.out" | tr -s ' ')" " 1000 OK" "1000 REGISTERs of the same 1000 songs answer OK"
+is "$(sort "$SCRATCH/k.out" | uniq -c | tr -s ' ')" " 1000 OK" "1000 REGISTERs of the same 1000 songs answer OK"
 like "$(request "$T_ADDR" STATS)" "peers=1000 songs=1000 pairs=1000000 " "STATS counts 1,000,000 pairs"
 is "$(request "$T_ADDR" "QUERY song999" | wc -w)" "65" "QUERY of one of them names 64 of its 1000 peers"
 is "$(request "$T_ADDR" "LOCATE song7" | head -n 1)" "SOURCES 64" "LOCATE names 64 of one content id"

@@ -54,11 +54,14 @@ perl -e '
 # not audio: a concat list ffmpeg would follow to another file
 printf 'ffconcat version 1.0\nfile %s\n' "$SCRATCH/tone.mp3" >"$lib/concat list.mp3"
 
-# the peer's ffmpeg counts its runs
+# the peer's ffmpeg counts its runs (those reading out cover art apart)
 real_ffmpeg=$(command -v ffmpeg)
 scratch_program ffmpeg <<EOF || exit 1
 #!/bin/sh
-echo run >>"$SCRATCH/ffmpeg.runs"
+case " \$* " in
+*" image2pipe "*) echo art >>"$SCRATCH/ffmpeg.art" ;;
+*) echo run >>"$SCRATCH/ffmpeg.runs" ;;
+esac
 exec "$real_ffmpeg" "\$@"
 EOF
 
@@ -96,6 +99,8 @@ ok "the progress line counts the three refused" \
 	wait_for_log P "prepared 8/8 songs, 3 refused, 0 left in the queue" 30
 is "$(wc -l <"$SCRATCH/ffmpeg.runs" | tr -d ' ')" 7 \
 	"ffmpeg ran once per file, probing and segmenting in one run (none for the empty one)"
+is "$(wc -l <"$SCRATCH/ffmpeg.art" | tr -d ' ')" 5 \
+	"  and once more for each of the 5 songs, reading out its cover art"
 
 ok "the peer stops cleanly" stop_daemon P
 ok "no sanitizer reports" check_sanitizers

@@ -7,6 +7,7 @@
 
 #include "p2pm/cli.h"
 #include "p2pm/net.h"
+#include "p2pm/picture.h"
 #include "p2pm/proto.h"
 #include "p2pm/sha256.h"
 
@@ -62,6 +63,7 @@ struct song_entry {
 	char *artist, *album, *title;
 	long duration_ms;	/* -1 when not given */
 	long track;		/* track number ("3" or "3/12"), -1 when not given */
+	char art[PICTURE_NAME_LEN + 1];	/* the art= picture name, "" if none */
 };
 
 struct song_list {

@@ -9,6 +9,7 @@
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "p2pm/units.h"
+#include "art.h"
 #include "build.h"
 #include "evict.h"
 #include "filekey.h"
@@ -257,6 +258,7 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 {
 	char key[FILEKEY_LEN + 1], file_key[FILEKEY_LEN + 1], why[2048], dir[PATH_MAX];
 	char cid[SHA256_HEX_LEN], wire[PROTO_MAX_TAG_BYTES + 1], line[PROBE_LINE_MAX];
+	char artword[PICTURE_NAME_LEN + 8] = "";
 	struct filekey_id id;
 	struct probe_info pi;
 	struct hlsdir hd;
@@ -316,6 +318,11 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 	snprintf(cid, sizeof(cid), "%s", hd.content_id);
 	if (probe_wire_tags(&pi, wire, sizeof(wire)) < 0)
 		wire[0] = '\0';
+	art_tag(j->cache, j->ffmpeg, jb->path, file_key, &j->stop, artword,
+	    sizeof(artword));
+	if (artword[0] != '\0' && strlen(wire) + 1 + strlen(artword) <= PROTO_MAX_TAG_BYTES)
+		snprintf(wire + strlen(wire), sizeof(wire) - strlen(wire), "%s%s",
+		    wire[0] != '\0' ? " " : "", artword);
 	if (index_ready(j->idx, jb->name, jb->path, key, dir, &hd,
 	    wire[0] != '\0' ? wire : NULL) > 0) {
 		log_info("ready: '%s' (content id %s)", jb->name, cid);
