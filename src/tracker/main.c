@@ -213,7 +213,8 @@ main(int argc, char **argv)
 	t.trust_advertised = trust;
 	t.limit_loopback = limit_loopback;
 	t.reg = registry_new((int)ttl, &lim);
-	if (t.reg == NULL) {
+	t.dial = dialback_new();
+	if (t.reg == NULL || t.dial == NULL) {
 		log_error("out of memory");
 		return 1;
 	}
@@ -223,6 +224,7 @@ main(int argc, char **argv)
 	if (t.srv == NULL) {
 		log_error("%s", err);
 		registry_free(t.reg);
+		dialback_free(t.dial);
 		return 1;
 	}
 	cli_print_ready(server_address(t.srv));
@@ -233,7 +235,9 @@ main(int argc, char **argv)
 
 	log_info("shutting down");
 	/* a connection thread still running may use the registry: keep it */
-	if (server_close(t.srv) == 0)
+	if (server_close(t.srv) == 0) {
 		registry_free(t.reg);
+		dialback_free(t.dial);
+	}
 	return 0;
 }

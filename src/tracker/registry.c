@@ -57,6 +57,7 @@ struct reg_peer {
 	const char *addr;	/* the key of its table entry */
 	struct reg_source *src;	/* where its last REGISTER came from */
 	long long expires_ms;
+	int nat;		/* its last REGISTER said reach=nat */
 	struct reg_song **songs;
 	size_t nsongs;
 };
@@ -538,6 +539,7 @@ registry_register(struct registry *reg, const char *addr, const char *src_ip,
 		return -1;
 	}
 	p->expires_ms = now_ms + reg->ttl_ms;
+	p->nat = names->nat;
 
 	/* attach the new set, marking each song with this generation */
 	unsigned long gen = ++reg->generation;
@@ -602,7 +604,7 @@ registry_query(struct registry *reg, const char *name, size_t namelen,
 		return 0;
 	}
 	for (size_t i = 0; i < s->npeers; i++)
-		if (s->peers[i].peer->expires_ms > now_ms)
+		if (s->peers[i].peer->expires_ms > now_ms && !s->peers[i].peer->nat)
 			live[nlive++] = s->peers[i].peer;
 	/* partial Fisher-Yates: the first `max` are a uniform random pick */
 	for (size_t i = 0; i < nlive && i < max; i++) {
@@ -682,6 +684,7 @@ registry_locate(struct registry *reg, const char *name, size_t namelen,
 			h[j] = t;
 			snprintf(out[n].addr, NET_ADDR_MAX, "%s", h[i]->peer->addr);
 			out[n].has_id = h[i]->has_id;
+			out[n].nat = h[i]->peer->nat;
 			memcpy(out[n].id, h[i]->id, PROTO_CONTENT_ID_LEN);
 			snprintf(out[n].tags, sizeof(out[n].tags), "%s",
 			    h[i]->tags != NULL ? h[i]->tags : "");
