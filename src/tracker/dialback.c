@@ -24,15 +24,17 @@ struct dialback {
 	struct dialback_slot *slots;
 	uint8_t key[SIPHASH_KEY_LEN];
 	atomic_int inflight;
+	char from[SOURCE_IP_MAX];	/* "" : any */
 };
 
 struct dialback *
-dialback_new(void)
+dialback_new(const char *from)
 {
 	struct dialback *d = calloc(1, sizeof(*d));
 
 	if (d == NULL)
 		return NULL;
+	snprintf(d->from, sizeof(d->from), "%s", from != NULL ? from : "");
 	d->slots = calloc(DIALBACK_SLOTS, sizeof(*d->slots));
 	if (d->slots == NULL) {
 		free(d);
@@ -79,11 +81,11 @@ dialback_count(struct dialback *d, const char *ip, long long now_ms)
 
 /* Connects to addr and asks PING; 0 when the answer is PONG. */
 static int
-dialback_ping(const char *addr, char *why, size_t whylen)
+dialback_ping(const struct dialback *d, const char *addr, char *why, size_t whylen)
 {
 	char err[RPC_ERR_LEN];
-	struct rpc_conn *c = rpc_open(addr, DIALBACK_CONNECT_MS, DIALBACK_IO_MS, err,
-	    sizeof(err));
+	struct rpc_conn *c = rpc_open_from(addr, d->from[0] != '\0' ? d->from : NULL,
+	    DIALBACK_CONNECT_MS, DIALBACK_IO_MS, err, sizeof(err));
 	const char *rest;
 	int rc = -1;
 
@@ -123,7 +125,7 @@ dialback_run(struct dialback *d, const char *src_ip, unsigned port, int limited,
 		snprintf(why, whylen, "invalid address");
 		res = DIALBACK_UNREACHABLE;
 	} else {
-		res = dialback_ping(addr, why, whylen) == 0 ? DIALBACK_REACHABLE :
+		res = dialback_ping(d, addr, why, whylen) == 0 ? DIALBACK_REACHABLE :
 		    DIALBACK_UNREACHABLE;
 	}
 	atomic_fetch_sub(&d->inflight, 1);

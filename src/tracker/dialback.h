@@ -32,8 +32,13 @@ enum dialback_result {
 
 struct dialback;
 
-/* A dial-back service with an empty rate table; NULL if out of memory. */
-struct dialback *dialback_new(void);
+/* A dial-back service with an empty rate table, dialing from the local
+ * IP address `from` (copied; NULL: the kernel picks, which is the address
+ * the tracker is reached at). Dialing from another address than the one
+ * the peer has talked to is what tells a router that lets in only
+ * addresses its host has sent to (address-dependent filtering) from a
+ * reachable peer. NULL if out of memory. */
+struct dialback *dialback_new(const char *from);
 void dialback_free(struct dialback *d);
 
 /* Dials src_ip (canonical, as source.h makes it) at port, unless src_ip
