@@ -280,7 +280,8 @@ _netbed_router_up() {
 			chain postrouting {
 				type nat hook postrouting priority srcnat; policy accept;
 				jump $NETBED_UPNP_POSTROUTING_CHAIN
-				oifname "wan0" $masq
+				# what the hosts send; the router's own packets keep their ports
+				iifname "lan0" oifname "wan0" $masq
 			}
 		}
 	EOF
@@ -359,7 +360,8 @@ netbed_upnpd_start() {
 			"deny 0-65535 0.0.0.0/0 0-65535"
 	} >"$conf" || return 1
 	# a restarted daemon's log goes on after the last one's
-	n=$(grep -c 'Listening for NAT-PMP/PCP traffic' "$SCRATCH/upnpd-r$r.err" 2>/dev/null)
+	touch "$SCRATCH/upnpd-r$r.err" || return 1
+	n=$(grep -c 'Listening for NAT-PMP/PCP traffic' "$SCRATCH/upnpd-r$r.err")
 	# ip netns exec execs in place: $! is the daemon's own pid
 	ip netns exec "$(netbed_router_ns "$r")" "$NETBED_UPNPD" -d -f "$conf" \
 		-P "$SCRATCH/upnpd-r$r.pid" >/dev/null 2>>"$SCRATCH/upnpd-r$r.err" &
