@@ -11,7 +11,10 @@
 #include "p2pm/fsname.h"
 #include "p2pm/log.h"
 #include "p2pm/units.h"
-#include "client.h"
+#include "commands.h"
+#include "outdir.h"
+#include "outstream.h"
+#include "progress.h"
 
 /* Fills peers from -p, or else from the tracker. Returns an exit code. */
 int
