@@ -43,6 +43,12 @@ int net_remote_addr(int fd, char *out, size_t outlen);
  * The socket returned is blocking, with no timeouts set. */
 int net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen);
 
+/* net_connect from the local IP address `from` (an IPv4 or IPv6 literal,
+ * any port; NULL: wherever the kernel picks): an address of the other
+ * family cannot be reached from it. */
+int net_connect_from(const char *hostport, const char *from, int timeout_ms,
+    char *err, size_t errlen);
+
 /* Sets receive and send timeouts (0 = none) on a socket. */
 int net_set_timeouts(int fd, int recv_ms, int send_ms);
 

@@ -55,6 +55,10 @@ struct rpc_conn;
 struct rpc_conn *rpc_open(const char *addr, int connect_ms, int io_ms,
     char *err, size_t errlen);
 
+/* rpc_open from the local IP address `from` (NULL: any, as rpc_open). */
+struct rpc_conn *rpc_open_from(const char *addr, const char *from, int connect_ms,
+    int io_ms, char *err, size_t errlen);
+
 /* The address the connection was opened to, as given to rpc_open. */
 const char *rpc_addr(const struct rpc_conn *c);
 

@@ -91,6 +91,7 @@ struct reg_peer {
 	const char *addr;	/* the key of its table entry */
 	struct reg_source *src;	/* where its last REGISTER came from */
 	long long expires_ms;
+	int nat;		/* its last REGISTER said reach=nat */
 	struct reg_song **songs;
 	size_t nsongs;
 	uint32_t id;		/* its index in reg->peer_by_id */
@@ -1148,6 +1149,7 @@ registry_register(struct registry *reg, const char *addr, const char *src_ip,
 		return -1;
 	}
 	p->expires_ms = now_ms + reg->ttl_ms;
+	p->nat = names->nat;
 
 	/* attach the new set, marking each song with this generation */
 	uint32_t gen = registry_next_generation(reg);
@@ -1214,7 +1216,7 @@ registry_query(struct registry *reg, const char *name, size_t namelen,
 	struct reg_holder *h = registry_holders(s);
 	for (size_t i = 0; i < s->nholders; i++) {
 		struct reg_peer *p = reg->peer_by_id[h[i].peer];
-		if (p->expires_ms > now_ms)
+		if (p->expires_ms > now_ms && !p->nat)
 			live[nlive++] = p;
 	}
 	/* partial Fisher-Yates: the first `max` are a uniform random pick */
@@ -1314,6 +1316,7 @@ registry_locate(struct registry *reg, const char *name, size_t namelen,
 			l[j] = t;
 			snprintf(out[n].addr, NET_ADDR_MAX, "%s", l[i].peer->addr);
 			out[n].has_id = registry_live_has_id(&l[i]);
+			out[n].nat = l[i].peer->nat;
 			if (out[n].has_id)
 				memcpy(out[n].id, l[i].v->id, PROTO_CONTENT_ID_LEN);
 			else

@@ -51,6 +51,7 @@ struct registry_source {
 	unsigned char id[PROTO_CONTENT_ID_LEN];
 	int has_id;		/* 0: registered without a content id */
 	char tags[PROTO_MAX_TAG_BYTES + 1];	/* its tag words, "" if none */
+	int nat;		/* registered reach=nat: behind a NAT */
 };
 
 /* One name of a REGISTER body and what came with it: the name at off in
@@ -71,6 +72,7 @@ struct registry_names {
 	struct registry_name *items;
 	size_t count, itemcap;
 	size_t max_bytes;
+	int nat;		/* the REGISTER said reach=nat */
 };
 
 /* How much the registry holds, in all and per source address. */
@@ -112,7 +114,8 @@ void registry_names_free(struct registry_names *names);
 /* Replaces the song set of peer `addr` with `names` (each with its content
  * id or none), records src_ip (canonical) as where it comes from, and
  * renews its lease until now_ms + ttl. Duplicate names count once, with
- * the content id of their first line. The per-source limits apply only
+ * the content id of their first line. The peer is recorded as behind a
+ * NAT when names->nat is set (as reachable otherwise). The per-source limits apply only
  * when `limited` is set. Returns 0; one of the refusals above, changing
  * nothing, if the peer, its pairs (duplicates counted) or what src_ip has
  * registered would pass a limit; or -1 if memory ran out (the peer then
@@ -124,7 +127,8 @@ int registry_register(struct registry *reg, const char *addr, const char *src_ip
 int registry_unregister(struct registry *reg, const char *addr);
 
 /* Copies into out (up to max entries) the addresses of live peers holding
- * the song, shuffled. Returns how many live peers hold it in all. */
+ * the song, shuffled, leaving out those behind a NAT (a version-1 reader
+ * cannot reach them). Returns how many such live peers hold it in all. */
 size_t registry_query(struct registry *reg, const char *name, size_t namelen,
     char (*out)[NET_ADDR_MAX], size_t max, long long now_ms);
 
