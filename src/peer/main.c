@@ -334,8 +334,8 @@ refresh_library(const struct peer_options *o, const struct library *args,
 			log_error("out of memory queueing '%s'", todo.v[i].name);
 	}
 	jobs_rescanned(jobs, files);
-	log_debug("library: %zu to check, %zu dropped, %zu renamed by their tags "
-	    "before", todo.n, dropped, renamed);
+	log_debug("look at the library done, %zu to check, %zu dropped, %zu renamed by "
+	    "their tags before", todo.n, dropped, renamed);
 	/* a look that only finds the songs renamed by their tags (each said
 	 * when its tags were read) has nothing new to say */
 	if (all || ((files > 0 || dropped > 0) &&
