@@ -339,7 +339,7 @@ refresh_library(const struct peer_options *o, const struct library *args,
 	struct library lib = { 0 };
 	struct index_todo todo = { 0 };
 	struct library_stats st = { 0 };
-	size_t dropped, files = 0;
+	size_t dropped, renamed, files = 0;
 	int unreadable;
 
 	if (collect_library(o, args, sh, names, cache, all, &lib, &unreadable, &st) < 0) {
@@ -347,6 +347,8 @@ refresh_library(const struct peer_options *o, const struct library *args,
 		library_free(&lib);
 		return;
 	}
+	renamed = jobs_renames_pending(jobs);
+	jobs_look_begins(jobs);
 	dropped = index_sync(idx, &lib, all, &todo);
 	for (size_t i = 0; i < todo.n; i++) {
 		if (todo.v[i].kind == LIBRARY_FILE)
@@ -355,7 +357,13 @@ refresh_library(const struct peer_options *o, const struct library *args,
 		    todo.v[i].tagged) < 0)
 			log_error("out of memory queueing '%s'", todo.v[i].name);
 	}
-	if (all || files > 0 || dropped > 0)
+	jobs_rescanned(jobs, files);
+	log_debug("look at the library done, %zu to check, %zu dropped, %zu renamed by "
+	    "their tags before", todo.n, dropped, renamed);
+	/* a look that only finds the songs renamed by their tags (each said
+	 * when its tags were read) has nothing new to say */
+	if (all || ((files > 0 || dropped > 0) &&
+	    (files > renamed || dropped > renamed)))
 		log_info("library: %zu song(s), %zu to check, %zu dropped; not "
 		    "shared: %zu not audio, %zu hidden, %zu unreadable, %zu loop(s), "
 		    "%zu too deep, %zu past the limit%s", lib.n, todo.n, dropped,
