@@ -218,6 +218,18 @@ refused_addr() {
 	"$P2PM_TOOLS/refusedport" || bail_out "no port that refuses connections (refusedport)"
 }
 
+# log_told FILE REGEX : how many events the lines of FILE matching REGEX
+# tell of, where repeated refusals are folded (a line a second per reason
+# and source): one per line, plus N for "(and N more like it ...)"; a
+# "(repeated N more time(s) ...)" line, which only tells the count, N.
+log_told() {
+	awk -v re="$2" '$0 ~ re {
+		if (match($0, /\(and [0-9]+ more like it/)) n += substr($0, RSTART + 5, RLENGTH - 18) + 1
+		else if (match($0, /\(repeated [0-9]+ more/)) n += substr($0, RSTART + 10, RLENGTH - 15)
+		else n++
+	} END { print n + 0 }' "$1"
+}
+
 # duration_of FILE : its duration in seconds as ffprobe reads it.
 duration_of() {
 	ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"

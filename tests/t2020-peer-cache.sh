@@ -93,7 +93,7 @@ kill -HUP "$P2_PID"
 ok "the changed song is segmented again after SIGHUP" \
 	wait_for_log P2 "segmented 'a' into .* \($(key_of "$lib/a.mp3")\)" 30
 is "$(runs)" 3 "only the changed file ran ffmpeg"
-ok "the changed song is served with new segments" wait_for_served "$P2_ADDR" a 10
+ok "the changed song is served with new segments" wait_for_log P2 "ready: 'a' " 10 2
 fetch_song "$P2_ADDR" a "$SCRATCH/a3" || exit 1
 ok "its playlist names segments of the new content" segments_named_by_hash "$SCRATCH/a3"
 ok "not the old ones" test -z "$(segments_of "$SCRATCH/a3" | grep -Fx "$old_seg")"

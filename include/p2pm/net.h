@@ -43,6 +43,12 @@ int net_remote_addr(int fd, char *out, size_t outlen);
  * The socket returned is blocking, with no timeouts set. */
 int net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen);
 
+/* net_connect from the local IP address `from` (an IPv4 or IPv6 literal,
+ * any port; NULL: wherever the kernel picks): an address of the other
+ * family cannot be reached from it. */
+int net_connect_from(const char *hostport, const char *from, int timeout_ms,
+    char *err, size_t errlen);
+
 /* Sets receive and send timeouts (0 = none) on a socket. */
 int net_set_timeouts(int fd, int recv_ms, int send_ms);
 
@@ -50,6 +56,11 @@ int net_set_timeouts(int fd, int recv_ms, int send_ms);
  * short writes. A closed reader gives -1 with EPIPE: the programs ignore
  * SIGPIPE (sendfile(2) would raise it too). */
 int net_write_all(int fd, const void *buf, size_t len);
+
+/* net_write_all for a socket, telling TCP that more follows at once
+ * (MSG_MORE): a reply's head then leaves in one packet with the start of
+ * the body sent next, as with TCP_CORK. */
+int net_send_more(int sock, const void *buf, size_t len);
 
 /* Sends len bytes of file_fd starting at offset 0 with sendfile(2). Fails if the
  * file is shorter than len or the peer stops reading past the send timeout. */

@@ -45,8 +45,10 @@ enum proto_status {
 	PROTO_NOT_FOUND = 404,
 	PROTO_TOO_LARGE = 413,
 	PROTO_LINE_TOO_LONG = 414,
+	PROTO_TOO_MANY = 429,
 	PROTO_INTERNAL = 500,
-	PROTO_BUSY = 503
+	PROTO_BUSY = 503,
+	PROTO_UNREACHABLE = 504
 };
 
 /* The fixed text of a status ("bad request", "not found", ...). */
@@ -63,15 +65,28 @@ enum proto_cmd {
 	PROTO_CMD_REQUEST_SONG,
 	PROTO_CMD_REQUEST_SEGMENT,
 	PROTO_CMD_LOCATE,
-	PROTO_CMD_LISTPAGE
+	PROTO_CMD_LISTPAGE,
+	PROTO_CMD_WHOAMI,
+	PROTO_CMD_DIALBACK
+};
+
+/* How a REGISTER says its peer can be reached (its reach= word). */
+enum proto_reach {
+	PROTO_REACH_DEFAULT,	/* no word: reachable at the address, as in v1 */
+	PROTO_REACH_DIRECT,	/* reach=direct: the same, said outright */
+	PROTO_REACH_NAT		/* reach=nat: behind a NAT, not reachable */
 };
 
 /* A parsed request. arg holds the decoded name (QUERY, REQUEST_*), the
  * filter (LIST and LISTPAGE's match=, possibly empty), the name (LOCATE) or the peer address (REGISTER, UNREGISTER),
+ * empty for DIALBACK (its port is in port),
  * NUL-terminated; arglen is its length in bytes. */
 struct proto_request {
 	enum proto_cmd cmd;
 	int tags;	/* LISTPAGE tags=1, LOCATE <name> tags: rows carry tags */
+	int reach;	/* LOCATE <name> reach: rows carry direct/nat */
+	enum proto_reach reach_word;	/* REGISTER <addr> reach=... */
+	unsigned port;	/* DIALBACK <port>: 1-65535 */
 	/* the command word is one followed by a body (REGISTER); set even
 	 * when the rest of the line is malformed, so the body can be skipped */
 	int has_body;

@@ -1,4 +1,5 @@
 /* net.c - socket helpers shared by the three programs. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -217,7 +218,8 @@ net_remote_addr(int fd, char *out, size_t outlen)
 /* Connects one address with a deadline: non-blocking connect, poll, then
  * back to blocking mode. */
 static int
-net_connect_one(const struct addrinfo *ai, int timeout_ms)
+net_connect_one(const struct addrinfo *ai, const struct sockaddr_storage *from,
+    int timeout_ms)
 {
 	struct pollfd pfd;
 	socklen_t sl;
@@ -226,6 +228,16 @@ net_connect_one(const struct addrinfo *ai, int timeout_ms)
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd < 0)
 		return -1;
+	if (from != NULL) {
+		/* only an address of the same family can be bound */
+		if (from->ss_family != ai->ai_family) {
+			errno = EAFNOSUPPORT;
+			goto fail;
+		}
+		if (bind(fd, (const struct sockaddr *)from, from->ss_family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0)
+			goto fail;
+	}
 	flags = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
@@ -273,13 +285,34 @@ fail:
 int
 net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen)
 {
+	return net_connect_from(hostport, NULL, timeout_ms, err, errlen);
+}
+
+int
+net_connect_from(const char *hostport, const char *from, int timeout_ms, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage src;
 	struct addrinfo *res, *ai;
 	int fd = -1, saved = 0;
 
+	memset(&src, 0, sizeof(src));
+	if (from != NULL) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&src;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&src;
+		if (inet_pton(AF_INET, from, &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+		} else if (inet_pton(AF_INET6, from, &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+		} else {
+			net_seterr(err, errlen, "invalid source address %s", from);
+			return -1;
+		}
+	}
 	if (net_resolve(hostport, 0, 0, &res, err, errlen) < 0)
 		return -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = net_connect_one(ai, timeout_ms);
+		fd = net_connect_one(ai, from != NULL ? &src : NULL, timeout_ms);
 		if (fd >= 0)
 			break;
 		saved = errno;
@@ -314,6 +347,24 @@ net_write_all(int fd, const void *buf, size_t len)
 
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR && !net_interrupted())
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+net_send_more(int sock, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(sock, p, len, MSG_MORE | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR && !net_interrupted())
 				continue;

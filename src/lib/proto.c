@@ -17,7 +17,9 @@ proto_status_text(enum proto_status status)
 	case PROTO_TOO_LARGE: return "too large";
 	case PROTO_LINE_TOO_LONG: return "line too long";
 	case PROTO_INTERNAL: return "internal error";
+	case PROTO_TOO_MANY: return "too many requests";
 	case PROTO_BUSY: return "busy";
+	case PROTO_UNREACHABLE: return "not reachable";
 	}
 	return "unknown";
 }
@@ -149,7 +151,7 @@ proto_decode_name(const char *token, size_t toklen, char *out, size_t outlen,
 struct proto_cmd_entry {
 	const char *word;
 	enum proto_cmd cmd;
-	enum { ARG_NONE, ARG_NAME, ARG_ADDR, ARG_OPTIONAL, ARG_PAGE } arg;
+	enum { ARG_NONE, ARG_NAME, ARG_ADDR, ARG_OPTIONAL, ARG_PAGE, ARG_PORT } arg;
 };
 
 static const struct proto_cmd_entry proto_cmds[] = {
@@ -164,7 +166,40 @@ static const struct proto_cmd_entry proto_cmds[] = {
 	{ "REQUEST_SEGMENT", PROTO_CMD_REQUEST_SEGMENT, ARG_NAME },
 	{ "LOCATE", PROTO_CMD_LOCATE, ARG_NAME },
 	{ "LISTPAGE", PROTO_CMD_LISTPAGE, ARG_PAGE },
+	{ "WHOAMI", PROTO_CMD_WHOAMI, ARG_NONE },
+	{ "DIALBACK", PROTO_CMD_DIALBACK, ARG_PORT },
 };
+
+/* If the last word of arg (arglen bytes) is `word`, drops it (and the
+ * space before it) from *arglen and returns 1; else 0. */
+static int
+proto_take_last_word(const char *arg, size_t *arglen, const char *word)
+{
+	size_t wl = strlen(word);
+
+	if (*arglen <= wl + 1 || arg[*arglen - wl - 1] != ' ' ||
+	    memcmp(arg + *arglen - wl, word, wl) != 0)
+		return 0;
+	*arglen -= wl + 1;
+	return 1;
+}
+
+/* Parses a port in decimal, 1-65535, no sign, no leading zero. Returns
+ * it, or 0 for anything else. */
+static unsigned
+proto_parse_port(const char *text, size_t len)
+{
+	unsigned v = 0;
+
+	if (len == 0 || len > 5 || text[0] == '0')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned)(text[i] - '0');
+	}
+	return v <= 65535 ? v : 0;
+}
 
 static void
 proto_why(char *why, size_t whylen, const char *text)
@@ -275,11 +310,22 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 		}
 		return proto_parse_page(arg, arglen, req, why, whylen);
 	}
-	/* LOCATE <name> tags: the one command with a flag word after its name */
-	if (e->cmd == PROTO_CMD_LOCATE && arglen > 5 &&
-	    memcmp(arg + arglen - 5, " tags", 5) == 0) {
-		req->tags = 1;
-		arglen -= 5;
+	/* LOCATE <name>[ tags][ reach]: flag words after the name, in any
+	 * order, each once */
+	if (e->cmd == PROTO_CMD_LOCATE) {
+		for (int k = 0; k < 2; k++) {
+			if (!req->tags && proto_take_last_word(arg, &arglen, "tags"))
+				req->tags = 1;
+			else if (!req->reach && proto_take_last_word(arg, &arglen, "reach"))
+				req->reach = 1;
+		}
+	}
+	/* REGISTER <addr>[ reach=nat|reach=direct] */
+	if (e->cmd == PROTO_CMD_REGISTER) {
+		if (proto_take_last_word(arg, &arglen, "reach=nat"))
+			req->reach_word = PROTO_REACH_NAT;
+		else if (proto_take_last_word(arg, &arglen, "reach=direct"))
+			req->reach_word = PROTO_REACH_DIRECT;
 	}
 	if (memchr(arg, ' ', arglen) != NULL) {
 		proto_why(why, whylen, "too many words");
@@ -294,6 +340,12 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 		return PROTO_OK;
 	case ARG_PAGE:
 		return PROTO_BAD_REQUEST;	/* handled above */
+	case ARG_PORT:
+		if (sp == NULL || (req->port = proto_parse_port(arg, arglen)) == 0) {
+			proto_why(why, whylen, "want a port, 1-65535");
+			return PROTO_BAD_REQUEST;
+		}
+		return PROTO_OK;
 	case ARG_OPTIONAL:
 		if (sp == NULL)
 			return PROTO_OK;

@@ -12,6 +12,7 @@
 #include "p2pm/proto.h"
 #include "p2pm/reader.h"
 #include "p2pm/rpc.h"
+#include "p2pm/sha256.h"
 #include "p2pm/strnum.h"
 #include "p2pm/textsafe.h"
 
@@ -47,6 +48,13 @@ rpc_fail(struct rpc_conn *c, enum rpc_result res, const char *fmt, ...)
 struct rpc_conn *
 rpc_open(const char *addr, int connect_ms, int io_ms, char *err, size_t errlen)
 {
+	return rpc_open_from(addr, NULL, connect_ms, io_ms, err, errlen);
+}
+
+struct rpc_conn *
+rpc_open_from(const char *addr, const char *from, int connect_ms, int io_ms,
+    char *err, size_t errlen)
+{
 	char neterr[NET_ERR_LEN], prefix[NET_ADDR_MAX + 32];
 	struct rpc_conn *c = malloc(sizeof(*c));
 
@@ -54,7 +62,7 @@ rpc_open(const char *addr, int connect_ms, int io_ms, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	c->fd = net_connect(addr, connect_ms, neterr, sizeof(neterr));
+	c->fd = net_connect_from(addr, from, connect_ms, neterr, sizeof(neterr));
 	if (c->fd < 0) {
 		/* keep only the reason: "connection refused", "timed out" */
 		const char *why = neterr;
@@ -286,6 +294,13 @@ rpc_body_header(struct rpc_conn *c, const char *word, const char *want,
 enum rpc_result
 rpc_body_read(struct rpc_conn *c, void *buf, size_t bytes)
 {
+	return rpc_body_read_hashed(c, buf, bytes, NULL);
+}
+
+enum rpc_result
+rpc_body_read_hashed(struct rpc_conn *c, void *buf, size_t bytes,
+    struct sha256 *h)
+{
 	/* the whole body must come at a useful rate, not a byte now and then */
 	long long limit_ms = (long long)c->io_ms +
 	    (long long)bytes * 1000 / RPC_MIN_BYTES_PER_S;
@@ -314,6 +329,8 @@ rpc_body_read(struct rpc_conn *c, void *buf, size_t bytes)
 			    reader_strerror(res), got, bytes);
 			break;
 		}
+		if (h != NULL)
+			sha256_update(h, dst + got, n);
 		got += n;
 	}
 	reader_set_deadline(&c->rd, 0);

@@ -26,13 +26,12 @@
 
 struct jobs;
 
-/* Starts nthreads workers. Call with signals blocked. ffmpeg and ffprobe
- * are the paths of those executables; audio other than MP3 and AAC is
+/* Starts nthreads workers. Call with signals blocked. ffmpeg is the path
+ * of that executable; audio other than MP3 and AAC is
  * encoded to AAC at aac_kbps kb/s; song directories are checked through
  * sh; what the tags of song files of the -L trees name them goes to names. With keep_cache, cache sweeps remove nothing and only log what they
  * would have removed. Returns NULL if no worker could start. */
-struct jobs *jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
-    int aac_kbps, struct cache *cache, struct index *idx, struct announcer *ann,
+struct jobs *jobs_start(int nthreads, const char *ffmpeg, int aac_kbps, struct cache *cache, struct index *idx, struct announcer *ann,
     struct shared *sh, struct names *names, int keep_cache);
 
 /* Queues the song name from path (a song file, or a song directory
@@ -53,6 +52,22 @@ void jobs_announce(struct jobs *j);
  * meanwhile are prepared first; a sweep under way when one is queued is
  * cut short and done again later. */
 void jobs_sweep_when_idle(struct jobs *j);
+
+/* How many songs renamed by their tags (each logged once, when its tags
+ * were read) have not been queued again under their names yet: a look at
+ * the library that finds only them need not say the library changed. */
+size_t jobs_renames_pending(struct jobs *j);
+
+/* Called by each look at the library before it queues its songs: until
+ * jobs_rescanned, the batch is not taken for drained (workers may empty
+ * the queue between two songs queued). */
+void jobs_look_begins(struct jobs *j);
+
+/* Called by each look at the library, after its songs are queued (found,
+ * how many song files it queued): one that queued none has left no rename
+ * pending. Logs the batch's last progress line if it was only waiting for
+ * renamed songs or for the look. */
+void jobs_rescanned(struct jobs *j, size_t found);
 
 /* Stops the workers: queued songs are dropped and a running ffmpeg is
  * killed. Waits for the workers and frees j. */

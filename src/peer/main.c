@@ -57,6 +57,8 @@ struct peer_options {
 	int jobs;
 	int aac_kbps;
 	int keep_cache;
+	int no_port_mapping;
+	enum portmap_proto port_mapping;
 	int verbose, quiet;
 };
 
@@ -69,7 +71,7 @@ usage(FILE *f)
 	    "            [--aac-bitrate KBPS]\n"
 	    "            [--idle-timeout SECONDS] [--line-timeout SECONDS]\n"
 	    "            [--max-conns N] [--max-conns-per-source N] [--limit-loopback]\n"
-	    "            [-v|-q]\n"
+	    "            [--no-port-mapping | --port-mapping auto|pcp|natpmp] [-v|-q]\n"
 	    "            [NAME=FILE.mp3]...\n"
 	    "\n"
 	    "Shares songs as HLS playlists and MPEG-TS segments (docs/protocol.md)\n"
@@ -109,12 +111,17 @@ usage(FILE *f)
 	    "                             address (default %d)\n"
 	    "      --limit-loopback       apply the per-source limit to loopback\n"
 	    "                             addresses too (exempt by default)\n"
+	    "      --no-port-mapping      do not ask the home router (the default\n"
+	    "                             gateway) to forward the port to this peer\n"
+	    "      --port-mapping PROTO   ask it with PCP, falling back to NAT-PMP\n"
+	    "                             (auto, the default), or with only pcp or\n"
+	    "                             only natpmp\n"
 	    "  -v, --verbose              log more (repeat for debug)\n"
 	    "  -q, --quiet                log only errors\n"
 	    "  -h, --help                 show this help\n"
 	    "      --version              show the version\n"
 	    "\n"
-	    "Needs ffmpeg and ffprobe. Prints \"listening on HOST:PORT\" on stdout when ready;\n"
+	    "Needs ffmpeg. Prints \"listening on HOST:PORT\" on stdout when ready;\n"
 	    "songs are segmented in the background and served as they become ready.\n"
 	    "Logs go to stderr.\n",
 	    P2PM_DEFAULT_PEER, P2PM_TRACKER_ENV, P2PM_DEFAULT_TRACKER,
@@ -131,7 +138,8 @@ static void
 parse_options(int argc, char **argv, struct peer_options *o, struct library *lib)
 {
 	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_KEEP_CACHE,
-		OPT_LINE_TIMEOUT, OPT_MAXCONNS_SOURCE, OPT_LIMIT_LOOPBACK, OPT_AAC };
+		OPT_LINE_TIMEOUT, OPT_MAXCONNS_SOURCE, OPT_LIMIT_LOOPBACK, OPT_AAC,
+		OPT_NO_PORT_MAPPING, OPT_PORT_MAPPING };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "advertise", required_argument, NULL, 'a' },
@@ -147,6 +155,8 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		{ "line-timeout", required_argument, NULL, OPT_LINE_TIMEOUT },
 		{ "max-conns-per-source", required_argument, NULL, OPT_MAXCONNS_SOURCE },
 		{ "limit-loopback", no_argument, NULL, OPT_LIMIT_LOOPBACK },
+		{ "no-port-mapping", no_argument, NULL, OPT_NO_PORT_MAPPING },
+		{ "port-mapping", required_argument, NULL, OPT_PORT_MAPPING },
 		CLI_COMMON_OPTIONS
 	};
 	const char *env = getenv(P2PM_TRACKER_ENV);
@@ -216,6 +226,20 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 			break;
 		case OPT_LIMIT_LOOPBACK:
 			o->limit_loopback = 1;
+			break;
+		case OPT_NO_PORT_MAPPING:
+			o->no_port_mapping = 1;
+			break;
+		case OPT_PORT_MAPPING:
+			if (strcmp(optarg, "auto") == 0)
+				o->port_mapping = PORTMAP_AUTO;
+			else if (strcmp(optarg, "pcp") == 0)
+				o->port_mapping = PORTMAP_PCP;
+			else if (strcmp(optarg, "natpmp") == 0)
+				o->port_mapping = PORTMAP_NATPMP;
+			else
+				cli_usage_error("--port-mapping wants auto, pcp or natpmp, not '%s'",
+				    optarg);
 			break;
 		case 'v':
 			o->verbose++;
@@ -315,7 +339,7 @@ refresh_library(const struct peer_options *o, const struct library *args,
 	struct library lib = { 0 };
 	struct index_todo todo = { 0 };
 	struct library_stats st = { 0 };
-	size_t dropped, files = 0;
+	size_t dropped, renamed, files = 0;
 	int unreadable;
 
 	if (collect_library(o, args, sh, names, cache, all, &lib, &unreadable, &st) < 0) {
@@ -323,6 +347,8 @@ refresh_library(const struct peer_options *o, const struct library *args,
 		library_free(&lib);
 		return;
 	}
+	renamed = jobs_renames_pending(jobs);
+	jobs_look_begins(jobs);
 	dropped = index_sync(idx, &lib, all, &todo);
 	for (size_t i = 0; i < todo.n; i++) {
 		if (todo.v[i].kind == LIBRARY_FILE)
@@ -331,7 +357,13 @@ refresh_library(const struct peer_options *o, const struct library *args,
 		    todo.v[i].tagged) < 0)
 			log_error("out of memory queueing '%s'", todo.v[i].name);
 	}
-	if (all || files > 0 || dropped > 0)
+	jobs_rescanned(jobs, files);
+	log_debug("look at the library done, %zu to check, %zu dropped, %zu renamed by "
+	    "their tags before", todo.n, dropped, renamed);
+	/* a look that only finds the songs renamed by their tags (each said
+	 * when its tags were read) has nothing new to say */
+	if (all || ((files > 0 || dropped > 0) &&
+	    (files > renamed || dropped > renamed)))
 		log_info("library: %zu song(s), %zu to check, %zu dropped; not "
 		    "shared: %zu not audio, %zu hidden, %zu unreadable, %zu loop(s), "
 		    "%zu too deep, %zu past the limit%s", lib.n, todo.n, dropped,
@@ -394,6 +426,34 @@ peer_wildcard_addr(const char *addr)
 	return strncmp(addr, "0.0.0.0:", 8) == 0 || strncmp(addr, "[::]:", 5) == 0;
 }
 
+/* The router's port mapping for the port the peer listens on (listen,
+ * "host:port"), not started; NULL when it is off (--no-port-mapping) or
+ * pointless (listening on loopback alone). */
+static struct portmap *
+peer_portmap_new(const struct peer_options *o, const char *listen)
+{
+	char host[NET_HOST_MAX];
+	unsigned port;
+	struct portmap *pm;
+
+	if (o->no_port_mapping)
+		return NULL;
+	if (net_parse_hostport(listen, host, sizeof(host), &port, 1) < 0 ||
+	    strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0)
+		return NULL;
+	pm = portmap_new(port, o->port_mapping);
+	if (pm == NULL)
+		log_warn("no port mapping: out of memory");
+	return pm;
+}
+
+/* portmap's changed(): the address to register appeared, changed or went */
+static void
+peer_mapping_changed(void *ctx)
+{
+	announce_poke(ctx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -401,7 +461,7 @@ main(int argc, char **argv)
 	struct library args = { 0 };
 	struct server_config cfg = { 0 };
 	sigset_t all, old;
-	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX], ffprobe[PATH_MAX];
+	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX];
 	char trackers[CLI_MAX_TRACKERS * (NET_ADDR_MAX + 2)];
 	/* static: still reachable if connection threads outlive main */
 	static struct cache *cache;
@@ -410,6 +470,8 @@ main(int argc, char **argv)
 	static struct names *names;
 	struct server *srv;
 	struct announcer *ann;
+	struct portmap *pm;
+	int given;
 	struct jobs *jobs;
 	int status = 1;
 
@@ -419,11 +481,6 @@ main(int argc, char **argv)
 
 	if (segmenter_find_ffmpeg(ffmpeg, sizeof(ffmpeg)) < 0) {
 		log_error("ffmpeg not found in PATH; install it with: apt-get install ffmpeg");
-		library_free(&args);
-		return 1;
-	}
-	if (probe_find_ffprobe(ffprobe, sizeof(ffprobe)) < 0) {
-		log_error("ffprobe not found in PATH; install it with: apt-get install ffmpeg");
 		library_free(&args);
 		return 1;
 	}
@@ -467,6 +524,7 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out_index;
 	}
+	given = o.advertise != NULL;
 	if (o.advertise == NULL) {
 		o.advertise = server_address(srv);
 		if (peer_wildcard_addr(o.advertise))
@@ -479,16 +537,22 @@ main(int argc, char **argv)
 	    server_address(srv), o.advertise, o.trackers.count > 1 ? "s" : "",
 	    cli_format_trackers(&o.trackers, trackers, sizeof(trackers)), cache_dir);
 
+	/* -a says where the peer is reached: nothing to map */
+	pm = given ? NULL : peer_portmap_new(&o, server_address(srv));
 	/* helper threads start with every signal blocked; this one takes them */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ann = announce_start(&o.trackers, o.advertise, o.renew_s, idx);
-	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, ffprobe, o.aac_kbps, cache,
+	ann = announce_start(&o.trackers, o.advertise, given, o.renew_s, idx, pm);
+	if (ann != NULL && pm != NULL)
+		portmap_start(pm, peer_mapping_changed, ann);
+	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, o.aac_kbps, cache,
 	    idx, ann, sh, names, o.keep_cache) : NULL;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (jobs == NULL) {
 		log_error("cannot start the background threads");
+		portmap_stop(pm);
 		announce_stop(ann);
+		portmap_free(pm);
 		if (server_close(srv) > 0)
 			goto out_busy;
 		goto out_index;
@@ -517,7 +581,9 @@ main(int argc, char **argv)
 
 	log_info("shutting down");
 	jobs_stop(jobs);
+	portmap_stop(pm);
 	announce_stop(ann);
+	portmap_free(pm);
 	status = 0;
 	/* connection threads still running use the index: leave it, and the
 	 * cache with it, to the exit */

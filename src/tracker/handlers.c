@@ -6,6 +6,7 @@
 
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
+#include "p2pm/rpc.h"
 #include "handlers.h"
 #include "source.h"
 
@@ -61,8 +62,9 @@ handle_register_line(void *ctx, const char *line, size_t len)
 	int rc = registry_names_add_tags(&b->names, name, namelen, has_id ? id : NULL,
 	    tags, tagslen);
 	if (rc == REGISTRY_NAMES_FULL) {
-		log_warn("%s: REGISTER body over %ld bytes, refused", b->c->remote,
-		    TRACKER_MAX_BODY_BYTES);
+		lograte_log(&b->t->refusals, LOG_LEVEL_WARN, "body too large",
+		    conn_remote_host(b->c), "%s: REGISTER body over %ld bytes, refused",
+		    b->c->remote, TRACKER_MAX_BODY_BYTES);
 		conn_error(b->c, PROTO_TOO_LARGE, "REGISTER body too large");
 		return -1;
 	}
@@ -71,8 +73,9 @@ handle_register_line(void *ctx, const char *line, size_t len)
 		return -1;
 	}
 	if (register_body_reserve(b) < 0) {
-		log_warn("%s: REGISTER bodies over %ld bytes in all, refused", b->c->remote,
-		    TRACKER_STAGING_BUDGET);
+		lograte_log(&b->t->refusals, LOG_LEVEL_WARN, "staging budget",
+		    conn_remote_host(b->c), "%s: REGISTER bodies over %ld bytes in all, "
+		    "refused", b->c->remote, TRACKER_STAGING_BUDGET);
 		conn_error(b->c, PROTO_BUSY, "busy: too many REGISTERs being read");
 		return -1;
 	}
@@ -86,10 +89,15 @@ static int
 handle_bind(struct tracker *t, struct conn *c, const struct proto_request *req,
     char src[SOURCE_IP_MAX], char addr[NET_ADDR_MAX])
 {
-	if (source_of_remote(c->remote, src) < 0 ||
-	    source_bind(src, req->arg, t->trust_advertised, addr, NET_ADDR_MAX) !=
-	    SOURCE_ACCEPT) {
-		log_warn("%s: %s %s refused: not its address", c->remote,
+	enum source_verdict v = SOURCE_FORBIDDEN;
+
+	if (source_of_remote(c->remote, src) == 0)
+		v = req->reach_word == PROTO_REACH_NAT ?
+		    source_bind_nat(src, req->arg, addr, NET_ADDR_MAX) :
+		    source_bind(src, req->arg, t->trust_advertised, addr, NET_ADDR_MAX);
+	if (v != SOURCE_ACCEPT) {
+		lograte_log(&t->refusals, LOG_LEVEL_WARN, "not its address",
+		    conn_remote_host(c), "%s: %s %s refused: not its address", c->remote,
 		    req->cmd == PROTO_CMD_REGISTER ? "REGISTER" : "UNREGISTER", req->arg);
 		return -1;
 	}
@@ -114,6 +122,7 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 	b.t = t;
 	b.c = c;
 	b.names.max_bytes = TRACKER_MAX_BODY_BYTES;
+	b.names.nat = req->reach_word == PROTO_REACH_NAT;
 	rc = conn_read_body(c, handle_register_line, &b);
 	if (rc == 0 && b.bad) {
 		conn_error(c, PROTO_BAD_REQUEST, "invalid song name in REGISTER body");
@@ -122,19 +131,23 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 		int res = registry_register(t->reg, addr, src, limited, &b.names,
 		    clock_now_ms());
 		if (res == REGISTRY_FULL) {
-			log_warn("REGISTER %s: registry full, refused", addr);
+			lograte_log(&t->refusals, LOG_LEVEL_WARN, "registry full", src,
+			    "REGISTER %s: registry full, refused", addr);
 			conn_error(c, PROTO_BUSY, "registry full");
 		} else if (res == REGISTRY_SOURCE_PEERS) {
-			log_warn("REGISTER %s: too many peers from %s, refused", addr, src);
+			lograte_log(&t->refusals, LOG_LEVEL_WARN, "peers per source", src,
+			    "REGISTER %s: too many peers from %s, refused", addr, src);
 			conn_error(c, PROTO_BUSY, "too many peers registered from this address");
 		} else if (res == REGISTRY_SOURCE_PAIRS) {
-			log_warn("REGISTER %s: too many songs from %s, refused", addr, src);
+			lograte_log(&t->refusals, LOG_LEVEL_WARN, "pairs per source", src,
+			    "REGISTER %s: too many songs from %s, refused", addr, src);
 			conn_error(c, PROTO_BUSY, "too many songs registered from this address");
 		} else if (res < 0) {
 			log_error("REGISTER %s: out of memory", addr);
 			conn_error(c, PROTO_INTERNAL, "out of memory");
 		} else {
-			log_info("REGISTER %s: %zu song(s)", addr, b.names.count);
+			log_info("REGISTER %s: %zu song(s)%s", addr, b.names.count,
+			    b.names.nat ? ", behind a NAT" : "");
 			conn_printf(c, "OK\n");
 		}
 	}
@@ -196,13 +209,22 @@ handle_locate(struct tracker *t, struct conn *c, const struct proto_request *req
 	}
 	n = registry_locate(t->reg, req->arg, req->arglen, TRACKER_LOCATE_MAX_PER_ID,
 	    rows, MAX_ROWS, clock_now_ms());
+	/* without "reach" the reader cannot reach a peer behind a NAT */
+	if (!req->reach) {
+		size_t kept = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!rows[i].nat)
+				rows[kept++] = rows[i];
+		n = kept;
+	}
 	conn_printf(c, "SOURCES %zu\n", n);
 	for (size_t i = 0; i < n; i++) {
 		if (rows[i].has_id)
 			proto_format_content_id(rows[i].id, id);
 		else
 			snprintf(id, sizeof(id), "-");
-		if (conn_printf(c, "%s %s%s%s\n", id, rows[i].addr,
+		if (conn_printf(c, "%s %s%s%s%s%s\n", id, rows[i].addr,
+		    req->reach ? " " : "", req->reach ? (rows[i].nat ? "nat" : "direct") : "",
 		    req->tags && rows[i].tags[0] != '\0' ? " " : "",
 		    req->tags ? rows[i].tags : "") < 0)
 			break;
@@ -304,6 +326,56 @@ handle_listpage(struct tracker *t, struct conn *c, const struct proto_request *r
 	free(rows);
 }
 
+/* WHOAMI: the address the connection comes from, as the tracker sees it
+ * (canonical IP, and port). */
+static void
+handle_whoami(struct conn *c)
+{
+	char src[SOURCE_IP_MAX], host[NET_HOST_MAX], addr[NET_ADDR_MAX];
+	unsigned port;
+
+	if (source_of_remote(c->remote, src) < 0 ||
+	    net_parse_hostport(c->remote, host, sizeof(host), &port, 1) < 0 ||
+	    net_format_hostport(src, port, addr, sizeof(addr)) < 0) {
+		conn_error(c, PROTO_INTERNAL, "cannot tell where this connection comes from");
+		return;
+	}
+	conn_printf(c, "ADDR %s\n", addr);
+}
+
+/* DIALBACK <port>: a fresh connection to the requester's own address at
+ * that port (dialback.h). */
+static void
+handle_dialback(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	char src[SOURCE_IP_MAX], addr[NET_ADDR_MAX], why[RPC_ERR_LEN + 64];
+
+	if (source_of_remote(c->remote, src) < 0 ||
+	    net_format_hostport(src, req->port, addr, sizeof(addr)) < 0) {
+		conn_error(c, PROTO_INTERNAL, "cannot tell where this connection comes from");
+		return;
+	}
+	int limited = t->limit_loopback || !source_is_loopback(src);
+	switch (dialback_run(t->dial, src, req->port, limited, clock_now_ms(), why,
+	    sizeof(why))) {
+	case DIALBACK_REACHABLE:
+		log_debug("%s: DIALBACK %s: reachable", c->remote, addr);
+		conn_printf(c, "OK reachable %s\n", addr);
+		break;
+	case DIALBACK_UNREACHABLE:
+		log_debug("%s: DIALBACK %s: not reachable: %s", c->remote, addr, why);
+		conn_printf(c, "ERR %d not reachable at %s: %s\n", PROTO_UNREACHABLE, addr,
+		    why);
+		break;
+	case DIALBACK_RATE_LIMITED:
+		conn_error(c, PROTO_TOO_MANY, "too many dial-backs from this address");
+		break;
+	case DIALBACK_BUSY:
+		conn_error(c, PROTO_BUSY, "busy: too many dial-backs under way");
+		break;
+	}
+}
+
 static void
 handle_stats(struct tracker *t, struct conn *c)
 {
@@ -344,6 +416,12 @@ tracker_handle(struct conn *c, const struct proto_request *req, void *ctx)
 		return 0;
 	case PROTO_CMD_PING:
 		conn_printf(c, "PONG\n");
+		return 0;
+	case PROTO_CMD_WHOAMI:
+		handle_whoami(c);
+		return 0;
+	case PROTO_CMD_DIALBACK:
+		handle_dialback(t, c, req);
 		return 0;
 	default:
 		conn_error(c, PROTO_BAD_REQUEST, "unknown command");

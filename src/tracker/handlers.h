@@ -4,7 +4,9 @@
 
 #include <stdatomic.h>
 
+#include "p2pm/lograte.h"
 #include "p2pm/server.h"
+#include "dialback.h"
 #include "registry.h"
 
 /* most peers one QUERY reply names (a random pick when more hold a song) */
@@ -32,15 +34,20 @@
 	SERVER_CMD(PROTO_CMD_UNREGISTER) | SERVER_CMD(PROTO_CMD_QUERY) | \
 	SERVER_CMD(PROTO_CMD_LOCATE) | SERVER_CMD(PROTO_CMD_LIST) | \
 	SERVER_CMD(PROTO_CMD_LISTPAGE) | \
-	SERVER_CMD(PROTO_CMD_STATS) | SERVER_CMD(PROTO_CMD_PING))
+	SERVER_CMD(PROTO_CMD_STATS) | SERVER_CMD(PROTO_CMD_PING) | \
+	SERVER_CMD(PROTO_CMD_WHOAMI) | SERVER_CMD(PROTO_CMD_DIALBACK))
 
 struct tracker {
 	struct registry *reg;
 	struct server *srv;
+	struct dialback *dial;	/* DIALBACK's rate table */
 	long long started_ms;
 	int trust_advertised;	/* believe any advertised IP (--trust-advertised) */
 	int limit_loopback;	/* per-source limits apply to loopback too */
 	atomic_size_t staged;	/* bytes REGISTER bodies hold now */
+	/* refused REGISTERs and UNREGISTERs: a line a second per reason
+	 * and source */
+	struct lograte refusals;
 };
 
 /* server_handler_fn for the tracker: ctx is a struct tracker. */
