@@ -419,7 +419,7 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 static enum jobs_outcome
 jobs_prepare_songdir(struct jobs *j, const struct job *jb)
 {
-	char why[2048], key[SHA256_HEX_LEN + PATH_MAX + 2];
+	char why[2048], key[SHA256_HEX_LEN + PATH_MAX + 32];
 	struct hlsdir hd;
 	int fresh;
 
@@ -431,8 +431,10 @@ jobs_prepare_songdir(struct jobs *j, const struct job *jb)
 			log_debug("song directory %s still refused: %s", jb->path, why);
 		return JOBS_FAILED;
 	}
-	/* a new check of the same directory with other content is other media */
-	snprintf(key, sizeof(key), "%s %s", hd.content_id, jb->path);
+	/* a new check of the same directory is other media: it holds the
+	 * directory and the segments' identities as this check found them */
+	snprintf(key, sizeof(key), "%s %s %llu", hd.content_id, jb->path,
+	    hd.held->serial);
 	snprintf(why, sizeof(why), "%s", hd.content_id);
 	if (index_ready(j->idx, jb->name, jb->path, key, jb->path, &hd, NULL) > 0) {
 		log_info("ready: '%s' (content id %s, song directory %s)", jb->name,

@@ -501,7 +501,7 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out_cache;
 	}
-	idx = index_new();
+	idx = index_new(peer_ask_rescan);
 	sh = shared_new();
 	names = names_new(peer_ask_rescan);
 	if (idx == NULL || sh == NULL || names == NULL) {
