@@ -63,11 +63,12 @@ enum proto_cmd {
 	PROTO_CMD_REQUEST_SONG,
 	PROTO_CMD_REQUEST_SEGMENT,
 	PROTO_CMD_LOCATE,
-	PROTO_CMD_LISTPAGE
+	PROTO_CMD_LISTPAGE,
+	PROTO_CMD_RESOLVE
 };
 
 /* A parsed request. arg holds the decoded name (QUERY, REQUEST_*), the
- * filter (LIST and LISTPAGE's match=, possibly empty), the name (LOCATE) or the peer address (REGISTER, UNREGISTER),
+ * filter (LIST and LISTPAGE's match=, possibly empty), the name (LOCATE, RESOLVE) or the peer address (REGISTER, UNREGISTER),
  * NUL-terminated; arglen is its length in bytes. */
 struct proto_request {
 	enum proto_cmd cmd;

@@ -71,6 +71,7 @@ struct song_entry {
 	/* tags from "key=value" words after the count; NULL when not given;
 	 * owned by the list */
 	char *artist, *album, *title;
+	char *alias;		/* alias=: the file name it is also found by */
 	long duration_ms;	/* -1 when not given */
 	long track;		/* track number ("3" or "3/12"), -1 when not given */
 };
@@ -98,6 +99,14 @@ int tracker_locate(const struct cli_trackers *trackers, const char *song,
     int timeout_ms, struct source_list *sources, int *version1, char *err,
     size_t errlen);
 
+/* Asks the trackers, in order, which name song is found under (RESOLVE):
+ * the file name of a song its tags name gives the song's name. Writes the
+ * name to use into out: song itself when no tracker knows it as an alias
+ * (a tracker without RESOLVE, or one that cannot be reached, counts as
+ * not knowing it). Returns 1 if out differs from song, else 0. */
+int tracker_resolve(const struct cli_trackers *trackers, const char *song,
+    int timeout_ms, char out[PROTO_MAX_NAME + 1]);
+
 /* Asks the trackers, in order, for the songs whose names contain filter
  * (NULL: all): the first answer with any song gives the list. Returns 0
  * or -1 as tracker_query does. */
@@ -109,7 +118,7 @@ void song_list_free(struct song_list *songs);
 
 /* Reads one LIST or LISTPAGE reply line, "<encoded name> <count>" and then
  * any "key=value" words with percent-encoded values (artist, album, title,
- * duration in seconds, track as "N" or "N/M"; unknown or malformed words are ignored), into e,
+ * alias, duration in seconds, track as "N" or "N/M"; unknown or malformed words are ignored), into e,
  * whose tags the caller frees (song_list_free, or song_entry_clear).
  * Returns 0, or -1 if the name or the count is bad (e holds no tags). */
 int song_entry_parse(const char *line, struct song_entry *e);
@@ -327,6 +336,12 @@ int cmd_list(const struct client_opts *o, const char *filter);
 
 /* Fills peers from -p, or else from the tracker. Returns an exit code
  * (CLIENT_EXIT_OK, or a failure already logged). */
+/* The name song is found under: song itself, or (without -p peers) the
+ * song's name when a tracker knows song as the file name of a song its
+ * tags name (tracker_resolve; logged with -v). Returns song or buf. */
+const char *cmd_song_name(const struct client_opts *o, const char *song,
+    char buf[PROTO_MAX_NAME + 1]);
+
 int cmd_peers(const struct client_opts *o, const char *song,
     struct peer_list *peers);
 

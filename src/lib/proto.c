@@ -160,6 +160,7 @@ static const struct proto_cmd_entry proto_cmds[] = {
 	{ "REQUEST_SEGMENT", PROTO_CMD_REQUEST_SEGMENT, ARG_NAME },
 	{ "LOCATE", PROTO_CMD_LOCATE, ARG_NAME },
 	{ "LISTPAGE", PROTO_CMD_LISTPAGE, ARG_PAGE },
+	{ "RESOLVE", PROTO_CMD_RESOLVE, ARG_NAME },
 };
 
 static void

@@ -214,6 +214,10 @@ main(int argc, char **argv)
 	t.limit_loopback = limit_loopback;
 	lograte_init(&t.refusals);
 	t.reg = registry_new((int)ttl, &lim);
+	if (t.reg != NULL && aliases_init(&t.aliases, (int)ttl) < 0) {
+		registry_free(t.reg);
+		t.reg = NULL;
+	}
 	if (t.reg == NULL) {
 		log_error("out of memory");
 		return 1;
@@ -236,6 +240,7 @@ main(int argc, char **argv)
 	/* a connection thread still running may use the registry: keep it */
 	if (server_close(t.srv) == 0) {
 		registry_free(t.reg);
+		aliases_free(&t.aliases);
 		lograte_destroy(&t.refusals);
 	}
 	return 0;
