@@ -228,6 +228,7 @@ main(int argc, char **argv)
 	if (t.srv == NULL) {
 		log_error("%s", err);
 		registry_free(t.reg);
+		aliases_free(&t.aliases);
 		return 1;
 	}
 	cli_print_ready(server_address(t.srv));
