@@ -79,11 +79,14 @@ else
 	# fsync, the rename, the parent's fsync after it
 	awk -v nseg="$nseg" -v parent="$SCRATCH" '
 	/openat\(.*part~.*\.ts", O_WRONLY\|O_CREAT\|O_EXCL/ { if (NR > last_create) last_create = NR }
-	/fsync\([0-9]+<[^>]*part~\/[0-9a-f]+\.ts>\) += 0/ {
+	# several threads flush the segments: a call may show up in two
+	# lines, "fsync(N<path>) <unfinished ...>" and "<... fsync resumed>) = 0"
+	/fsync\([0-9]+<[^>]*part~\/[0-9a-f]+\.ts>/ {
 		seg_syncs++
 		if (first_seg_sync == 0) first_seg_sync = NR
-		last_seg_sync = NR
 	}
+	/fsync\([0-9]+<[^>]*part~\/[0-9a-f]+\.ts>\) += 0/ || /<\.\.\. fsync resumed>\) += 0/ { last_seg_sync = NR }
+	/fsync.* = -1/ { failed++ }
 	/fsync\([0-9]+<[^>]*part~\/index\.m3u8>\) += 0/ { index_sync = NR }
 	/fsync\([0-9]+<[^>]*part~\/song\.name>\) += 0/ { name_sync = NR }
 	/fsync\([0-9]+<[^>]*part~>\) += 0/ { dir_sync = NR }
@@ -93,7 +96,7 @@ else
 		printf "segments %d synced %d; created up to %d, synced %d..%d; index %d name %d dir %d rename %d parent %d\n",
 		    nseg, seg_syncs, last_create, first_seg_sync, last_seg_sync,
 		    index_sync, name_sync, dir_sync, rename, parent_sync
-		exit !(seg_syncs == nseg && last_create < first_seg_sync &&
+		exit !(seg_syncs == nseg && !failed && last_create < first_seg_sync &&
 		    last_seg_sync < index_sync && index_sync < dir_sync &&
 		    name_sync < dir_sync && dir_sync < rename && rename < parent_sync)
 	}' "$SCRATCH/trace" >"$SCRATCH/order" && order=1 || order=0

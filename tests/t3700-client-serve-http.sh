@@ -8,7 +8,7 @@
 . "$TEST_DIR/lib-gateway.sh"
 need_ffmpeg
 
-# limits of src/lib/http.h and src/client/serve.c
+# limits of src/lib/http.h and src/client/gateway/serve.c
 HEAD_DEADLINE_S=10
 MAX_HEAD_BYTES=16384
 MAX_REQUEST_LINE=8192

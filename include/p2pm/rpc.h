@@ -126,8 +126,9 @@ enum rpc_result rpc_body(struct rpc_conn *c, const char *word,
 /* The reason for the last failure on c, one line. */
 const char *rpc_error(const struct rpc_conn *c);
 
-/* After RPC_REFUSED: the ERR code and its text, with control
- * bytes replaced by '?'; 0 and "" before any ERR. */
+/* After RPC_REFUSED: the ERR code and its text, made safe to show by
+ * textsafe_copy (invalid UTF-8, control codes and bidi controls replaced
+ * by '?'); 0 and "" before any ERR. */
 int rpc_err_code(const struct rpc_conn *c);
 const char *rpc_err_text(const struct rpc_conn *c);
 

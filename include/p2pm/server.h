@@ -151,7 +151,8 @@ int conn_printf(struct conn *c, const char *fmt, ...)
 int conn_write(struct conn *c, const void *buf, size_t len);
 /* Sends "ERR <code> <text>"; text NULL uses the code's own text. */
 int conn_error(struct conn *c, enum proto_status status, const char *text);
-/* Sends len bytes of an open file after what is buffered, with sendfile(2). */
+/* Sends len bytes of an open file after what is buffered, with sendfile(2);
+ * the buffered head leaves in the same packet as the file's first bytes. */
 int conn_sendfile(struct conn *c, int file_fd, size_t len);
 int conn_flush(struct conn *c);
 /* Reads one more line of a request body (for REGISTER), under the same

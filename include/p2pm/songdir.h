@@ -27,6 +27,14 @@
 #define SONGDIR_FILE_MODE 0644
 /* segments are hashed in reads of this many bytes */
 #define SONGDIR_READ_CHUNK (256 * 1024)
+/* the commit flushes the segments from up to this many threads at once,
+ * one thread for each SONGDIR_SYNC_PER_THREAD segments, each with a stack
+ * of SONGDIR_SYNC_STACK bytes */
+#define SONGDIR_SYNC_THREADS 8
+#define SONGDIR_SYNC_PER_THREAD 8
+#define SONGDIR_SYNC_STACK (64 * 1024)
+/* room for a reason, in bytes */
+#define SONGDIR_ERR_LEN 512
 /* temporary directories are named ".<base>.<pid>.<n>.part~", with at most
  * this many bytes of the final name's base in them */
 #define SONGDIR_TMP_BASE_MAX 128
@@ -100,8 +108,9 @@ int songdir_writer_put(struct songdir_writer *w, size_t index,
 int songdir_writer_put_verified(struct songdir_writer *w, size_t index,
     const void *data, size_t len, char *err, size_t errlen);
 
-/* Once every segment is written: flushes every segment to disk (fsync,
- * one after the other, their write-back already under way), writes
+/* Once every segment is written: flushes every segment to disk (an fsync
+ * each, from several threads at once, their write-back already under
+ * way), writes
  * index.m3u8 (the canonical form of the playlist) and song.name and
  * flushes them, then the directory, and renames the temporary directory
  * to dir, flushing its parent after: one durable commit for the whole

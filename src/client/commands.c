@@ -11,7 +11,10 @@
 #include "p2pm/fsname.h"
 #include "p2pm/log.h"
 #include "p2pm/units.h"
-#include "client.h"
+#include "commands.h"
+#include "outdir.h"
+#include "outstream.h"
+#include "progress.h"
 
 const char *
 cmd_song_name(const struct client_opts *o, const char *song,

@@ -6,8 +6,9 @@
 #include <unistd.h>
 
 #include "p2pm/log.h"
+#include "p2pm/textsafe.h"
 #include "p2pm/utf8.h"
-#include "client.h"
+#include "list.h"
 
 /* widest a table cell grows, in terminal columns, before it is cut */
 #define LIST_MAX_NAME_COLUMNS 48
@@ -238,6 +239,16 @@ cmd_list(const struct client_opts *o, const char *filter)
 	}
 	if (here)
 		list_filter(&songs, filter);
+	/* what the tracker sent reaches the terminal: names and tags passed
+	 * proto_decode_name, which refuses all textsafe replaces; it runs
+	 * here all the same, where the text is shown */
+	for (size_t i = 0; i < songs.count; i++) {
+		struct song_entry *e = &songs.songs[i];
+		char *tags[] = { e->name, e->artist, e->album, e->title };
+		for (size_t t = 0; t < sizeof(tags) / sizeof(tags[0]); t++)
+			if (tags[t] != NULL)
+				textsafe_fix(tags[t]);
+	}
 	if (o->json)
 		list_print_json(&songs, o->verbose);
 	else if (tty && songs.count > 0)

@@ -10,7 +10,13 @@
 #include "p2pm/defaults.h"
 #include "p2pm/log.h"
 #include "client.h"
-#include "serve.h"
+#include "commands.h"
+#include "gateway/serve.h"
+#include "list.h"
+#include "player.h"
+#include "queue.h"
+#include "queue_time.h"
+#include "save.h"
 
 #define CLIENT_DEFAULT_TIMEOUT_S 5
 #define CLIENT_MAX_TIMEOUT_S 3600
@@ -307,7 +313,7 @@ main(int argc, char **argv)
 	for (int i = 1; i < npos; i++)
 		if (!name_ok(pos[i]))
 			cli_usage_error("'%s' is not a valid name (1 to 255 bytes of "
-			    "UTF-8, no control characters)", pos[i]);
+			    "UTF-8, no control, bidi or zero-width characters)", pos[i]);
 	/* no -t: the environment's list, else the default */
 	env = getenv(P2PM_TRACKER_ENV);
 	if (o.trackers.count == 0)

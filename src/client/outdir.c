@@ -13,7 +13,7 @@
 
 #include "p2pm/log.h"
 #include "p2pm/songdir.h"
-#include "client.h"
+#include "outdir.h"
 
 /* mode of the parent directories fetch -o creates */
 #define OUTDIR_MODE 0755

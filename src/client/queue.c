@@ -18,6 +18,11 @@
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "client.h"
+#include "outstream.h"
+#include "player.h"
+#include "queue.h"
+#include "queue_time.h"
+#include "queue_ts.h"
 
 /* most songs in a queue */
 #define QUEUE_MAX_SONGS 10000

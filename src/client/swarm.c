@@ -30,6 +30,9 @@
 #include "p2pm/log.h"
 #include "p2pm/sha256.h"
 #include "client.h"
+#include "peer_client.h"
+#include "queue_time.h"
+#include "swarm.h"
 
 /* segments ahead of the first one not yet handed to the output that may
  * be fetched (the reorder buffer) */

@@ -7,9 +7,11 @@
 
 #include "p2pm/cli.h"
 #include "p2pm/log.h"
+#include "p2pm/rpc.h"
 #include "p2pm/sha256.h"
 #include "p2pm/strnum.h"
 #include "client.h"
+#include "tracker_client.h"
 
 #define TRACKER_PEERS_WORD "PEERS"
 #define TRACKER_SONGS_WORD "SONGS"

@@ -14,6 +14,7 @@
 #include "p2pm/rpc.h"
 #include "p2pm/sha256.h"
 #include "p2pm/strnum.h"
+#include "p2pm/textsafe.h"
 
 /* longest request word kept for error messages, terminator included */
 #define RPC_CMD_MAX 32
@@ -219,12 +220,10 @@ rpc_reply_line(struct rpc_conn *c)
 	code = proto_parse_err(c->line, &text);
 	if (code < 0)
 		return RPC_OK;
-	/* the text is the server's: no control bytes reach a terminal */
+	/* the text is the server's: no escape sequence, C1 control, bidi
+	 * override or invalid UTF-8 reaches a terminal, a log or a page */
 	c->err_code = code;
-	snprintf(c->err_text, sizeof(c->err_text), "%s", text);
-	for (char *p = c->err_text; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	textsafe_copy(c->err_text, sizeof(c->err_text), text, strlen(text));
 	return rpc_fail(c, RPC_REFUSED, "answered ERR %d %s", code, c->err_text);
 }
 

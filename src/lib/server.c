@@ -216,7 +216,16 @@ conn_error(struct conn *c, enum proto_status status, const char *text)
 int
 conn_sendfile(struct conn *c, int file_fd, size_t len)
 {
-	if (conn_flush(c) < 0)
+	/* the head goes out with the first of the file's bytes (an empty
+	 * file sends nothing after it to push it out) */
+	if (len == 0)
+		return conn_flush(c);
+	if (c->failed)
+		return -1;
+	if (c->outlen > 0 && net_send_more(c->fd, c->out, c->outlen) < 0)
+		c->failed = 1;
+	c->outlen = 0;
+	if (c->failed)
 		return -1;
 	if (net_sendfile_all(c->fd, file_fd, len) < 0) {
 		c->failed = 1;

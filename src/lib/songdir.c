@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -549,25 +550,86 @@ songdir_writer_put_verified(struct songdir_writer *w, size_t index,
 	return songdir_put_segment(w, index, data, len, err, errlen);
 }
 
-/* Flushes every segment written to disk: reopened by name (the write-back
- * each write started is mostly done by now), fsync, closed. */
-static int
-songdir_sync_segments(struct songdir_writer *w, char *err, size_t errlen)
+/* The segments' flush, shared by its threads: the next segment to take,
+ * and the first failure. */
+struct songdir_sync {
+	struct songdir_writer *w;
+	atomic_size_t next;
+	pthread_mutex_t lock;		/* guards failed and why */
+	int failed;
+	char why[SONGDIR_ERR_LEN];
+};
+
+/* One flushing thread: reopens the next segment by name (the write-back
+ * its write started is mostly done by now), fsync, close, until none is
+ * left or one has failed. */
+static void *
+songdir_sync_worker(void *arg)
 {
-	for (size_t i = 0; i < w->pl.count; i++) {
+	struct songdir_sync *sy = arg;
+	struct songdir_writer *w = sy->w;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&sy->next, 1)) < w->pl.count) {
 		const char *name = w->pl.segs[i].name;
 		int fd = openat(w->tmpfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), e;
 
-		if (fd < 0 || fsync(fd) < 0) {
-			e = errno;
-			songdir_err(err, errlen, "cannot flush '%s' beside '%s': %s",
-			    name, w->path, e == ENOSPC ? "the disk is full" :
-			    strerror(e));
-			if (fd >= 0)
-				close(fd);
-			return -1;
+		if (fd >= 0 && fsync(fd) == 0) {
+			close(fd);
+			continue;
 		}
-		close(fd);
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		pthread_mutex_lock(&sy->lock);
+		if (!sy->failed)
+			songdir_err(sy->why, sizeof(sy->why), "cannot flush '%s' "
+			    "beside '%s': %s", name, w->path, e == ENOSPC ?
+			    "the disk is full" : strerror(e));
+		sy->failed = 1;
+		pthread_mutex_unlock(&sy->lock);
+		/* the others stop at their next segment */
+		atomic_store(&sy->next, w->pl.count);
+		break;
+	}
+	return NULL;
+}
+
+/* Flushes every segment written to disk, up to SONGDIR_SYNC_THREADS at
+ * once so that the file system gathers them into few journal commits and
+ * device flushes; with no thread to be had, this thread does them all. */
+static int
+songdir_sync_segments(struct songdir_writer *w, char *err, size_t errlen)
+{
+	pthread_t threads[SONGDIR_SYNC_THREADS];
+	struct songdir_sync sy;
+	pthread_attr_t attr;
+	sigset_t all, old;
+	size_t started = 0, want = w->pl.count / SONGDIR_SYNC_PER_THREAD;
+
+	if (want > SONGDIR_SYNC_THREADS)
+		want = SONGDIR_SYNC_THREADS;
+	memset(&sy, 0, sizeof(sy));
+	sy.w = w;
+	atomic_init(&sy.next, 0);
+	pthread_mutex_init(&sy.lock, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, SONGDIR_SYNC_STACK);
+	/* signals stay with the caller's threads */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	while (started < want && pthread_create(&threads[started], &attr,
+	    songdir_sync_worker, &sy) == 0)
+		started++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	songdir_sync_worker(&sy);
+	for (size_t k = 0; k < started; k++)
+		pthread_join(threads[k], NULL);
+	pthread_mutex_destroy(&sy.lock);
+	if (sy.failed) {
+		songdir_err(err, errlen, "%s", sy.why);
+		return -1;
 	}
 	return 0;
 }

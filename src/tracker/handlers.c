@@ -110,8 +110,9 @@ handle_aliases(struct tracker *t, const struct registry_names *names)
 	for (size_t i = 0; i < names->count; i++) {
 		const struct registry_name *nm = &names->items[i];
 		long n;
-		if (nm->tagslen == 0 || (n = aliases_from_tags(names->buf + nm->tagsoff,
-		    nm->tagslen, alias)) < 0)
+		/* the tag words come right after the name */
+		if (nm->tagslen == 0 || (n = aliases_from_tags(names->buf + nm->off +
+		    nm->len, nm->tagslen, alias)) < 0)
 			continue;
 		if (aliases_put(&t->aliases, alias, (size_t)n, names->buf + nm->off,
 		    nm->len, now) < 0)

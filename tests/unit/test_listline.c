@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/client/client.h"
+#include "../../src/client/tracker_client.h"
 #include "tap.h"
 
 int

@@ -23,8 +23,10 @@
 #include "p2pm/clock.h"
 #include "p2pm/http.h"
 #include "p2pm/log.h"
+#include "../client.h"
 #include "gateway.h"
 #include "serve.h"
+#include "webpage.h"
 
 /* most connections served at once; a newcomer beyond gets 503 */
 #define SERVE_MAX_CONNS 64

@@ -13,8 +13,9 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "p2pm/cli.h"
 #include "p2pm/sha256.h"
-#include "client.h"
+#include "../tracker_client.h"
 
 /* most bytes of segments kept in memory */
 #define GATEWAY_CACHE_BYTES (96L * 1024 * 1024)

@@ -8,7 +8,7 @@
  * "?q=TEXT" searches at once, "&play=1" then plays the first match. */
 #include <stddef.h>
 
-#include "serve.h"
+#include "webpage.h"
 
 const char webpage_html[] =
 "<!DOCTYPE html>\n"

@@ -22,6 +22,8 @@
 
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
+#include "../peer_client.h"
+#include "../swarm.h"
 #include "gateway.h"
 
 /* most sources one fetch tries before giving up */
