@@ -49,9 +49,9 @@ is "$(client -t "$T_ADDR" query "cover art 48k 320k")" "$P_ADDR" "client query b
 list=$(client -t "$T_ADDR" list -v 2>/dev/null)
 is "$(printf '%s\n' "$list" | grep "^Ann - Tune One")" "$(printf 'Ann - Tune One\t1\tcover art 48k 320k')" \
 	"client list -v shows the file name beside the song"
-is "$(printf '%s\n' "$list" | grep "^Dir/plain")" "$(printf 'Dir/plain\t1\t')" \
-	"  none for a song named by its path"
-is "$(printf '%s\n' "$list" | grep "^Given Name")" "$(printf 'Given Name\t1\t')" \
+is "$(printf '%s\n' "$list" | grep "^Dir/plain")" "$(printf 'Dir/plain\t1')" \
+	"  and no third column for a song named by its path"
+is "$(printf '%s\n' "$list" | grep "^Given Name")" "$(printf 'Given Name\t1')" \
 	"  none for a NAME=FILE song, which keeps the name given despite its tags"
 is "$(client -t "$T_ADDR" list 2>/dev/null | grep -c .)" 3 "client list without -v is as before: three songs"
 is "$(client -t "$T_ADDR" list "48k" 2>/dev/null)" "$(printf 'Ann - Tune One\t1')" \

@@ -225,10 +225,11 @@ cmd_list(const struct client_opts *o, const char *filter)
 		list_print_table(&shown, o->verbose);
 	else if (!tty)
 		for (size_t i = 0; i < shown.count; i++) {
-			/* with -v, a third column: the file name it is also found by */
+			/* with -v, a third column for a song that has one: the
+			 * file name it is also found by */
 			printf("%s\t%ld", shown.songs[i].name, shown.songs[i].peers);
-			if (o->verbose)
-				printf("\t%s", shown.songs[i].alias ? shown.songs[i].alias : "");
+			if (o->verbose && shown.songs[i].alias != NULL)
+				printf("\t%s", shown.songs[i].alias);
 			putchar('\n');
 		}
 	if (shown.count == 0) {
