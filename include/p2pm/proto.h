@@ -63,7 +63,18 @@ enum proto_cmd {
 	PROTO_CMD_REQUEST_SONG,
 	PROTO_CMD_REQUEST_SEGMENT,
 	PROTO_CMD_LOCATE,
-	PROTO_CMD_LISTPAGE
+	PROTO_CMD_LISTPAGE,
+	PROTO_CMD_RESERVE,	/* a relay: keep a reservation (peer) */
+	PROTO_CMD_CONNECT,	/* a relay: a circuit to a reserved peer */
+	PROTO_CMD_ACCEPT,	/* a relay: the reserved peer's end of one */
+	PROTO_CMD_PUNCH,	/* the tracker: coordinate a hole punch */
+	PROTO_CMD_PUNCHWAIT	/* the tracker: a peer waits for punches */
+};
+
+/* how a peer can be reached, as a REGISTER line says (reach=) */
+enum proto_reach {
+	PROTO_REACH_DIRECT = 0,	/* its address takes connections */
+	PROTO_REACH_NAT		/* behind a NAT: punched or relayed */
 };
 
 /* A parsed request. arg holds the decoded name (QUERY, REQUEST_*), the
@@ -72,6 +83,11 @@ enum proto_cmd {
 struct proto_request {
 	enum proto_cmd cmd;
 	int tags;	/* LISTPAGE tags=1, LOCATE <name> tags: rows carry tags */
+	int reach;	/* LOCATE <name> reach: rows say how to connect */
+	/* REGISTER <addr> reach=nat relay=<host:port>: how the peer is
+	 * reached (relay "" for none) */
+	enum proto_reach reach_kind;
+	char relay[NET_ADDR_MAX];
 	/* the command word is one followed by a body (REGISTER); set even
 	 * when the rest of the line is malformed, so the body can be skipped */
 	int has_body;

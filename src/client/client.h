@@ -37,11 +37,22 @@ int peer_list_add(struct peer_list *list, const char *addr);
 /* most lines of a LOCATE reply read */
 #define CLIENT_MAX_LOCATE_LINES 4096
 
+/* How a source can be reached, as LOCATE <name> reach says. */
+enum source_reach {
+	SOURCE_DIRECT,		/* its address takes connections */
+	SOURCE_NAT,		/* behind a NAT: a hole punch, else its relay */
+	SOURCE_RELAYED		/* through its relay (after a punch is tried) */
+};
+
 /* A place to get a song from, with the content id it registered ("" for
- * none: a version-1 registration, or a peer given with -p). */
+ * none: a version-1 registration, or a peer given with -p), how it is
+ * reached, and the tracker that named it (which brokers hole punches). */
 struct source_entry {
 	char addr[NET_ADDR_MAX];
 	char id[SHA256_HEX_LEN];
+	enum source_reach reach;
+	char relay[NET_ADDR_MAX];	/* SOURCE_RELAYED: the relay */
+	char tracker[NET_ADDR_MAX];	/* "" for a peer given with -p */
 };
 
 struct source_list {
@@ -52,6 +63,14 @@ struct source_list {
 /* Adds addr (with content id id, NULL or "" for none) unless addr is
  * listed already; returns -1 when the list is full. */
 int source_list_add(struct source_list *list, const char *addr, const char *id);
+
+/* Adds a copy of e unless its address is listed already; returns -1 when
+ * the list is full. */
+int source_list_add_entry(struct source_list *list, const struct source_entry *e);
+
+/* Moves the sources reached only through a relay to the end of the list,
+ * keeping the order within each part: a relay is the last resort. */
+void source_list_relayed_last(struct source_list *list);
 
 /* True if text (len bytes) is a content id: 64 lower-case hex digits. */
 int content_id_ok(const char *text, size_t len);
@@ -128,6 +147,23 @@ enum rpc_result peer_request_song(struct rpc_conn *c, const char *song,
 enum rpc_result peer_request_segment(struct rpc_conn *c, const char *name,
     char **body, size_t *len);
 
+/* ---- reach.c: a connection to a source, however it is reached */
+
+/* attempts of a hole punch: each dial waits this long, ms, and they go on
+ * until the punch deadline, ms after the tracker's go */
+#define REACH_PUNCH_DIAL_MS 1000
+#define REACH_PUNCH_DEADLINE_MS 4000
+/* between dials refused at once (the other side's NAT not open yet), ms */
+#define REACH_PUNCH_RETRY_MS 50
+
+/* Opens a connection to e for requests: directly for a direct source; for
+ * one behind a NAT, a hole punch brokered by the tracker that named it
+ * (PUNCH), and when that fails its relay (CONNECT). Sets *how to
+ * "direct", "punched" or "relayed". Returns the connection, or NULL with
+ * the reasons in why. */
+struct rpc_conn *source_open(const struct source_entry *e, int timeout_ms,
+    const char **how, char *why, size_t whylen);
+
 /* ---- progress.c: one line on a terminal, redrawn in place */
 
 struct progress {
@@ -196,6 +232,8 @@ struct fetch_source_report {
 	size_t segments;	/* segments it sent that were used */
 	size_t duplicates;	/* verified copies another source sent first */
 	char dropped[CLIENT_ERR_LEN];	/* why it was dropped; "" if not */
+	const char *how;	/* "direct", "punched" or "relayed"; NULL: not
+				 * connected */
 };
 
 struct fetch_report {

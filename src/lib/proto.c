@@ -160,6 +160,11 @@ static const struct proto_cmd_entry proto_cmds[] = {
 	{ "REQUEST_SEGMENT", PROTO_CMD_REQUEST_SEGMENT, ARG_NAME },
 	{ "LOCATE", PROTO_CMD_LOCATE, ARG_NAME },
 	{ "LISTPAGE", PROTO_CMD_LISTPAGE, ARG_PAGE },
+	{ "RESERVE", PROTO_CMD_RESERVE, ARG_ADDR },
+	{ "CONNECT", PROTO_CMD_CONNECT, ARG_ADDR },
+	{ "ACCEPT", PROTO_CMD_ACCEPT, ARG_NAME },
+	{ "PUNCH", PROTO_CMD_PUNCH, ARG_ADDR },
+	{ "PUNCHWAIT", PROTO_CMD_PUNCHWAIT, ARG_ADDR },
 };
 
 static void
@@ -168,6 +173,49 @@ proto_why(char *why, size_t whylen, const char *text)
 	if (why != NULL && whylen > 0)
 		snprintf(why, whylen, "%s", text);
 }
+
+/* Parses the words after REGISTER's address, "reach=nat" and
+ * "relay=<host:port>", each at most once, into req. */
+static enum proto_status
+proto_parse_register_words(const char *p, const char *end,
+    struct proto_request *req, char *why, size_t whylen)
+{
+	int seen_reach = 0;
+
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		const char *wend = sp != NULL ? sp : end;
+		size_t wlen = (size_t)(wend - p);
+		char host[NET_HOST_MAX], addr[NET_ADDR_MAX];
+		unsigned port;
+
+		if (wlen == 9 && memcmp(p, "reach=nat", 9) == 0 && !seen_reach) {
+			req->reach_kind = PROTO_REACH_NAT;
+			seen_reach = 1;
+		} else if (wlen == 12 && memcmp(p, "reach=direct", 12) == 0 &&
+		    !seen_reach) {
+			seen_reach = 1;
+		} else if (wlen > 6 && wlen - 6 < sizeof(addr) &&
+		    memcmp(p, "relay=", 6) == 0 && req->relay[0] == '\0') {
+			memcpy(addr, p + 6, wlen - 6);
+			addr[wlen - 6] = '\0';
+			if (net_parse_hostport(addr, host, sizeof(host), &port, 0) < 0 ||
+			    net_format_hostport(host, port, req->relay,
+			    sizeof(req->relay)) < 0) {
+				req->relay[0] = '\0';
+				proto_why(why, whylen, "invalid relay= address");
+				return PROTO_BAD_REQUEST;
+			}
+		} else {
+			proto_why(why, whylen, "want REGISTER HOST:PORT [reach=nat] "
+			    "[relay=HOST:PORT]");
+			return PROTO_BAD_REQUEST;
+		}
+		p = wend + 1;
+	}
+	return PROTO_OK;
+}
+
 
 /* Parses LISTPAGE's words "limit=<n>[ after=<name>][ match=<text>]"
  * (each at most once, limit required, in any order) into req. */
@@ -271,11 +319,32 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 		}
 		return proto_parse_page(arg, arglen, req, why, whylen);
 	}
-	/* LOCATE <name> tags: the one command with a flag word after its name */
-	if (e->cmd == PROTO_CMD_LOCATE && arglen > 5 &&
-	    memcmp(arg + arglen - 5, " tags", 5) == 0) {
-		req->tags = 1;
-		arglen -= 5;
+	/* LOCATE <name>[ tags][ reach]: flag words after the name, in any
+	 * order, each once */
+	while (e->cmd == PROTO_CMD_LOCATE) {
+		if (!req->tags && arglen > 5 &&
+		    memcmp(arg + arglen - 5, " tags", 5) == 0) {
+			req->tags = 1;
+			arglen -= 5;
+		} else if (!req->reach && arglen > 6 &&
+		    memcmp(arg + arglen - 6, " reach", 6) == 0) {
+			req->reach = 1;
+			arglen -= 6;
+		} else {
+			break;
+		}
+	}
+	/* REGISTER <addr>[ reach=nat][ relay=<host:port>] */
+	if (e->cmd == PROTO_CMD_REGISTER && memchr(arg, ' ', arglen) != NULL) {
+		const char *w = memchr(arg, ' ', arglen);
+		if (memmem(arg, arglen, "  ", 2) != NULL) {
+			proto_why(why, whylen, "two spaces");
+			return PROTO_BAD_REQUEST;
+		}
+		if (proto_parse_register_words(w + 1, arg + arglen, req, why,
+		    whylen) != PROTO_OK)
+			return PROTO_BAD_REQUEST;
+		arglen = (size_t)(w - arg);
 	}
 	if (memchr(arg, ' ', arglen) != NULL) {
 		proto_why(why, whylen, "too many words");

@@ -31,6 +31,8 @@ struct announcer {
 	int stopping;
 	int leaving;		/* the UNREGISTER is under way: not to be cut */
 	struct rpc_conn *conn;	/* the connection in use, or NULL */
+	int nat;		/* registered reach=nat */
+	char relay[NET_ADDR_MAX];	/* registered relay=, "" for none */
 };
 
 /* Connects to the tracker and publishes the connection so that
@@ -106,7 +108,12 @@ announce_register(struct announcer *a, char *err, size_t errlen)
 	if (c != NULL) {
 		char enc[PROTO_MAX_ENCODED_NAME + 1];
 		/* a failed write fails the rest too, and is reported below */
-		rpc_request(c, "REGISTER %s", a->advertise);
+		char words[NET_ADDR_MAX + 32];
+		pthread_mutex_lock(&a->lock);
+		snprintf(words, sizeof(words), "%s%s%s", a->nat ? " reach=nat" : "",
+		    a->relay[0] != '\0' ? " relay=" : "", a->relay);
+		pthread_mutex_unlock(&a->lock);
+		rpc_request(c, "REGISTER %s%s", a->advertise, words);
 		for (size_t i = 0; i < n; i++)
 			if (proto_encode_name(songs[i].name, strlen(songs[i].name), enc,
 			    sizeof(enc)) > 0)
@@ -279,6 +286,21 @@ announce_poke(struct announcer *a)
 		pthread_mutex_lock(&a->lock);
 		a->poked = 1;
 		pthread_cond_signal(&a->wake);
+		pthread_mutex_unlock(&a->lock);
+	}
+}
+
+void
+announce_set_reach(struct announcer *a, int nat, const char *relay)
+{
+	for (; a != NULL; a = a->next) {
+		pthread_mutex_lock(&a->lock);
+		if (a->nat != nat || strcmp(a->relay, relay != NULL ? relay : "") != 0) {
+			a->nat = nat;
+			snprintf(a->relay, sizeof(a->relay), "%s", relay != NULL ? relay : "");
+			a->poked = 1;
+			pthread_cond_signal(&a->wake);
+		}
 		pthread_mutex_unlock(&a->lock);
 	}
 }

@@ -35,6 +35,11 @@ struct announcer *announce_start(const struct cli_trackers *trackers,
  * ready songs changed. */
 void announce_poke(struct announcer *a);
 
+/* Says how the peer is reached in every REGISTER from now on (one is
+ * sent soon when it changes): reach=nat when nat is set, relay=RELAY
+ * when relay is neither NULL nor "". */
+void announce_set_reach(struct announcer *a, int nat, const char *relay);
+
 /* Stops every thread; each sends its tracker UNREGISTER (best effort),
  * all at the same time, so that it takes as long as the slowest one does
  * alone: ANNOUNCE_BYE_TIMEOUT_MS to connect and as much for the answer,

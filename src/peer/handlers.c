@@ -1,4 +1,5 @@
-/* handlers.c - REQUEST_SONG, REQUEST_SEGMENT and PING, per docs/protocol.md. */
+/* handlers.c - REQUEST_SONG, REQUEST_SEGMENT and PING, per docs/protocol.md,
+ * and the relay's commands (relay.c) on a peer that offers one. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "p2pm/log.h"
 #include "handlers.h"
 #include "index.h"
+#include "relay.h"
 
 static int
 handle_song(struct conn *c, struct index *idx, const char *name)
@@ -66,9 +68,19 @@ handle_segment(struct conn *c, struct index *idx, const char *segment)
 int
 peer_handle(struct conn *c, const struct proto_request *req, void *ctx)
 {
-	struct index *idx = ctx;
+	struct peer_ctx *pc = ctx;
+	struct index *idx = pc->idx;
 
 	switch (req->cmd) {
+	case PROTO_CMD_RESERVE:
+		return pc->relay != NULL ? relay_reserve(pc->relay, c, req) :
+		    conn_error(c, PROTO_BAD_REQUEST, "unknown command");
+	case PROTO_CMD_CONNECT:
+		return pc->relay != NULL ? relay_connect(pc->relay, c, req) :
+		    conn_error(c, PROTO_BAD_REQUEST, "unknown command");
+	case PROTO_CMD_ACCEPT:
+		return pc->relay != NULL ? relay_accept(pc->relay, c, req) :
+		    conn_error(c, PROTO_BAD_REQUEST, "unknown command");
 	case PROTO_CMD_PING:
 		return conn_printf(c, "PONG\n");
 	case PROTO_CMD_REQUEST_SONG:

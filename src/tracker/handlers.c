@@ -90,7 +90,8 @@ handle_bind(struct tracker *t, struct conn *c, const struct proto_request *req,
 	    source_bind(src, req->arg, t->trust_advertised, addr, NET_ADDR_MAX) !=
 	    SOURCE_ACCEPT) {
 		log_warn("%s: %s %s refused: not its address", c->remote,
-		    req->cmd == PROTO_CMD_REGISTER ? "REGISTER" : "UNREGISTER", req->arg);
+		    req->cmd == PROTO_CMD_REGISTER ? "REGISTER" :
+		    req->cmd == PROTO_CMD_PUNCHWAIT ? "PUNCHWAIT" : "UNREGISTER", req->arg);
 		return -1;
 	}
 	return 0;
@@ -134,7 +135,12 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 			log_error("REGISTER %s: out of memory", addr);
 			conn_error(c, PROTO_INTERNAL, "out of memory");
 		} else {
-			log_info("REGISTER %s: %zu song(s)", addr, b.names.count);
+			registry_set_reach(t->reg, addr,
+			    req->reach_kind == PROTO_REACH_NAT || req->relay[0] != '\0',
+			    req->relay);
+			log_info("REGISTER %s: %zu song(s)%s%s%s", addr, b.names.count,
+			    req->reach_kind == PROTO_REACH_NAT ? ", behind a NAT" : "",
+			    req->relay[0] != '\0' ? ", relay " : "", req->relay);
 			conn_printf(c, "OK\n");
 		}
 	}
@@ -202,7 +208,12 @@ handle_locate(struct tracker *t, struct conn *c, const struct proto_request *req
 			proto_format_content_id(rows[i].id, id);
 		else
 			snprintf(id, sizeof(id), "-");
-		if (conn_printf(c, "%s %s%s%s\n", id, rows[i].addr,
+		char reach[NET_ADDR_MAX + 16] = "";
+		if (req->reach && rows[i].relay[0] != '\0')
+			snprintf(reach, sizeof(reach), " relay=%s", rows[i].relay);
+		else if (req->reach)
+			snprintf(reach, sizeof(reach), " %s", rows[i].nat ? "nat" : "direct");
+		if (conn_printf(c, "%s %s%s%s%s\n", id, rows[i].addr, reach,
 		    req->tags && rows[i].tags[0] != '\0' ? " " : "",
 		    req->tags ? rows[i].tags : "") < 0)
 			break;
@@ -345,6 +356,14 @@ tracker_handle(struct conn *c, const struct proto_request *req, void *ctx)
 	case PROTO_CMD_PING:
 		conn_printf(c, "PONG\n");
 		return 0;
+	case PROTO_CMD_PUNCHWAIT: {
+		char src[SOURCE_IP_MAX], addr[NET_ADDR_MAX];
+		if (handle_bind(t, c, req, src, addr) < 0)
+			return conn_error(c, PROTO_FORBIDDEN, TRACKER_FORBIDDEN_TEXT);
+		return punch_wait(t->punch, c, addr);
+	}
+	case PROTO_CMD_PUNCH:
+		return punch_request(t->punch, c, req->arg);
 	default:
 		conn_error(c, PROTO_BAD_REQUEST, "unknown command");
 		return 0;

@@ -213,8 +213,11 @@ main(int argc, char **argv)
 	t.trust_advertised = trust;
 	t.limit_loopback = limit_loopback;
 	t.reg = registry_new((int)ttl, &lim);
-	if (t.reg == NULL) {
+	t.punch = punch_new();
+	if (t.reg == NULL || t.punch == NULL) {
 		log_error("out of memory");
+		registry_free(t.reg);
+		punch_free(t.punch);
 		return 1;
 	}
 	t.started_ms = clock_now_ms();
@@ -223,6 +226,7 @@ main(int argc, char **argv)
 	if (t.srv == NULL) {
 		log_error("%s", err);
 		registry_free(t.reg);
+		punch_free(t.punch);
 		return 1;
 	}
 	cli_print_ready(server_address(t.srv));
@@ -233,7 +237,9 @@ main(int argc, char **argv)
 
 	log_info("shutting down");
 	/* a connection thread still running may use the registry: keep it */
-	if (server_close(t.srv) == 0)
+	if (server_close(t.srv) == 0) {
 		registry_free(t.reg);
+		punch_free(t.punch);
+	}
 	return 0;
 }

@@ -59,6 +59,8 @@ struct reg_peer {
 	long long expires_ms;
 	struct reg_song **songs;
 	size_t nsongs;
+	int nat;		/* registered reach=nat */
+	char relay[NET_ADDR_MAX];	/* registered relay=, "" for none */
 };
 
 struct registry {
@@ -681,6 +683,8 @@ registry_locate(struct registry *reg, const char *name, size_t namelen,
 			h[i] = h[j];
 			h[j] = t;
 			snprintf(out[n].addr, NET_ADDR_MAX, "%s", h[i]->peer->addr);
+			out[n].nat = h[i]->peer->nat;
+			snprintf(out[n].relay, NET_ADDR_MAX, "%s", h[i]->peer->relay);
 			out[n].has_id = h[i]->has_id;
 			memcpy(out[n].id, h[i]->id, PROTO_CONTENT_ID_LEN);
 			snprintf(out[n].tags, sizeof(out[n].tags), "%s",
@@ -754,5 +758,18 @@ registry_stats(struct registry *reg, long long now_ms, struct registry_stats *st
 	st->pairs = reg->pairs;
 	st->bytes = registry_bytes_of(reg->song_bytes + reg->tag_bytes, reg->pairs,
 	    reg->peers.count);
+	pthread_mutex_unlock(&reg->lock);
+}
+
+void
+registry_set_reach(struct registry *reg, const char *addr, int nat,
+    const char *relay)
+{
+	pthread_mutex_lock(&reg->lock);
+	struct reg_peer *p = htable_get(&reg->peers, addr, strlen(addr));
+	if (p != NULL) {
+		p->nat = nat;
+		snprintf(p->relay, sizeof(p->relay), "%s", relay != NULL ? relay : "");
+	}
 	pthread_mutex_unlock(&reg->lock);
 }

@@ -40,6 +40,8 @@ struct registry_source {
 	unsigned char id[PROTO_CONTENT_ID_LEN];
 	int has_id;		/* 0: registered without a content id */
 	char tags[PROTO_MAX_TAG_BYTES + 1];	/* its tag words, "" if none */
+	int nat;		/* the peer registered reach=nat */
+	char relay[NET_ADDR_MAX];	/* the relay it registered, "" if none */
 };
 
 /* One name of a REGISTER body and the content id it came with. */
@@ -107,6 +109,12 @@ void registry_names_free(struct registry_names *names);
  * holds the songs attached before that). */
 int registry_register(struct registry *reg, const char *addr, const char *src_ip,
     int limited, const struct registry_names *names, long long now_ms);
+
+/* Records how peer addr (if registered) is reached: behind a NAT (nat),
+ * through a relay (relay, "" or NULL for none). Kept until the next
+ * REGISTER of the peer sets it again. */
+void registry_set_reach(struct registry *reg, const char *addr, int nat,
+    const char *relay);
 
 /* Forgets a peer and its songs. Returns 1 if it was known, 0 if not. */
 int registry_unregister(struct registry *reg, const char *addr);
