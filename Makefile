@@ -19,7 +19,7 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 LIB_SRC     = $(sort $(wildcard src/lib/*.c))
 TRACKER_SRC = $(sort $(wildcard src/tracker/*.c))
 PEER_SRC    = $(sort $(wildcard src/peer/*.c))
-CLIENT_SRC  = $(sort $(wildcard src/client/*.c))
+CLIENT_SRC  = $(sort $(wildcard src/client/*.c src/client/gateway/*.c))
 UNIT_SRC    = $(sort $(wildcard tests/unit/*.c))
 PROGRAMS    = tracker peer client
 

@@ -16,6 +16,26 @@
 # (netem on the bridge's port when the kernel has netem, otherwise a
 # delaying relay from tests/tools that netbed_via puts in the path) and
 # netbed_link (the bridge's port down or up).
+#
+# Home routers: netbed_router_add KIND makes router R, a namespace with an
+# outside interface, wan0, on the bridge (198.18.2.R/15) and an inside
+# bridge, lan0, holding 198.19.(128+R).1/24; it forwards between the two,
+# masquerading (nftables) what leaves through wan0, and has no route but
+# its connected prefixes, so nothing its hosts send leaves the test bed.
+# netbed_home_host R adds a host behind router R: a host like the others
+# (netbed_exec, netbed_start_daemon, netbed_client... take its index) with
+# 198.19.(128+R).H/24 on eth0, no IPv6, and its default route via the
+# router. Nothing outside can open a connection to a home host; the kinds
+# differ in how they map and filter:
+#   eim  endpoint-independent mapping: plain masquerade, which keeps the
+#        inside port where it is free (what TCP hole punching needs)
+#   adf  eim, and address-dependent filtering: a connection forwarded in
+#        (through a port mapping) is let in only from a remote address the
+#        inside host has sent to in the last NETBED_ADF_TIMEOUT_S
+#   sym  symmetric: every connection gets a random outside port
+#        (masquerade random,fully-random)
+# A router's nftables table "netbed" also holds the empty chains a router
+# daemon (miniupnpd) fills with its port mappings: NETBED_UPNP_*_CHAIN.
 # shellcheck shell=bash
 
 # most hosts one test bed holds (one /15 is far larger; this bounds a typo)
@@ -23,9 +43,22 @@ NETBED_MAX_HOSTS=200
 # how long a host waits for its processes to go on TERM before KILL, 0.1 s
 NETBED_KILL_WAIT_TENTHS=30
 
+# most routers (each takes one /24 of 198.19.128.0/17) and hosts behind one
+NETBED_MAX_ROUTERS=100
+NETBED_MAX_HOME_HOSTS=200
+# how long an adf router remembers where an inside host has sent, seconds
+NETBED_ADF_TIMEOUT_S=300
+# a router's chains for a router daemon's rules (miniupnpd's defaults), in
+# its table inet netbed: forward filter, prerouting DNAT, postrouting
+NETBED_UPNP_TABLE=netbed
+NETBED_UPNP_FORWARD_CHAIN=miniupnpd
+NETBED_UPNP_NAT_CHAIN=prerouting_miniupnpd
+NETBED_UPNP_POSTROUTING_CHAIN=postrouting_miniupnpd
+
 NETBED_TAG="p2pm-$$-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 NETBED_SW="$NETBED_TAG-sw"
 NETBED_N=0
+NETBED_R=0
 NETBED_DELAY_MODE=""
 NETBED_ULA=""
 
@@ -34,9 +67,52 @@ netbed_ns() {
 	printf '%s-h%s' "$NETBED_TAG" "$1"
 }
 
-# netbed_addr I : host I's IPv4 address
+# netbed_addr I : host I's IPv4 address (198.19.x.y for a home host)
 netbed_addr() {
+	local home
+	home=$(eval "echo \${NETBED_HOME_ADDR_$1:-}")
+	if [ -n "$home" ]; then
+		printf '%s' "$home"
+		return 0
+	fi
 	printf '198.18.%d.%d' $(($1 / 256)) $(($1 % 256))
+}
+
+# netbed_router_ns R : the name of router R's namespace
+netbed_router_ns() {
+	printf '%s-r%s' "$NETBED_TAG" "$1"
+}
+
+# netbed_router_public_addr R : router R's outside address, the one its
+# home hosts' connections come from
+netbed_router_public_addr() {
+	printf '198.18.2.%d' "$1"
+}
+
+# netbed_router_lan_addr R : router R's inside address, its home hosts'
+# default gateway
+netbed_router_lan_addr() {
+	printf '198.19.%d.1' $((128 + $1))
+}
+
+# netbed_router_exec R COMMAND... : runs COMMAND inside router R
+netbed_router_exec() {
+	local ns
+	ns=$(netbed_router_ns "$1")
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# _netbed_port_ns I : the namespace holding the switch port of host I (the
+# bridge's, or its router's)
+_netbed_port_ns() {
+	local r
+	r=$(eval "echo \${NETBED_HOME_ROUTER_$1:-}")
+	if [ -n "$r" ]; then
+		netbed_router_ns "$r"
+	else
+		printf '%s' "$NETBED_SW"
+	fi
 }
 
 # netbed_addr6 I : host I's ULA IPv6 address
@@ -114,6 +190,136 @@ _netbed_host_up() {
 	# MTU-sized packets
 	ip -n "$2" link set dev eth0 gso_max_size 1500 gso_max_segs 1 &&
 	ip -n "$2" link set eth0 up
+}
+
+# netbed_router_add KIND [VAR] : adds a home router of KIND (eim, adf or
+# sym, see the top of the file) and sets VAR (default NETBED_ROUTER) to
+# its index. Needs netbed_up first (the bridge). Returns 1 (after a diag)
+# when it cannot be set up.
+netbed_router_add() {
+	local kind=$1 var=${2:-NETBED_ROUTER} r ns
+	case "$kind" in
+	eim | adf | sym) ;;
+	*)
+		diag "netbed_router_add: a kind is eim, adf or sym, not '$kind'"
+		return 1
+		;;
+	esac
+	if [ "$NETBED_R" -ge "$NETBED_MAX_ROUTERS" ]; then
+		diag "netbed_router_add: at most $NETBED_MAX_ROUTERS routers"
+		return 1
+	fi
+	r=$((NETBED_R + 1))
+	ns=$(netbed_router_ns "$r")
+	ip netns add "$ns" || return 1
+	NETBED_R=$r
+	eval "NETBED_ROUTER_KIND_$r=$kind NETBED_ROUTER_HOSTS_$r=0"
+	if ! _netbed_router_up "$r" "$ns" "$kind"; then
+		diag "netbed_router_add: cannot set up router $r ($kind)"
+		return 1
+	fi
+	_netbed_wait_link "$ns" wan0 || return 1
+	eval "$var=$r"
+}
+
+# _netbed_router_up R NS KIND : plugs router R (namespace NS) into the
+# bridge, makes its inside bridge and loads its nftables rules
+_netbed_router_up() {
+	local r=$1 ns=$2 kind=$3 masq="masquerade" adf_out="" adf_in=""
+	ip -n "$NETBED_SW" link add "r$r" type veth peer name wan0 netns "$ns" &&
+	ip -n "$NETBED_SW" link set "r$r" master br0 up &&
+	# a router of IPv4 alone, answering ARP only for wan0's own address
+	ip netns exec "$ns" sh -c 'for f in all default; do
+		echo 1 >"/proc/sys/net/ipv6/conf/$f/disable_ipv6" || exit 1
+	done
+	echo 1 >/proc/sys/net/ipv4/conf/all/arp_ignore &&
+	echo 1 >/proc/sys/net/ipv4/ip_forward' &&
+	ip -n "$ns" link set lo up &&
+	ip -n "$ns" addr add "$(netbed_router_public_addr "$r")/15" dev wan0 &&
+	ip -n "$ns" link set dev wan0 gso_max_size 1500 gso_max_segs 1 &&
+	ip -n "$ns" link set wan0 up &&
+	ip -n "$ns" link add lan0 type bridge stp_state 0 forward_delay 0 &&
+	ip -n "$ns" addr add "$(netbed_router_lan_addr "$r")/24" dev lan0 &&
+	ip -n "$ns" link set lan0 up || return 1
+	case "$kind" in
+	sym) masq="masquerade random,fully-random" ;;
+	adf)
+		adf_out="update @sent { ip saddr . ip daddr }"
+		adf_in="iifname \"wan0\" ct state new ip daddr . ip saddr != @sent counter drop"
+		;;
+	esac
+	ip netns exec "$ns" nft -f - <<-EOF
+		table inet $NETBED_UPNP_TABLE {
+			set sent {
+				type ipv4_addr . ipv4_addr
+				flags dynamic, timeout
+				timeout ${NETBED_ADF_TIMEOUT_S}s
+				size 65536
+			}
+			chain $NETBED_UPNP_FORWARD_CHAIN { }
+			chain $NETBED_UPNP_NAT_CHAIN { }
+			chain $NETBED_UPNP_POSTROUTING_CHAIN { }
+			chain forward {
+				type filter hook forward priority filter; policy drop;
+				ct state established,related accept
+				iifname "lan0" oifname "wan0" $adf_out accept
+				$adf_in
+				iifname "wan0" oifname "lan0" jump $NETBED_UPNP_FORWARD_CHAIN
+			}
+			chain input {
+				type filter hook input priority filter; policy accept;
+				iifname "wan0" ct state established,related accept
+				iifname "wan0" drop
+			}
+			chain prerouting {
+				type nat hook prerouting priority dstnat; policy accept;
+				jump $NETBED_UPNP_NAT_CHAIN
+			}
+			chain postrouting {
+				type nat hook postrouting priority srcnat; policy accept;
+				jump $NETBED_UPNP_POSTROUTING_CHAIN
+				oifname "wan0" $masq
+			}
+		}
+	EOF
+}
+
+# netbed_home_host R [VAR] : adds a host behind router R (see the top of
+# the file) and sets VAR (default NETBED_HOST) to its index. Returns 1
+# (after a diag) when it cannot be set up.
+netbed_home_host() {
+	local r=$1 var=${2:-NETBED_HOST} i k ns rns
+	if [ "$r" -lt 1 ] || [ "$r" -gt "$NETBED_R" ]; then
+		diag "netbed_home_host: no router $r"
+		return 1
+	fi
+	k=$(eval "echo \$((NETBED_ROUTER_HOSTS_$r + 1))")
+	if [ "$k" -gt "$NETBED_MAX_HOME_HOSTS" ] || [ "$NETBED_N" -ge "$NETBED_MAX_HOSTS" ]; then
+		diag "netbed_home_host: at most $NETBED_MAX_HOME_HOSTS hosts behind a router, $NETBED_MAX_HOSTS in all"
+		return 1
+	fi
+	i=$((NETBED_N + 1))
+	ns=$(netbed_ns "$i")
+	rns=$(netbed_router_ns "$r")
+	ip netns add "$ns" || return 1
+	NETBED_N=$i
+	eval "NETBED_ROUTER_HOSTS_$r=$k NETBED_HOME_ROUTER_$i=$r"
+	eval "NETBED_HOME_ADDR_$i=198.19.$((128 + r)).$((1 + k))"
+	if ! { ip -n "$rns" link add "h$i" type veth peer name eth0 netns "$ns" &&
+		ip -n "$rns" link set "h$i" master lan0 up &&
+		ip netns exec "$ns" sh -c 'for f in all default; do
+			echo 1 >"/proc/sys/net/ipv6/conf/$f/disable_ipv6" || exit 1
+		done' &&
+		ip -n "$ns" link set lo up &&
+		ip -n "$ns" addr add "$(netbed_addr "$i")/24" dev eth0 &&
+		ip -n "$ns" link set dev eth0 gso_max_size 1500 gso_max_segs 1 &&
+		ip -n "$ns" link set eth0 up &&
+		ip -n "$ns" route add default via "$(netbed_router_lan_addr "$r")"; }; then
+		diag "netbed_home_host: cannot set up host $i behind router $r"
+		return 1
+	fi
+	_netbed_wait_link "$ns" eth0 || return 1
+	eval "$var=$i"
 }
 
 # netbed_exec I COMMAND... : runs COMMAND inside host I
@@ -215,7 +421,7 @@ netbed_has_netem() {
 # that netbed_via puts between host I and the address it connects to.
 netbed_delay() {
 	if netbed_has_netem; then
-		tc -n "$NETBED_SW" qdisc replace dev "h$1" root netem delay "${2}ms" limit 100000 ||
+		tc -n "$(_netbed_port_ns "$1")" qdisc replace dev "h$1" root netem delay "${2}ms" limit 100000 ||
 			return 1
 		diag "delay: netem, ${2} ms on host $1's link"
 	else
@@ -245,7 +451,7 @@ netbed_via() {
 # it down nothing reaches host I and nothing it sends arrives anywhere,
 # while its own address and sockets stay as they are (a pulled cable).
 netbed_link() {
-	ip -n "$NETBED_SW" link set "h$1" "$2"
+	ip -n "$(_netbed_port_ns "$1")" link set "h$1" "$2"
 }
 
 # netbed_conns I PORT : the remote addresses of host I's established TCP
@@ -313,30 +519,44 @@ netbed_same_as_cache() {
 }
 
 # netbed_teardown : stops whatever still runs inside the test bed's hosts
-# (only this run's processes can be there) and removes every namespace.
+# and routers (only this run's processes can be there) and removes every
+# namespace.
 netbed_teardown() {
-	local i ns pids _
-	for i in $(seq 1 "$NETBED_N"); do
-		ns=$(netbed_ns "$i")
+	local ns pids _
+	for ns in $(_netbed_all_ns); do
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		# shellcheck disable=SC2086 # a list of pids
 		[ -z "$pids" ] || kill -TERM $pids 2>/dev/null
 	done
 	for _ in $(seq 1 "$NETBED_KILL_WAIT_TENTHS"); do
 		pids=""
-		for i in $(seq 1 "$NETBED_N"); do
-			pids="$pids $(ip netns pids "$(netbed_ns "$i")" 2>/dev/null)"
+		for ns in $(_netbed_all_ns); do
+			pids="$pids $(ip netns pids "$ns" 2>/dev/null)"
 		done
 		[ -n "${pids// /}" ] || break
 		sleep 0.1
 	done
 	# shellcheck disable=SC2086 # a list of pids
 	[ -z "${pids// /}" ] || kill -KILL $pids 2>/dev/null
-	for i in $(seq 1 "$NETBED_N"); do
-		ip netns delete "$(netbed_ns "$i")" 2>/dev/null
+	for ns in $(_netbed_all_ns); do
+		ip netns delete "$ns" 2>/dev/null
 	done
 	ip netns delete "$NETBED_SW" 2>/dev/null
 	NETBED_N=0
+	NETBED_R=0
+}
+
+# _netbed_all_ns : the names of the hosts' and routers' namespaces
+_netbed_all_ns() {
+	local i
+	for i in $(seq 1 "$NETBED_N"); do
+		netbed_ns "$i"
+		echo
+	done
+	for i in $(seq 1 "$NETBED_R"); do
+		netbed_router_ns "$i"
+		echo
+	done
 }
 
 # the namespaces of earlier runs whose shell is gone (killed before its
@@ -344,7 +564,7 @@ netbed_teardown() {
 _netbed_sweep_stale() {
 	local ns pid
 	for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }' |
-		grep -E '^p2pm-[0-9]+-[0-9a-f]+-(sw|h[0-9]+)$'); do
+		grep -E '^p2pm-[0-9]+-[0-9a-f]+-(sw|[hr][0-9]+)$'); do
 		pid=${ns#p2pm-}
 		pid=${pid%%-*}
 		if ! kill -0 "$pid" 2>/dev/null && [ -z "$(ip netns pids "$ns" 2>/dev/null)" ]; then
@@ -353,14 +573,18 @@ _netbed_sweep_stale() {
 	done
 }
 
-# until every host's eth0 has carrier and IPv6 sees its address as usable
+# until every host's eth0 has carrier and IPv6 sees its address as usable.
+# The output read here is of the forms (brief, one-line, IPv6 addresses
+# alone) in which ip never looks up the name of a link's peer namespace:
+# that look-up opens every namespace of the machine, and one another test
+# is deleting meanwhile makes it print "Peer netns reference is invalid".
 _netbed_wait_ready() {
 	local _ i busy
 	for _ in $(seq 1 100); do
 		busy=0
 		for i in $(seq 1 "$NETBED_N"); do
-			if [ -n "$(ip -n "$(netbed_ns "$i")" addr show dev eth0 tentative)" ] ||
-				! ip -n "$(netbed_ns "$i")" link show dev eth0 | grep -q 'LOWER_UP'; then
+			if [ -n "$(ip -n "$(netbed_ns "$i")" -o -6 addr show dev eth0 tentative)" ] ||
+				! _netbed_has_carrier "$(netbed_ns "$i")" eth0; then
 				busy=1
 				break
 			fi
@@ -369,6 +593,23 @@ _netbed_wait_ready() {
 		sleep 0.05
 	done
 	diag "netbed_up: links did not come up in time"
+	return 1
+}
+
+# _netbed_has_carrier NS DEV : true when link DEV in namespace NS is up
+# with carrier
+_netbed_has_carrier() {
+	ip -n "$1" -br link show dev "$2" 2>/dev/null | grep -q 'LOWER_UP'
+}
+
+# _netbed_wait_link NS DEV : until DEV in namespace NS has carrier (5 s)
+_netbed_wait_link() {
+	local _
+	for _ in $(seq 1 100); do
+		_netbed_has_carrier "$1" "$2" && return 0
+		sleep 0.05
+	done
+	diag "netbed: $2 in $1 did not come up in time"
 	return 1
 }
 

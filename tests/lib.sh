@@ -210,6 +210,26 @@ request() {
 	{ printf '%s\n' "$@"; printf 'QUIT\n'; } | talk "$addr"
 }
 
+# refused_addr : prints 127.0.0.1:PORT where nothing listens, for a dead
+# tracker or peer: a port bound (port 0), closed again and checked to
+# refuse a connect (the tool refusedport). A fixed low port is no such
+# thing: as root anything may bind it. Bails out if there is none.
+refused_addr() {
+	"$P2PM_TOOLS/refusedport" || bail_out "no port that refuses connections (refusedport)"
+}
+
+# log_told FILE REGEX : how many events the lines of FILE matching REGEX
+# tell of, where repeated refusals are folded (a line a second per reason
+# and source): one per line, plus N for "(and N more like it ...)"; a
+# "(repeated N more time(s) ...)" line, which only tells the count, N.
+log_told() {
+	awk -v re="$2" '$0 ~ re {
+		if (match($0, /\(and [0-9]+ more like it/)) n += substr($0, RSTART + 5, RLENGTH - 18) + 1
+		else if (match($0, /\(repeated [0-9]+ more/)) n += substr($0, RSTART + 10, RLENGTH - 15)
+		else n++
+	} END { print n + 0 }' "$1"
+}
+
 # duration_of FILE : its duration in seconds as ffprobe reads it.
 duration_of() {
 	ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"

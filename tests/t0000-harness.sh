@@ -135,5 +135,17 @@ for t in "$TEST_DIR"/t*.sh; do
 	untouched "  and touches nothing"
 done
 
+# refused_addr: a port the kernel handed out, closed again, checked to refuse
+connect_refused() {
+	! timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "${1%:*}" "${1##*:}" 2>/dev/null
+}
+dead=$(refused_addr)
+like "$dead" '^127\.0\.0\.1:[0-9]+$' "refused_addr hands out an address on 127.0.0.1"
+ok "  on a port the kernel chose, not a fixed low one anything may bind as root" \
+	test "${dead##*:}" -ge 1024
+ok "  that refuses a connect" connect_refused "$dead"
+dead2=$(refused_addr)
+ok "  and again on a second call" connect_refused "$dead2"
+
 chmod u+w "$SCRATCH/ro"
 done_testing

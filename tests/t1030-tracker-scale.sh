@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The registry holds 1,000,000 (song, peer) pairs and answers correctly;
+# The registry holds 1,000,000 (song, peer) pairs with the default limits,
+# 10 peers x 100,000 songs or 1,000 peers x 1,000, and answers correctly;
 # QUERY names at most TRACKER_QUERY_MAX_PEERS (64) peers.
 # (Speed at this size is measured by scripts/bench-tracker, not here.)
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +28,17 @@ done | { cat; echo QUIT; } | talk "$T_ADDR" >/dev/null
 is "$(request "$T_ADDR" "QUERY Popular" | wc -w)" "65" "QUERY names at most 64 peers"
 is "$(request "$T_ADDR" "LIST Popular")" "$(printf 'SONGS 1\nPopular 70')" "LIST still counts all 70"
 
+ok "tracker exits 0 on SIGTERM" stop_daemon T
+
+# the default limits also hold 1,000 peers of the same 1,000 songs
+start_daemon T tracker -l 127.0.0.1:0 --ttl 600 || exit 1
+awk 'BEGIN { for (p = 0; p < 1000; p++) { printf "REGISTER 127.0.0.1:%d\n", 10000 + p
+	for (i = 0; i < 1000; i++) printf "song%d %064x\n", i, i; print "" } print "QUIT" }' |
+	talk "$T_ADDR" 60 >"$SCRATCH/k.out"
+is "$(sort "$SCRATCH/k.out" | uniq -c | tr -s ' ')" " 1000 OK" "1000 REGISTERs of the same 1000 songs answer OK"
+like "$(request "$T_ADDR" STATS)" "peers=1000 songs=1000 pairs=1000000 " "STATS counts 1,000,000 pairs"
+is "$(request "$T_ADDR" "QUERY song999" | wc -w)" "65" "QUERY of one of them names 64 of its 1000 peers"
+is "$(request "$T_ADDR" "LOCATE song7" | head -n 1)" "SOURCES 64" "LOCATE names 64 of one content id"
 ok "tracker exits 0 on SIGTERM" stop_daemon T
 ok "tracker logged no sanitizer report" check_sanitizers
 done_testing

@@ -4,6 +4,8 @@
 # that cannot be shared.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-peer.sh"
+# a tracker address that refuses connections
+DEAD=$(refused_addr)
 
 peer=$P2PM_BIN/peer
 
@@ -40,7 +42,7 @@ mkdir -p "$SCRATCH/badsongs"
 : >"$SCRATCH/badsongs/songs"
 for c in "cachefile|Not a directory" "badsongs|cannot create $SCRATCH/badsongs/songs: Not a directory"; do
 	dir=$SCRATCH/${c%%|*}
-	"$peer" -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$dir" "Tone=$SCRATCH/none.mp3" \
+	"$peer" -l 127.0.0.1:0 -t "$DEAD" -c "$dir" "Tone=$SCRATCH/none.mp3" \
 		>"$SCRATCH/cache.out" 2>"$SCRATCH/cache.err"
 	rc=$?
 	ok "-c ${c%%|*}: the peer exits non-zero" test "$rc" -ne 0
@@ -56,7 +58,7 @@ if touch "$SCRATCH/rocache/x" 2>/dev/null; then
 	rm -f "$SCRATCH/rocache/x"
 	skip_test "an unwritable cache directory is refused at start" "writes are allowed anyway here (root)"
 else
-	"$peer" -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$SCRATCH/rocache" >"$SCRATCH/ro.out" 2>"$SCRATCH/ro.err"
+	"$peer" -l 127.0.0.1:0 -t "$DEAD" -c "$SCRATCH/rocache" >"$SCRATCH/ro.out" 2>"$SCRATCH/ro.err"
 	rc=$?
 	ok "an unwritable cache directory is refused at start" test "$rc" -ne 0 -a ! -s "$SCRATCH/ro.out"
 	like "$(cat "$SCRATCH/ro.err")" "cannot use cache directory $SCRATCH/rocache: cannot write in $SCRATCH/rocache: Permission denied\$" \
@@ -67,7 +69,7 @@ chmod u+w "$SCRATCH/rocache"
 # the default cache is $XDG_CACHE_HOME/p2p-music, created on start
 make_mp3 "$SCRATCH/tone.mp3" 3 440 || exit 1
 bad=$(printf 'bad\001name')
-start_daemon P peer -l 127.0.0.1:0 -t 127.0.0.1:1 "Tone=$SCRATCH/tone.mp3" \
+start_daemon P peer -l 127.0.0.1:0 -t "$DEAD" "Tone=$SCRATCH/tone.mp3" \
 	"$bad=$SCRATCH/tone.mp3" "=$SCRATCH/tone.mp3" || exit 1
 ok "the default cache directory is created under XDG_CACHE_HOME" \
 	test -d "$XDG_CACHE_HOME/p2p-music/songs"
@@ -76,25 +78,25 @@ ok "a name with a control byte is skipped with a log line" \
 	grep -q "is not a valid song name" "$SCRATCH/P.err"
 is "$(grep -c 'is not a valid song name' "$SCRATCH/P.err")" 2 "so is an empty name"
 ok "the tracker being down is logged, serving goes on" \
-	wait_for_log P "cannot register with tracker 127\.0\.0\.1:1" 10
+	wait_for_log P "cannot register with tracker ${DEAD//./\\.}: .*refused" 10
 is "$(request "$P_ADDR" PING)" PONG "the peer still answers"
 ok "the peer exits 0 on SIGINT" stop_daemon P INT
 
 # HOME is used when XDG_CACHE_HOME is unset
-HOME=$SCRATCH/home XDG_CACHE_HOME='' start_daemon H peer -l 127.0.0.1:0 -t 127.0.0.1:1 || exit 1
+HOME=$SCRATCH/home XDG_CACHE_HOME='' start_daemon H peer -l 127.0.0.1:0 -t "$DEAD" || exit 1
 ok "without XDG_CACHE_HOME the cache is ~/.cache/p2p-music" \
 	test -d "$SCRATCH/home/.cache/p2p-music/songs"
 ok "the peer exits 0 on SIGTERM" stop_daemon H
 
 # the listening port is really in use: a second peer on it fails
-start_daemon Q peer -l 127.0.0.1:0 -t 127.0.0.1:1 || exit 1
-"$peer" -l "$Q_ADDR" -t 127.0.0.1:1 >"$SCRATCH/dup.out" 2>"$SCRATCH/dup.err"
+start_daemon Q peer -l 127.0.0.1:0 -t "$DEAD" || exit 1
+"$peer" -l "$Q_ADDR" -t "$DEAD" >"$SCRATCH/dup.out" 2>"$SCRATCH/dup.err"
 is "$?" 1 "a port already in use exits 1"
 ok "and says why" grep -q "cannot listen on $Q_ADDR" "$SCRATCH/dup.err"
 ok "the first peer exits 0 on SIGTERM" stop_daemon Q
 
 # --max-conns and --idle-timeout reach the accept loop
-start_daemon L peer -l 127.0.0.1:0 -t 127.0.0.1:1 --max-conns 1 --idle-timeout 1 || exit 1
+start_daemon L peer -l 127.0.0.1:0 -t "$DEAD" --max-conns 1 --idle-timeout 1 || exit 1
 exec 6<>"/dev/tcp/${L_ADDR%:*}/${L_ADDR##*:}"
 printf 'PING\n' >&6
 IFS= read -r -t 5 line <&6
@@ -107,7 +109,7 @@ exec 6>&-
 is "$(request "$L_ADDR" PING)" "PONG" "then a new connection is served"
 ok "the peer exits 0 on SIGTERM" stop_daemon L
 
-start_daemon W peer -l 0.0.0.0:0 -t 127.0.0.1:1 -c "$SCRATCH/cache-w" || exit 1
+start_daemon W peer -l 0.0.0.0:0 -t "$DEAD" -c "$SCRATCH/cache-w" || exit 1
 ok "listening on 0.0.0.0 without -a is warned about, naming -a" \
 	wait_for_log W "warning: listening on every address .* without -a.* give -a" 10
 ok "the peer exits 0 on SIGTERM" stop_daemon W

@@ -4,6 +4,8 @@
 # cannot use are skipped with a log line naming them.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-peer.sh"
+# a tracker address that refuses connections
+DEAD=$(refused_addr)
 
 lib=$SCRATCH/library
 mkdir -p "$lib" "$SCRATCH/other"
@@ -22,7 +24,7 @@ printf 'this is not audio at all\n' >"$lib/not audio.mp3"
 ln -s "$SCRATCH/nowhere.mp3" "$lib/ghost.mp3"
 good="plain|with cover|vbr|mono8k|short|$name_utf8|Given Name"
 
-start_daemon P peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" \
+start_daemon P peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$lib" \
 	"Given Name=$SCRATCH/other/elsewhere.mp3" || exit 1
 ok "the ready line is one 'listening on' line with a real port" \
 	test "$(grep -c '^listening on 127\.0\.0\.1:[1-9][0-9]*$' "$SCRATCH/P.out")" = 1

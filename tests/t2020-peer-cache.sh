@@ -5,6 +5,8 @@
 # line comes before segmenting ends, and no ffmpeg outlives the peer.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-peer.sh"
+# a tracker address that refuses connections
+DEAD=$(refused_addr)
 
 lib=$SCRATCH/library
 cache=$SCRATCH/cache
@@ -57,7 +59,7 @@ mkdir -p "$cache/tmp-2147483646-1" "$cache/tmp-$$-1"
 : >"$cache/tmp-2147483646-1/x.ts"
 
 touch "$SCRATCH/slow"
-start_daemon P1 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+start_daemon P1 peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$lib" || exit 1
 is "$(grep -c "ready:" "$SCRATCH/P1.err")" 0 "the ready line comes before any song is segmented"
 is "$(request "$P1_ADDR" "REQUEST_SONG a")" "ERR 404 no such song" \
 	"a song still being segmented is not served yet"
@@ -71,7 +73,7 @@ fetch_song "$P1_ADDR" a "$SCRATCH/a1" || exit 1
 ok "the peer exits 0 on SIGTERM" stop_daemon P1
 
 # a restart reuses the cache: no ffmpeg, same segment names
-start_daemon P2 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+start_daemon P2 peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$lib" || exit 1
 ok "after a restart song a is served" wait_for_served "$P2_ADDR" a 30
 ok "after a restart song b is served" wait_for_served "$P2_ADDR" b 30
 is "$(runs)" 2 "a restart does not run ffmpeg again"
@@ -91,7 +93,7 @@ kill -HUP "$P2_PID"
 ok "the changed song is segmented again after SIGHUP" \
 	wait_for_log P2 "segmented 'a' into .* \($(key_of "$lib/a.mp3")\)" 30
 is "$(runs)" 3 "only the changed file ran ffmpeg"
-ok "the changed song is served with new segments" wait_for_served "$P2_ADDR" a 10
+ok "the changed song is served with new segments" wait_for_log P2 "ready: 'a' " 10 2
 fetch_song "$P2_ADDR" a "$SCRATCH/a3" || exit 1
 ok "its playlist names segments of the new content" segments_named_by_hash "$SCRATCH/a3"
 ok "not the old ones" test -z "$(segments_of "$SCRATCH/a3" | grep -Fx "$old_seg")"
@@ -104,7 +106,7 @@ ok "the peer exits 0 on SIGTERM" stop_daemon P2
 # a cache entry with a segment missing is not trusted
 bkey=$(key_of "$lib/b.mp3")
 rm -f "$(cached_segment "$cache" "$bkey")"
-start_daemon P3 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+start_daemon P3 peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$lib" || exit 1
 ok "a broken cache entry is segmented again" \
 	wait_for_log P3 "segmented 'b' into" 30
 ok "and the song is served whole" wait_for_served "$P3_ADDR" b 10
@@ -117,7 +119,7 @@ ok "the peer exits 0 on SIGTERM" stop_daemon P3
 make_mp3 "$lib/c.mp3" 4 440 || exit 1
 ckey=$(key_of "$lib/c.mp3")
 touch "$SCRATCH/slow"
-start_daemon P4 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+start_daemon P4 peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$lib" || exit 1
 ok "ffmpeg starts on the new song" wait_for_log P4 "segmenting 'c'" 10
 t0=$(now_ms)
 ok "the peer exits 0 on SIGTERM while segmenting" stop_daemon P4
@@ -127,14 +129,14 @@ ok "nor its temporary" test -z "$(find "$cache" -maxdepth 1 -name "tmp-*" ! -nam
 ok "no ffmpeg is left running" no_ffmpeg_left
 
 # SIGKILL while ffmpeg runs: the next start cleans up and segments again
-start_daemon P5 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+start_daemon P5 peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$lib" || exit 1
 ok "ffmpeg starts on the new song again" wait_for_log P5 "segmenting 'c'" 10
 sleep 0.3
 stop_daemon P5 KILL
 ok "a killed peer leaves no ffmpeg running" no_ffmpeg_left
 ok "a killed peer leaves no song directory half-made" test ! -e "$cache/songs/$ckey"
 rm -f "$SCRATCH/slow"
-start_daemon P6 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+start_daemon P6 peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$lib" || exit 1
 ok "the next start removes the killed peer's temporary" \
 	grep -q "removing stale cache temporary" "$SCRATCH/P6.err"
 ok "and segments the song" wait_for_served "$P6_ADDR" c 30
@@ -147,7 +149,7 @@ truncate -s -100 "$(cached_segment "$cache" "$ckey")"
 make_mp3 "$lib/d.mp3" 3 440 || exit 1
 make_mp3 "$SCRATCH/rewrite-d.mp3" 5 440 -b:a 80k || exit 1
 dkey_old=$(key_of "$lib/d.mp3")
-start_daemon P7 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+start_daemon P7 peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$lib" || exit 1
 ok "a cache entry with a segment cut short is segmented again" \
 	wait_for_log P7 "segmented 'c' into" 30
 ok "the rewrite under ffmpeg is noticed" \
@@ -169,7 +171,7 @@ mkdir -p "$SCRATCH/sbin"
 printf '#!/bin/sh\nexec setsid "%s/peer" "$@"\n' "$P2PM_BIN" >"$SCRATCH/sbin/peer"
 chmod +x "$SCRATCH/sbin/peer"
 touch "$SCRATCH/realtime"
-P2PM_BIN=$SCRATCH/sbin start_daemon P8 peer -l 127.0.0.1:0 -t 127.0.0.1:1 \
+P2PM_BIN=$SCRATCH/sbin start_daemon P8 peer -l 127.0.0.1:0 -t "$DEAD" \
 	-c "$cache" -L "$lib" || exit 1
 is "$(ps -o pgid= -p "$P8_PID" | tr -d ' ')" "$P8_PID" \
 	"the peer leads its process group, as in a terminal"

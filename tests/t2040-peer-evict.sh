@@ -8,6 +8,8 @@
 # neither followed nor removed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-peer.sh"
+# a tracker address that refuses connections
+DEAD=$(refused_addr)
 
 lib=$SCRATCH/library
 cache=$SCRATCH/cache
@@ -45,7 +47,7 @@ strangers_intact() {
 		-a -f "$outside/dir/precious.ts" -a -f "$outside/precious-record"
 }
 
-start_daemon P1 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" \
+start_daemon P1 peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$lib" \
 	"C=$SCRATCH/c.mp3" || exit 1
 ok "the cache is swept once the library is ready" wait_for_sweeps P1 1 30
 like "$(sweep_line P1 1)" "removed 0 unused song\(s\) \(0 B freed\) and 1 stale file record\(s\)$" \
@@ -88,7 +90,7 @@ ok "other entries of songs/ are still left alone" strangers_intact
 ok "the peer exits 0 on SIGTERM" stop_daemon P1
 
 # a restart without C=FILE removes it at start
-start_daemon P2 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$lib" || exit 1
+start_daemon P2 peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$lib" || exit 1
 ok "after a restart the cache is swept" wait_for_sweeps P2 1 30
 ok "a NAME=FILE no longer given is removed at start" test ! -e "$cache/songs/$ckey"
 ok "and so is its file record" test ! -e "$cache/files/$crec"
@@ -96,7 +98,7 @@ ok "the song still shared is kept" test -d "$cache/songs/$anew"
 ok "the peer exits 0 on SIGTERM" stop_daemon P2
 
 # an -L directory that cannot be read: nothing is removed
-start_daemon P3 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$SCRATCH/missing" || exit 1
+start_daemon P3 peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$SCRATCH/missing" || exit 1
 ok "an unreadable library directory stops the sweep, with a warning" \
 	wait_for_log P3 "cache: nothing removed while 1 library directory cannot be read" 10
 kill -HUP "$P3_PID"
@@ -105,7 +107,7 @@ ok "the peer exits 0 on SIGTERM" stop_daemon P3
 ok "and its songs stay cached" test -d "$cache/songs/$anew"
 
 # --keep-cache: a sweep that only counts
-start_daemon P4 peer -l 127.0.0.1:0 -t 127.0.0.1:1 -c "$cache" -L "$SCRATCH/empty" \
+start_daemon P4 peer -l 127.0.0.1:0 -t "$DEAD" -c "$cache" -L "$SCRATCH/empty" \
 	--keep-cache || exit 1
 ok "with --keep-cache the sweep only counts" wait_for_sweeps P4 1 30
 like "$(sweep_line P4 1)" "keeping 1 unused song\(s\) \([0-9.]+ KiB\) and 1 stale file record\(s\) \(--keep-cache\)$" \

@@ -5,6 +5,8 @@
 # capped.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-peer.sh"
+# a tracker address that refuses connections
+DEAD=$(refused_addr)
 
 make_mp3 "$SCRATCH/good.mp3" 3 440 || exit 1
 make_mp3 "$SCRATCH/other.mp3" 8 660 || exit 1
@@ -44,7 +46,7 @@ esac
 exec "$real_ffmpeg" "\$@"
 EOS
 
-start_daemon P peer -l 127.0.0.1:0 -t 127.0.0.1:9 -c "$SCRATCH/cache" \
+start_daemon P peer -l 127.0.0.1:0 -t "$DEAD" -c "$SCRATCH/cache" \
 	"Evil=$SCRATCH/evil.mp3" "Swapped=$SCRATCH/swapped.mp3" "Big=$SCRATCH/big.mp3" || exit 1
 ok "the swapped song is ready" wait_for_log P "ready: 'Swapped'"
 ok "the big one is given up" wait_for_log P "skipping $SCRATCH/big.mp3"

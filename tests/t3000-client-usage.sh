@@ -4,13 +4,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-client.sh"
 
-# ports nothing listens on: those of daemons that have stopped
-start_daemon GONE tracker -l 127.0.0.1:0 || exit 1
-start_daemon GONE2 tracker -l 127.0.0.1:0 || exit 1
-DEAD=$GONE_ADDR
-DEAD2=$GONE2_ADDR
-stop_daemon GONE
-stop_daemon GONE2
+# addresses that refuse connections
+DEAD=$(refused_addr)
+DEAD2=$(refused_addr)
 
 out=$(client --help)
 rc=$?

@@ -25,7 +25,10 @@ is "$?" 0 "list exits 0"
 is "$out" "$(printf 'Alpha\t1\nBeta\t1\nMy Song\t2')" \
 	"list prints NAME<TAB>PEERS lines, names decoded, sorted"
 is "$(client list SONG)" "$(printf 'My Song\t2')" "list TEXT filters, ignoring case"
-is "$(client list nothing-like-this)" "" "list with no match prints nothing"
+out=$(client list nothing-like-this 2>"$SCRATCH/none.err")
+is "$?" 1 "list with no match exits 1"
+is "$out" "" "  prints nothing on stdout"
+like "$(cat "$SCRATCH/none.err")" "no songs matching 'nothing-like-this'" "  and says so on stderr"
 out=$(client -t "$T_ADDR" query "My Song")
 is "$?" 0 "query exits 0"
 is "$(printf '%s\n' "$out" | sort | tr '\n' ' ')" \

@@ -9,7 +9,7 @@
 . "$TEST_DIR/lib-gateway.sh"
 need_ffmpeg
 
-# src/client/gateway.h
+# src/client/gateway/gateway.h
 MAX_SWARMS=4
 DELAY_MS=1500
 

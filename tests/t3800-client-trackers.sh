@@ -14,10 +14,8 @@ SONG="Two Trackers"
 mkdir -p "$SCRATCH/lib"
 make_mp3 "$SCRATCH/lib/$SONG.mp3" 2 440 -ac 1 -b:a 64k || exit 1
 
-# a port nothing listens on: that of a tracker that has stopped
-start_daemon GONE tracker -l 127.0.0.1:0 || exit 1
-DEAD=$GONE_ADDR
-stop_daemon GONE
+# an address that refuses connections
+DEAD=$(refused_addr)
 start_daemon T1 tracker -l 127.0.0.1:0 || exit 1
 start_daemon T2 tracker -l 127.0.0.1:0 || exit 1
 # answers anything with a segment header: not a tracker's reply

@@ -16,7 +16,7 @@ netbed_need
 SONG="Long Song"
 NPEERS=4
 CLIENT=$((NPEERS + 2))
-DELAY_MS=1000
+DELAY_MS=2500
 TIMEOUT_S=2
 mkdir -p "$SCRATCH/lib"
 make_mp3 "$SCRATCH/lib/$SONG.mp3" 9 330 -ac 2 -b:a 128k || exit 1

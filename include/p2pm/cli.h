@@ -84,10 +84,15 @@ void cli_xtrackers(const char *flag, const char *text,
 void cli_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
+/* most entries of an option table that an unknown long option is
+ * compared with for a suggestion */
+#define CLI_MAX_LONG_OPTIONS 64
+
 /* For getopt_long called with opterr = 0, an option string starting with
  * ':' and the table opts: turns its ':' (missing value) or '?' (unknown
  * option, or a value given to an option that takes none) into a usage
- * error naming the option as typed. */
+ * error naming the option as typed; an unknown long option near one of
+ * the table's (search_nearest) gets "; did you mean '--NAME'?". */
 void cli_bad_option(int ch, char **argv, const struct option *opts)
     __attribute__((noreturn));
 

@@ -19,7 +19,9 @@ enum log_level log_get_level(void);
 void log_set_brief(int on);
 
 /* Each call writes one whole line to stderr: "<ISO time> <prog>[pid]: <level>: msg".
- * Lines from several threads never interleave. */
+ * Lines from several threads never interleave. A CR or LF in msg becomes
+ * a space; invalid UTF-8, other control codes and bidi controls become
+ * '?' (textsafe_copy), so a quoted name or reply cannot steer a terminal. */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -69,6 +69,11 @@ int net_set_timeouts(int fd, int recv_ms, int send_ms);
  * SIGPIPE (sendfile(2) would raise it too). */
 int net_write_all(int fd, const void *buf, size_t len);
 
+/* net_write_all for a socket, telling TCP that more follows at once
+ * (MSG_MORE): a reply's head then leaves in one packet with the start of
+ * the body sent next, as with TCP_CORK. */
+int net_send_more(int sock, const void *buf, size_t len);
+
 /* Sends len bytes of file_fd starting at offset 0 with sendfile(2). Fails if the
  * file is shorter than len or the peer stops reading past the send timeout. */
 int net_sendfile_all(int sock, int file_fd, size_t len);

@@ -105,8 +105,8 @@ struct proto_request {
 int proto_encode_name(const char *name, size_t namelen, char *out, size_t outlen);
 
 /* Decodes a wire token into out. Accepts %XX in either case and raw
- * UTF-8. The result must be 1..maxlen bytes of valid UTF-8 without control
- * bytes; otherwise returns -1. On success returns the decoded length and
+ * UTF-8. The result must be 1..maxlen bytes passing proto_name_valid;
+ * otherwise returns -1. On success returns the decoded length and
  * NUL-terminates out (outlen must exceed maxlen). */
 int proto_decode_name(const char *token, size_t toklen, char *out, size_t outlen,
     size_t maxlen);
@@ -114,7 +114,9 @@ int proto_decode_name(const char *token, size_t toklen, char *out, size_t outlen
 /* The value of one hex digit (either case), or -1 for any other byte. */
 int proto_hexval(char c);
 
-/* True if the bytes are valid UTF-8 with no control bytes (name rules). */
+/* True if the bytes are valid UTF-8 with no control code (C0, DEL, C1),
+ * no bidi control and no zero-width character (textsafe_is_invisible):
+ * the rules for names and tag values. */
 int proto_name_valid(const char *name, size_t len);
 
 /* Parses one request line (without its line terminator). On failure

@@ -27,9 +27,10 @@
 #define RPC_ERR_LEN 512
 /* requests are gathered in a buffer this big (bytes) before a write(2) */
 #define RPC_OUT_BUF 65536
-/* bodies are read in pieces this big (bytes), so an interrupt is seen in
- * time */
-#define RPC_READ_CHUNK (64 * 1024)
+/* bodies are read in pieces of at most this many bytes (a read(2) may
+ * bring less), each hashed, for rpc_body_read_hashed, while it is still in
+ * the CPU's cache */
+#define RPC_READ_CHUNK (256 * 1024)
 /* slowest a body may arrive (bytes per second), on top of one wait of
  * io_ms: a server dripping bytes more slowly is given up like one that
  * went silent */
@@ -113,6 +114,14 @@ enum rpc_result rpc_body_header(struct rpc_conn *c, const char *word,
  * slowly is given up ("too slow: ..."). */
 enum rpc_result rpc_body_read(struct rpc_conn *c, void *buf, size_t bytes);
 
+struct sha256;
+
+/* rpc_body_read that also feeds each piece to h as it arrives, so that
+ * the digest is ready when the last byte is: verification overlaps the
+ * network instead of following it. */
+enum rpc_result rpc_body_read_hashed(struct rpc_conn *c, void *buf,
+    size_t bytes, struct sha256 *h);
+
 /* rpc_body_header and rpc_body_read into a fresh buffer: on success *body
  * holds *len bytes and a NUL after them, owned by the caller (free). */
 enum rpc_result rpc_body(struct rpc_conn *c, const char *word,
@@ -121,8 +130,9 @@ enum rpc_result rpc_body(struct rpc_conn *c, const char *word,
 /* The reason for the last failure on c, one line. */
 const char *rpc_error(const struct rpc_conn *c);
 
-/* After RPC_REFUSED: the ERR code and its text, with control
- * bytes replaced by '?'; 0 and "" before any ERR. */
+/* After RPC_REFUSED: the ERR code and its text, made safe to show by
+ * textsafe_copy (invalid UTF-8, control codes and bidi controls replaced
+ * by '?'); 0 and "" before any ERR. */
 int rpc_err_code(const struct rpc_conn *c);
 const char *rpc_err_text(const struct rpc_conn *c);
 

@@ -44,9 +44,6 @@
 #define SERVER_THREAD_IDLE_MS (60 * 1000)
 /* connections accepted in a row before the loop looks at its stop flag */
 #define SERVER_ACCEPT_BATCH 64
-/* refusals of one kind are logged at most once in this many ms, with the
- * count of those not logged */
-#define SERVER_REFUSAL_LOG_MS 1000
 /* open files kept for everything but connections (logs, the listening
  * socket, the tracker connection, ffmpeg's pipes, cache files): max_conns
  * is lowered to fit the open-file limit less this */
@@ -162,7 +159,8 @@ int conn_printf(struct conn *c, const char *fmt, ...)
 int conn_write(struct conn *c, const void *buf, size_t len);
 /* Sends "ERR <code> <text>"; text NULL uses the code's own text. */
 int conn_error(struct conn *c, enum proto_status status, const char *text);
-/* Sends len bytes of an open file after what is buffered, with sendfile(2). */
+/* Sends len bytes of an open file after what is buffered, with sendfile(2);
+ * the buffered head leaves in the same packet as the file's first bytes. */
 int conn_sendfile(struct conn *c, int file_fd, size_t len);
 int conn_flush(struct conn *c);
 /* Reads one more line of a request body (for REGISTER), under the same

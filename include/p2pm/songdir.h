@@ -27,6 +27,14 @@
 #define SONGDIR_FILE_MODE 0644
 /* segments are hashed in reads of this many bytes */
 #define SONGDIR_READ_CHUNK (256 * 1024)
+/* the commit flushes the segments from up to this many threads at once,
+ * one thread for each SONGDIR_SYNC_PER_THREAD segments, each with a stack
+ * of SONGDIR_SYNC_STACK bytes */
+#define SONGDIR_SYNC_THREADS 8
+#define SONGDIR_SYNC_PER_THREAD 8
+#define SONGDIR_SYNC_STACK (64 * 1024)
+/* room for a reason, in bytes */
+#define SONGDIR_ERR_LEN 512
 /* temporary directories are named ".<base>.<pid>.<n>.part~", with at most
  * this many bytes of the final name's base in them */
 #define SONGDIR_TMP_BASE_MAX 128
@@ -88,15 +96,26 @@ struct songdir_writer *songdir_writer_open(const char *dir, const char *name,
 
 /* Writes segment index of the playlist (len bytes, which must hash to its
  * name: checked again here) into the temporary directory, created with
- * O_EXCL and flushed to disk. Writing a segment twice is refused. Returns
- * 0, or -1 with a reason in err (a full disk says so). Safe to call from
- * several threads for different segments. */
+ * O_EXCL in one write; its write-back to disk is started, not waited for
+ * (songdir_writer_commit waits). Writing a segment twice is refused.
+ * Returns 0, or -1 with a reason in err (a full disk says so). Safe to
+ * call from several threads for different segments. */
 int songdir_writer_put(struct songdir_writer *w, size_t index,
     const void *data, size_t len, char *err, size_t errlen);
 
-/* Once every segment is written: writes index.m3u8 (the canonical form of
- * the playlist) and song.name, flushes them and the directory, and renames
- * the temporary directory to dir. That rename replaces nothing but an empty
+/* The same for bytes the caller has already checked hash to segment
+ * index's name (hashed as they arrived, say): not hashed again. */
+int songdir_writer_put_verified(struct songdir_writer *w, size_t index,
+    const void *data, size_t len, char *err, size_t errlen);
+
+/* Once every segment is written: flushes every segment to disk (an fsync
+ * each, from several threads at once, their write-back already under
+ * way), writes
+ * index.m3u8 (the canonical form of the playlist) and song.name and
+ * flushes them, then the directory, and renames the temporary directory
+ * to dir, flushing its parent after: one durable commit for the whole
+ * song, so that dir never names less than the whole verified song, even
+ * after a crash. That rename replaces nothing but an empty
  * directory: a dir that is a file or holds anything is left as it is and
  * the commit fails. Returns 0, or -1 with a reason in err; either way w is
  * then done with (free it with songdir_writer_abort, which keeps a

@@ -11,7 +11,11 @@
 #include "p2pm/fsname.h"
 #include "p2pm/log.h"
 #include "p2pm/units.h"
-#include "client.h"
+#include "commands.h"
+#include "outdir.h"
+#include "outstream.h"
+#include "progress.h"
+#include "songsearch.h"
 
 /* Fills peers from -p, or else from the tracker. Returns an exit code. */
 int
@@ -30,6 +34,7 @@ cmd_peers(const struct client_opts *o, const char *song, struct peer_list *peers
 	}
 	if (peers->count == 0) {
 		log_error("no peer holds '%s'", song);
+		songsearch_log_suggestion(&o->trackers, o->timeout_ms, song);
 		return CLIENT_EXIT_NOT_FOUND;
 	}
 	return CLIENT_EXIT_OK;
@@ -70,6 +75,7 @@ cmd_sources(const struct client_opts *o, const char *song,
 	}
 	if (found->count == 0) {
 		log_error("no peer holds '%s'", song);
+		songsearch_log_suggestion(&o->trackers, o->timeout_ms, song);
 		return CLIENT_EXIT_NOT_FOUND;
 	}
 	log_debug("%zu sources for '%s'%s", found->count, song,

@@ -1,13 +1,15 @@
-/* list.c - the list command: songs from the tracker, filtered here when
- * the text needs Unicode case folding, printed as tab-separated lines, as
- * a table aligned by display width on a terminal, or as JSON lines. */
+/* list.c - the list command: songs from the tracker, searched here
+ * (songsearch.c), printed as tab-separated lines, as a table aligned by
+ * display width on a terminal, or as JSON lines. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "p2pm/log.h"
+#include "p2pm/textsafe.h"
 #include "p2pm/utf8.h"
-#include "client.h"
+#include "list.h"
+#include "songsearch.h"
 
 /* widest a table cell grows, in terminal columns, before it is cut */
 #define LIST_MAX_NAME_COLUMNS 48
@@ -22,41 +24,6 @@ enum list_column { COL_NAME, COL_ARTIST, COL_ALBUM, COL_TIME, COL_SOURCES, COL_C
 static const char *const list_headings[COL_COUNT] = {
 	"NAME", "ARTIST", "ALBUM", "TIME", "SOURCES"
 };
-
-/* Does e hold needle (already folded) in its name or any tag, ignoring
- * case as utf8_fold does? */
-static int
-list_matches(const struct song_entry *e, const char *needle)
-{
-	const char *fields[] = { e->name, e->artist, e->album, e->title };
-	/* a field is at most CLIENT_MAX_TAG (or PROTO_MAX_NAME) bytes of UTF-8,
-	 * and folding these never makes it longer */
-	char folded[3 * PROTO_MAX_NAME + 1];
-
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (fields[i] != NULL && utf8_fold_string(fields[i], strlen(fields[i]),
-		    folded, sizeof(folded)) >= 0 && strstr(folded, needle) != NULL)
-			return 1;
-	return 0;
-}
-
-/* Keeps only the songs matching text, in order; text is folded once. */
-static void
-list_filter(struct song_list *songs, const char *text)
-{
-	char needle[3 * PROTO_MAX_ENCODED_NAME + 1];
-	size_t kept = 0;
-
-	if (utf8_fold_string(text, strlen(text), needle, sizeof(needle)) < 0)
-		snprintf(needle, sizeof(needle), "%s", text);	/* a checked name: cannot happen */
-	for (size_t i = 0; i < songs->count; i++) {
-		if (list_matches(&songs->songs[i], needle))
-			songs->songs[kept++] = songs->songs[i];
-		else
-			song_entry_clear(&songs->songs[i]);
-	}
-	songs->count = kept;
-}
 
 /* "m:ss", or "h:mm:ss" from an hour on; "" when not known. */
 static void
@@ -193,8 +160,8 @@ list_print_json_field(const char *key, const char *s)
 		list_print_json_string(s);
 }
 
-/* One JSON object a line: name, artist, album, duration (seconds, null
- * when unknown), sources. */
+/* One JSON object a line: name, artist, album, title, track, duration
+ * (seconds), sources; a field not known is null. */
 static void
 list_print_json(const struct song_list *songs)
 {
@@ -204,6 +171,11 @@ list_print_json(const struct song_list *songs)
 		list_print_json_string(e->name);
 		list_print_json_field("artist", e->artist);
 		list_print_json_field("album", e->album);
+		list_print_json_field("title", e->title);
+		if (e->track < 0)
+			fputs(",\"track\":null", stdout);
+		else
+			printf(",\"track\":%ld", e->track);
 		if (e->duration_ms < 0)
 			fputs(",\"duration\":null", stdout);
 		else
@@ -216,31 +188,49 @@ list_print_json(const struct song_list *songs)
 int
 cmd_list(const struct client_opts *o, const char *filter)
 {
-	struct song_list songs;
-	char err[CLIENT_ERR_LEN];
-	int tty = isatty(STDOUT_FILENO);
-	/* the tracker matches names only, folding ASCII only: the whole list
-	 * (with its tags) is fetched and filtered here, on names, artists,
-	 * albums and titles, with Unicode case folding */
-	int here = filter != NULL;
+	struct song_list songs, shown;
+	char err[CLIENT_ERR_LEN], near[PROTO_MAX_NAME + 1];
+	int tty = isatty(STDOUT_FILENO), rc = CLIENT_EXIT_OK;
 
-	if (tracker_list(&o->trackers, here ? NULL : filter, o->timeout_ms, &songs,
-	    err, sizeof(err)) < 0) {
+	/* the whole list, with its tags, searched here (songsearch.c), as the
+	 * gateway does: names, artists, albums and titles, ignoring case and
+	 * accents */
+	if (tracker_list(&o->trackers, NULL, o->timeout_ms, &songs, err,
+	    sizeof(err)) < 0) {
 		log_error("%s", err);
 		return CLIENT_EXIT_TRACKER;
 	}
-	if (here)
-		list_filter(&songs, filter);
+	shown.songs = songs.songs;
+	shown.count = songsearch_select(&songs, filter);
+	/* what the tracker sent reaches the terminal: names and tags passed
+	 * proto_decode_name, which refuses all textsafe replaces; it runs
+	 * here all the same, where the text is shown */
+	for (size_t i = 0; i < songs.count; i++) {
+		struct song_entry *e = &songs.songs[i];
+		char *tags[] = { e->name, e->artist, e->album, e->title };
+		for (size_t t = 0; t < sizeof(tags) / sizeof(tags[0]); t++)
+			if (tags[t] != NULL)
+				textsafe_fix(tags[t]);
+	}
 	if (o->json)
-		list_print_json(&songs);
-	else if (tty && songs.count > 0)
-		list_print_table(&songs);
+		list_print_json(&shown);
+	else if (tty && shown.count > 0)
+		list_print_table(&shown);
 	else if (!tty)
-		for (size_t i = 0; i < songs.count; i++)
-			printf("%s\t%ld\n", songs.songs[i].name, songs.songs[i].peers);
-	if (songs.count == 0 && tty && !o->quiet)
-		fprintf(stderr, "no songs%s%s%s\n", filter ? " matching '" : "",
-		    filter ? filter : "", filter ? "'" : "");
+		for (size_t i = 0; i < shown.count; i++)
+			printf("%s\t%ld\n", shown.songs[i].name, shown.songs[i].peers);
+	if (shown.count == 0) {
+		rc = CLIENT_EXIT_NOT_FOUND;
+		if (filter == NULL)
+			log_error("no songs on the network");
+		else if (songsearch_suggest(&songs, filter, near) == 0)
+			log_error("no songs matching '%s'; did you mean '%s'?", filter,
+			    near);
+		else
+			log_error("no songs matching '%s'", filter);
+	}
 	song_list_free(&songs);
-	return fflush(stdout) == 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_LOCAL;
+	if (fflush(stdout) != 0)
+		return CLIENT_EXIT_LOCAL;
+	return rc;
 }

@@ -9,8 +9,15 @@
 #include "p2pm/cli.h"
 #include "p2pm/defaults.h"
 #include "p2pm/log.h"
+#include "p2pm/search.h"
 #include "client.h"
-#include "serve.h"
+#include "commands.h"
+#include "gateway/serve.h"
+#include "list.h"
+#include "player.h"
+#include "queue.h"
+#include "queue_time.h"
+#include "save.h"
 
 #define CLIENT_DEFAULT_TIMEOUT_S 5
 #define CLIENT_MAX_TIMEOUT_S 3600
@@ -28,9 +35,10 @@ static const char usage_text[] =
 "usage: client [-t HOST:PORT]... [-q] [-v] [--timeout SECONDS] COMMAND ...\n"
 "\n"
 "commands:\n"
-"  list [--json] [TEXT]           songs on the network (name, artist, album or\n"
-"                                 title containing TEXT, ignoring case) and how\n"
-"                                 many peers hold each:\n"
+"  list [--json] [TEXT]           songs on the network (every word of TEXT in\n"
+"                                 the name, artist, album or title, ignoring\n"
+"                                 case and accents) and how many peers hold\n"
+"                                 each (exit 1 when none):\n"
 "                                 \"NAME<TAB>PEERS\" lines, a table on a\n"
 "                                 terminal, or JSON lines (--json)\n"
 "  query SONG                     the peers holding SONG, one HOST:PORT a line\n"
@@ -76,7 +84,7 @@ static const char usage_text[] =
 "      --playlist FILE      the songs named in FILE, one a line ('#' lines\n"
 "                           and blank lines skipped; - for stdin)\n"
 "      --album ALBUM        every song the tracker lists with this album tag\n"
-"                           (ignoring ASCII case), in track order\n"
+"                           (ignoring case and accents), in track order\n"
 "      --shuffle            in random order\n"
 "      --start TIME         the first song from TIME on (90, 1:30, 1:02:03.5):\n"
 "                           from the segment holding it, the part of that\n"
@@ -281,8 +289,18 @@ main(int argc, char **argv)
 			cli_usage_error("%s: too many arguments", pos[0]);
 		cmd = commands[c].cmd;
 	}
-	if (cmd == CMD_NONE)
+	if (cmd == CMD_NONE) {
+		const char *names[sizeof(commands) / sizeof(commands[0])];
+		long best;
+
+		for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+			names[c] = commands[c].name;
+		best = search_nearest(pos[0], names, sizeof(names) / sizeof(names[0]));
+		if (best >= 0)
+			cli_usage_error("unknown command '%s'; did you mean '%s'?", pos[0],
+			    names[best]);
 		cli_usage_error("unknown command '%s'", pos[0]);
+	}
 	if (o.outdir != NULL && cmd != CMD_FETCH && cmd != CMD_SAVE)
 		cli_usage_error("-o is for fetch and save only");
 	if (o.peers.count > 0 && cmd != CMD_FETCH && cmd != CMD_CAT &&
@@ -306,7 +324,7 @@ main(int argc, char **argv)
 	for (int i = 1; i < npos; i++)
 		if (!name_ok(pos[i]))
 			cli_usage_error("'%s' is not a valid name (1 to 255 bytes of "
-			    "UTF-8, no control characters)", pos[i]);
+			    "UTF-8, no control, bidi or zero-width characters)", pos[i]);
 	/* no -t: the environment's list, else the default */
 	env = getenv(P2PM_TRACKER_ENV);
 	if (o.trackers.count == 0)

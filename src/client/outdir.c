@@ -13,7 +13,7 @@
 
 #include "p2pm/log.h"
 #include "p2pm/songdir.h"
-#include "client.h"
+#include "outdir.h"
 
 /* mode of the parent directories fetch -o creates */
 #define OUTDIR_MODE 0755
@@ -170,7 +170,9 @@ outdir_segment(void *ctx, size_t index, const char *data, size_t len)
 	struct outdir *od = ctx;
 	char err[CLIENT_ERR_LEN];
 
-	if (songdir_writer_put(od->writer, index, data, len, err, sizeof(err)) < 0) {
+	/* the swarm hands over only segments it hashed as they arrived */
+	if (songdir_writer_put_verified(od->writer, index, data, len, err,
+	    sizeof(err)) < 0) {
 		log_error("%s", err);
 		return -1;
 	}

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "p2pm/log.h"
-#include "client.h"
+#include "outstream.h"
 
 static int
 outstream_start(void *ctx, const struct playlist *playlist,

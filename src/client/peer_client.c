@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "p2pm/proto.h"
-#include "client.h"
+#include "peer_client.h"
 
 enum rpc_result
 peer_request_song(struct rpc_conn *c, const char *song, char **body,

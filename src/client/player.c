@@ -17,6 +17,7 @@
 #include "p2pm/log.h"
 #include "p2pm/pathsearch.h"
 #include "client.h"
+#include "player.h"
 
 /* which package provides a player, for the hint when it is missing */
 static const struct {

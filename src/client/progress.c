@@ -5,7 +5,7 @@
 
 #include "p2pm/clock.h"
 #include "p2pm/units.h"
-#include "client.h"
+#include "progress.h"
 
 /* the line is redrawn at most this often, unless forced */
 #define PROGRESS_REDRAW_MS 100

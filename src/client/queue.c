@@ -18,6 +18,12 @@
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "client.h"
+#include "outstream.h"
+#include "player.h"
+#include "queue.h"
+#include "queue_time.h"
+#include "queue_ts.h"
+#include "songsearch.h"
 
 /* most songs in a queue */
 #define QUEUE_MAX_SONGS 10000
@@ -169,7 +175,8 @@ queue_track_cmp(const void *a, const void *b)
 }
 
 /* Adds every song the trackers list with the album tag album (compared
- * ignoring ASCII case), in track order. Returns an exit code. */
+ * as search compares, ignoring case and accents), in track order. Returns
+ * an exit code. */
 static int
 queue_add_album(struct queue *q, const struct client_opts *o, const char *album)
 {
@@ -183,26 +190,29 @@ queue_add_album(struct queue *q, const struct client_opts *o, const char *album)
 		log_error("%s", err);
 		return CLIENT_EXIT_TRACKER;
 	}
+	/* the album's songs swapped to the front, the list owning them all */
 	for (size_t i = 0; i < list.count; i++) {
 		if (list.songs[i].album == NULL ||
-		    strcasecmp(list.songs[i].album, album) != 0) {
-			song_entry_clear(&list.songs[i]);
+		    !songsearch_same(list.songs[i].album, album))
 			continue;
-		}
 		if (kept != i) {
-			list.songs[kept] = list.songs[i];
-			list.songs[i].artist = list.songs[i].album =
-			    list.songs[i].title = NULL;
+			struct song_entry e = list.songs[i];
+			list.songs[i] = list.songs[kept];
+			list.songs[kept] = e;
 		}
 		kept++;
 	}
-	list.count = kept;
 	if (kept == 0) {
-		log_error("no song on the network has the album '%s'", album);
+		char near[PROTO_MAX_NAME + 1];
+		if (songsearch_suggest_album(&list, album, near) == 0)
+			log_error("no song on the network has the album '%s'; did you "
+			    "mean '%s'?", album, near);
+		else
+			log_error("no song on the network has the album '%s'", album);
 		rc = CLIENT_EXIT_NOT_FOUND;
 	}
-	qsort(list.songs, list.count, sizeof(list.songs[0]), queue_track_cmp);
-	for (size_t i = 0; i < list.count && rc == CLIENT_EXIT_OK; i++)
+	qsort(list.songs, kept, sizeof(list.songs[0]), queue_track_cmp);
+	for (size_t i = 0; i < kept && rc == CLIENT_EXIT_OK; i++)
 		rc = queue_add(q, list.songs[i].name, "--album");
 	song_list_free(&list);
 	return rc;

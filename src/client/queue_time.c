@@ -2,7 +2,7 @@
  * each with an optional fraction. */
 #include <string.h>
 
-#include "client.h"
+#include "queue_time.h"
 
 /* most fraction digits read (milliseconds) */
 #define QUEUE_TIME_FRACTION_DIGITS 3

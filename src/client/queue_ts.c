@@ -4,7 +4,7 @@
  * ffprobe sees one stream of the length of all of them. */
 #include <string.h>
 
-#include "client.h"
+#include "queue_ts.h"
 
 #define TS_PACKET 188
 #define TS_SYNC 0x47

@@ -10,7 +10,9 @@
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "p2pm/net.h"
+#include "p2pm/proto.h"
 #include "client.h"
+#include "reach.h"
 
 /* Asks the tracker that named e to broker a hole punch, then dials e's
  * observed address from the port the tracker saw, again and again until

@@ -19,7 +19,9 @@
 #include "p2pm/fsname.h"
 #include "p2pm/log.h"
 #include "p2pm/pathsearch.h"
-#include "client.h"
+#include "outdir.h"
+#include "outstream.h"
+#include "save.h"
 
 /* the programs run (found in PATH, provided by the ffmpeg package) */
 #define SAVE_FFMPEG "ffmpeg"

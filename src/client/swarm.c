@@ -30,6 +30,10 @@
 #include "p2pm/log.h"
 #include "p2pm/sha256.h"
 #include "client.h"
+#include "peer_client.h"
+#include "queue_time.h"
+#include "swarm.h"
+#include "reach.h"
 
 /* segments ahead of the first one not yet handed to the output that may
  * be fetched (the reorder buffer) */
@@ -286,27 +290,43 @@ swarm_source_open(struct swarm *sw, struct swarm_source *s, char *why,
 	return 0;
 }
 
-/* Fetches segment i over s's connection and checks it (no lock held).
- * Returns 0 with *data (owned by the caller), or -1 with why. */
+/* Fetches segment i over s's connection and checks it (no lock held),
+ * hashing each piece as it arrives so the digest is ready with the last
+ * byte. Returns 0 with *data (owned by the caller), or -1 with why. */
 static int
 swarm_fetch_one(struct swarm *sw, struct swarm_source *s, size_t i,
     char **data, size_t *len, char *why, size_t whylen)
 {
 	const char *name = sw->pl.segs[i].name;
+	unsigned char digest[SHA256_DIGEST_LEN];
 	char hex[SHA256_HEX_LEN];
 	enum rpc_result res;
+	struct sha256 h;
 
 	*data = NULL;
 	res = rpc_request_name(s->conn, "REQUEST_SEGMENT", name);
 	if (res == RPC_OK)
-		res = rpc_body(s->conn, "SEGMENT", name, swarm_segment_cap(sw, i),
-		    data, len);
+		res = rpc_body_header(s->conn, "SEGMENT", name,
+		    swarm_segment_cap(sw, i), len);
+	if (res == RPC_OK && (*data = malloc(*len + 1)) == NULL) {
+		snprintf(why, whylen, "out of memory (at segment %zu/%zu)", i + 1,
+		    sw->pl.count);
+		return -1;
+	}
+	if (res == RPC_OK) {
+		sha256_init(&h);
+		res = rpc_body_read_hashed(s->conn, *data, *len, &h);
+	}
 	if (res != RPC_OK) {
 		snprintf(why, whylen, "%s (at segment %zu/%zu)", rpc_error(s->conn),
 		    i + 1, sw->pl.count);
+		free(*data);
+		*data = NULL;
 		return -1;
 	}
-	sha256_hex(*data, *len, hex);
+	(*data)[*len] = '\0';
+	sha256_final(&h, digest);
+	sha256_to_hex(digest, hex);
 	if (memcmp(hex, name, SHA256_HEX_LEN - 1) != 0) {
 		snprintf(why, whylen, "sent segment %zu/%zu with the wrong bytes "
 		    "(%zu bytes, SHA-256 %.16s...)", i + 1, sw->pl.count, *len, hex);

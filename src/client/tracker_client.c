@@ -7,9 +7,11 @@
 
 #include "p2pm/cli.h"
 #include "p2pm/log.h"
+#include "p2pm/rpc.h"
 #include "p2pm/sha256.h"
 #include "p2pm/strnum.h"
 #include "client.h"
+#include "tracker_client.h"
 
 #define TRACKER_PEERS_WORD "PEERS"
 #define TRACKER_SONGS_WORD "SONGS"
@@ -504,6 +506,11 @@ tracker_parse_tag(const char *word, size_t len, struct song_entry *e)
 		tracker_parse_track(value, &e->track);
 		return;
 	}
+	if (klen == 3 && memcmp(word, PICTURE_TAG_KEY, 3) == 0) {
+		if (picture_name_ok(value, strlen(value)))
+			memcpy(e->art, value, PICTURE_NAME_LEN + 1);
+		return;
+	}
 	char **slots[] = { &e->artist, &e->album, &e->title };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (klen != strlen(keys[i]) || memcmp(word, keys[i], klen) != 0)
@@ -525,6 +532,7 @@ song_entry_parse(const char *line, struct song_entry *e)
 	size_t n;
 
 	e->artist = e->album = e->title = NULL;
+	e->art[0] = '\0';
 	e->duration_ms = -1;
 	e->track = -1;
 	if (sp == NULL || proto_decode_name(line, (size_t)(sp - line), e->name,

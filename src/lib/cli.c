@@ -9,6 +9,7 @@
 
 #include "p2pm/cli.h"
 #include "p2pm/notify.h"
+#include "p2pm/search.h"
 #include "p2pm/net.h"
 #include "p2pm/strnum.h"
 #include "p2pm/version.h"
@@ -183,6 +184,22 @@ cli_bad_option(int ch, char **argv, const struct option *opts)
 		typed = shortopt;
 	if (ch == ':')
 		cli_usage_error("%s wants a value", typed);
+	if (typed != shortopt && optopt == 0) {
+		/* an unknown long option: the nearest of the table's */
+		const char *names[CLI_MAX_LONG_OPTIONS];
+		char word[SEARCH_MAX_TEXT];
+		size_t n = 0;
+		long best;
+
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(typed + 2, "="),
+		    typed + 2);
+		for (; opts[n].name != NULL && n < CLI_MAX_LONG_OPTIONS; n++)
+			names[n] = opts[n].name;
+		best = search_nearest(word, names, n);
+		if (best >= 0)
+			cli_usage_error("unknown option '%s'; did you mean '--%s'?",
+			    typed, names[best]);
+	}
 	cli_usage_error("unknown option '%s'", typed);
 }
 

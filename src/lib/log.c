@@ -1,4 +1,6 @@
-/* log.c - levelled, timestamped logging to stderr. */
+/* log.c - levelled, timestamped logging to stderr. Every message goes
+ * through the text sanitizer (textsafe.h), since messages quote names,
+ * tags and replies from the network. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +8,7 @@
 #include <unistd.h>
 
 #include "p2pm/log.h"
+#include "p2pm/textsafe.h"
 
 #define LOG_LINE_MAX 2048
 
@@ -48,7 +51,7 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	char line[LOG_LINE_MAX];
 	struct timespec ts;
 	struct tm tm;
-	size_t off;
+	size_t off, msg;
 	int n;
 
 	if (level > log_current)
@@ -67,13 +70,16 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	}
 	if (n > 0)
 		off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
+	msg = off;
 	n = vsnprintf(line + off, sizeof(line) - off, fmt, ap);
 	if (n > 0)
 		off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
-	/* keep the record on one line whatever the message held */
-	for (size_t i = 0; i < off; i++)
+	/* keep the record on one line whatever the message held, and let no
+	 * text from elsewhere it quotes steer the terminal */
+	for (size_t i = msg; i < off; i++)
 		if (line[i] == '\n' || line[i] == '\r')
 			line[i] = ' ';
+	off = msg + textsafe_copy(line + msg, off - msg + 1, line + msg, off - msg);
 	if (off >= sizeof(line) - 1)
 		off = sizeof(line) - 2;
 	line[off++] = '\n';

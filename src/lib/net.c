@@ -390,6 +390,24 @@ net_write_all(int fd, const void *buf, size_t len)
 }
 
 int
+net_send_more(int sock, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(sock, p, len, MSG_MORE | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR && !net_interrupted())
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
 net_sendfile_all(int sock, int file_fd, size_t len)
 {
 	off_t off = 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "p2pm/proto.h"
+#include "p2pm/textsafe.h"
 
 const char *
 proto_status_text(enum proto_status status)
@@ -100,10 +101,13 @@ proto_name_valid(const char *name, size_t len)
 				return 0;
 			cp = (cp << 6) | (s[i + k] & 0x3f);
 		}
-		/* reject overlong forms, surrogates, > U+10FFFF, C1 controls */
+		/* reject overlong forms, surrogates, > U+10FFFF, C1 controls,
+		 * and bidi controls and zero-width characters, with which one
+		 * name could be made to look like another */
 		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
 		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
-		    (cp >= 0x80 && cp <= 0x9f))
+		    textsafe_is_control((uint32_t)cp) ||
+		    textsafe_is_invisible((uint32_t)cp))
 			return 0;
 		i += need + 1;
 	}

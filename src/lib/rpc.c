@@ -12,7 +12,9 @@
 #include "p2pm/proto.h"
 #include "p2pm/reader.h"
 #include "p2pm/rpc.h"
+#include "p2pm/sha256.h"
 #include "p2pm/strnum.h"
+#include "p2pm/textsafe.h"
 
 /* longest request word kept for error messages, terminator included */
 #define RPC_CMD_MAX 32
@@ -241,12 +243,10 @@ rpc_reply_line(struct rpc_conn *c)
 	code = proto_parse_err(c->line, &text);
 	if (code < 0)
 		return RPC_OK;
-	/* the text is the server's: no control bytes reach a terminal */
+	/* the text is the server's: no escape sequence, C1 control, bidi
+	 * override or invalid UTF-8 reaches a terminal, a log or a page */
 	c->err_code = code;
-	snprintf(c->err_text, sizeof(c->err_text), "%s", text);
-	for (char *p = c->err_text; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	textsafe_copy(c->err_text, sizeof(c->err_text), text, strlen(text));
 	return rpc_fail(c, RPC_REFUSED, "answered ERR %d %s", code, c->err_text);
 }
 
@@ -310,6 +310,13 @@ rpc_body_header(struct rpc_conn *c, const char *word, const char *want,
 enum rpc_result
 rpc_body_read(struct rpc_conn *c, void *buf, size_t bytes)
 {
+	return rpc_body_read_hashed(c, buf, bytes, NULL);
+}
+
+enum rpc_result
+rpc_body_read_hashed(struct rpc_conn *c, void *buf, size_t bytes,
+    struct sha256 *h)
+{
 	/* the whole body must come at a useful rate, not a byte now and then */
 	long long limit_ms = (long long)c->io_ms +
 	    (long long)bytes * 1000 / RPC_MIN_BYTES_PER_S;
@@ -338,6 +345,8 @@ rpc_body_read(struct rpc_conn *c, void *buf, size_t bytes)
 			    reader_strerror(res), got, bytes);
 			break;
 		}
+		if (h != NULL)
+			sha256_update(h, dst + got, n);
 		got += n;
 	}
 	reader_set_deadline(&c->rd, 0);

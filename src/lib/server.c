@@ -23,15 +23,9 @@
 #include "p2pm/clock.h"
 #include "p2pm/htable.h"
 #include "p2pm/log.h"
+#include "p2pm/lograte.h"
 #include "p2pm/net.h"
 #include "p2pm/server.h"
-
-/* Refusals of one kind, logged at most once per SERVER_REFUSAL_LOG_MS.
- * Used by the accept loop alone. */
-struct server_refusals {
-	long long logged_ms;
-	unsigned long unlogged;
-};
 
 struct server {
 	struct server_config cfg;
@@ -53,33 +47,11 @@ struct server {
 
 	int spare_fd;		/* /dev/null, given up to shed a connection
 				 * when descriptors run out */
-	struct server_refusals busy, busy_source, nofile;
+	/* refusals and cut connections, a line a second per reason and
+	 * source */
+	struct lograte refusals;
 	atomic_ullong requests;		/* counted without the lock */
 };
-
-/* Logs a refusal unless one of its kind was logged less than
- * SERVER_REFUSAL_LOG_MS ago; then the next line says how many were not. */
-static void __attribute__((format(printf, 2, 3)))
-server_log_refusal(struct server_refusals *r, const char *fmt, ...)
-{
-	long long now = clock_now_ms();
-	char msg[256];
-	va_list ap;
-
-	if (r->logged_ms != 0 && now - r->logged_ms < SERVER_REFUSAL_LOG_MS) {
-		r->unlogged++;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (r->unlogged > 0)
-		log_warn("%s (and %lu more since the last such line)", msg, r->unlogged);
-	else
-		log_warn("%s", msg);
-	r->logged_ms = now;
-	r->unlogged = 0;
-}
 
 /* Raises the soft RLIMIT_NOFILE to the hard limit and lowers
  * cfg->max_conns to what the limit leaves after SERVER_FD_RESERVE. */
@@ -153,6 +125,7 @@ server_open(const struct server_config *cfg, char *err, size_t errlen)
 	if (net_local_addr(s->listen_fd, s->address, sizeof(s->address)) < 0)
 		snprintf(s->address, sizeof(s->address), "%s", cfg->listen_addr);
 	pthread_mutex_init(&s->lock, NULL);
+	lograte_init(&s->refusals);
 	clock_cond_init(&s->drained);
 	pthread_attr_init(&s->attr);
 	pthread_attr_setstacksize(&s->attr, SERVER_THREAD_STACK);
@@ -243,7 +216,16 @@ conn_error(struct conn *c, enum proto_status status, const char *text)
 int
 conn_sendfile(struct conn *c, int file_fd, size_t len)
 {
-	if (conn_flush(c) < 0)
+	/* the head goes out with the first of the file's bytes (an empty
+	 * file sends nothing after it to push it out) */
+	if (len == 0)
+		return conn_flush(c);
+	if (c->failed)
+		return -1;
+	if (c->outlen > 0 && net_send_more(c->fd, c->out, c->outlen) < 0)
+		c->failed = 1;
+	c->outlen = 0;
+	if (c->failed)
 		return -1;
 	if (net_sendfile_all(c->fd, file_fd, len) < 0) {
 		c->failed = 1;
@@ -366,13 +348,19 @@ conn_read_body(struct conn *c, conn_line_fn on_line, void *ctx)
 		}
 		if (res != READER_OK && res != READER_NUL) {
 			if (by_line)
-				log_info("%s: request body not finished: a line took "
+				lograte_log(&c->srv->refusals, LOG_LEVEL_INFO,
+				    "body line deadline", conn_remote_host(c),
+				    "%s: request body not finished: a line took "
 				    "over %d s", c->remote, c->srv->cfg.line_timeout_s);
 			else if (res == READER_TOO_SLOW)
-				log_info("%s: request body not finished: below %ld "
+				lograte_log(&c->srv->refusals, LOG_LEVEL_INFO,
+				    "body rate", conn_remote_host(c),
+				    "%s: request body not finished: below %ld "
 				    "bytes/s", c->remote, c->srv->cfg.min_body_rate);
 			else
-				log_info("%s: request body not finished: %s", c->remote,
+				lograte_log(&c->srv->refusals, LOG_LEVEL_INFO,
+				    "body cut", conn_remote_host(c),
+				    "%s: request body not finished: %s", c->remote,
 				    reader_strerror(res));
 			break;
 		}
@@ -418,8 +406,10 @@ server_serve(struct conn *c)
 			continue;
 		}
 		if (by_line) {
-			log_info("%s: request line not complete %d s after its first "
-			    "byte, closing", c->remote, s->cfg.line_timeout_s);
+			lograte_log(&s->refusals, LOG_LEVEL_INFO, "line deadline",
+			    conn_remote_host(c), "%s: request line not complete %d s "
+			    "after its first byte, closing", c->remote,
+			    s->cfg.line_timeout_s);
 			break;
 		}
 		if (res != READER_OK) {
@@ -660,8 +650,8 @@ server_out_of_fds(struct server *s, int err)
 {
 	struct pollfd none;
 
-	server_log_refusal(&s->nofile, "accept: %s: turning connections away",
-	    strerror(err));
+	lograte_log(&s->refusals, LOG_LEVEL_WARN, "out of descriptors", "",
+	    "accept: %s: turning connections away", strerror(err));
 	if (s->spare_fd >= 0) {
 		close(s->spare_fd);
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -682,8 +672,8 @@ server_admit(struct server *s, int fd, const struct server_newcomer *probe)
 	pthread_mutex_lock(&s->lock);
 	if (s->live >= s->cfg.max_conns) {
 		pthread_mutex_unlock(&s->lock);
-		server_log_refusal(&s->busy, "connection limit (%d) reached, refusing one",
-		    s->cfg.max_conns);
+		lograte_log(&s->refusals, LOG_LEVEL_WARN, "connection limit", "",
+		    "connection limit (%d) reached, refusing one", s->cfg.max_conns);
 		server_refuse(fd, NULL);
 		return -1;
 	}
@@ -693,9 +683,10 @@ server_admit(struct server *s, int fd, const struct server_newcomer *probe)
 		if (from_source >= s->cfg.max_conns_per_source ||
 		    server_source_add(s, probe->source, 1) < 0) {
 			pthread_mutex_unlock(&s->lock);
-			server_log_refusal(&s->busy_source, "%s: per-source connection "
-			    "limit (%d) reached, refusing one", probe->remote_host,
-			    s->cfg.max_conns_per_source);
+			lograte_log(&s->refusals, LOG_LEVEL_WARN,
+			    "per-source connection limit", probe->remote_host,
+			    "%s: per-source connection limit (%d) reached, refusing one",
+			    probe->remote_host, s->cfg.max_conns_per_source);
 			server_refuse(fd, "too many connections from this address");
 			return -1;
 		}
@@ -890,6 +881,7 @@ server_close(struct server *s)
 	htable_free(&s->sources);
 	pthread_attr_destroy(&s->attr);
 	pthread_mutex_destroy(&s->lock);
+	lograte_destroy(&s->refusals);
 	pthread_cond_destroy(&s->drained);
 	free(s);
 	return 0;

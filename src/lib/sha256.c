@@ -1,9 +1,15 @@
-/* sha256.c - SHA-256 as specified in FIPS 180-4. */
+/* sha256.c - SHA-256 as specified in FIPS 180-4: the streaming interface,
+ * the choice of compression function (sha256_hw.c has those on the CPU's
+ * instructions) and the portable one, which every other is tested
+ * against. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "p2pm/sha256.h"
+#include "sha256_hw.h"
 
-static const uint32_t sha256_k[64] = {
+const uint32_t sha256_round_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
 	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
 	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
@@ -23,9 +29,9 @@ sha256_rotr(uint32_t x, unsigned n)
 	return (x >> n) | (x << (32 - n));
 }
 
-/* Mixes one 64-byte block into the state. */
+/* Mixes one 64-byte block into the state, in plain C. */
 static void
-sha256_block(struct sha256 *h, const unsigned char *p)
+sha256_block_portable(uint32_t state[8], const unsigned char *p)
 {
 	uint32_t w[64], a, b, c, d, e, f, g, k, t1, t2;
 
@@ -39,31 +45,112 @@ sha256_block(struct sha256 *h, const unsigned char *p)
 		    (w[i - 2] >> 10);
 		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
 	}
-	a = h->state[0]; b = h->state[1]; c = h->state[2]; d = h->state[3];
-	e = h->state[4]; f = h->state[5]; g = h->state[6]; k = h->state[7];
+	a = state[0]; b = state[1]; c = state[2]; d = state[3];
+	e = state[4]; f = state[5]; g = state[6]; k = state[7];
 	for (int i = 0; i < 64; i++) {
 		t1 = k + (sha256_rotr(e, 6) ^ sha256_rotr(e, 11) ^ sha256_rotr(e, 25)) +
-		    ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
+		    ((e & f) ^ (~e & g)) + sha256_round_k[i] + w[i];
 		t2 = (sha256_rotr(a, 2) ^ sha256_rotr(a, 13) ^ sha256_rotr(a, 22)) +
 		    ((a & b) ^ (a & c) ^ (b & c));
 		k = g; g = f; f = e; e = d + t1;
 		d = c; c = b; b = a; a = t1 + t2;
 	}
-	h->state[0] += a; h->state[1] += b; h->state[2] += c; h->state[3] += d;
-	h->state[4] += e; h->state[5] += f; h->state[6] += g; h->state[7] += k;
+	state[0] += a; state[1] += b; state[2] += c; state[3] += d;
+	state[4] += e; state[5] += f; state[6] += g; state[7] += k;
 }
 
-void
-sha256_init(struct sha256 *h)
+static void
+sha256_blocks_portable(uint32_t state[8], const unsigned char *p, size_t nblocks)
+{
+	for (; nblocks > 0; nblocks--, p += SHA256_BLOCK_LEN)
+		sha256_block_portable(state, p);
+}
+
+/* the block function of each path, NULL where this build has none */
+static sha256_blocks_fn *
+sha256_impl_blocks(enum sha256_impl impl)
+{
+	switch (impl) {
+	case SHA256_IMPL_PORTABLE: return sha256_blocks_portable;
+	case SHA256_IMPL_X86_SHANI: return sha256_blocks_x86_shani;
+	case SHA256_IMPL_ARMV8: return sha256_blocks_armv8;
+	case SHA256_IMPL_COUNT: break;
+	}
+	return NULL;
+}
+
+const char *
+sha256_impl_name(enum sha256_impl impl)
+{
+	switch (impl) {
+	case SHA256_IMPL_PORTABLE: return "portable";
+	case SHA256_IMPL_X86_SHANI: return "x86-sha-ni";
+	case SHA256_IMPL_ARMV8: return "armv8-sha2";
+	case SHA256_IMPL_COUNT: break;
+	}
+	return "unknown";
+}
+
+static pthread_once_t sha256_choose_once = PTHREAD_ONCE_INIT;
+static enum sha256_impl sha256_chosen;
+static int sha256_usable[SHA256_IMPL_COUNT];
+
+/* Looks at the CPU once and picks the path: the CPU's instructions unless
+ * the environment says otherwise. */
+static void
+sha256_choose(void)
+{
+	const char *env = getenv(SHA256_IMPL_ENV);
+
+	sha256_usable[SHA256_IMPL_PORTABLE] = 1;
+	sha256_usable[SHA256_IMPL_X86_SHANI] = sha256_blocks_x86_shani != NULL &&
+	    sha256_cpu_has_x86_shani();
+	sha256_usable[SHA256_IMPL_ARMV8] = sha256_blocks_armv8 != NULL &&
+	    sha256_cpu_has_armv8();
+	sha256_chosen = SHA256_IMPL_PORTABLE;
+	if (env != NULL && strcmp(env, "portable") == 0)
+		return;
+	if (sha256_usable[SHA256_IMPL_X86_SHANI])
+		sha256_chosen = SHA256_IMPL_X86_SHANI;
+	else if (sha256_usable[SHA256_IMPL_ARMV8])
+		sha256_chosen = SHA256_IMPL_ARMV8;
+}
+
+int
+sha256_impl_available(enum sha256_impl impl)
+{
+	pthread_once(&sha256_choose_once, sha256_choose);
+	return (unsigned)impl < SHA256_IMPL_COUNT && sha256_usable[impl];
+}
+
+enum sha256_impl
+sha256_impl_current(void)
+{
+	pthread_once(&sha256_choose_once, sha256_choose);
+	return sha256_chosen;
+}
+
+int
+sha256_init_impl(struct sha256 *h, enum sha256_impl impl)
 {
 	static const uint32_t iv[8] = {
 		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 	};
 
+	if (!sha256_impl_available(impl))
+		return -1;
 	memcpy(h->state, iv, sizeof(iv));
 	h->bytes = 0;
 	h->buflen = 0;
+	h->blocks = sha256_impl_blocks(impl);
+	return 0;
+}
+
+void
+sha256_init(struct sha256 *h)
+{
+	(void)sha256_init_impl(h, sha256_impl_current());
 }
 
 void
@@ -82,13 +169,14 @@ sha256_update(struct sha256 *h, const void *data, size_t len)
 		len -= take;
 		if (h->buflen < SHA256_BLOCK_LEN)
 			return;
-		sha256_block(h, h->buf);
+		h->blocks(h->state, h->buf, 1);
 		h->buflen = 0;
 	}
-	while (len >= SHA256_BLOCK_LEN) {
-		sha256_block(h, p);
-		p += SHA256_BLOCK_LEN;
-		len -= SHA256_BLOCK_LEN;
+	if (len >= SHA256_BLOCK_LEN) {
+		size_t n = len / SHA256_BLOCK_LEN;
+		h->blocks(h->state, p, n);
+		p += n * SHA256_BLOCK_LEN;
+		len -= n * SHA256_BLOCK_LEN;
 	}
 	memcpy(h->buf, p, len);
 	h->buflen = len;
@@ -103,13 +191,13 @@ sha256_final(struct sha256 *h, unsigned char digest[SHA256_DIGEST_LEN])
 	h->buf[h->buflen++] = 0x80;
 	if (h->buflen > SHA256_BLOCK_LEN - 8) {
 		memset(h->buf + h->buflen, 0, SHA256_BLOCK_LEN - h->buflen);
-		sha256_block(h, h->buf);
+		h->blocks(h->state, h->buf, 1);
 		h->buflen = 0;
 	}
 	memset(h->buf + h->buflen, 0, SHA256_BLOCK_LEN - 8 - h->buflen);
 	for (int i = 0; i < 8; i++)
 		h->buf[SHA256_BLOCK_LEN - 1 - i] = (unsigned char)(bits >> (8 * i));
-	sha256_block(h, h->buf);
+	h->blocks(h->state, h->buf, 1);
 	for (int i = 0; i < 8; i++) {
 		digest[4 * i] = (unsigned char)(h->state[i] >> 24);
 		digest[4 * i + 1] = (unsigned char)(h->state[i] >> 16);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -459,10 +460,12 @@ fail:
 	return NULL;
 }
 
-/* Writes a new file name in the temporary directory, flushed to disk. */
+/* Writes a new file name in the temporary directory in one write: flushed
+ * to disk before the return when sync_now, else only its write-back
+ * started (the commit flushes it). */
 static int
 songdir_write_file(struct songdir_writer *w, const char *name, const void *data,
-    size_t len, char *err, size_t errlen)
+    size_t len, int sync_now, char *err, size_t errlen)
 {
 	int fd, failed;
 
@@ -473,11 +476,14 @@ songdir_write_file(struct songdir_writer *w, const char *name, const void *data,
 		    strerror(errno));
 		return -1;
 	}
-	failed = net_write_all(fd, data, len) < 0 || fsync(fd) < 0;
+	failed = net_write_all(fd, data, len) < 0 || (sync_now && fsync(fd) < 0);
 	if (failed) {
 		int e = errno;
 		songdir_err(err, errlen, "cannot write '%s' beside '%s': %s", name,
 		    w->path, e == ENOSPC ? "the disk is full" : strerror(e));
+	} else if (!sync_now) {
+		/* a hint: the disk works while the next segments arrive */
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	}
 	if (close(fd) < 0 && !failed) {
 		failed = 1;
@@ -489,25 +495,13 @@ songdir_write_file(struct songdir_writer *w, const char *name, const void *data,
 	return failed ? -1 : 0;
 }
 
-int
-songdir_writer_put(struct songdir_writer *w, size_t index, const void *data,
+/* Writes segment index whose bytes are known to hash to its name. */
+static int
+songdir_put_segment(struct songdir_writer *w, size_t index, const void *data,
     size_t len, char *err, size_t errlen)
 {
-	char hex[SHA256_HEX_LEN];
-	const char *name;
 	int taken;
 
-	if (index >= w->pl.count || w->committed) {
-		songdir_err(err, errlen, "no segment %zu to write", index);
-		return -1;
-	}
-	name = w->pl.segs[index].name;
-	sha256_hex(data, len, hex);
-	if (memcmp(hex, name, SHA256_HEX_LEN - 1) != 0) {
-		songdir_err(err, errlen, "segment %zu does not hash to its name",
-		    index + 1);
-		return -1;
-	}
 	pthread_mutex_lock(&w->lock);
 	taken = w->written[index];
 	w->written[index] = 1;
@@ -516,10 +510,125 @@ songdir_writer_put(struct songdir_writer *w, size_t index, const void *data,
 		songdir_err(err, errlen, "segment %zu written twice", index + 1);
 		return -1;
 	}
-	if (songdir_write_file(w, name, data, len, err, errlen) < 0) {
+	if (songdir_write_file(w, w->pl.segs[index].name, data, len, 0, err,
+	    errlen) < 0) {
 		pthread_mutex_lock(&w->lock);
 		w->written[index] = 0;
 		pthread_mutex_unlock(&w->lock);
+		return -1;
+	}
+	return 0;
+}
+
+int
+songdir_writer_put(struct songdir_writer *w, size_t index, const void *data,
+    size_t len, char *err, size_t errlen)
+{
+	char hex[SHA256_HEX_LEN];
+
+	if (index >= w->pl.count || w->committed) {
+		songdir_err(err, errlen, "no segment %zu to write", index);
+		return -1;
+	}
+	sha256_hex(data, len, hex);
+	if (memcmp(hex, w->pl.segs[index].name, SHA256_HEX_LEN - 1) != 0) {
+		songdir_err(err, errlen, "segment %zu does not hash to its name",
+		    index + 1);
+		return -1;
+	}
+	return songdir_put_segment(w, index, data, len, err, errlen);
+}
+
+int
+songdir_writer_put_verified(struct songdir_writer *w, size_t index,
+    const void *data, size_t len, char *err, size_t errlen)
+{
+	if (index >= w->pl.count || w->committed) {
+		songdir_err(err, errlen, "no segment %zu to write", index);
+		return -1;
+	}
+	return songdir_put_segment(w, index, data, len, err, errlen);
+}
+
+/* The segments' flush, shared by its threads: the next segment to take,
+ * and the first failure. */
+struct songdir_sync {
+	struct songdir_writer *w;
+	atomic_size_t next;
+	pthread_mutex_t lock;		/* guards failed and why */
+	int failed;
+	char why[SONGDIR_ERR_LEN];
+};
+
+/* One flushing thread: reopens the next segment by name (the write-back
+ * its write started is mostly done by now), fsync, close, until none is
+ * left or one has failed. */
+static void *
+songdir_sync_worker(void *arg)
+{
+	struct songdir_sync *sy = arg;
+	struct songdir_writer *w = sy->w;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&sy->next, 1)) < w->pl.count) {
+		const char *name = w->pl.segs[i].name;
+		int fd = openat(w->tmpfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), e;
+
+		if (fd >= 0 && fsync(fd) == 0) {
+			close(fd);
+			continue;
+		}
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		pthread_mutex_lock(&sy->lock);
+		if (!sy->failed)
+			songdir_err(sy->why, sizeof(sy->why), "cannot flush '%s' "
+			    "beside '%s': %s", name, w->path, e == ENOSPC ?
+			    "the disk is full" : strerror(e));
+		sy->failed = 1;
+		pthread_mutex_unlock(&sy->lock);
+		/* the others stop at their next segment */
+		atomic_store(&sy->next, w->pl.count);
+		break;
+	}
+	return NULL;
+}
+
+/* Flushes every segment written to disk, up to SONGDIR_SYNC_THREADS at
+ * once so that the file system gathers them into few journal commits and
+ * device flushes; with no thread to be had, this thread does them all. */
+static int
+songdir_sync_segments(struct songdir_writer *w, char *err, size_t errlen)
+{
+	pthread_t threads[SONGDIR_SYNC_THREADS];
+	struct songdir_sync sy;
+	pthread_attr_t attr;
+	sigset_t all, old;
+	size_t started = 0, want = w->pl.count / SONGDIR_SYNC_PER_THREAD;
+
+	if (want > SONGDIR_SYNC_THREADS)
+		want = SONGDIR_SYNC_THREADS;
+	memset(&sy, 0, sizeof(sy));
+	sy.w = w;
+	atomic_init(&sy.next, 0);
+	pthread_mutex_init(&sy.lock, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, SONGDIR_SYNC_STACK);
+	/* signals stay with the caller's threads */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	while (started < want && pthread_create(&threads[started], &attr,
+	    songdir_sync_worker, &sy) == 0)
+		started++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	songdir_sync_worker(&sy);
+	for (size_t k = 0; k < started; k++)
+		pthread_join(threads[k], NULL);
+	pthread_mutex_destroy(&sy.lock);
+	if (sy.failed) {
+		songdir_err(err, errlen, "%s", sy.why);
 		return -1;
 	}
 	return 0;
@@ -538,16 +647,19 @@ songdir_writer_commit(struct songdir_writer *w, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (songdir_sync_segments(w, err, errlen) < 0)
+		return -1;
 	if ((canon = playlist_canonical(&w->pl, &canonlen)) == NULL) {
 		songdir_err(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = songdir_write_file(w, PLAYLIST_INDEX_NAME, canon, canonlen, err, errlen);
+	rc = songdir_write_file(w, PLAYLIST_INDEX_NAME, canon, canonlen, 1, err,
+	    errlen);
 	free(canon);
 	if (rc < 0)
 		return -1;
 	snprintf(line, sizeof(line), "%s\n", w->name);
-	if (songdir_write_file(w, SONGDIR_NAME_FILE, line, strlen(line), err,
+	if (songdir_write_file(w, SONGDIR_NAME_FILE, line, strlen(line), 1, err,
 	    errlen) < 0)
 		return -1;
 	if (fchmod(w->tmpfd, SONGDIR_DIR_MODE) < 0 ||

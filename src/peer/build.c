@@ -34,8 +34,8 @@ build_fd_is(int fd, const struct filekey_id *id)
  * we were stopped. */
 static enum build_result
 build_segment(const char *ffmpeg, const char *path, const struct filekey_id *id,
-    const char *tmp, const char *key, int aac_kbps, const atomic_int *stop,
-    char *why, size_t whylen)
+    const char *tmp, const char *key, int aac_kbps, int probe,
+    const atomic_int *stop, char *why, size_t whylen)
 {
 	enum segmenter_result res;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -46,8 +46,10 @@ build_segment(const char *ffmpeg, const char *path, const struct filekey_id *id,
 		snprintf(why, whylen, "the file changed since its key was taken");
 		return BUILD_CHANGED;
 	}
-	res = segmenter_run_fd(ffmpeg, fd, tmp, key, aac_kbps, stop, why, whylen);
-	if (res == SEGMENTER_OK && !build_fd_is(fd, id)) {
+	res = segmenter_run_fd(ffmpeg, fd, tmp, key, aac_kbps, probe, stop, why,
+	    whylen);
+	if ((res == SEGMENTER_OK || res == SEGMENTER_BAD_INPUT ||
+	    res == SEGMENTER_NOT_AUDIO) && !build_fd_is(fd, id)) {
 		close(fd);
 		snprintf(why, whylen, "the file changed while it was being segmented");
 		return BUILD_CHANGED;
@@ -57,7 +59,43 @@ build_segment(const char *ffmpeg, const char *path, const struct filekey_id *id,
 		return BUILD_OK;
 	if (res == SEGMENTER_STOPPED || atomic_load(stop))
 		return BUILD_STOPPED;
+	if (res == SEGMENTER_NOT_AUDIO)
+		return BUILD_NOT_AUDIO;
 	return res == SEGMENTER_BAD_OUTPUT ? BUILD_CACHE_ERROR : BUILD_BAD_INPUT;
+}
+
+/* Reads what the probing run found in tmp into probed and removes its
+ * files: BUILD_OK for audio that is copied, BUILD_TRANSCODE for other
+ * audio, BUILD_NOT_AUDIO (with a reason) if there is none. seg is how
+ * the run itself ended: the codec is known even when copying it failed. */
+static enum build_result
+build_probed(const char *tmp, enum build_result seg, struct probe_info *probed,
+    char *why, size_t whylen)
+{
+	char reason[256];
+	enum probe_result pr;
+	int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0) {
+		snprintf(why, whylen, "cannot open %s: %s", tmp, strerror(errno));
+		return BUILD_CACHE_ERROR;
+	}
+	pr = probe_read(dfd, probed, reason, sizeof(reason));
+	probe_remove(dfd);
+	close(dfd);
+	if (pr == PROBE_OK && probe_mode_of(probed) == PROBE_TRANSCODE)
+		return BUILD_TRANSCODE;
+	if (seg != BUILD_OK)
+		return seg;
+	if (pr == PROBE_NOT_AUDIO) {
+		snprintf(why, whylen, "%s", reason);
+		return BUILD_NOT_AUDIO;
+	}
+	if (pr != PROBE_OK) {
+		snprintf(why, whylen, "%s", reason);
+		return BUILD_BAD_INPUT;
+	}
+	return BUILD_OK;
 }
 
 /* Names what the segmenter wrote into tmp by content (hlsdir_address),
@@ -142,6 +180,36 @@ build_install(struct cache *c, const char *tmp, const char *key, char *why,
 enum build_result
 build_song(struct cache *c, const char *ffmpeg, const char *path,
     const char *key, const struct filekey_id *id, int aac_kbps,
+    struct probe_info *probed, const atomic_int *stop, char *why,
+    size_t whylen)
+{
+	char tmp[PATH_MAX];
+	enum build_result res;
+
+	if (cache_tmp_path(c, tmp, sizeof(tmp)) < 0) {
+		snprintf(why, whylen, "path too long");
+		return BUILD_CACHE_ERROR;
+	}
+	if (mkdir(tmp, BUILD_TMP_MODE) < 0) {
+		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
+		return BUILD_CACHE_ERROR;
+	}
+	res = build_segment(ffmpeg, path, id, tmp, key, aac_kbps,
+	    probed != NULL ? SEGMENTER_PROBE : SEGMENTER_SEGMENT_ONLY, stop, why, whylen);
+	if (probed != NULL && (res == BUILD_OK || res == BUILD_BAD_INPUT))
+		res = build_probed(tmp, res, probed, why, whylen);
+	if (res == BUILD_OK)
+		res = build_check(tmp, key, why, whylen);
+	if (res == BUILD_OK)
+		res = build_install(c, tmp, key, why, whylen);
+	if (res != BUILD_OK)
+		cache_tmp_remove(AT_FDCWD, tmp);
+	return res;
+}
+
+enum build_result
+build_probe(struct cache *c, const char *ffmpeg, const char *path,
+    const struct filekey_id *id, struct probe_info *probed,
     const atomic_int *stop, char *why, size_t whylen)
 {
 	char tmp[PATH_MAX];
@@ -155,12 +223,12 @@ build_song(struct cache *c, const char *ffmpeg, const char *path,
 		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
 		return BUILD_CACHE_ERROR;
 	}
-	res = build_segment(ffmpeg, path, id, tmp, key, aac_kbps, stop, why, whylen);
-	if (res == BUILD_OK)
-		res = build_check(tmp, key, why, whylen);
-	if (res == BUILD_OK)
-		res = build_install(c, tmp, key, why, whylen);
-	if (res != BUILD_OK)
-		cache_tmp_remove(AT_FDCWD, tmp);
+	res = build_segment(ffmpeg, path, id, tmp, "probe", 0, SEGMENTER_PROBE_ONLY,
+	    stop, why, whylen);
+	if (res == BUILD_OK || res == BUILD_BAD_INPUT)
+		res = build_probed(tmp, res, probed, why, whylen);
+	if (res == BUILD_TRANSCODE)
+		res = BUILD_OK;
+	cache_tmp_remove(AT_FDCWD, tmp);
 	return res;
 }

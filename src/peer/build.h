@@ -10,6 +10,7 @@
 
 #include "cache.h"
 #include "filekey.h"
+#include "probe.h"
 
 /* How build_song ended. */
 enum build_result {
@@ -17,7 +18,11 @@ enum build_result {
 	BUILD_STOPPED,		/* asked to stop */
 	BUILD_BAD_INPUT,	/* ffmpeg cannot make segments of the file */
 	BUILD_CACHE_ERROR,	/* the cache cannot be written */
-	BUILD_CHANGED		/* the file changed since its key was taken */
+	BUILD_CHANGED,		/* the file changed since its key was taken */
+	BUILD_NOT_AUDIO,	/* ffmpeg finds no audio in the file */
+	BUILD_TRANSCODE		/* probed: the audio is not MP3 or AAC, so it
+				 * is to be encoded (build_song again with a
+				 * bitrate, under its own key) */
 };
 
 /* Segments the song file at path with the ffmpeg executable ffmpeg (its
@@ -29,10 +34,25 @@ enum build_result {
  * done, the result is thrown away (BUILD_CHANGED), so segments of other
  * content are never kept under key. A good songs/<key> already there is
  * kept, a broken one replaced. Nothing half-made is ever left under
- * songs/. Stops early when *stop becomes non-zero. Returns BUILD_OK, or
+ * songs/. Stops early when *stop becomes non-zero.
+ *
+ * With probed not NULL (a file not probed before; aac_kbps must be 0),
+ * the same ffmpeg run reads what the file holds into *probed (duration
+ * 0): if its audio is MP3 or AAC the segments are kept as above, else
+ * nothing is kept and the result is BUILD_TRANSCODE. Returns BUILD_OK, or
  * another enum build_result with a reason in why. */
 enum build_result build_song(struct cache *c, const char *ffmpeg,
     const char *path, const char *key, const struct filekey_id *id,
-    int aac_kbps, const atomic_int *stop, char *why, size_t whylen);
+    int aac_kbps, struct probe_info *probed, const atomic_int *stop,
+    char *why, size_t whylen);
+
+/* Only reads what the song file at path (of identity id) holds into
+ * *probed, with one ffmpeg run that writes no segments, for a file whose
+ * segments are in the cache but not what it holds. Returns BUILD_OK (MP3,
+ * AAC or other audio alike), or another enum build_result with a reason
+ * in why. */
+enum build_result build_probe(struct cache *c, const char *ffmpeg,
+    const char *path, const struct filekey_id *id, struct probe_info *probed,
+    const atomic_int *stop, char *why, size_t whylen);
 
 #endif

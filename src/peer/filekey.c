@@ -189,6 +189,35 @@ filekey_record_lookup(const struct cache *c, const char *recname,
 	return found;
 }
 
+/* Copies the probe line of the record recname into info (infolen bytes)
+ * if that record is of abspath and of content key key, whatever the
+ * identity it names: the same bytes hold the same audio, so a touched or
+ * copied-back file is not probed again. Returns 0, or -1 if not. */
+static int
+filekey_record_same_content(const struct cache *c, const char *recname,
+    const char *abspath, const char *key, char *info, size_t infolen)
+{
+	char dir[PATH_MAX];
+	struct filekey_record r;
+	int fd, found = -1;
+
+	if (cache_path(c, CACHE_FILES, NULL, dir, sizeof(dir)) < 0)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (filekey_record_read(fd, recname, &r) == 0) {
+		if (strcmp(r.abspath, abspath) == 0 && strcmp(r.key, key) == 0 &&
+		    r.info != NULL && strlen(r.info) < infolen) {
+			memcpy(info, r.info, strlen(r.info) + 1);
+			found = 0;
+		}
+		free(r.text);
+	}
+	close(fd);
+	return found;
+}
+
 /* Replaces the record atomically (written to a temporary, then renamed). */
 static void
 filekey_record_store(struct cache *c, const char *recname,
@@ -286,8 +315,12 @@ filekey_get(struct cache *c, const char *path, const atomic_int *stop,
 	/* remember the key only if the file did not change while we read it */
 	if (fstat(fd, &st) == 0) {
 		filekey_id_of(&st, &after);
-		if (filekey_id_equal(&after, id))
-			filekey_record_store(c, recname, id, abspath, key, NULL);
+		if (filekey_id_equal(&after, id)) {
+			char info[PROBE_LINE_MAX];
+			int same = filekey_record_same_content(c, recname, abspath, key,
+			    info, sizeof(info)) == 0;
+			filekey_record_store(c, recname, id, abspath, key, same ? info : NULL);
+		}
 	}
 done:
 	close(fd);

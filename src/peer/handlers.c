@@ -1,5 +1,6 @@
-/* handlers.c - REQUEST_SONG, REQUEST_SEGMENT and PING, per docs/protocol.md,
- * and the relay's commands (relay.c) on a peer that offers one. */
+/* handlers.c - REQUEST_SONG, REQUEST_SEGMENT (segments, and the cover art
+ * pictures of the songs) and PING, per docs/protocol.md, and the relay's
+ * commands (relay.c) on a peer that offers one. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "p2pm/log.h"
+#include "art.h"
 #include "handlers.h"
 #include "index.h"
 #include "relay.h"
@@ -40,6 +42,12 @@ handle_segment(struct conn *c, struct index *idx, const char *segment)
 	int fd, rc;
 
 	fd = index_segment_open(idx, segment);
+	if (fd == INDEX_NO_SUCH_SEGMENT && picture_name_ok(segment, strlen(segment))) {
+		/* a song's cover art, named like a segment by its hash */
+		fd = art_open_picture(segment);
+		if (fd < 0)
+			fd = errno == ENOENT ? INDEX_NO_SUCH_SEGMENT : INDEX_OPEN_FAILED;
+	}
 	if (fd == INDEX_NO_SUCH_SEGMENT)
 		return conn_error(c, PROTO_NOT_FOUND, "no such segment");
 	if (fd == INDEX_OPEN_FAILED) {

@@ -9,6 +9,7 @@
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
 #include "p2pm/units.h"
+#include "art.h"
 #include "build.h"
 #include "evict.h"
 #include "filekey.h"
@@ -27,7 +28,6 @@ struct job {
 
 struct jobs {
 	char ffmpeg[PATH_MAX];
-	char ffprobe[PATH_MAX];
 	int aac_kbps;		/* what other audio than MP3 and AAC is encoded at */
 	struct cache *cache;
 	struct index *idx;
@@ -126,51 +126,144 @@ jobs_done(struct jobs *j, enum jobs_outcome res)
 	}
 }
 
-/* Reads what the song file (content key key, identity id) holds: from
- * its file record when it was probed before, else with ffprobe, and then
- * recorded. A file that is not audio is refused with one log line naming
- * it. Returns 0, or -1 (logged) if it is not to be shared. */
-static int
-jobs_probe(struct jobs *j, const struct job *jb, const char *key,
-    const struct filekey_id *id, struct probe_info *pi)
+/* Logs why a song file could not be segmented (res, reason why), one
+ * line naming it. Returns the outcome. */
+static enum jobs_outcome
+jobs_build_failed(struct jobs *j, const struct job *jb, enum build_result res,
+    const char *why)
 {
-	char line[PROBE_LINE_MAX], why[512];
-
-	if (filekey_info_get(j->cache, jb->path, id, key, line, sizeof(line)) == 0 &&
-	    probe_parse(line, pi) == 0)
-		return 0;
-	switch (probe_run(j->ffprobe, jb->path, &j->stop, pi, why, sizeof(why))) {
-	case PROBE_OK:
-		break;
-	case PROBE_STOPPED:
-		return -1;
-	case PROBE_NOT_AUDIO:
+	switch (res) {
+	case BUILD_STOPPED:
+		return JOBS_FAILED;
+	case BUILD_CHANGED:
+		return JOBS_CHANGED;
+	case BUILD_NOT_AUDIO:
 		log_warn("refusing %s: not audio: %s", jb->path, why);
-		return -2;
-	case PROBE_FAILED:
+		return JOBS_REFUSED;
+	case BUILD_CACHE_ERROR:
+		log_warn("cannot write the cache %s: %s (skipping %s)",
+		    cache_dir(j->cache), why, jb->path);
+		return JOBS_FAILED;
+	case BUILD_BAD_INPUT:
 	default:
-		log_warn("skipping %s: cannot probe it: %s", jb->path, why);
-		return -1;
+		log_warn("skipping %s: ffmpeg cannot read it as audio: %s", jb->path, why);
+		return JOBS_FAILED;
 	}
-	if (probe_format(pi, line, sizeof(line)) >= 0)
-		filekey_info_put(j->cache, jb->path, id, key, line);
-	log_debug("%s: %s", jb->path, line);
-	return 0;
 }
 
-/* Finds the song's content key and what it holds, takes the segments from
- * the cache or makes them with ffmpeg, then publishes the song. Audio
- * other than MP3 and AAC is kept under a key of its own for each AAC
- * bitrate. */
+/* The content key of the segments of a song file of content key key
+ * whose audio is handled as mode says: key itself for a copy, else one of
+ * its own for each AAC bitrate (*aac_kbps, else 0). */
+static void
+jobs_media_key(const struct jobs *j, enum probe_mode mode, char key[FILEKEY_LEN + 1],
+    int *aac_kbps)
+{
+	char text[FILEKEY_LEN + 32], hex[SHA256_HEX_LEN];
+
+	*aac_kbps = 0;
+	if (mode != PROBE_TRANSCODE)
+		return;
+	*aac_kbps = j->aac_kbps;
+	snprintf(text, sizeof(text), "%s aac %d", key, *aac_kbps);
+	sha256_hex(text, strlen(text), hex);
+	memcpy(key, hex, FILEKEY_LEN);
+}
+
+/* Makes the segments of the song file of content key key (identity id)
+ * whose probe info *pi is known (known) or not yet: a file not probed
+ * before is probed by the ffmpeg run that segments it, and when its
+ * audio is to be encoded, segmented again by another run under its
+ * encoded key (unless that is in the cache). On success the segments are
+ * in the cache as songs/<key> (key becomes the media key), hd and dir
+ * describe them, and *pi is known, duration included. Returns JOBS_DONE,
+ * or the outcome (logged). */
+static enum jobs_outcome
+jobs_segment(struct jobs *j, const struct job *jb, char key[FILEKEY_LEN + 1],
+    const struct filekey_id *id, int known, struct probe_info *pi,
+    struct hlsdir *hd, char dir[PATH_MAX])
+{
+	char why[2048];
+	enum build_result res;
+	int aac_kbps = 0;
+
+	if (!known && hlsdir_load(j->cache, key, hd, dir, PATH_MAX, why, sizeof(why)) == 0) {
+		/* segments of the file's content are there (a cache of an older
+		 * layout), what it holds is not: only probed */
+		log_info("probing '%s' (its segments are in the cache)", jb->name);
+		res = build_probe(j->cache, j->ffmpeg, jb->path, id, pi, &j->stop, why,
+		    sizeof(why));
+		if (res != BUILD_OK) {
+			hlsdir_free(hd);
+			return jobs_build_failed(j, jb, res, why);
+		}
+		if (probe_mode_of(pi) != PROBE_TRANSCODE) {
+			log_info("'%s': reused from cache (%s, %zu segments)", jb->name, key,
+			    hd->pl.count);
+			return JOBS_DONE;
+		}
+		hlsdir_free(hd);
+		known = 1;
+	}
+	if (!known) {
+		log_info("segmenting '%s', probing it in the same ffmpeg run", jb->name);
+		res = build_song(j->cache, j->ffmpeg, jb->path, key, id, 0, pi, &j->stop,
+		    why, sizeof(why));
+		if (res != BUILD_OK && res != BUILD_TRANSCODE)
+			return jobs_build_failed(j, jb, res, why);
+		jobs_media_key(j, probe_mode_of(pi), key, &aac_kbps);
+		if (res == BUILD_TRANSCODE && hlsdir_load(j->cache, key, hd, dir,
+		    PATH_MAX, why, sizeof(why)) == 0) {
+			log_info("'%s': reused from cache (%s, %zu segments)", jb->name,
+			    key, hd->pl.count);
+			return JOBS_DONE;
+		}
+		if (res == BUILD_TRANSCODE)
+			log_info("segmenting '%s' from %s (%s, encoded to AAC at %d kb/s)",
+			    jb->name, jb->path, pi->codec, aac_kbps);
+	} else {
+		jobs_media_key(j, probe_mode_of(pi), key, &aac_kbps);
+		if (aac_kbps > 0)
+			log_info("segmenting '%s' from %s (%s, encoded to AAC at %d kb/s)",
+			    jb->name, jb->path, pi->codec, aac_kbps);
+		else
+			log_info("segmenting '%s' from %s (%s)", jb->name, jb->path,
+			    pi->codec);
+	}
+	if (known || aac_kbps > 0) {
+		res = build_song(j->cache, j->ffmpeg, jb->path, key, id, aac_kbps, NULL,
+		    &j->stop, why, sizeof(why));
+		if (res != BUILD_OK)
+			return jobs_build_failed(j, jb, res, why);
+	}
+	if (hlsdir_load(j->cache, key, hd, dir, PATH_MAX, why, sizeof(why)) < 0) {
+		log_warn("skipping %s: segmented but unusable: %s", jb->path, why);
+		return JOBS_FAILED;
+	}
+	if (!known && aac_kbps == 0)
+		log_info("segmented '%s' into %zu segments (%s): %s from %s, copied",
+		    jb->name, hd->pl.count, key, pi->codec, jb->path);
+	else
+		log_info("segmented '%s' into %zu segments (%s)", jb->name,
+		    hd->pl.count, key);
+	return JOBS_DONE;
+}
+
+/* Finds the song's content key and what it holds (from its file record,
+ * else from the ffmpeg run that segments it, and then recorded), takes
+ * the segments from the cache or makes them, then publishes the song
+ * under its name. Audio other than MP3 and AAC is kept under a key of its
+ * own for each AAC bitrate. */
 static enum jobs_outcome
 jobs_prepare_once(struct jobs *j, const struct job *jb)
 {
-	char key[FILEKEY_LEN + 1], why[2048], dir[PATH_MAX], cid[SHA256_HEX_LEN];
-	char hex[SHA256_HEX_LEN], wire[PROTO_MAX_TAG_BYTES + 1];
+	char key[FILEKEY_LEN + 1], file_key[FILEKEY_LEN + 1], why[2048], dir[PATH_MAX];
+	char cid[SHA256_HEX_LEN], wire[PROTO_MAX_TAG_BYTES + 1], line[PROBE_LINE_MAX];
+	char artword[PICTURE_NAME_LEN + 8] = "";
 	struct filekey_id id;
 	struct probe_info pi;
 	struct hlsdir hd;
-	int hashed, aac_kbps = 0;
+	enum jobs_outcome res;
+	int hashed, aac_kbps, known;
 
 	if (filekey_get(j->cache, jb->path, &j->stop, key, &id, &hashed, why,
 	    sizeof(why)) < 0) {
@@ -178,71 +271,58 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 			log_warn("skipping %s: cannot read it: %s", jb->path, why);
 		return JOBS_FAILED;
 	}
-	switch (jobs_probe(j, jb, key, &id, &pi)) {
-	case 0:
-		break;
-	case -2:
-		return JOBS_REFUSED;
-	default:
-		return JOBS_FAILED;
-	}
-	if (jb->tagged) {
+	memcpy(file_key, key, sizeof(file_key));
+	known = filekey_info_get(j->cache, jb->path, &id, key, line, sizeof(line)) == 0 &&
+	    probe_parse(line, &pi) == 0;
+	if (known && jb->tagged) {
 		char tagname[PROTO_MAX_NAME + 1];
 		names_of_tags(&pi, tagname);
 		if (names_set(j->names, jb->path, &id, tagname, jb->name))
 			return JOBS_RENAMED;
 	}
-	if (probe_mode_of(&pi) == PROBE_TRANSCODE) {
-		aac_kbps = j->aac_kbps;
-		snprintf(why, sizeof(why), "%s aac %d", key, aac_kbps);
-		sha256_hex(why, strlen(why), hex);
-		memcpy(key, hex, FILEKEY_LEN);
+	if (known) {
+		jobs_media_key(j, probe_mode_of(&pi), key, &aac_kbps);
+		if (index_has(j->idx, jb->name, jb->path, key)) {
+			log_debug("'%s' unchanged", jb->name);
+			return JOBS_DONE;
+		}
 	}
-	if (index_has(j->idx, jb->name, jb->path, key)) {
-		log_debug("'%s' unchanged", jb->name);
-		return JOBS_DONE;
-	}
-	if (hlsdir_load(j->cache, key, &hd, dir, sizeof(dir), why,
+	if (known && hlsdir_load(j->cache, key, &hd, dir, sizeof(dir), why,
 	    sizeof(why)) == 0) {
 		log_info("'%s': reused from cache (%s, %zu segments)", jb->name, key,
 		    hd.pl.count);
 	} else {
-		log_debug("'%s': not usable from cache: %s", jb->name, why);
-		if (aac_kbps > 0)
-			log_info("segmenting '%s' from %s (%s, encoded to AAC at %d kb/s)",
-			    jb->name, jb->path, pi.codec, aac_kbps);
-		else
-			log_info("segmenting '%s' from %s (%s)", jb->name, jb->path,
-			    pi.codec);
-		switch (build_song(j->cache, j->ffmpeg, jb->path, key, &id, aac_kbps,
-		    &j->stop, why, sizeof(why))) {
-		case BUILD_OK:
-			break;
-		case BUILD_STOPPED:
-			return JOBS_FAILED;
-		case BUILD_CHANGED:
-			return JOBS_CHANGED;
-		case BUILD_CACHE_ERROR:
-			log_warn("cannot write the cache %s: %s (skipping %s)",
-			    cache_dir(j->cache), why, jb->path);
-			return JOBS_FAILED;
-		case BUILD_BAD_INPUT:
-		default:
-			log_warn("skipping %s: ffmpeg cannot read it as audio: %s",
-			    jb->path, why);
-			return JOBS_FAILED;
+		if (known) {
+			log_debug("'%s': not usable from cache: %s", jb->name, why);
+			memcpy(key, file_key, sizeof(file_key));
 		}
-		if (hlsdir_load(j->cache, key, &hd, dir, sizeof(dir), why,
-		    sizeof(why)) < 0) {
-			log_warn("skipping %s: segmented but unusable: %s", jb->path, why);
-			return JOBS_FAILED;
+		res = jobs_segment(j, jb, key, &id, known, &pi, &hd, dir);
+		if (res != JOBS_DONE)
+			return res;
+		if (!known) {
+			/* what the run found, kept for the next start */
+			pi.duration_ms = hd.pl.total_ms;
+			if (probe_format(&pi, line, sizeof(line)) >= 0)
+				filekey_info_put(j->cache, jb->path, &id, file_key, line);
+			log_debug("%s: %s", jb->path, line);
+			if (jb->tagged) {
+				char tagname[PROTO_MAX_NAME + 1];
+				names_of_tags(&pi, tagname);
+				if (names_set(j->names, jb->path, &id, tagname, jb->name)) {
+					hlsdir_free(&hd);
+					return JOBS_RENAMED;
+				}
+			}
 		}
-		log_info("segmented '%s' into %zu segments (%s)", jb->name,
-		    hd.pl.count, key);
 	}
 	snprintf(cid, sizeof(cid), "%s", hd.content_id);
 	if (probe_wire_tags(&pi, wire, sizeof(wire)) < 0)
 		wire[0] = '\0';
+	art_tag(j->cache, j->ffmpeg, jb->path, file_key, &j->stop, artword,
+	    sizeof(artword));
+	if (artword[0] != '\0' && strlen(wire) + 1 + strlen(artword) <= PROTO_MAX_TAG_BYTES)
+		snprintf(wire + strlen(wire), sizeof(wire) - strlen(wire), "%s%s",
+		    wire[0] != '\0' ? " " : "", artword);
 	if (index_ready(j->idx, jb->name, jb->path, key, dir, &hd,
 	    wire[0] != '\0' ? wire : NULL) > 0) {
 		log_info("ready: '%s' (content id %s)", jb->name, cid);
@@ -387,8 +467,7 @@ jobs_worker(void *arg)
 }
 
 struct jobs *
-jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
-    int aac_kbps, struct cache *cache, struct index *idx, struct announcer *ann,
+jobs_start(int nthreads, const char *ffmpeg, int aac_kbps, struct cache *cache, struct index *idx, struct announcer *ann,
     struct shared *sh, struct names *names, int keep_cache)
 {
 	struct jobs *j = calloc(1, sizeof(*j));
@@ -399,7 +478,6 @@ jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
 		return NULL;
 	}
 	snprintf(j->ffmpeg, sizeof(j->ffmpeg), "%s", ffmpeg);
-	snprintf(j->ffprobe, sizeof(j->ffprobe), "%s", ffprobe);
 	j->aac_kbps = aac_kbps;
 	j->cache = cache;
 	j->idx = idx;

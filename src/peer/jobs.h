@@ -26,13 +26,12 @@
 
 struct jobs;
 
-/* Starts nthreads workers. Call with signals blocked. ffmpeg and ffprobe
- * are the paths of those executables; audio other than MP3 and AAC is
+/* Starts nthreads workers. Call with signals blocked. ffmpeg is the path
+ * of that executable; audio other than MP3 and AAC is
  * encoded to AAC at aac_kbps kb/s; song directories are checked through
  * sh; what the tags of song files of the -L trees name them goes to names. With keep_cache, cache sweeps remove nothing and only log what they
  * would have removed. Returns NULL if no worker could start. */
-struct jobs *jobs_start(int nthreads, const char *ffmpeg, const char *ffprobe,
-    int aac_kbps, struct cache *cache, struct index *idx, struct announcer *ann,
+struct jobs *jobs_start(int nthreads, const char *ffmpeg, int aac_kbps, struct cache *cache, struct index *idx, struct announcer *ann,
     struct shared *sh, struct names *names, int keep_cache);
 
 /* Queues the song name from path (a song file, or a song directory

@@ -29,7 +29,8 @@ library_add(struct library *lib, const char *name, const char *path,
 
 	if (len == 0 || len > PROTO_MAX_NAME || !proto_name_valid(name, len)) {
 		log_warn("skipping %s: '%s' is not a valid song name (1-%d bytes of "
-		    "UTF-8 without control characters)", path, name, PROTO_MAX_NAME);
+		    "UTF-8 without control, bidi or zero-width characters)", path, name,
+		    PROTO_MAX_NAME);
 		return 0;
 	}
 	if (lib->n == lib->cap) {

@@ -40,7 +40,7 @@ struct library {
 };
 
 /* Adds name -> path (of the kind and identity given) if name is a valid
- * protocol name (1..PROTO_MAX_NAME bytes of UTF-8 without control bytes);
+ * protocol name (1..PROTO_MAX_NAME bytes passing proto_name_valid);
  * otherwise logs and skips it. Returns 0, or -1 if out of memory. */
 int library_add(struct library *lib, const char *name, const char *path,
     enum library_kind kind, const struct filekey_id *id);

@@ -137,7 +137,7 @@ usage(FILE *f)
 	    "  -h, --help                 show this help\n"
 	    "      --version              show the version\n"
 	    "\n"
-	    "Needs ffmpeg and ffprobe. Prints \"listening on HOST:PORT\" on stdout when ready;\n"
+	    "Needs ffmpeg. Prints \"listening on HOST:PORT\" on stdout when ready;\n"
 	    "songs are segmented in the background and served as they become ready.\n"
 	    "Logs go to stderr.\n",
 	    P2PM_DEFAULT_PEER, P2PM_TRACKER_ENV, P2PM_DEFAULT_TRACKER,
@@ -458,7 +458,7 @@ main(int argc, char **argv)
 	struct library args = { 0 };
 	struct server_config cfg = { 0 };
 	sigset_t all, old;
-	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX], ffprobe[PATH_MAX];
+	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX];
 	char trackers[CLI_MAX_TRACKERS * (NET_ADDR_MAX + 2)];
 	/* static: still reachable if connection threads outlive main */
 	static struct cache *cache;
@@ -479,11 +479,6 @@ main(int argc, char **argv)
 
 	if (segmenter_find_ffmpeg(ffmpeg, sizeof(ffmpeg)) < 0) {
 		log_error("ffmpeg not found in PATH; install it with: apt-get install ffmpeg");
-		library_free(&args);
-		return 1;
-	}
-	if (probe_find_ffprobe(ffprobe, sizeof(ffprobe)) < 0) {
-		log_error("ffprobe not found in PATH; install it with: apt-get install ffmpeg");
 		library_free(&args);
 		return 1;
 	}
@@ -549,7 +544,7 @@ main(int argc, char **argv)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ann = announce_start(&o.trackers, o.advertise, o.renew_s, idx);
-	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, ffprobe, o.aac_kbps, cache,
+	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, o.aac_kbps, cache,
 	    idx, ann, sh, names, o.keep_cache) : NULL;
 	if (jobs != NULL && (o.behind_nat || o.use_relay != NULL))
 		announce_set_reach(ann, 1, NULL);

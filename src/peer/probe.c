@@ -1,35 +1,20 @@
-/* probe.c - runs ffprobe with fork/exec to read a song file's codec, tags
- * and duration. */
+/* probe.c - what the segmenting ffmpeg run found in a song file: its
+ * codec (a framecrc header) and its tags (an ffmetadata file). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "p2pm/clock.h"
-#include "p2pm/pathsearch.h"
 #include "p2pm/proto.h"
 #include "probe.h"
-#include "spawn.h"
-
-/* words on ffprobe's command line, with the NULL that ends it */
-#define PROBE_ARGC 20
 
 static const char *const probe_tag_keys[PROBE_NTAGS] = {
 	"artist", "album", "title", "track", "year"
 };
-
-int
-probe_find_ffprobe(char *out, size_t outlen)
-{
-	return pathsearch_find("ffprobe", out, outlen);
-}
 
 const char *
 probe_tag_key(enum probe_tag t)
@@ -44,96 +29,7 @@ probe_mode_of(const struct probe_info *info)
 	    PROBE_COPY : PROBE_TRANSCODE;
 }
 
-/* Reads ffprobe's output from fd into out (at most PROBE_OUTPUT_MAX bytes,
- * NUL-terminated) until it closes it. Returns PROBE_OK, or PROBE_STOPPED,
- * or PROBE_FAILED with a reason (timed out, too much output). */
-static enum probe_result
-probe_collect(int fd, const atomic_int *stop, char *out, size_t *outlen,
-    char *why, size_t whylen)
-{
-	long long deadline = clock_now_ms() + (long long)PROBE_TIMEOUT_S * 1000;
-
-	*outlen = 0;
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-		int rc;
-
-		if (atomic_load(stop))
-			return PROBE_STOPPED;
-		if (clock_now_ms() >= deadline) {
-			snprintf(why, whylen, "ffprobe took over %d s and was killed",
-			    PROBE_TIMEOUT_S);
-			return PROBE_FAILED;
-		}
-		rc = poll(&pfd, 1, PROBE_POLL_MS);
-		if (rc < 0 && errno != EINTR) {
-			snprintf(why, whylen, "poll: %s", strerror(errno));
-			return PROBE_FAILED;
-		}
-		if (rc <= 0)
-			continue;
-		if (*outlen == PROBE_OUTPUT_MAX) {
-			snprintf(why, whylen, "ffprobe wrote more than %d bytes",
-			    PROBE_OUTPUT_MAX);
-			return PROBE_FAILED;
-		}
-		n = read(fd, out + *outlen, PROBE_OUTPUT_MAX - *outlen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(why, whylen, "read: %s", strerror(errno));
-			return PROBE_FAILED;
-		}
-		if (n == 0)
-			break;
-		*outlen += (size_t)n;
-	}
-	out[*outlen] = '\0';
-	return PROBE_OK;
-}
-
-/* Decodes the quoted value of a flat line (from just after its opening
- * '"' to the line's end, which must be the closing '"'): \n, \r, \t and
- * backslash-escaped \ " ` $. Control bytes become spaces. Returns the
- * length written to out (outlen > 0), or -1 if malformed or too long. */
-static int
-probe_unquote(const char *v, const char *end, char *out, size_t outlen)
-{
-	size_t o = 0;
-
-	if (end <= v || end[-1] != '"')
-		return -1;
-	end--;
-	for (const char *p = v; p < end; p++) {
-		char c = *p;
-		if (c == '"')
-			return -1;
-		if (c == '\\') {
-			if (++p == end)
-				return -1;
-			switch (*p) {
-			case 'n': case 'r': case 't':
-				c = ' ';
-				break;
-			case '\\': case '"': case '`': case '$':
-				c = *p;
-				break;
-			default:
-				return -1;
-			}
-		}
-		if ((unsigned char)c < 0x20 || c == 0x7f)
-			c = ' ';
-		if (o + 1 >= outlen)
-			return -1;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	return (int)o;
-}
-
-/* Parses seconds as ffprobe writes them ("1.044898") into milliseconds.
+/* Parses seconds as written in a file record ("1.044") into milliseconds.
  * Returns 0, or -1 if it is not such a number. */
 static int
 probe_parse_seconds(const char *s, long long *ms)
@@ -205,121 +101,159 @@ probe_tag_of(const char *key, size_t len)
 	return PROBE_NTAGS;
 }
 
-/* Parses ffprobe's -of flat output: every line is key="value"; the keys
- * used are streams.stream.0.{codec_name,codec_type,tags.*} and
- * format.{duration,tags.*}, the first of each tag kept. Returns PROBE_OK,
- * PROBE_NOT_AUDIO if there is no audio stream, or PROBE_FAILED with a
- * reason if a line is malformed. */
-static enum probe_result
-probe_parse_flat(char *text, struct probe_info *info, char *why, size_t whylen)
+/* Reads the file name in directory dirfd into buf (at most
+ * PROBE_OUTPUT_MAX bytes, NUL-terminated). Returns its length, -1 if it
+ * cannot be opened (errno ENOENT: it is not there), -2 if it is larger. */
+static long
+probe_slurp(int dirfd, const char *name, char *buf)
 {
-	static const char stream[] = "streams.stream.0.", format[] = "format.";
-	char value[PROBE_TAG_MAX + 1], type[16] = "";
-	char *save = NULL;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t len = 0;
 
-	memset(info, 0, sizeof(*info));
-	for (char *l = strtok_r(text, "\n", &save); l != NULL;
-	    l = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(l, '='), *end = l + strlen(l);
-		const char *key;
-		int long_value;
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, PROBE_OUTPUT_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len > PROBE_OUTPUT_MAX) {
+			close(fd);
+			return -2;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	return (long)len;
+}
 
-		if (eq == NULL || eq[1] != '"') {
-			snprintf(why, whylen, "unexpected ffprobe output line");
-			return PROBE_FAILED;
-		}
-		*eq = '\0';
-		long_value = probe_unquote(eq + 2, end, value, sizeof(value)) < 0;
-		if (strncmp(l, stream, strlen(stream)) == 0)
-			key = l + strlen(stream);
-		else if (strncmp(l, format, strlen(format)) == 0)
-			key = l + strlen(format);
-		else
+/* The value of the framecrc header line "#<key> 0: <value>" in text, cut
+ * to a word of [a-z0-9_] of at most outlen - 1 bytes into out. Returns 0,
+ * or -1 if there is no such line. */
+static int
+probe_header_word(const char *text, const char *key, char *out, size_t outlen)
+{
+	size_t klen = strlen(key);
+
+	for (const char *l = text; *l != '\0'; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "") {
+		size_t n;
+		if (l[0] != '#' || strncmp(l + 1, key, klen) != 0 ||
+		    strncmp(l + 1 + klen, " 0: ", 4) != 0)
 			continue;
-		if (strncmp(key, "tags.", 5) == 0) {
-			enum probe_tag t = probe_tag_of(key + 5, strlen(key + 5));
-			/* a value too long or malformed is left out */
-			if (t == PROBE_NTAGS || long_value || info->tag[t][0] != '\0')
-				continue;
-			probe_tidy_tag(t, value);
-			memcpy(info->tag[t], value, strlen(value) + 1);
+		l += 1 + klen + 4;
+		n = strspn(l, "abcdefghijklmnopqrstuvwxyz0123456789_");
+		if (n == 0 || n >= outlen || (l[n] != '\n' && l[n] != '\0'))
+			return -1;
+		memcpy(out, l, n);
+		out[n] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+/* Reads the tags of an ffmetadata file (";FFMETADATA1", then key=value
+ * lines, '\' escaping '=', ';', '#', '\' and a line break; sections in
+ * brackets) into info: the global ones, then those of the first
+ * [STREAM], the first of each tag kept. A value too long is left out. */
+static void
+probe_parse_ffmetadata(const char *text, struct probe_info *info)
+{
+	char key[32], value[PROBE_TAG_MAX + 1];
+	const char *p = text;
+	int streams = 0;
+
+	if (strncmp(p, ";FFMETADATA", 11) != 0)
+		return;
+	while (*p != '\0') {
+		size_t klen = 0, vlen = 0;
+		int in_value = 0, too_long = 0;
+
+		if (*p == '[') {
+			if (strncmp(p, "[STREAM]", 8) == 0)
+				streams++;
+			else
+				streams = 2;	/* chapters: no more tags of ours */
+		}
+		if (*p == ';' || *p == '#' || *p == '[' || streams > 1) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+			if (*p == '\n')
+				p++;
 			continue;
 		}
-		if (long_value) {
-			snprintf(why, whylen, "malformed ffprobe output for %s", l);
-			return PROBE_FAILED;
-		}
-		if (key == l + strlen(stream) && strcmp(key, "codec_name") == 0) {
-			if (strlen(value) >= sizeof(info->codec))
+		for (; *p != '\0' && *p != '\n'; p++) {
+			char c = *p;
+			if (c == '\\' && p[1] != '\0')
+				c = *++p == '\n' ? ' ' : *p;
+			else if (c == '=' && !in_value) {
+				in_value = 1;
 				continue;
-			memcpy(info->codec, value, strlen(value) + 1);
-		} else if (key == l + strlen(stream) && strcmp(key, "codec_type") == 0) {
-			if (strlen(value) < sizeof(type))
-				memcpy(type, value, strlen(value) + 1);
-		} else if (key != l + strlen(stream) && strcmp(key, "duration") == 0 &&
-		    probe_parse_seconds(value, &info->duration_ms) < 0)
-			info->duration_ms = 0;	/* "N/A" */
+			}
+			if ((unsigned char)c < 0x20 || c == 0x7f)
+				c = ' ';
+			if (!in_value) {
+				if (klen + 1 < sizeof(key))
+					key[klen++] = c;
+				else
+					too_long = 1;
+			} else if (vlen + 1 < sizeof(value)) {
+				value[vlen++] = c;
+			} else
+				too_long = 1;
+		}
+		if (*p == '\n')
+			p++;
+		key[klen] = '\0';
+		value[vlen] = '\0';
+		enum probe_tag t = probe_tag_of(key, klen);
+		if (!in_value || too_long || t == PROBE_NTAGS || info->tag[t][0] != '\0')
+			continue;
+		probe_tidy_tag(t, value);
+		memcpy(info->tag[t], value, strlen(value) + 1);
 	}
-	if (strcmp(type, "audio") != 0 || info->codec[0] == '\0' ||
-	    strspn(info->codec, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
-	    strlen(info->codec)) {
-		snprintf(why, whylen, "no audio stream in it");
-		return PROBE_NOT_AUDIO;
-	}
-	return PROBE_OK;
 }
 
 enum probe_result
-probe_run(const char *ffprobe, const char *path, const atomic_int *stop,
-    struct probe_info *info, char *why, size_t whylen)
+probe_read(int dirfd, struct probe_info *info, char *why, size_t whylen)
 {
-	char in_arg[PATH_MAX + 8], *out;
-	size_t outlen = 0;
-	enum probe_result res;
-	int fd, status;
-	pid_t pid;
+	char *text = malloc(PROBE_OUTPUT_MAX + 1), type[16];
+	long n;
 
-	if (snprintf(in_arg, sizeof(in_arg), "file:%s", path) >= (int)sizeof(in_arg)) {
-		snprintf(why, whylen, "path too long");
-		return PROBE_FAILED;
-	}
-	char *const argv[PROBE_ARGC] = {
-		(char *)"ffprobe", (char *)"-v", (char *)"quiet",
-		(char *)"-protocol_whitelist", (char *)"file",
-		(char *)"-format_whitelist", (char *)PROBE_FORMATS,
-		(char *)"-select_streams", (char *)"a:0",
-		(char *)"-show_entries",
-		(char *)"stream=codec_name,codec_type:stream_tags:format=duration:format_tags",
-		(char *)"-of", (char *)"flat", in_arg, NULL
-	};
-	if ((out = malloc(PROBE_OUTPUT_MAX + 1)) == NULL) {
+	memset(info, 0, sizeof(*info));
+	if (text == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return PROBE_FAILED;
 	}
-	pid = spawn_child(ffprobe, argv, STDOUT_FILENO, -1, -1, &fd, why, whylen);
-	if (pid < 0) {
-		free(out);
+	n = probe_slurp(dirfd, PROBE_CODEC_FILE, text);
+	if (n < 0) {
+		free(text);
+		if (n == -1 && errno == ENOENT) {
+			snprintf(why, whylen, "no audio stream found in it");
+			return PROBE_NOT_AUDIO;
+		}
+		snprintf(why, whylen, "cannot read what ffmpeg found (%s)", PROBE_CODEC_FILE);
 		return PROBE_FAILED;
 	}
-	res = probe_collect(fd, stop, out, &outlen, why, whylen);
-	close(fd);
-	if (res != PROBE_OK && kill(-pid, SIGKILL) < 0)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (res == PROBE_OK) {
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-			snprintf(why, whylen, "cannot run ffprobe");
-			res = PROBE_FAILED;
-		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			snprintf(why, whylen, "ffprobe cannot open it as audio "
-			    "(%s)", PROBE_FORMATS);
-			res = PROBE_NOT_AUDIO;
-		} else
-			res = probe_parse_flat(out, info, why, whylen);
+	if (probe_header_word(text, "media_type", type, sizeof(type)) < 0 ||
+	    strcmp(type, "audio") != 0 ||
+	    probe_header_word(text, "codec_id", info->codec, sizeof(info->codec)) < 0) {
+		free(text);
+		snprintf(why, whylen, "no audio stream found in it");
+		return PROBE_NOT_AUDIO;
 	}
-	free(out);
-	return res;
+	if (probe_slurp(dirfd, PROBE_TAGS_FILE, text) >= 0)
+		probe_parse_ffmetadata(text, info);
+	free(text);
+	return PROBE_OK;
+}
+
+void
+probe_remove(int dirfd)
+{
+	unlinkat(dirfd, PROBE_CODEC_FILE, 0);
+	unlinkat(dirfd, PROBE_TAGS_FILE, 0);
 }
 
 int

@@ -1,20 +1,22 @@
-/* probe.h - what a song file really holds, read with ffprobe (the only
- * code besides the segmenter that runs an outside program): the codec of
- * its first audio stream, its tags and its duration. Never the file name's
- * ending: a WAV named .mp3 is a WAV, a playlist or a picture named .mp3 is
- * not audio. */
+/* probe.h - what a song file really holds, as the ffmpeg run that
+ * segments it finds (segmenter.h: the file is probed and segmented in one
+ * run): the codec of its first audio stream and its tags; its duration is
+ * that of the playlist made of it. Never the file name's ending: a WAV
+ * named .mp3 is a WAV, a playlist or a picture named .mp3 is not audio. */
 #ifndef P2PM_PEER_PROBE_H
 #define P2PM_PEER_PROBE_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 
-/* an ffprobe run taking longer than this, in seconds, is killed */
-#define PROBE_TIMEOUT_S 30
-/* bytes of ffprobe's output read, at most; more fails the probe */
+/* bytes of each file the probing run writes read, at most; more fails the
+ * probe */
 #define PROBE_OUTPUT_MAX (64 * 1024)
-/* how often a running ffprobe is checked for the stop request, in ms */
-#define PROBE_POLL_MS 100
+/* what the probing ffmpeg run writes beside the segments: the framecrc
+ * header of the first audio stream (its media type and codec) and the
+ * ffmetadata file of its tags; probe_read reads and probe_remove removes
+ * them */
+#define PROBE_CODEC_FILE "probe.codec"
+#define PROBE_TAGS_FILE "probe.tags"
 /* bytes of a codec name kept, at most */
 #define PROBE_CODEC_MAX 31
 /* bytes of one tag value kept, at most; a longer value is left out */
@@ -23,7 +25,8 @@
  * duration, and each tag's key and percent-encoded value */
 #define PROBE_LINE_MAX (64 + PROBE_CODEC_MAX + PROBE_NTAGS_MAX * (3 * PROBE_TAG_MAX + 16))
 #define PROBE_NTAGS_MAX 5
-/* the containers ffprobe (and so the peer) opens, as its -format_whitelist */
+/* the containers ffmpeg opens, as its -format_whitelist: anything else
+ * (HLS playlists, concat lists, images, text) is not read at all */
 #define PROBE_FORMATS "mp3,mov,aac,flac,ogg,wav,aiff"
 
 /* The tags read, in the order they are written (probe_format). */
@@ -38,7 +41,7 @@ enum probe_tag {
 
 /* What a song file holds. Empty strings for tags it does not have. */
 struct probe_info {
-	char codec[PROBE_CODEC_MAX + 1];	/* ffprobe's codec_name: "mp3" */
+	char codec[PROBE_CODEC_MAX + 1];	/* ffmpeg's codec name: "mp3" */
 	char tag[PROBE_NTAGS][PROBE_TAG_MAX + 1];	/* UTF-8, no control bytes */
 	long long duration_ms;			/* 0 if unknown */
 };
@@ -49,27 +52,21 @@ enum probe_mode {
 	PROBE_TRANSCODE		/* any other audio: encoded once to AAC */
 };
 
-/* How probe_run ended. */
+/* How probe_read ended. */
 enum probe_result {
 	PROBE_OK = 0,
-	PROBE_NOT_AUDIO,	/* ffprobe cannot open it or finds no audio */
-	PROBE_FAILED,		/* ffprobe could not be run, timed out, or its
-				 * output is not what it should be */
-	PROBE_STOPPED		/* *stop became non-zero; ffprobe was killed */
+	PROBE_NOT_AUDIO,	/* ffmpeg found no audio stream in it */
+	PROBE_FAILED		/* what ffmpeg wrote cannot be read */
 };
 
-/* Finds an executable "ffprobe" in $PATH and writes its path into out.
- * Returns 0, or -1 if there is none. */
-int probe_find_ffprobe(char *out, size_t outlen);
+/* Reads what the probing ffmpeg run wrote into the directory dirfd
+ * (PROBE_CODEC_FILE, PROBE_TAGS_FILE) into info, duration 0. Returns
+ * PROBE_OK, or what went wrong with a one-line reason in why. */
+enum probe_result probe_read(int dirfd, struct probe_info *info, char *why,
+    size_t whylen);
 
-/* Runs ffprobe (the executable at path ffprobe) on the file at path, in
- * only the PROBE_FORMATS containers and from plain files only, killed
- * after PROBE_TIMEOUT_S or when *stop becomes non-zero, and fills info
- * from its output (-of flat, parsed strictly, at most PROBE_OUTPUT_MAX
- * bytes). Returns PROBE_OK, or what went wrong with a one-line reason in
- * why. */
-enum probe_result probe_run(const char *ffprobe, const char *path,
-    const atomic_int *stop, struct probe_info *info, char *why, size_t whylen);
+/* Removes the files probe_read reads from the directory dirfd. */
+void probe_remove(int dirfd);
 
 /* How the file info describes is segmented: by its codec. */
 enum probe_mode probe_mode_of(const struct probe_info *info);

@@ -17,6 +17,7 @@
 #include "p2pm/net.h"
 #include "p2pm/pathsearch.h"
 #include "p2pm/playlist.h"
+#include "probe.h"
 #include "segmenter.h"
 #include "spawn.h"
 
@@ -48,30 +49,8 @@ segmenter_file_arg(char *out, size_t outlen, const char *path, int pattern)
 	return 0;
 }
 
-const char *
-segmenter_sniff(const unsigned char *h, size_t len)
-{
-	if (len >= 3 && memcmp(h, "ID3", 3) == 0)
-		return "mp3";
-	if (len >= 4 && memcmp(h, "fLaC", 4) == 0)
-		return "flac";
-	if (len >= 4 && memcmp(h, "OggS", 4) == 0)
-		return "ogg";
-	if (len >= 12 && memcmp(h, "RIFF", 4) == 0 && memcmp(h + 8, "WAVE", 4) == 0)
-		return "wav";
-	if (len >= 12 && memcmp(h, "FORM", 4) == 0 &&
-	    (memcmp(h + 8, "AIFF", 4) == 0 || memcmp(h + 8, "AIFC", 4) == 0))
-		return "aiff";
-	if (len >= 8 && memcmp(h + 4, "ftyp", 4) == 0)
-		return "mov";
-	/* an MPEG audio frame header: 11 sync bits; layer bits 00 mean ADTS */
-	if (len >= 2 && h[0] == 0xff && (h[1] & 0xe0) == 0xe0)
-		return (h[1] & 0x06) == 0 ? "aac" : "mp3";
-	return NULL;
-}
-
 /* words on ffmpeg's command line, with the NULL that ends it */
-#define SEGMENTER_ARGC 30
+#define SEGMENTER_ARGC 56
 /* what ffmpeg opens for the input: the descriptor it inherits */
 #define SEGMENTER_INPUT_PATH "/proc/self/fd/3"
 
@@ -81,6 +60,8 @@ struct segmenter_cmd {
 	char seg_arg[2 * PATH_MAX + 32];
 	char list_arg[PATH_MAX + 32];
 	char bitrate[16];	/* "-b:a" of a transcoding run: "192k" */
+	char codec_arg[PATH_MAX + 32];	/* the probing outputs */
+	char tags_arg[PATH_MAX + 32];
 	char *argv[SEGMENTER_ARGC];
 };
 
@@ -88,12 +69,11 @@ struct segmenter_cmd {
  * segmenter_run). Returns SEGMENTER_OK, or the side whose path is too
  * long with a reason in why. */
 static enum segmenter_result
-segmenter_cmd_init(struct segmenter_cmd *cmd, const char *format,
-    const char *outdir, const char *prefix, int aac_kbps, char *why,
-    size_t whylen)
+segmenter_cmd_init(struct segmenter_cmd *cmd, const char *outdir,
+    const char *prefix, int aac_kbps, int probe, char *why, size_t whylen)
 {
-	char list_path[PATH_MAX + 16];
-	size_t o;
+	char list_path[PATH_MAX + 16], codec_path[PATH_MAX + 16], tags_path[PATH_MAX + 16];
+	size_t o, n = 0;
 
 	if (segmenter_file_arg(cmd->in_arg, sizeof(cmd->in_arg),
 	    SEGMENTER_INPUT_PATH, 0) < 0) {
@@ -103,6 +83,12 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *format,
 	if (snprintf(list_path, sizeof(list_path), "%s/%s", outdir,
 	    PLAYLIST_INDEX_NAME) >= (int)sizeof(list_path) ||
 	    segmenter_file_arg(cmd->list_arg, sizeof(cmd->list_arg), list_path, 0) < 0 ||
+	    snprintf(codec_path, sizeof(codec_path), "%s/%s", outdir,
+	    PROBE_CODEC_FILE) >= (int)sizeof(codec_path) ||
+	    snprintf(tags_path, sizeof(tags_path), "%s/%s", outdir,
+	    PROBE_TAGS_FILE) >= (int)sizeof(tags_path) ||
+	    segmenter_file_arg(cmd->codec_arg, sizeof(cmd->codec_arg), codec_path, 0) < 0 ||
+	    segmenter_file_arg(cmd->tags_arg, sizeof(cmd->tags_arg), tags_path, 0) < 0 ||
 	    segmenter_file_arg(cmd->seg_arg, sizeof(cmd->seg_arg), outdir, 1) < 0) {
 		snprintf(why, whylen, "path too long");
 		return SEGMENTER_BAD_OUTPUT;
@@ -115,36 +101,54 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *format,
 		return SEGMENTER_BAD_OUTPUT;
 	}
 
-	char *const argv[SEGMENTER_ARGC] = {
-		(char *)"ffmpeg", (char *)"-nostdin", (char *)"-hide_banner",
-		(char *)"-loglevel", (char *)"error", (char *)"-y",
-		/* the input: that file, with that demuxer, nothing it names */
-		(char *)"-protocol_whitelist", (char *)"file",
-		(char *)"-f", (char *)format,
-		(char *)"-i", cmd->in_arg,
-		(char *)"-map", (char *)"0:a:0", (char *)"-c:a", (char *)"copy",
-		(char *)"-b:a", cmd->bitrate,
-		(char *)"-f", (char *)"hls",
-		(char *)"-hls_time", (char *)SEGMENTER_SEGMENT_SECONDS,
-		(char *)"-hls_list_size", (char *)"0",
-		(char *)"-hls_playlist_type", (char *)"vod",
-		(char *)"-hls_segment_filename", cmd->seg_arg,
-		cmd->list_arg, NULL
+	/* the input: that file, read only with the audio demuxers, nothing
+	 * it names */
+	static const char *const head[] = {
+		"ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+		"-protocol_whitelist", "file", "-format_whitelist", PROBE_FORMATS,
+		"-i"
 	};
-	memcpy(cmd->argv, argv, sizeof(argv));
-	/* a copy has no bitrate: "-c:a copy" and the rest moved up over "-b:a" */
-	snprintf(cmd->bitrate, sizeof(cmd->bitrate), "%dk", aac_kbps);
-	for (size_t i = 0; i + 1 < SEGMENTER_ARGC; i++) {
-		if (cmd->argv[i] != cmd->bitrate)
-			continue;
-		/* argv[i - 1] is "-b:a", argv[i - 2] the codec, "copy" */
-		if (aac_kbps > 0)
-			cmd->argv[i - 2] = (char *)"aac";
-		else
-			memmove(&cmd->argv[i - 1], &cmd->argv[i + 1],
-			    (SEGMENTER_ARGC - i - 1) * sizeof(cmd->argv[0]));
-		break;
+	/* what probe_read reads: the first audio stream's codec (the header
+	 * of a one-packet framecrc) and the tags */
+	static const char *const probe_out[] = {
+		"-map", "0:a:0", "-c:a", "copy", "-frames:a", "1", "-f", "framecrc", NULL,
+		"-map", "0:a:0", "-c:a", "copy", "-f", "ffmetadata", NULL
+	};
+	static const char *const hls_out[] = {
+		"-map", "0:a:0", "-c:a", "copy", "-f", "hls",
+		"-hls_time", SEGMENTER_SEGMENT_SECONDS, "-hls_list_size", "0",
+		"-hls_playlist_type", "vod", "-hls_segment_filename"
+	};
+
+	for (size_t i = 0; i < sizeof(head) / sizeof(*head); i++)
+		cmd->argv[n++] = (char *)head[i];
+	cmd->argv[n++] = cmd->in_arg;
+	if (probe) {
+		for (size_t i = 0, out = 0; i < sizeof(probe_out) / sizeof(*probe_out); i++) {
+			if (probe_out[i] == NULL)
+				cmd->argv[n++] = out++ == 0 ? cmd->codec_arg : cmd->tags_arg;
+			else
+				cmd->argv[n++] = (char *)probe_out[i];
+		}
 	}
+	if (probe == SEGMENTER_PROBE_ONLY) {
+		cmd->argv[n] = NULL;
+		return SEGMENTER_OK;
+	}
+	for (size_t i = 0; i < sizeof(hls_out) / sizeof(*hls_out); i++) {
+		cmd->argv[n++] = (char *)hls_out[i];
+		/* a transcoding run encodes to AAC at the bitrate instead */
+		if (aac_kbps > 0 && strcmp(hls_out[i], "-c:a") == 0) {
+			snprintf(cmd->bitrate, sizeof(cmd->bitrate), "%dk", aac_kbps);
+			cmd->argv[n++] = (char *)"aac";
+			cmd->argv[n++] = (char *)"-b:a";
+			cmd->argv[n++] = cmd->bitrate;
+			i++;	/* over "copy" */
+		}
+	}
+	cmd->argv[n++] = cmd->seg_arg;
+	cmd->argv[n++] = cmd->list_arg;
+	cmd->argv[n] = NULL;
 	return SEGMENTER_OK;
 }
 
@@ -336,53 +340,87 @@ segmenter_exec(const char *ffmpeg, const struct segmenter_cmd *cmd, int input_fd
 	return SEGMENTER_BAD_INPUT;
 }
 
-enum segmenter_result
-segmenter_run_fd(const char *ffmpeg, int input_fd, const char *outdir,
-    const char *prefix, int aac_kbps, const atomic_int *stop, char *why,
+/* After ffmpeg failed on an input of size bytes, saying err: if it did
+ * not find audio in it (an empty file, a format not on the allow-list, no
+ * format ffmpeg knows, no audio stream), writes why and returns 1. */
+static int
+segmenter_not_audio(long long size, const char *err, size_t errlen, char *why,
     size_t whylen)
 {
+	static const char not_listed[] = "Format not on whitelist";
+	char text[SEGMENTER_STDERR_MAX + 1];
+
+	memcpy(text, err, errlen);
+	text[errlen] = '\0';
+	for (size_t i = 0; i < errlen; i++)
+		if (text[i] == '\0')
+			text[i] = ' ';
+	if (size == 0) {
+		snprintf(why, whylen, "an empty file");
+		return 1;
+	}
+	const char *hit = strstr(text, not_listed);
+	if (hit != NULL) {
+		/* "[hls @ 0x55d0c8a4] Format not on whitelist ...": the demuxer
+		 * ffmpeg would have taken */
+		const char *line = hit;
+		while (line > text && line[-1] != '\n')
+			line--;
+		int len = line[0] == '[' ? (int)strcspn(line + 1, " @]\n") : 0;
+		if (len > 0 && len < 32)
+			snprintf(why, whylen, "ffmpeg reads it as %.*s, not as one of the "
+			    "audio formats (%s)", len, line + 1, PROBE_FORMATS);
+		else
+			snprintf(why, whylen, "not one of the audio formats (%s)", PROBE_FORMATS);
+		return 1;
+	}
+	if (strstr(text, "Invalid data found when processing input") != NULL) {
+		snprintf(why, whylen, "ffmpeg finds no audio format in it (%s)", PROBE_FORMATS);
+		return 1;
+	}
+	if (strstr(text, "matches no streams") != NULL) {
+		snprintf(why, whylen, "no audio stream in it");
+		return 1;
+	}
+	return 0;
+}
+
+enum segmenter_result
+segmenter_run_fd(const char *ffmpeg, int input_fd, const char *outdir,
+    const char *prefix, int aac_kbps, int probe, const atomic_int *stop,
+    char *why, size_t whylen)
+{
 	struct segmenter_cmd cmd;
-	unsigned char head[SEGMENTER_SNIFF_BYTES];
 	char err[SEGMENTER_STDERR_MAX];
 	size_t errlen = 0;
 	enum segmenter_result res;
-	const char *format;
 	struct stat st;
-	ssize_t n;
 
 	if (fstat(input_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(why, whylen, "not a regular file");
 		return SEGMENTER_BAD_INPUT;
 	}
-	do
-		n = pread(input_fd, head, sizeof(head), 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		snprintf(why, whylen, "cannot read: %s", strerror(errno));
-		return SEGMENTER_BAD_INPUT;
+	if (st.st_size == 0) {
+		snprintf(why, whylen, "an empty file");
+		return SEGMENTER_NOT_AUDIO;
 	}
-	format = segmenter_sniff(head, (size_t)n);
-	if (format == NULL) {
-		snprintf(why, whylen, "not audio in a known format (MP3, AAC, MP4/M4A, "
-		    "FLAC, Ogg, WAV, AIFF)%s", n >= 7 && memcmp(head, "#EXTM3U", 7) == 0 ?
-		    ": an HLS playlist" : "");
-		return SEGMENTER_BAD_INPUT;
-	}
-	res = segmenter_cmd_init(&cmd, format, outdir, prefix, aac_kbps, why,
-	    whylen);
+	res = segmenter_cmd_init(&cmd, outdir, prefix, aac_kbps, probe, why, whylen);
 	if (res == SEGMENTER_OK)
 		res = segmenter_exec(ffmpeg, &cmd, input_fd, outdir,
 		    (long long)st.st_size * SEGMENTER_OUTPUT_FACTOR + SEGMENTER_OUTPUT_SLACK,
 		    stop, err, &errlen, why, whylen);
 	if (res == SEGMENTER_BAD_INPUT && segmenter_output_failed(outdir, err, errlen))
 		res = SEGMENTER_BAD_OUTPUT;
+	else if (res == SEGMENTER_BAD_INPUT && errlen > 0 &&
+	    segmenter_not_audio(st.st_size, err, errlen, why, whylen))
+		res = SEGMENTER_NOT_AUDIO;
 	return res;
 }
 
 enum segmenter_result
 segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
-    const char *prefix, int aac_kbps, const atomic_int *stop, char *why,
-    size_t whylen)
+    const char *prefix, int aac_kbps, int probe, const atomic_int *stop,
+    char *why, size_t whylen)
 {
 	enum segmenter_result res;
 	int fd = open(input, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -391,8 +429,8 @@ segmenter_run(const char *ffmpeg, const char *input, const char *outdir,
 		snprintf(why, whylen, "cannot open: %s", strerror(errno));
 		return SEGMENTER_BAD_INPUT;
 	}
-	res = segmenter_run_fd(ffmpeg, fd, outdir, prefix, aac_kbps, stop, why,
-	    whylen);
+	res = segmenter_run_fd(ffmpeg, fd, outdir, prefix, aac_kbps, probe, stop,
+	    why, whylen);
 	close(fd);
 	return res;
 }

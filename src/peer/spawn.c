@@ -1,4 +1,4 @@
-/* spawn.c - starting ffmpeg and ffprobe in a process group of their own. */
+/* spawn.c - starting ffmpeg in a process group of its own. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-/* spawn.h - starting ffmpeg and ffprobe: fork/exec, no shell, in a process
+/* spawn.h - starting ffmpeg: fork/exec, no shell, in a process
  * group of their own and dying with the peer. */
 #ifndef P2PM_PEER_SPAWN_H
 #define P2PM_PEER_SPAWN_H

@@ -61,8 +61,9 @@ handle_register_line(void *ctx, const char *line, size_t len)
 	int rc = registry_names_add_tags(&b->names, name, namelen, has_id ? id : NULL,
 	    tags, tagslen);
 	if (rc == REGISTRY_NAMES_FULL) {
-		log_warn("%s: REGISTER body over %ld bytes, refused", b->c->remote,
-		    TRACKER_MAX_BODY_BYTES);
+		lograte_log(&b->t->refusals, LOG_LEVEL_WARN, "body too large",
+		    conn_remote_host(b->c), "%s: REGISTER body over %ld bytes, refused",
+		    b->c->remote, TRACKER_MAX_BODY_BYTES);
 		conn_error(b->c, PROTO_TOO_LARGE, "REGISTER body too large");
 		return -1;
 	}
@@ -71,8 +72,9 @@ handle_register_line(void *ctx, const char *line, size_t len)
 		return -1;
 	}
 	if (register_body_reserve(b) < 0) {
-		log_warn("%s: REGISTER bodies over %ld bytes in all, refused", b->c->remote,
-		    TRACKER_STAGING_BUDGET);
+		lograte_log(&b->t->refusals, LOG_LEVEL_WARN, "staging budget",
+		    conn_remote_host(b->c), "%s: REGISTER bodies over %ld bytes in all, "
+		    "refused", b->c->remote, TRACKER_STAGING_BUDGET);
 		conn_error(b->c, PROTO_BUSY, "busy: too many REGISTERs being read");
 		return -1;
 	}
@@ -89,7 +91,8 @@ handle_bind(struct tracker *t, struct conn *c, const struct proto_request *req,
 	if (source_of_remote(c->remote, src) < 0 ||
 	    source_bind(src, req->arg, t->trust_advertised, addr, NET_ADDR_MAX) !=
 	    SOURCE_ACCEPT) {
-		log_warn("%s: %s %s refused: not its address", c->remote,
+		lograte_log(&t->refusals, LOG_LEVEL_WARN, "not its address",
+		    conn_remote_host(c), "%s: %s %s refused: not its address", c->remote,
 		    req->cmd == PROTO_CMD_REGISTER ? "REGISTER" :
 		    req->cmd == PROTO_CMD_PUNCHWAIT ? "PUNCHWAIT" : "UNREGISTER", req->arg);
 		return -1;
@@ -123,13 +126,16 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 		int res = registry_register(t->reg, addr, src, limited, &b.names,
 		    clock_now_ms());
 		if (res == REGISTRY_FULL) {
-			log_warn("REGISTER %s: registry full, refused", addr);
+			lograte_log(&t->refusals, LOG_LEVEL_WARN, "registry full", src,
+			    "REGISTER %s: registry full, refused", addr);
 			conn_error(c, PROTO_BUSY, "registry full");
 		} else if (res == REGISTRY_SOURCE_PEERS) {
-			log_warn("REGISTER %s: too many peers from %s, refused", addr, src);
+			lograte_log(&t->refusals, LOG_LEVEL_WARN, "peers per source", src,
+			    "REGISTER %s: too many peers from %s, refused", addr, src);
 			conn_error(c, PROTO_BUSY, "too many peers registered from this address");
 		} else if (res == REGISTRY_SOURCE_PAIRS) {
-			log_warn("REGISTER %s: too many songs from %s, refused", addr, src);
+			lograte_log(&t->refusals, LOG_LEVEL_WARN, "pairs per source", src,
+			    "REGISTER %s: too many songs from %s, refused", addr, src);
 			conn_error(c, PROTO_BUSY, "too many songs registered from this address");
 		} else if (res < 0) {
 			log_error("REGISTER %s: out of memory", addr);

@@ -4,6 +4,7 @@
 
 #include <stdatomic.h>
 
+#include "p2pm/lograte.h"
 #include "p2pm/server.h"
 #include "punch.h"
 #include "registry.h"
@@ -44,6 +45,9 @@ struct tracker {
 	int trust_advertised;	/* believe any advertised IP (--trust-advertised) */
 	int limit_loopback;	/* per-source limits apply to loopback too */
 	atomic_size_t staged;	/* bytes REGISTER bodies hold now */
+	/* refused REGISTERs and UNREGISTERs: a line a second per reason
+	 * and source */
+	struct lograte refusals;
 };
 
 /* server_handler_fn for the tracker: ctx is a struct tracker. */

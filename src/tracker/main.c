@@ -16,14 +16,13 @@
 #define TRACKER_DEFAULT_TTL_S 60
 #define TRACKER_MAX_TTL_S 86400
 /* registered peers (--max-peers), default and the most it may be set to */
-#define TRACKER_DEFAULT_MAX_PEERS 10000
+#define TRACKER_DEFAULT_MAX_PEERS REGISTRY_DEFAULT_MAX_PEERS
 #define TRACKER_MAX_MAX_PEERS 10000000L
 /* registered (song, peer) pairs (--max-pairs), default and the most */
-#define TRACKER_DEFAULT_MAX_PAIRS 2000000L
+#define TRACKER_DEFAULT_MAX_PAIRS REGISTRY_DEFAULT_MAX_PAIRS
 #define TRACKER_MAX_MAX_PAIRS 1000000000L
-/* memory budget of the registry (--max-memory), MiB: the default
- * --max-pairs over 100,000 songs fits (about 240 MiB counted) */
-#define TRACKER_DEFAULT_MAX_MEMORY_MB 256L
+/* memory budget of the registry (--max-memory), MiB */
+#define TRACKER_DEFAULT_MAX_MEMORY_MB REGISTRY_DEFAULT_MAX_MIB
 #define TRACKER_MAX_MAX_MEMORY_MB (1024L * 1024)
 /* peer addresses registered from one source address (--max-peers-per-source):
  * room for a household or a small office behind one NAT address */
@@ -212,6 +211,7 @@ main(int argc, char **argv)
 	};
 	t.trust_advertised = trust;
 	t.limit_loopback = limit_loopback;
+	lograte_init(&t.refusals);
 	t.reg = registry_new((int)ttl, &lim);
 	t.punch = punch_new();
 	if (t.reg == NULL || t.punch == NULL) {
@@ -240,6 +240,7 @@ main(int argc, char **argv)
 	if (server_close(t.srv) == 0) {
 		registry_free(t.reg);
 		punch_free(t.punch);
+		lograte_destroy(&t.refusals);
 	}
 	return 0;
 }

@@ -1,17 +1,28 @@
 /* registry.h - which live peers hold which songs.
  *
- * Two hash tables (song name -> song, peer address -> peer) linked both
- * ways, so QUERY, REGISTER and UNREGISTER cost the same with ten songs or a
- * million. Every peer holds a lease; expired peers are invisible at once and
- * swept out lazily. One mutex, owned by the registry, guards it all. */
+ * A song table (name -> song) and a peer table (address -> peer) linked
+ * both ways, so QUERY, REGISTER and UNREGISTER cost the same with ten
+ * songs or a million; songs are also kept in name order for LIST. Every
+ * peer holds a lease; expired peers are invisible at once and swept out
+ * lazily. One mutex, owned by the registry, guards it all. Memory is
+ * counted as malloc hands it out and kept within a budget. */
 #ifndef P2PM_REGISTRY_H
 #define P2PM_REGISTRY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "p2pm/net.h"
 #include "p2pm/proto.h"
 #include "namefilter.h"
+
+/* the tracker's default registry size (--max-peers, --max-pairs,
+ * --max-memory in MiB): 10 peers of 100,000 songs each, or 1,000 peers of
+ * 1,000, with content ids and tags, fit either way (docs/protocol.md,
+ * Memory, has the bytes a song and a pair take) */
+#define REGISTRY_DEFAULT_MAX_PEERS 10000
+#define REGISTRY_DEFAULT_MAX_PAIRS 2000000L
+#define REGISTRY_DEFAULT_MAX_MIB 384L
 
 /* most songs one registry_list_page call examines, so that a filter that
  * matches little cannot hold the lock long */
@@ -23,7 +34,7 @@ struct registry_stats {
 	size_t peers;
 	size_t songs;
 	size_t pairs;
-	size_t bytes;	/* memory counted against the budget */
+	size_t bytes;	/* memory held, counted against the budget */
 };
 
 /* One LIST row, copied out of the registry. */
@@ -44,13 +55,14 @@ struct registry_source {
 	char relay[NET_ADDR_MAX];	/* the relay it registered, "" if none */
 };
 
-/* One name of a REGISTER body and the content id it came with. */
+/* One name of a REGISTER body and what came with it: the name at off in
+ * registry_names.buf, its tag words right after it. */
 struct registry_name {
-	size_t off;		/* start of the name in registry_names.buf */
-	size_t len;
+	uint32_t off;
+	uint16_t tagslen;	/* 0: none */
+	uint8_t len;
+	uint8_t has_id;
 	unsigned char id[PROTO_CONTENT_ID_LEN];
-	int has_id;
-	size_t tagsoff, tagslen;	/* its tag words in buf (tagslen 0: none) */
 };
 
 /* A REGISTER body under construction: names stored back to back. Zero

@@ -10,13 +10,24 @@
  * close); MODE "persist" keeps one connection per client and sends the
  * next request as soon as the reply came.
  *
+ * MODE "http" speaks to a BitTorrent tracker instead, a connection per
+ * request: LINE is an info hash (40 hex digits) and each request is an
+ * HTTP GET /announce of it, with the 20-byte info_hash and peer_id
+ * percent-encoded, port LOADGEN_HTTP_PORT + the client's number, left=0,
+ * compact=1 and numwant=LOADGEN_HTTP_NUMWANT; a reply counts when it is
+ * "200" with a bencoded dictionary that is no failure. The peers thus
+ * announced stay in the swarm, so a first run with as many clients as
+ * the swarm should have fills it.
+ *
  * usage: loadgen PORT MODE CLIENTS SECONDS REQUESTS LINE */
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +45,20 @@
 #define LOADGEN_REPLY_MAX 4096
 /* a wait for one reply, seconds */
 #define LOADGEN_IO_TIMEOUT_S 10
+/* MODE http: the port announced by client 0 (client i: + i), and the peers
+ * asked for, as many as QUERY names in bench-tracker */
+#define LOADGEN_HTTP_PORT 20000
+#define LOADGEN_HTTP_NUMWANT 10
+/* BitTorrent's info_hash and peer_id, bytes */
+#define LOADGEN_HASH_LEN 20
+/* the longest announce request */
+#define LOADGEN_HTTP_REQUEST_MAX 512
 
 static struct sockaddr_in loadgen_addr;
 static char loadgen_line[LOADGEN_REPLY_MAX];
 static size_t loadgen_linelen;
-static int loadgen_persist;
+static int loadgen_persist, loadgen_http;
+static unsigned char loadgen_info_hash[LOADGEN_HASH_LEN];
 static long loadgen_max_requests;
 static long long loadgen_end_ms;
 static atomic_long loadgen_claimed, loadgen_answered, loadgen_errors;
@@ -94,18 +114,91 @@ loadgen_exchange(int fd)
 	return -1;
 }
 
+/* Appends the 20 bytes b percent-encoded, every one as %XX. */
+static size_t
+loadgen_percent20(char *out, const unsigned char b[LOADGEN_HASH_LEN])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (int i = 0; i < LOADGEN_HASH_LEN; i++) {
+		out[n++] = '%';
+		out[n++] = hex[b[i] >> 4];
+		out[n++] = hex[b[i] & 15];
+	}
+	return n;
+}
+
+/* The announce of client `client` into req (LOADGEN_HTTP_REQUEST_MAX
+ * bytes); returns its length. */
+static size_t
+loadgen_announce(char *req, long client)
+{
+	unsigned char peer_id[LOADGEN_HASH_LEN];
+	size_t n = 0;
+
+	/* an Azureus-style client prefix, then the client's number in 12 digits */
+	memcpy(peer_id, "-LG0001-000000000000", LOADGEN_HASH_LEN);
+	for (int i = LOADGEN_HASH_LEN - 1; i >= 8 && client > 0; i--, client /= 10)
+		peer_id[i] = (unsigned char)('0' + client % 10);
+	n += (size_t)snprintf(req, LOADGEN_HTTP_REQUEST_MAX, "GET /announce?info_hash=");
+	n += loadgen_percent20(req + n, loadgen_info_hash);
+	n += (size_t)snprintf(req + n, LOADGEN_HTTP_REQUEST_MAX - n, "&peer_id=");
+	n += loadgen_percent20(req + n, peer_id);
+	return n;
+}
+
+/* Sends an announce and reads the whole reply (the server closes). 0 if
+ * it is a 200 with a bencoded dictionary that reports no failure. */
+static int
+loadgen_http_exchange(int fd, const char *req, size_t reqlen)
+{
+	char reply[LOADGEN_REPLY_MAX + 1];
+	size_t got = 0;
+
+	if (write(fd, req, reqlen) != (ssize_t)reqlen)
+		return -1;
+	while (got < LOADGEN_REPLY_MAX) {
+		ssize_t n = read(fd, reply + got, LOADGEN_REPLY_MAX - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	reply[got] = '\0';
+	const char *body = strstr(reply, "\r\n\r\n");
+	if (got == LOADGEN_REPLY_MAX || strncmp(reply, "HTTP/1.", 7) != 0 ||
+	    strncmp(reply + 8, " 200", 4) != 0 || body == NULL || body[4] != 'd' ||
+	    strstr(body, "failure reason") != NULL)
+		return -1;
+	return 0;
+}
+
 static void *
 loadgen_client(void *arg)
 {
+	long client = (long)(intptr_t)arg;
+	char req[LOADGEN_HTTP_REQUEST_MAX];
+	size_t reqlen = 0;
 	int fd = -1;
 
-	(void)arg;
+	if (loadgen_http) {
+		reqlen = loadgen_announce(req, client);
+		reqlen += (size_t)snprintf(req + reqlen, sizeof(req) - reqlen,
+		    "&port=%ld&uploaded=0&downloaded=0&left=0&compact=1&numwant=%d HTTP/1.1\r\n"
+		    "Host: 127.0.0.1\r\nConnection: close\r\n\r\n",
+		    LOADGEN_HTTP_PORT + client, LOADGEN_HTTP_NUMWANT);
+	}
 	while (loadgen_claim()) {
 		if (fd < 0 && (fd = loadgen_connect()) < 0) {
 			atomic_fetch_add(&loadgen_errors, 1);
 			continue;
 		}
-		if (loadgen_exchange(fd) < 0) {
+		if ((loadgen_http ? loadgen_http_exchange(fd, req, reqlen) :
+		    loadgen_exchange(fd)) < 0) {
 			atomic_fetch_add(&loadgen_errors, 1);
 			close(fd);
 			fd = -1;
@@ -122,6 +215,22 @@ loadgen_client(void *arg)
 	return NULL;
 }
 
+/* The 40 hex digits of text into loadgen_info_hash. 0, or -1. */
+static int
+loadgen_parse_hash(const char *text)
+{
+	if (strlen(text) != 2 * LOADGEN_HASH_LEN)
+		return -1;
+	for (int i = 0; i < LOADGEN_HASH_LEN; i++) {
+		unsigned v;
+		if (sscanf(text + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned char)text[2 * i]) ||
+		    !isxdigit((unsigned char)text[2 * i + 1]))
+			return -1;
+		loadgen_info_hash[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -131,11 +240,12 @@ main(int argc, char **argv)
 	int n;
 
 	if (argc != 7 || strnum_parse(argv[1], 1, 65535, &port) < 0 ||
-	    (strcmp(argv[2], "conn") != 0 && strcmp(argv[2], "persist") != 0) ||
+	    (strcmp(argv[2], "conn") != 0 && strcmp(argv[2], "persist") != 0 &&
+	    strcmp(argv[2], "http") != 0) ||
 	    strnum_parse(argv[3], 1, LOADGEN_MAX_CLIENTS, &clients) < 0 ||
 	    strnum_parse(argv[4], 1, LOADGEN_MAX_SECONDS, &seconds) < 0 ||
 	    strnum_parse(argv[5], 1, LOADGEN_MAX_REQUESTS, &loadgen_max_requests) < 0) {
-		fprintf(stderr, "usage: loadgen PORT conn|persist CLIENTS SECONDS "
+		fprintf(stderr, "usage: loadgen PORT conn|persist|http CLIENTS SECONDS "
 		    "REQUESTS LINE\n");
 		return 2;
 	}
@@ -146,6 +256,11 @@ main(int argc, char **argv)
 	}
 	loadgen_linelen = (size_t)n;
 	loadgen_persist = strcmp(argv[2], "persist") == 0;
+	loadgen_http = strcmp(argv[2], "http") == 0;
+	if (loadgen_http && loadgen_parse_hash(argv[6]) < 0) {
+		fprintf(stderr, "loadgen: http wants an info hash of 40 hex digits\n");
+		return 2;
+	}
 	/* the loopback interface only */
 	loadgen_addr.sin_family = AF_INET;
 	loadgen_addr.sin_port = htons((unsigned short)port);
@@ -155,7 +270,7 @@ main(int argc, char **argv)
 	t0 = clock_now_ms();
 	loadgen_end_ms = t0 + seconds * 1000;
 	for (long i = 0; i < clients; i++)
-		if (pthread_create(&tids[i], NULL, loadgen_client, NULL) != 0) {
+		if (pthread_create(&tids[i], NULL, loadgen_client, (void *)(intptr_t)i) != 0) {
 			fprintf(stderr, "loadgen: cannot start thread %ld\n", i);
 			clients = i;
 			break;

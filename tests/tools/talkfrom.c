@@ -4,7 +4,10 @@
  * sends stdin while printing everything the server sends, half-closes
  * after stdin ends, and exits when the server closes (or after 60 s).
  *
- * usage: talkfrom SRC_IP HOST:PORT */
+ * SRC_IP:PORT binds that source port too (a test bed's NAT keeps it or
+ * not).
+ *
+ * usage: talkfrom SRC_IP[:PORT] HOST:PORT */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,15 +28,22 @@
 static int
 talkfrom_connect(const char *src, const char *hostport)
 {
-	char host[NET_HOST_MAX];
+	char host[NET_HOST_MAX], srchost[NET_HOST_MAX];
 	struct sockaddr_in from, to;
-	unsigned port;
-	int fd;
+	unsigned port, srcport = 0;
+	int fd, one = 1;
 
 	memset(&from, 0, sizeof(from));
 	memset(&to, 0, sizeof(to));
 	from.sin_family = to.sin_family = AF_INET;
-	if (inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+	if (strchr(src, ':') != NULL) {
+		if (net_parse_hostport(src, srchost, sizeof(srchost), &srcport, 0) < 0)
+			return -1;
+	} else if (snprintf(srchost, sizeof(srchost), "%s", src) >= (int)sizeof(srchost)) {
+		return -1;
+	}
+	from.sin_port = htons((unsigned short)srcport);
+	if (inet_pton(AF_INET, srchost, &from.sin_addr) != 1 ||
 	    net_parse_hostport(hostport, host, sizeof(host), &port, 0) < 0 ||
 	    inet_pton(AF_INET, host, &to.sin_addr) != 1)
 		return -1;
@@ -41,6 +51,8 @@ talkfrom_connect(const char *src, const char *hostport)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -1;
+	/* a fixed source port may be taken again at once, run after run */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0 ||
 	    connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
 		close(fd);
@@ -57,7 +69,7 @@ main(int argc, char **argv)
 	int fd, stdin_open = 1;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: talkfrom SRC_IP HOST:PORT\n");
+		fprintf(stderr, "usage: talkfrom SRC_IP[:PORT] HOST:PORT\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/client/client.h"
+#include "../../src/client/tracker_client.h"
 #include "tap.h"
 
 int
@@ -59,6 +59,15 @@ main(void)
 	    strlen(e.artist) == CLIENT_MAX_TAG, "  one of CLIENT_MAX_TAG bytes is kept");
 	song_entry_clear(&e);
 
+	ok(song_entry_parse("A 1 art=" "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef.jpg", &e) == 0 &&
+	    strcmp(e.art, "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef.jpg") == 0,
+	    "art=<sha256>.jpg is kept as the song's cover art");
+	song_entry_clear(&e);
+	ok(song_entry_parse("A 1 art=..%2Fcover.jpg", &e) == 0 && e.art[0] == '\0',
+	    "  an art= word that is not a picture name is not");
+	ok(song_entry_parse("A 1", &e) == 0 && e.art[0] == '\0', "  and none is \"\"");
 	ok(song_entry_parse("NoCount", &e) < 0, "a line without a count is refused");
 	ok(song_entry_parse("S x", &e) < 0, "  and one with a count that is not a number");
 	ok(song_entry_parse("S -1", &e) < 0, "  or is negative");

@@ -2,7 +2,7 @@
  * playlist that holds a time. */
 #include <string.h>
 
-#include "../../src/client/client.h"
+#include "../../src/client/queue_time.h"
 #include "tap.h"
 
 int

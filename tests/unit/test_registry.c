@@ -257,6 +257,194 @@ test_list_scale(void)
 	registry_free(reg);
 }
 
+/* fills n with count songs "Artist <a> - Song <first + i>", each with a
+ * content id made from its number and the tag words a peer sends (about
+ * 110 bytes); with ids 0 bare names */
+static void
+names_real(struct registry_names *n, int first, int count, int ids)
+{
+	memset(n, 0, sizeof(*n));
+	for (int i = first; i < first + count; i++) {
+		char name[64], tags[192];
+		unsigned char id[PROTO_CONTENT_ID_LEN];
+		int len = snprintf(name, sizeof(name), "Artist %d - Song %07d", i % 97, i);
+		int tlen = snprintf(tags, sizeof(tags), "artist=Artist%%20%d "
+		    "album=Album%%20of%%20the%%20Year%%20%d title=Song%%20%07d track=%d "
+		    "year=%d duration=%d", i % 97, i % 1000, i, 1 + i % 12, 1950 + i % 70,
+		    120 + i % 200);
+		memset(id, 0, sizeof(id));
+		memcpy(id, &i, sizeof(i));
+		if (ids)
+			registry_names_add_tags(n, name, (size_t)len, id, tags, (size_t)tlen);
+		else
+			registry_names_add(n, name, (size_t)len, NULL);
+	}
+}
+
+/* registers `peers` peers of `songs` songs each with the tracker's
+ * default limits, distinct songs or the same ones; returns how many
+ * REGISTERs answered 0 */
+static int
+register_many(struct registry *reg, int peers, int songs, int distinct, int ids)
+{
+	struct registry_names n;
+	int fine = 0;
+
+	if (!distinct)
+		names_real(&n, 0, songs, ids);
+	for (int p = 0; p < peers; p++) {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "10.7.%d.%d:7001", p / 256, p % 256);
+		if (distinct)
+			names_real(&n, p * songs, songs, ids);
+		if (registry_register(reg, addr, "127.0.0.1", 0, &n, 1000) == 0)
+			fine++;
+		if (distinct)
+			registry_names_free(&n);
+	}
+	if (!distinct)
+		registry_names_free(&n);
+	return fine;
+}
+
+/* The tracker's default budget holds a million pairs, spread either way,
+ * with content ids and tags; songs of their own cost most, and are
+ * measured at a tenth of the size (bench-tracker and t1060 register the
+ * whole million) to keep this test quick. */
+static void
+test_defaults(void)
+{
+	static const struct {
+		int peers, songs, distinct, ids;
+		const char *what;
+	} cases[] = {
+		{ 10, 100000, 0, 0, "10 peers x the same 100,000 bare names" },
+		{ 1000, 1000, 0, 1, "1,000 peers x the same 1,000 songs, with ids and tags" },
+		{ 100, 1000, 1, 1, "a tenth of 1,000 peers x 1,000 songs of their own, with ids and tags" },
+	};
+	const struct registry_limits lim = { REGISTRY_DEFAULT_MAX_PEERS,
+		REGISTRY_DEFAULT_MAX_PAIRS, 64, 200000,
+		(size_t)REGISTRY_DEFAULT_MAX_MIB * 1024 * 1024 };
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct registry *reg = registry_new(TTL_S, &lim);
+		struct registry_stats st;
+		size_t pairs = (size_t)cases[c].peers * (size_t)cases[c].songs;
+		/* the whole million in the budget, or its share of it */
+		size_t room = lim.max_bytes / (1000000 / pairs);
+		int fine = register_many(reg, cases[c].peers, cases[c].songs,
+		    cases[c].distinct, cases[c].ids);
+		registry_stats(reg, 1000, &st);
+		ok(fine == cases[c].peers && st.pairs == pairs &&
+		    st.songs == (cases[c].distinct ? pairs : (size_t)cases[c].songs) &&
+		    st.bytes <= room,
+		    "the default budget holds %s (%zu bytes of %zu, %zu a pair)", cases[c].what,
+		    st.bytes, room, st.bytes / (st.pairs ? st.pairs : 1));
+		registry_free(reg);
+	}
+}
+
+/* What the registry counts goes back to where it was once what was added
+ * is gone: every allocation is given back to the count. */
+static void
+test_accounting(void)
+{
+	struct registry *reg = registry_new(TTL_S,
+	    &(struct registry_limits){ 1000, 1000000, 1000, 1000000, (size_t)1 << 30 });
+	struct registry_stats st;
+	struct registry_names n;
+	size_t base;
+
+	names_real(&n, 0, 5, 1);
+	registry_register(reg, "10.6.0.1:1", "10.6.0.1", 0, &n, 1000);
+	registry_names_free(&n);
+	registry_stats(reg, 1000, &st);
+	base = st.bytes;
+	/* others share its songs with other ids and tags, and hold more */
+	for (int p = 2; p < 42; p++) {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "10.6.0.%d:1", p);
+		long long when = p < 30 ? 1000 : 500;
+		names_real(&n, p % 3, 2000, p % 2);
+		registry_register(reg, addr, "10.6.0.98", 0, &n, when);
+		registry_names_free(&n);
+		/* and renew with fewer, from elsewhere */
+		if (p % 4 == 0) {
+			names_real(&n, 1, 100, 1);
+			registry_register(reg, addr, "10.6.0.99", 0, &n, when);
+			registry_names_free(&n);
+		}
+	}
+	registry_stats(reg, 1000, &st);
+	ok(st.peers == 41 && st.bytes > base, "41 peers registered (%zu bytes)", st.bytes);
+	for (int p = 2; p < 30; p++) {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "10.6.0.%d:1", p);
+		registry_unregister(reg, addr);
+	}
+	/* the rest expires */
+	names_real(&n, 0, 5, 1);
+	registry_register(reg, "10.6.0.1:1", "10.6.0.1", 0, &n, 500 + TTL_MS);
+	registry_names_free(&n);
+	registry_stats(reg, 500 + TTL_MS, &st);
+	ok(st.peers == 1 && st.pairs == 5 && st.bytes == base,
+	    "once they are gone the count is back where it was (%zu, was %zu)",
+	    st.bytes, base);
+	char peers[4][NET_ADDR_MAX];
+	ok(registry_query(reg, "Artist 1 - Song 0000001", 23, peers, 4, 500 + TTL_MS) == 1,
+	    "and the first peer's songs are still found");
+	registry_free(reg);
+}
+
+/* Content ids and tags are kept once per song and announcement, and each
+ * holder still gets its own back. */
+static void
+test_variants(void)
+{
+	struct registry *reg = registry_new(TTL_S,
+	    &(struct registry_limits){ 1000, 1000000, 1000, 1000000, (size_t)1 << 30 });
+	struct registry_source rows[16];
+	struct registry_stats st;
+	unsigned char a[PROTO_CONTENT_ID_LEN], b[PROTO_CONTENT_ID_LEN];
+	size_t one = 0, many = 0;
+
+	memset(a, 0xa1, sizeof(a));
+	memset(b, 0xb2, sizeof(b));
+	for (int p = 0; p < 8; p++) {
+		struct registry_names n;
+		char addr[32];
+		char tags[PROTO_MAX_TAG_BYTES + 1];
+		memset(tags, 'x', PROTO_MAX_TAG_BYTES);
+		memcpy(tags, p < 6 ? "title=X" : "title=Y", 7);
+		tags[PROTO_MAX_TAG_BYTES] = '\0';
+		memset(&n, 0, sizeof(n));
+		registry_names_add_tags(&n, "song", 4, p < 7 ? a : b, tags, strlen(tags));
+		snprintf(addr, sizeof(addr), "10.5.0.%d:1", p);
+		registry_register(reg, addr, "127.0.0.1", 0, &n, 1000);
+		registry_names_free(&n);
+		registry_stats(reg, 1000, &st);
+		if (p == 0)
+			one = st.bytes;
+		if (p == 5)
+			many = st.bytes;
+	}
+	size_t n = registry_locate(reg, "song", 4, 64, rows, 16, 1000);
+	int x = 0, y = 0, ida = 0;
+	for (size_t i = 0; i < n; i++) {
+		x += strncmp(rows[i].tags, "title=X", 7) == 0 &&
+		    strlen(rows[i].tags) == PROTO_MAX_TAG_BYTES;
+		y += strncmp(rows[i].tags, "title=Y", 7) == 0;
+		ida += rows[i].id[0] == 0xa1;
+	}
+	ok(n == 8 && x == 6 && y == 2 && ida == 7 && rows[7].id[0] == 0xb2,
+	    "each holder is located with its own id and tags, one id's group whatever its tags");
+	ok(many - one < 5 * PROTO_MAX_TAG_BYTES,
+	    "5 more holders of one song's id and %d bytes of tags cost %zu bytes in all "
+	    "(the first %zu): the tags are not kept again", PROTO_MAX_TAG_BYTES,
+	    many - one, one);
+	registry_free(reg);
+}
+
 static void
 test_budget(void)
 {
@@ -292,6 +480,9 @@ int
 main(void)
 {
 	test_namefilter();
+	test_defaults();
+	test_accounting();
+	test_variants();
 	test_list_scale();
 	test_budget();
 	test_locate();

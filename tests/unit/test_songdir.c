@@ -85,9 +85,15 @@ test_write_and_verify(void)
 	ok(songdir_writer_commit(w, err, sizeof(err)) < 0 &&
 	    strstr(err, "missing") != NULL, "a commit with segments missing fails");
 	ok(songdir_writer_put(w, 2, seg_data[2], strlen(seg_data[2]), err,
-	    sizeof(err)) == 0 && songdir_writer_put(w, 1, seg_data[1],
-	    strlen(seg_data[1]), err, sizeof(err)) == 0,
-	    "segments may come in any order");
+	    sizeof(err)) == 0, "segments may come in any order");
+	ok(songdir_writer_put_verified(w, NSEG, seg_data[1], strlen(seg_data[1]),
+	    err, sizeof(err)) < 0, "a segment past the playlist is refused "
+	    "unhashed too");
+	ok(songdir_writer_put_verified(w, 2, seg_data[2], strlen(seg_data[2]),
+	    err, sizeof(err)) < 0, "  and one written already");
+	ok(songdir_writer_put_verified(w, 1, seg_data[1], strlen(seg_data[1]),
+	    err, sizeof(err)) == 0, "a segment the caller hashed is written "
+	    "without hashing again");
 	ok(songdir_writer_commit(w, err, sizeof(err)) == 0, "the commit succeeds");
 	songdir_writer_abort(w);
 	ok(count_entries(base) == 1, "  the temporary directory became the song's");

@@ -13,8 +13,9 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "p2pm/cli.h"
 #include "p2pm/sha256.h"
-#include "client.h"
+#include "../tracker_client.h"
 
 /* most bytes of segments kept in memory */
 #define GATEWAY_CACHE_BYTES (96L * 1024 * 1024)
@@ -92,6 +93,18 @@ enum gateway_result gateway_playlist(struct gateway *gw, const char *song,
  * after it. On GATEWAY_OK *out holds a reference for the caller. */
 enum gateway_result gateway_segment(struct gateway *gw, const char *song,
     const char *segment, struct gateway_blob **out, char *err, size_t errlen);
+
+/* the song name under which cover art pictures are cached: none, as they
+ * are named by their bytes ("" is no song's name) */
+#define GATEWAY_ART_SONG ""
+
+/* The cover art picture called name (<sha256>.jpg or .png) of song: from
+ * the cache, or fetched from song's sources (REQUEST_SEGMENT name) and
+ * checked against its name (picture_matches). GATEWAY_NOT_FOUND when
+ * name is not a picture's or no source gives it. On GATEWAY_OK *out holds
+ * a reference for the caller. */
+enum gateway_result gateway_art(struct gateway *gw, const char *song,
+    const char *name, struct gateway_blob **out, char *err, size_t errlen);
 
 /* Drops one reference; the last frees the blob. NULL is allowed. */
 void gateway_blob_release(struct gateway_blob *blob);

@@ -1,6 +1,7 @@
 /* serve.c - `client serve`: an HTTP/1.1 gateway to the network. Players
  * and browsers get a song's playlist and segments under /songs/<name>/,
- * the song list as JSON under /api/songs, and a player page at /.
+ * the song list as JSON under /api/songs, cover art under /art/, and a
+ * player page at /.
  *
  * One detached thread per connection, at most SERVE_MAX_CONNS of them
  * (beyond: 503); persistent connections; a request head must arrive
@@ -23,8 +24,12 @@
 #include "p2pm/clock.h"
 #include "p2pm/http.h"
 #include "p2pm/log.h"
+#include "p2pm/picture.h"
+#include "../client.h"
+#include "../songsearch.h"
 #include "gateway.h"
 #include "serve.h"
+#include "webpage.h"
 
 /* most connections served at once; a newcomer beyond gets 503 */
 #define SERVE_MAX_CONNS 64
@@ -214,33 +219,81 @@ serve_text_json(struct serve_text *t, const char *s)
 	serve_text_add(t, "\"", 1);
 }
 
-/* GET /api/songs?q=TEXT: {"songs":[{"name":..,"sources":N},..],
- * "count":N,"truncated":false} */
+/* Adds ,"key": and s as a JSON string, or null when s is NULL or "". */
+static void
+serve_text_field(struct serve_text *t, const char *key, const char *s)
+{
+	serve_text_add(t, ",\"", 2);
+	serve_text_add(t, key, strlen(key));
+	serve_text_add(t, "\":", 2);
+	if (s == NULL || *s == '\0')
+		serve_text_add(t, "null", 4);
+	else
+		serve_text_json(t, s);
+}
+
+/* One song of /api/songs as a JSON object. */
+static void
+serve_text_song(struct serve_text *t, const struct song_entry *e)
+{
+	char num[64];
+
+	serve_text_add(t, "{\"name\":", 8);
+	serve_text_json(t, e->name);
+	serve_text_field(t, "artist", e->artist);
+	serve_text_field(t, "album", e->album);
+	serve_text_field(t, "title", e->title);
+	if (e->track < 0)
+		snprintf(num, sizeof(num), ",\"track\":null");
+	else
+		snprintf(num, sizeof(num), ",\"track\":%ld", e->track);
+	serve_text_add(t, num, strlen(num));
+	if (e->duration_ms < 0)
+		snprintf(num, sizeof(num), ",\"duration\":null");
+	else
+		snprintf(num, sizeof(num), ",\"duration\":%ld.%03ld",
+		    e->duration_ms / 1000, e->duration_ms % 1000);
+	serve_text_add(t, num, strlen(num));
+	serve_text_field(t, "art", e->art);
+	snprintf(num, sizeof(num), ",\"sources\":%ld}", e->peers);
+	serve_text_add(t, num, strlen(num));
+}
+
+/* GET /api/songs?q=TEXT: the songs `client list TEXT` finds (the same
+ * search, songsearch.c), {"songs":[{"name":..,"artist":..,"album":..,
+ * "title":..,"track":N,"duration":S,"art":..,"sources":N},..],"count":N,
+ * "truncated":false,"suggestion":null}; with no song found, "suggestion"
+ * names the nearest song when one is near. */
 static int
 serve_api_songs(struct serve_conn *c, const struct http_request *req,
     int head_only)
 {
 	char q[SERVE_MAX_QUERY + 1], err[CLIENT_ERR_LEN], num[64];
+	char near[PROTO_MAX_NAME + 1] = "";
 	struct serve_text t = { 0 };
 	struct song_list songs;
-	size_t shown;
+	size_t found, shown;
 	int rc;
 
 	if (http_query_value(req->query, req->querylen, "q", q, sizeof(q)) < 0)
 		return serve_error(c, HTTP_BAD_REQUEST, "bad q= value", head_only, 0);
-	if (gateway_songs(c->srv->gw, q, &songs, err, sizeof(err)) != GATEWAY_OK)
+	if (gateway_songs(c->srv->gw, NULL, &songs, err, sizeof(err)) != GATEWAY_OK)
 		return serve_error(c, HTTP_BAD_GATEWAY, err, head_only, 0);
-	shown = songs.count < SERVE_MAX_API_SONGS ? songs.count : SERVE_MAX_API_SONGS;
+	found = songsearch_select(&songs, q);
+	if (found == 0 && q[0] != '\0' && songsearch_suggest(&songs, q, near) < 0)
+		near[0] = '\0';
+	shown = found < SERVE_MAX_API_SONGS ? found : SERVE_MAX_API_SONGS;
 	serve_text_add(&t, "{\"songs\":[", 10);
 	for (size_t i = 0; i < shown; i++) {
-		serve_text_add(&t, i ? ",{\"name\":" : "{\"name\":", i ? 9 : 8);
-		serve_text_json(&t, songs.songs[i].name);
-		snprintf(num, sizeof(num), ",\"sources\":%ld}", songs.songs[i].peers);
-		serve_text_add(&t, num, strlen(num));
+		if (i > 0)
+			serve_text_add(&t, ",", 1);
+		serve_text_song(&t, &songs.songs[i]);
 	}
-	snprintf(num, sizeof(num), "],\"count\":%zu,\"truncated\":%s}\n",
-	    songs.count, shown < songs.count ? "true" : "false");
+	snprintf(num, sizeof(num), "],\"count\":%zu,\"truncated\":%s", found,
+	    shown < found ? "true" : "false");
 	serve_text_add(&t, num, strlen(num));
+	serve_text_field(&t, "suggestion", near);
+	serve_text_add(&t, "}\n", 2);
 	song_list_free(&songs);
 	if (t.failed) {
 		free(t.buf);
@@ -250,6 +303,44 @@ serve_api_songs(struct serve_conn *c, const struct http_request *req,
 	    .body = t.buf, .len = t.len };
 	rc = serve_send(c, &r, head_only);
 	free(t.buf);
+	return rc;
+}
+
+/* GET /art/<name>?song=NAME: a song's cover art picture, fetched from the
+ * song's sources and checked against its name; cached for good. */
+static int
+serve_art(struct serve_conn *c, const struct http_request *req,
+    const char *enc_name, size_t namelen, int head_only)
+{
+	char name[SERVE_MAX_PIECE + 1], song[SERVE_MAX_QUERY + 1];
+	char err[CLIENT_ERR_LEN];
+	struct gateway_blob *b;
+	enum gateway_result res;
+	int n, rc;
+
+	n = http_decode_path(enc_name, namelen, name, sizeof(name));
+	if (n < 0 || !picture_name_ok(name, (size_t)n))
+		return serve_error(c, HTTP_NOT_FOUND, "no such picture", head_only, 0);
+	rc = http_query_value(req->query, req->querylen, "song", song, sizeof(song));
+	if (rc < 0 || (rc > 0 && !proto_name_valid(song, (size_t)rc)))
+		return serve_error(c, HTTP_BAD_REQUEST, "bad song= value", head_only, 0);
+	if (rc == 0)
+		return serve_error(c, HTTP_NOT_FOUND, "song= names no song", head_only, 0);
+	res = gateway_art(c->srv->gw, song, name, &b, err, sizeof(err));
+	if (res != GATEWAY_OK) {
+		log_info("%s: art %s of '%s': %s", c->remote, name, song, err);
+		return serve_error(c, serve_status_of(res), err, head_only, 0);
+	}
+	struct serve_reply r = { .status = HTTP_OK, .type = picture_media_type(name),
+	    .body = b->data, .len = b->len, .etag = b->etag,
+	    .cache = SERVE_SEGMENT_CACHE };
+	if (req->if_none_match[0] != '\0' &&
+	    http_etag_matches(req->if_none_match, b->etag)) {
+		r.status = HTTP_NOT_MODIFIED;
+		head_only = 1;
+	}
+	rc = serve_send(c, &r, head_only);
+	gateway_blob_release(b);
 	return rc;
 }
 
@@ -354,6 +445,9 @@ serve_route(struct serve_conn *c, const struct http_request *req)
 	}
 	if (len == 10 && memcmp(p, "/api/songs", 10) == 0)
 		return serve_api_songs(c, req, head_only);
+	if (len > 5 && memcmp(p, "/art/", 5) == 0 &&
+	    memchr(p + 5, '/', len - 5) == NULL)
+		return serve_art(c, req, p + 5, len - 5, head_only);
 	if (len > 7 && memcmp(p, "/songs/", 7) == 0) {
 		const char *name = p + 7, *end = p + len;
 		const char *slash = memchr(name, '/', (size_t)(end - name));

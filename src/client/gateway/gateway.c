@@ -22,7 +22,11 @@
 
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
+#include "../peer_client.h"
+#include "../swarm.h"
+#include "p2pm/picture.h"
 #include "gateway.h"
+#include "../reach.h"
 
 /* most sources one fetch tries before giving up */
 #define GATEWAY_MAX_TRIES 4
@@ -234,6 +238,7 @@ gw_fetch_segment(struct gateway *gw, const struct source_list *peers,
     size_t errlen)
 {
 	int hashed = playlist_hash_name_ok(name, strlen(name));
+	int picture = picture_name_ok(name, strlen(name));
 
 	snprintf(err, errlen, "no source for segment %s", name);
 	for (size_t t = 0; t < peers->count && t < GATEWAY_MAX_TRIES; t++) {
@@ -258,7 +263,8 @@ gw_fetch_segment(struct gateway *gw, const struct source_list *peers,
 		free(body);
 		if (*blob == NULL)
 			return GATEWAY_NO_MEMORY;
-		if (hashed && memcmp((*blob)->etag, name, SHA256_HEX_LEN - 1) != 0) {
+		if ((hashed && memcmp((*blob)->etag, name, SHA256_HEX_LEN - 1) != 0) ||
+		    (picture && !picture_matches(name, (*blob)->data, (*blob)->len))) {
 			snprintf(err, errlen, "source %s: segment %s does not match "
 			    "its hash", peer, name);
 			log_warn("%s", err);
@@ -931,6 +937,49 @@ gateway_segment(struct gateway *gw, const char *song, const char *segment,
 		}
 	}
 	pthread_mutex_unlock(&gw->lock);
+	free(peers);
+	return res;
+}
+
+enum gateway_result
+gateway_art(struct gateway *gw, const char *song, const char *name,
+    struct gateway_blob **out, char *err, size_t errlen)
+{
+	struct source_list *peers;
+	struct gw_seg *e;
+	enum gateway_result res;
+	char id[SHA256_HEX_LEN];
+
+	*out = NULL;
+	if (!picture_name_ok(name, strlen(name))) {
+		snprintf(err, errlen, "not a picture name");
+		return GATEWAY_NOT_FOUND;
+	}
+	/* pictures are named by their bytes: one cache entry whichever song */
+	pthread_mutex_lock(&gw->lock);
+	e = gw_seg_find(gw, GATEWAY_ART_SONG, name);
+	if (e != NULL && !e->loading) {
+		e->used_ms = clock_now_ms();
+		*out = gw_blob_ref(e->blob);
+		pthread_mutex_unlock(&gw->lock);
+		return GATEWAY_OK;
+	}
+	pthread_mutex_unlock(&gw->lock);
+	peers = malloc(sizeof(*peers));
+	if (peers == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return GATEWAY_NO_MEMORY;
+	}
+	res = gw_locate(gw, song, peers, id, err, errlen);
+	if (res == GATEWAY_OK) {
+		pthread_mutex_lock(&gw->lock);
+		res = gw_seg_locked(gw, GATEWAY_ART_SONG, name, peers, 0, out, err,
+		    errlen);
+		pthread_mutex_unlock(&gw->lock);
+		/* no source had it, or none gave the right bytes */
+		if (res == GATEWAY_NO_SOURCE)
+			res = GATEWAY_NOT_FOUND;
+	}
 	free(peers);
 	return res;
 }
