@@ -99,6 +99,8 @@ $(1)/tests/test_source: $(1)/src/tracker/source.o
 $(1)/tests/test_listline: $(1)/src/client/tracker_client.o
 # and --start's times the client's queue_time module
 $(1)/tests/test_queuetime: $(1)/src/client/queue_time.o
+# and the queue's stream reading its queue_ts module
+$(1)/tests/test_queuets: $(1)/src/client/queue_ts.o
 endef
 
 FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -54,6 +54,8 @@ NETBED_UPNP_TABLE=netbed
 NETBED_UPNP_FORWARD_CHAIN=miniupnpd
 NETBED_UPNP_NAT_CHAIN=prerouting_miniupnpd
 NETBED_UPNP_POSTROUTING_CHAIN=postrouting_miniupnpd
+# the router daemon (Debian's miniupnpd-nftables)
+NETBED_UPNPD=${NETBED_UPNPD:-/usr/sbin/miniupnpd}
 
 NETBED_TAG="p2pm-$$-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 NETBED_SW="$NETBED_TAG-sw"
@@ -278,7 +280,8 @@ _netbed_router_up() {
 			chain postrouting {
 				type nat hook postrouting priority srcnat; policy accept;
 				jump $NETBED_UPNP_POSTROUTING_CHAIN
-				oifname "wan0" $masq
+				# what the hosts send; the router's own packets keep their ports
+				iifname "lan0" oifname "wan0" $masq
 			}
 		}
 	EOF
@@ -320,6 +323,63 @@ netbed_home_host() {
 	fi
 	_netbed_wait_link "$ns" eth0 || return 1
 	eval "$var=$i"
+}
+
+# netbed_need_upnpd : skips the whole script (TAP "1..0 # SKIP") where the
+# router daemon, miniupnpd (Debian's miniupnpd-nftables), is missing
+netbed_need_upnpd() {
+	[ -x "$NETBED_UPNPD" ] ||
+		skip_all "no router daemon: $NETBED_UPNPD is missing (scripts/install-deps installs miniupnpd-nftables)"
+}
+
+# netbed_upnpd_start R STUN_ADDR [LINE...] : starts the router daemon in
+# router R: miniupnpd answering NAT-PMP and PCP (no UPnP) on lan0 for the
+# router's hosts alone (secure mode, ports 1024-65535), writing its rules
+# into the chains the router keeps for it; extra config LINEs (such as
+# max_lifetime=6) are added. miniupnpd maps nothing for an outside address
+# in a reserved range, as the test bed's are, unless STUN says that the
+# address is seen as it is from outside: STUN_ADDR is a STUN server on a
+# public host (tests/tools/stunresp). Its config and log are
+# $SCRATCH/upnpd-rR.conf and .err; UPNPD_R_PID is set, and it is stopped
+# with the other daemons. Returns 1 (after a diag) when it does not start.
+netbed_upnpd_start() {
+	local r=$1 stun=$2 conf pid n
+	shift 2
+	conf="$SCRATCH/upnpd-r$r.conf"
+	{
+		printf '%s\n' "ext_ifname=wan0" "listening_ip=lan0" "enable_natpmp=yes" \
+			"enable_upnp=no" "secure_mode=yes" "ext_perform_stun=yes" \
+			"ext_stun_host=${stun%:*}" "ext_stun_port=${stun##*:}" \
+			"upnp_table_name=$NETBED_UPNP_TABLE" \
+			"upnp_nat_table_name=$NETBED_UPNP_TABLE" \
+			"upnp_forward_chain=$NETBED_UPNP_FORWARD_CHAIN" \
+			"upnp_nat_chain=$NETBED_UPNP_NAT_CHAIN" \
+			"upnp_nat_postrouting_chain=$NETBED_UPNP_POSTROUTING_CHAIN" \
+			"lease_file=$SCRATCH/upnpd-r$r.leases" "$@" \
+			"allow 1024-65535 198.19.128.0/17 1024-65535" \
+			"deny 0-65535 0.0.0.0/0 0-65535"
+	} >"$conf" || return 1
+	# a restarted daemon's log goes on after the last one's
+	touch "$SCRATCH/upnpd-r$r.err" || return 1
+	n=$(grep -c 'Listening for NAT-PMP/PCP traffic' "$SCRATCH/upnpd-r$r.err")
+	# ip netns exec execs in place: $! is the daemon's own pid
+	ip netns exec "$(netbed_router_ns "$r")" "$NETBED_UPNPD" -d -f "$conf" \
+		-P "$SCRATCH/upnpd-r$r.pid" >/dev/null 2>>"$SCRATCH/upnpd-r$r.err" &
+	pid=$!
+	DAEMONS="$DAEMONS $pid"
+	eval "UPNPD_${r}_PID=$pid"
+	if ! wait_for_line "$SCRATCH/upnpd-r$r.err" 'Listening for NAT-PMP/PCP traffic' 20 \
+		$((${n:-0} + 1)) ||
+		! grep -q 'Port forwarding is now enabled' "$SCRATCH/upnpd-r$r.err"; then
+		diag "the router daemon in router $r did not start mapping; its log:"
+		tail -n 5 "$SCRATCH/upnpd-r$r.err" | sed 's/^/#   /'
+		return 1
+	fi
+}
+
+# netbed_upnpd_stop R : stops router R's daemon (TERM) and waits for it
+netbed_upnpd_stop() {
+	stop_daemon "UPNPD_$1" >/dev/null || :
 }
 
 # netbed_exec I COMMAND... : runs COMMAND inside host I

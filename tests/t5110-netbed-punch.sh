@@ -3,7 +3,8 @@
 # (eim) that waits for punches is fetched byte for byte by a public
 # listener through a punched connection; behind a symmetric router (sym)
 # the punch fails, is reported, and the listener gets the song through the
-# peer's relay.
+# peer's relay. A peer not told it is behind a NAT waits for punches once
+# the tracker's dial-back finds it not reachable.
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-netbed.sh"
 . "$TEST_DIR/lib-client.sh"
@@ -58,5 +59,26 @@ ok "  byte-identical to the peer's cache" segments_match_cache "$SCRATCH/sym" "$
 like "$(cat "$SCRATCH/sym.err")" "hole punch to [0-9.:]+ failed after [0-9]+ dials" \
 	"  the punch through a symmetric NAT fails and is reported"
 like "$(cat "$SCRATCH/sym.err")" "duplicates?, relayed" "  and the relay carries the song (-v)"
+
+# a peer left to find out: no -a, no --behind-nat, behind the eim router
+netbed_home_host 1 || exit 1
+netbed_start_daemon "$NETBED_HOST" Pauto peer -l "$(netbed_addr "$NETBED_HOST"):7001" \
+	-t "$T" -c "$SCRATCH/cauto" -L "$SCRATCH/lib" --no-port-mapping || exit 1
+ok "a peer behind an eim router, not told so, finds it is not reachable" \
+	wait_for_log Pauto "not reachable from outside"
+ok "  and then waits for hole punches" wait_for_log Pauto "waiting for hole punches"
+stop_daemon Psym
+for _ in $(seq 1 300); do
+	loc=$(netbed_exec 2 bash -c "$(declare -f talk request); request $T 'LOCATE Home reach'")
+	[ "$(printf '%s\n' "$loc" | grep -c ' nat$')" -eq 1 ] && break
+	sleep 0.1
+done
+like "$loc" "^SOURCES 1
+[0-9a-f]{64} [0-9.]+:7001 nat\$" "  LOCATE ... reach names it behind a NAT"
+netbed_exec 2 "$P2PM_BIN/client" -v -t "$T" fetch -o "$SCRATCH/auto" Home \
+	>/dev/null 2>"$SCRATCH/auto.err"
+is "$?" 0 "a public listener fetches its song"
+ok "  byte-identical to the peer's cache" segments_match_cache "$SCRATCH/auto" "$SCRATCH/cauto"
+like "$(cat "$SCRATCH/auto.err")" "duplicates?, punched" "  through a punched connection (-v)"
 ok "no sanitizer report" check_sanitizers
 done_testing

@@ -43,11 +43,17 @@ int net_remote_addr(int fd, char *out, size_t outlen);
  * The socket returned is blocking, with no timeouts set. */
 int net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen);
 
+/* net_connect from the local IP address `from` (an IPv4 or IPv6 literal,
+ * any port; NULL: wherever the kernel picks): an address of the other
+ * family cannot be reached from it. */
+int net_connect_from(const char *hostport, const char *from, int timeout_ms,
+    char *err, size_t errlen);
+
 /* The same from local_port on every address (0: a free port), bound with
  * SO_REUSEADDR and SO_REUSEPORT so that several sockets bound alike share
  * the port: one to the tracker, so that it sees the port, and the ones a
  * hole punch dials from it. */
-int net_connect_from(const char *hostport, unsigned local_port, int timeout_ms,
+int net_connect_from_port(const char *hostport, unsigned local_port, int timeout_ms,
     char *err, size_t errlen);
 /* The local port a socket is bound to, or -1. */
 int net_local_port(int fd);

@@ -45,8 +45,10 @@ enum proto_status {
 	PROTO_NOT_FOUND = 404,
 	PROTO_TOO_LARGE = 413,
 	PROTO_LINE_TOO_LONG = 414,
+	PROTO_TOO_MANY = 429,
 	PROTO_INTERNAL = 500,
-	PROTO_BUSY = 503
+	PROTO_BUSY = 503,
+	PROTO_UNREACHABLE = 504
 };
 
 /* The fixed text of a status ("bad request", "not found", ...). */
@@ -64,6 +66,8 @@ enum proto_cmd {
 	PROTO_CMD_REQUEST_SEGMENT,
 	PROTO_CMD_LOCATE,
 	PROTO_CMD_LISTPAGE,
+	PROTO_CMD_WHOAMI,
+	PROTO_CMD_DIALBACK,
 	PROTO_CMD_RESERVE,	/* a relay: keep a reservation (peer) */
 	PROTO_CMD_CONNECT,	/* a relay: a circuit to a reserved peer */
 	PROTO_CMD_ACCEPT,	/* a relay: the reserved peer's end of one */
@@ -71,23 +75,26 @@ enum proto_cmd {
 	PROTO_CMD_PUNCHWAIT	/* the tracker: a peer waits for punches */
 };
 
-/* how a peer can be reached, as a REGISTER line says (reach=) */
+/* How a REGISTER says its peer can be reached (its reach= word). */
 enum proto_reach {
-	PROTO_REACH_DIRECT = 0,	/* its address takes connections */
-	PROTO_REACH_NAT		/* behind a NAT: punched or relayed */
+	PROTO_REACH_DEFAULT,	/* no word: reachable at the address, as in v1 */
+	PROTO_REACH_DIRECT,	/* reach=direct: the same, said outright */
+	PROTO_REACH_NAT		/* reach=nat: behind a NAT, not reachable */
 };
 
 /* A parsed request. arg holds the decoded name (QUERY, REQUEST_*), the
  * filter (LIST and LISTPAGE's match=, possibly empty), the name (LOCATE) or the peer address (REGISTER, UNREGISTER),
+ * empty for DIALBACK (its port is in port),
  * NUL-terminated; arglen is its length in bytes. */
 struct proto_request {
 	enum proto_cmd cmd;
 	int tags;	/* LISTPAGE tags=1, LOCATE <name> tags: rows carry tags */
-	int reach;	/* LOCATE <name> reach: rows say how to connect */
-	/* REGISTER <addr> reach=nat relay=<host:port>: how the peer is
-	 * reached (relay "" for none) */
-	enum proto_reach reach_kind;
+	int reach;	/* LOCATE <name> reach: rows carry direct/nat/relay= */
+	enum proto_reach reach_word;	/* REGISTER <addr> reach=... */
+	/* REGISTER <addr> ... relay=<host:port>: the relay that carries
+	 * connections to the peer, canonical ("" for none) */
 	char relay[NET_ADDR_MAX];
+	unsigned port;	/* DIALBACK <port>: 1-65535 */
 	/* the command word is one followed by a body (REGISTER); set even
 	 * when the rest of the line is malformed, so the body can be skipped */
 	int has_body;

@@ -4,7 +4,9 @@
  * fetched by its own thread into a bounded buffer that the main thread
  * writes out; once a song's last segment has arrived and the end of its
  * buffer is near, the next song's fetch starts, so that it is under way
- * while the current one plays. */
+ * while the current one plays. The stream takes the codec of its first song;
+ * a later song in another codec is re-encoded into it (reencode.c), since
+ * players read a stream's codec once and follow no change of it. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +26,7 @@
 #include "queue_time.h"
 #include "queue_ts.h"
 #include "songsearch.h"
+#include "reencode.h"
 
 /* most songs in a queue */
 #define QUEUE_MAX_SONGS 10000
@@ -423,6 +426,9 @@ struct queue_output {
 	struct player *player;	/* NULL for cat */
 	int fd;			/* -1 until the first segment */
 	struct queue_ts ts;	/* the songs' timestamps joined */
+	struct queue_format format;	/* the stream's: its first song's */
+	struct reencode *re;	/* the song being re-encoded, or NULL */
+	long long frame_us;	/* a frame of the song being written, or 0 */
 };
 
 /* Opens the output for the first song that sends a segment. Returns 0 or
@@ -444,15 +450,137 @@ queue_output_open(struct queue_output *out)
 	return 0;
 }
 
+/* Writes len bytes of the stream. Returns 0, 1 when the output went away,
+ * 2 on an interrupt, or -1 on a local failure (logged). */
+static int
+queue_output_write(struct queue_output *out, const char *data, size_t len)
+{
+	if (net_write_all(out->fd, data, len) == 0)
+		return 0;
+	if (errno == EPIPE)
+		return 1;
+	if (client_stop)
+		return 2;
+	log_error("cannot write the stream: %s", strerror(errno));
+	return -1;
+}
+
+/* The re-encoder's output (its thread): timestamps moved on as a song's. */
+static int
+queue_output_reencoded(void *ctx, char *data, size_t len)
+{
+	struct queue_output *out = ctx;
+
+	if (client_stop)
+		return 2;
+	len = queue_ts_rewrite(&out->ts, data, len, 0, 0);
+	return queue_output_write(out, data, len);
+}
+
+/* Chooses at song f's first segment (c) how it goes into the stream: the
+ * first song written sets the stream's format; a later one in another
+ * codec is re-encoded into it, one in the same codec (or whose format
+ * cannot be read) is copied. --start only ever applies to the first song
+ * written, which is never re-encoded. Returns 0, or -1 when the song
+ * cannot go into the stream (logged). */
+static int
+queue_song_begin(struct queue_output *out, const struct queue_fetch *f,
+    const struct queue_chunk *c)
+{
+	struct queue_format fmt;
+	char err[CLIENT_ERR_LEN];
+
+	out->frame_us = 0;
+	if (queue_ts_format(c->data, c->len, &fmt) < 0)
+		return 0;
+	out->frame_us = fmt.frame_samples * 1000000LL / fmt.sample_rate;
+	if (out->format.codec == QUEUE_CODEC_UNKNOWN) {
+		out->format = fmt;
+		return 0;
+	}
+	if (fmt.codec == out->format.codec)
+		return 0;
+	out->frame_us = out->format.frame_samples * 1000000LL /
+	    out->format.sample_rate;
+	log_info("'%s' is %s, the stream %s: re-encoding it into %s, %d Hz, "
+	    "%d channel(s), %d kb/s", f->song, queue_codec_name(fmt.codec),
+	    queue_codec_name(out->format.codec),
+	    queue_codec_name(out->format.codec), out->format.sample_rate,
+	    out->format.channels, REENCODE_KBPS);
+	out->re = reencode_start(&out->format, queue_output_reencoded, out, err,
+	    sizeof(err));
+	if (out->re == NULL) {
+		log_error("cannot put '%s' (%s) into a stream of %s: %s", f->song,
+		    queue_codec_name(fmt.codec),
+		    queue_codec_name(out->format.codec), err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Ends the re-encoding of the song (stop: at once) and returns what
+ * reencode_finish says. */
+static int
+queue_song_end_reencode(struct queue_output *out, int stop)
+{
+	int rc = reencode_finish(out->re, stop);
+
+	out->re = NULL;
+	return rc;
+}
+
+/* One segment of song f into the stream (copied with its timestamps moved
+ * on, or into the re-encoder). Returns as queue_write_song does. */
+static int
+queue_write_chunk(struct queue_output *out, struct queue_fetch *f,
+    struct queue_chunk *c)
+{
+	long skip_ms = 0;
+	size_t len;
+	int rc;
+
+	if (out->fd < 0 && queue_output_open(out) < 0)
+		return -1;
+	if (!f->written) {
+		f->written = 1;
+		if (queue_song_begin(out, f, c) < 0)
+			return 3;
+		/* --start: the first segment from the time asked on */
+		if (f->opts.start_ms > 0) {
+			skip_ms = f->into_ms;
+			log_info("starting '%s' at segment %zu, %ld.%03ld s into it",
+			    f->song, f->first_segment + 1, skip_ms / 1000,
+			    skip_ms % 1000);
+		}
+	}
+	if (out->re != NULL) {
+		if (reencode_write(out->re, c->data, c->len) == 0)
+			return 0;
+		rc = queue_song_end_reencode(out, 1);
+		if (rc != 0)
+			return rc;
+		if (client_stop)
+			return 2;
+		log_error("%s stopped reading the song", REENCODE_FFMPEG);
+		return -1;
+	}
+	len = queue_ts_rewrite(&out->ts, c->data, c->len, c->duration_us,
+	    skip_ms);
+	return queue_output_write(out, c->data, len);
+}
+
 /* Writes song f out as its segments come. Returns 0 when the song has
  * ended (f->done; its result says how), 1 when the output went away, 2 on
- * an interrupt, or -1 on a local failure (logged). Once the song's fetch is done and less
- * than QUEUE_PREFETCH_AHEAD_MS of it is left to write, the next one (next,
- * if not NULL) is started. */
+ * an interrupt, 3 when the song cannot go into the stream (logged; the
+ * rest of it is not written), or -1 on a local failure (logged). Once the
+ * song's fetch is done and less than QUEUE_PREFETCH_AHEAD_MS of it is left
+ * to write, the next one (next, if not NULL) is started. */
 static int
-queue_write_song(struct queue_output *out, struct queue_fetch *f,
+queue_write_song_segments(struct queue_output *out, struct queue_fetch *f,
     struct queue_fetch *next, const char *next_song)
 {
+	int rc;
+
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
 		if (client_stop) {
@@ -476,31 +604,7 @@ queue_write_song(struct queue_output *out, struct queue_fetch *f,
 			f->buffered_us -= c->duration_us;
 			pthread_cond_broadcast(&f->cond);
 			pthread_mutex_unlock(&f->lock);
-			int rc = out->fd < 0 ? queue_output_open(out) : 0;
-			long skip_ms = 0;
-			size_t len;
-
-			/* --start: the first segment from the time asked on */
-			if (!f->written && f->opts.start_ms > 0) {
-				skip_ms = f->into_ms;
-				log_info("starting '%s' at segment %zu, %ld.%03ld s into it",
-				    f->song, f->first_segment + 1, skip_ms / 1000,
-				    skip_ms % 1000);
-			}
-			f->written = 1;
-			len = queue_ts_rewrite(&out->ts, c->data, c->len, c->duration_us,
-			    skip_ms);
-			if (rc == 0 && net_write_all(out->fd, c->data, len) < 0) {
-				if (errno == EPIPE)
-					rc = 1;
-				else if (client_stop)
-					rc = 2;
-				else {
-					log_error("cannot write the stream: %s",
-					    strerror(errno));
-					rc = -1;
-				}
-			}
+			rc = queue_write_chunk(out, f, c);
 			free(c);
 			if (rc != 0)
 				return rc;
@@ -514,7 +618,24 @@ queue_write_song(struct queue_output *out, struct queue_fetch *f,
 		pthread_cond_timedwait(&f->cond, &f->lock, &ts);
 	}
 	pthread_mutex_unlock(&f->lock);
+	if (out->re != NULL && (rc = queue_song_end_reencode(out, 0)) != 0)
+		return rc;
+	/* the next song begins where this one's last frame ends */
+	if (f->written && out->frame_us > 0)
+		queue_ts_end_song(&out->ts, out->frame_us);
 	return 0;
+}
+
+/* queue_write_song_segments, and a re-encoding it left stopped. */
+static int
+queue_write_song(struct queue_output *out, struct queue_fetch *f,
+    struct queue_fetch *next, const char *next_song)
+{
+	int rc = queue_write_song_segments(out, f, next, next_song);
+
+	if (out->re != NULL)
+		(void)queue_song_end_reencode(out, 1);
+	return rc;
 }
 
 /* The queue into out. Returns the exit code: a song that fails is said
@@ -545,6 +666,20 @@ queue_run(const struct client_opts *o, const struct queue *q,
 		queue_ts_next_song(&out->ts);
 		w = queue_write_song(out, cur, i + 1 < q->count ? next : NULL,
 		    i + 1 < q->count ? q->names[i + 1] : NULL);
+		if (w == 3) {
+			/* the song is dropped; the next one goes on */
+			queue_fetch_end(cur, 1);
+			failed++;
+			song_rc = CLIENT_EXIT_LOCAL;
+			log_error("'%s' failed; %s", q->names[i], i + 1 < q->count ?
+			    "going on with the next song" : "it was the last");
+			if (i + 1 < q->count && !next->running &&
+			    queue_fetch_start(next, o, q->names[i + 1], 0) < 0) {
+				free(f);
+				return CLIENT_EXIT_LOCAL;
+			}
+			continue;
+		}
 		if (w == 2) {
 			*last = FETCH_INTERRUPTED;
 			queue_fetch_end(cur, 1);
@@ -594,7 +729,7 @@ queue_run(const struct client_opts *o, const struct queue *q,
 int
 cmd_cat(const struct client_opts *o, const char *const *songs, size_t nsongs)
 {
-	struct queue_output out = { o, NULL, -1, { 0 } };
+	struct queue_output out = { o, NULL, -1, { 0 }, { 0 }, NULL, 0 };
 	struct queue q = { NULL, 0 };
 	enum fetch_result last;
 	int rc;
@@ -641,6 +776,9 @@ cmd_play(const struct client_opts *o, const char *const *songs, size_t nsongs)
 	out.o = o;
 	out.player = &player;
 	out.fd = -1;
+	out.re = NULL;
+	out.frame_us = 0;
+	memset(&out.format, 0, sizeof(out.format));
 	queue_ts_init(&out.ts);
 	rc = queue_run(o, &q, &out, &last);
 	count = q.count;

@@ -17,6 +17,7 @@ queue_ts_init(struct queue_ts *ts)
 {
 	memset(ts, 0, sizeof(*ts));
 	ts->next_start = -1;
+	ts->last_pts = -1;
 }
 
 void
@@ -116,6 +117,17 @@ queue_ts_shift(const struct queue_ts *ts, unsigned char *p)
 		    ts->offset));
 }
 
+/* Remembers the PTS of packet p if it starts an audio PES packet. */
+static void
+queue_ts_note_pts(struct queue_ts *ts, unsigned char *p)
+{
+	unsigned char *dts, *pts = queue_ts_pes_pts(p, &dts);
+	size_t off = (p[3] & 0x20) ? 5 + (size_t)p[4] : 4;
+
+	if (pts != NULL && (p[off + 3] & 0xE0) == 0xC0)
+		ts->last_pts = queue_ts_read_pts(pts);
+}
+
 /* Is packet p (of pid) part of a PES packet that --start drops? */
 static int
 queue_ts_dropped(struct queue_ts *ts, unsigned char *p, unsigned pid)
@@ -181,9 +193,106 @@ queue_ts_rewrite(struct queue_ts *ts, char *buf, size_t len,
 		ts->cc_seen[pid] = 1;
 		if (ts->offset != 0)
 			queue_ts_shift(ts, p);
+		queue_ts_note_pts(ts, p);
 		if (kept != i)
 			memmove(data + kept, p, TS_PACKET);
 		kept += TS_PACKET;
 	}
 	return kept;
+}
+
+void
+queue_ts_end_song(struct queue_ts *ts, long long frame_us)
+{
+	long long ahead;
+
+	if (ts->last_pts < 0 || ts->next_start < 0)
+		return;
+	/* how far the last frame's end lies past next_start, modulo 2^33 */
+	ahead = queue_ts_wrap(ts->last_pts + frame_us * TS_CLOCK_HZ / 1000000 -
+	    ts->next_start);
+	if (ahead < TS_CLOCK_MOD / 2)
+		ts->next_start += ahead;
+}
+
+const char *
+queue_codec_name(enum queue_codec codec)
+{
+	switch (codec) {
+	case QUEUE_CODEC_MP3:
+		return "MP3";
+	case QUEUE_CODEC_AAC:
+		return "AAC";
+	default:
+		return "an unknown codec";
+	}
+}
+
+/* Reads one MP3 or ADTS frame header (h, at least 4 bytes) into fmt.
+ * Returns 0, or -1 if h is none. */
+static int
+queue_ts_frame_header(const unsigned char *h, struct queue_format *fmt)
+{
+	static const int mpeg1_rates[3] = { 44100, 48000, 32000 };
+	static const int adts_rates[13] = { 96000, 88200, 64000, 48000, 44100,
+	    32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350 };
+
+	if (h[0] != 0xFF)
+		return -1;
+	if ((h[1] & 0xF6) == 0xF0) {
+		/* ADTS: 12 sync bits, layer 0 */
+		unsigned rate = (h[2] >> 2) & 0x0F;
+		unsigned chans = (unsigned)(h[2] & 1) << 2 | h[3] >> 6;
+		if (rate >= 13 || chans == 0)
+			return -1;
+		fmt->codec = QUEUE_CODEC_AAC;
+		fmt->sample_rate = adts_rates[rate];
+		fmt->channels = chans == 7 ? 8 : (int)chans;
+		fmt->frame_samples = 1024;
+		return 0;
+	}
+	if ((h[1] & 0xE0) == 0xE0 && ((h[1] >> 1) & 3) == 1) {
+		/* MPEG audio layer III: 11 sync bits, version, layer */
+		unsigned version = (h[1] >> 3) & 3, rate = (h[2] >> 2) & 3;
+		if (version == 1 || rate == 3 || (h[2] >> 4) == 0x0F)
+			return -1;
+		fmt->codec = QUEUE_CODEC_MP3;
+		/* 3: MPEG-1, 2: MPEG-2 (half the rate), 0: MPEG-2.5 (a quarter) */
+		fmt->sample_rate = mpeg1_rates[rate] >> (version == 3 ? 0 :
+		    version == 2 ? 1 : 2);
+		fmt->channels = (h[3] >> 6) == 3 ? 1 : 2;
+		fmt->frame_samples = version == 3 ? 1152 : 576;
+		return 0;
+	}
+	return -1;
+}
+
+int
+queue_ts_format(const char *buf, size_t len, struct queue_format *fmt)
+{
+	const unsigned char *data = (const unsigned char *)buf;
+
+	memset(fmt, 0, sizeof(*fmt));
+	for (size_t i = 0; i + TS_PACKET <= len; i += TS_PACKET) {
+		const unsigned char *p = data + i;
+		size_t off = 4;
+
+		if (p[0] != TS_SYNC)
+			return -1;
+		if (!(p[1] & 0x40) || !(p[3] & 0x10))
+			continue;	/* no PES starts here, or no payload */
+		if (p[3] & 0x20)
+			off += 1 + (size_t)p[4];
+		if (off + 9 > TS_PACKET || p[off] != 0 || p[off + 1] != 0 ||
+		    p[off + 2] != 1 || (p[off + 3] & 0xE0) != 0xC0)
+			continue;	/* not an audio PES packet */
+		/* the frames begin after the PES header */
+		off += 9 + (size_t)p[off + 8];
+		for (; off + 4 <= TS_PACKET; off++)
+			if (queue_ts_frame_header(p + off, fmt) == 0)
+				return 0;
+		memset(fmt, 0, sizeof(*fmt));
+		return -1;
+	}
+	return -1;
 }

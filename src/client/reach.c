@@ -32,7 +32,7 @@ reach_punch(const struct source_entry *e, int timeout_ms, char *why, size_t whyl
 		return -1;
 	}
 	/* the tracker sees the port the dials will come from */
-	ctl = net_connect_from(e->tracker, 0, timeout_ms, err, sizeof(err));
+	ctl = net_connect_from_port(e->tracker, 0, timeout_ms, err, sizeof(err));
 	if (ctl < 0 || (lport = net_local_port(ctl)) <= 0) {
 		snprintf(why, whylen, "hole punch: %s", ctl < 0 ? err : "no local port");
 		if (ctl >= 0)
@@ -61,7 +61,7 @@ reach_punch(const struct source_entry *e, int timeout_ms, char *why, size_t whyl
 	while (fd < 0 && clock_now_ms() < deadline && !client_stop) {
 		long long left = deadline - clock_now_ms();
 		attempts++;
-		fd = net_connect_from(target, (unsigned)lport,
+		fd = net_connect_from_port(target, (unsigned)lport,
 		    left < REACH_PUNCH_DIAL_MS ? (int)left : REACH_PUNCH_DIAL_MS,
 		    err, sizeof(err));
 		if (fd < 0) {

@@ -1,4 +1,5 @@
 /* net.c - socket helpers shared by the three programs. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -214,8 +215,6 @@ net_remote_addr(int fd, char *out, size_t outlen)
 	return net_sockaddr_format(&ss, out, outlen);
 }
 
-/* Connects one address with a deadline: non-blocking connect, poll, then
- * back to blocking mode. */
 /* Binds fd to local_port on every address with SO_REUSEADDR and
  * SO_REUSEPORT, so that other sockets bound the same way may share it. */
 static int
@@ -243,9 +242,13 @@ net_bind_shared(int fd, int family, unsigned local_port)
 	return bind(fd, (struct sockaddr *)&ss, sl);
 }
 
-/* local_port: -1 binds nothing; 0 or a port binds it shared */
+/* Connects one address with a deadline: non-blocking connect, poll, then
+ * back to blocking mode. from: the local address to bind (NULL: none);
+ * local_port: -1 binds no port, 0 or a port binds it shared (only with
+ * from NULL). */
 static int
-net_connect_one(const struct addrinfo *ai, int timeout_ms, int local_port)
+net_connect_one(const struct addrinfo *ai, const struct sockaddr_storage *from,
+    int local_port, int timeout_ms)
 {
 	struct pollfd pfd;
 	socklen_t sl;
@@ -254,9 +257,19 @@ net_connect_one(const struct addrinfo *ai, int timeout_ms, int local_port)
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd < 0)
 		return -1;
-	if (local_port >= 0 && net_bind_shared(fd, ai->ai_family,
-	    (unsigned)local_port) < 0)
+	if (from != NULL) {
+		/* only an address of the same family can be bound */
+		if (from->ss_family != ai->ai_family) {
+			errno = EAFNOSUPPORT;
+			goto fail;
+		}
+		if (bind(fd, (const struct sockaddr *)from, from->ss_family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0)
+			goto fail;
+	} else if (local_port >= 0 && net_bind_shared(fd, ai->ai_family,
+	    (unsigned)local_port) < 0) {
 		goto fail;
+	}
 	flags = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
@@ -301,21 +314,31 @@ fail:
 	return -1;
 }
 
+/* net_connect from the local address from (NULL: any) and local_port (-1:
+ * any, else bound shared; only with from NULL) */
 static int
-net_connect_bound(const char *hostport, int local_port, int timeout_ms,
-    char *err, size_t errlen);
+net_connect_bound(const char *hostport, const char *from, int local_port,
+    int timeout_ms, char *err, size_t errlen);
 
 int
 net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen)
 {
-	return net_connect_bound(hostport, -1, timeout_ms, err, errlen);
+	return net_connect_bound(hostport, NULL, -1, timeout_ms, err, errlen);
 }
 
 int
-net_connect_from(const char *hostport, unsigned local_port, int timeout_ms,
+net_connect_from(const char *hostport, const char *from, int timeout_ms, char *err,
+    size_t errlen)
+{
+	return net_connect_bound(hostport, from, -1, timeout_ms, err, errlen);
+}
+
+int
+net_connect_from_port(const char *hostport, unsigned local_port, int timeout_ms,
     char *err, size_t errlen)
 {
-	return net_connect_bound(hostport, (int)local_port, timeout_ms, err, errlen);
+	return net_connect_bound(hostport, NULL, (int)local_port, timeout_ms, err,
+	    errlen);
 }
 
 int
@@ -334,16 +357,31 @@ net_local_port(int fd)
 }
 
 static int
-net_connect_bound(const char *hostport, int local_port, int timeout_ms,
-    char *err, size_t errlen)
+net_connect_bound(const char *hostport, const char *from, int local_port,
+    int timeout_ms, char *err, size_t errlen)
 {
+	struct sockaddr_storage src;
 	struct addrinfo *res, *ai;
 	int fd = -1, saved = 0;
 
+	memset(&src, 0, sizeof(src));
+	if (from != NULL) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&src;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&src;
+		if (inet_pton(AF_INET, from, &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+		} else if (inet_pton(AF_INET6, from, &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+		} else {
+			net_seterr(err, errlen, "invalid source address %s", from);
+			return -1;
+		}
+	}
 	if (net_resolve(hostport, 0, 0, &res, err, errlen) < 0)
 		return -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = net_connect_one(ai, timeout_ms, local_port);
+		fd = net_connect_one(ai, from != NULL ? &src : NULL, local_port,
+		    timeout_ms);
 		if (fd >= 0)
 			break;
 		saved = errno;

@@ -17,7 +17,9 @@ proto_status_text(enum proto_status status)
 	case PROTO_TOO_LARGE: return "too large";
 	case PROTO_LINE_TOO_LONG: return "line too long";
 	case PROTO_INTERNAL: return "internal error";
+	case PROTO_TOO_MANY: return "too many requests";
 	case PROTO_BUSY: return "busy";
+	case PROTO_UNREACHABLE: return "not reachable";
 	}
 	return "unknown";
 }
@@ -149,7 +151,7 @@ proto_decode_name(const char *token, size_t toklen, char *out, size_t outlen,
 struct proto_cmd_entry {
 	const char *word;
 	enum proto_cmd cmd;
-	enum { ARG_NONE, ARG_NAME, ARG_ADDR, ARG_OPTIONAL, ARG_PAGE } arg;
+	enum { ARG_NONE, ARG_NAME, ARG_ADDR, ARG_OPTIONAL, ARG_PAGE, ARG_PORT } arg;
 };
 
 static const struct proto_cmd_entry proto_cmds[] = {
@@ -164,12 +166,45 @@ static const struct proto_cmd_entry proto_cmds[] = {
 	{ "REQUEST_SEGMENT", PROTO_CMD_REQUEST_SEGMENT, ARG_NAME },
 	{ "LOCATE", PROTO_CMD_LOCATE, ARG_NAME },
 	{ "LISTPAGE", PROTO_CMD_LISTPAGE, ARG_PAGE },
+	{ "WHOAMI", PROTO_CMD_WHOAMI, ARG_NONE },
+	{ "DIALBACK", PROTO_CMD_DIALBACK, ARG_PORT },
 	{ "RESERVE", PROTO_CMD_RESERVE, ARG_ADDR },
 	{ "CONNECT", PROTO_CMD_CONNECT, ARG_ADDR },
 	{ "ACCEPT", PROTO_CMD_ACCEPT, ARG_NAME },
 	{ "PUNCH", PROTO_CMD_PUNCH, ARG_ADDR },
 	{ "PUNCHWAIT", PROTO_CMD_PUNCHWAIT, ARG_ADDR },
 };
+
+/* If the last word of arg (arglen bytes) is `word`, drops it (and the
+ * space before it) from *arglen and returns 1; else 0. */
+static int
+proto_take_last_word(const char *arg, size_t *arglen, const char *word)
+{
+	size_t wl = strlen(word);
+
+	if (*arglen <= wl + 1 || arg[*arglen - wl - 1] != ' ' ||
+	    memcmp(arg + *arglen - wl, word, wl) != 0)
+		return 0;
+	*arglen -= wl + 1;
+	return 1;
+}
+
+/* Parses a port in decimal, 1-65535, no sign, no leading zero. Returns
+ * it, or 0 for anything else. */
+static unsigned
+proto_parse_port(const char *text, size_t len)
+{
+	unsigned v = 0;
+
+	if (len == 0 || len > 5 || text[0] == '0')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned)(text[i] - '0');
+	}
+	return v <= 65535 ? v : 0;
+}
 
 static void
 proto_why(char *why, size_t whylen, const char *text)
@@ -178,48 +213,37 @@ proto_why(char *why, size_t whylen, const char *text)
 		snprintf(why, whylen, "%s", text);
 }
 
-/* Parses the words after REGISTER's address, "reach=nat" and
- * "relay=<host:port>", each at most once, into req. */
-static enum proto_status
-proto_parse_register_words(const char *p, const char *end,
-    struct proto_request *req, char *why, size_t whylen)
+/* If the last word of arg (arglen bytes) is relay=<host:port>, drops it
+ * from *arglen and keeps the address, canonical, in req->relay. Returns
+ * 0 (no such word too), or -1 if the address is malformed. */
+static int
+proto_take_relay(const char *arg, size_t *arglen, struct proto_request *req)
 {
-	int seen_reach = 0;
+	const char *sp = NULL;
+	char host[NET_HOST_MAX], addr[NET_ADDR_MAX];
+	unsigned port;
 
-	while (p < end) {
-		const char *sp = memchr(p, ' ', (size_t)(end - p));
-		const char *wend = sp != NULL ? sp : end;
-		size_t wlen = (size_t)(wend - p);
-		char host[NET_HOST_MAX], addr[NET_ADDR_MAX];
-		unsigned port;
-
-		if (wlen == 9 && memcmp(p, "reach=nat", 9) == 0 && !seen_reach) {
-			req->reach_kind = PROTO_REACH_NAT;
-			seen_reach = 1;
-		} else if (wlen == 12 && memcmp(p, "reach=direct", 12) == 0 &&
-		    !seen_reach) {
-			seen_reach = 1;
-		} else if (wlen > 6 && wlen - 6 < sizeof(addr) &&
-		    memcmp(p, "relay=", 6) == 0 && req->relay[0] == '\0') {
-			memcpy(addr, p + 6, wlen - 6);
-			addr[wlen - 6] = '\0';
-			if (net_parse_hostport(addr, host, sizeof(host), &port, 0) < 0 ||
-			    net_format_hostport(host, port, req->relay,
-			    sizeof(req->relay)) < 0) {
-				req->relay[0] = '\0';
-				proto_why(why, whylen, "invalid relay= address");
-				return PROTO_BAD_REQUEST;
-			}
-		} else {
-			proto_why(why, whylen, "want REGISTER HOST:PORT [reach=nat] "
-			    "[relay=HOST:PORT]");
-			return PROTO_BAD_REQUEST;
+	for (size_t i = *arglen; i > 0; i--)
+		if (arg[i - 1] == ' ') {
+			sp = arg + i - 1;
+			break;
 		}
-		p = wend + 1;
+	if (sp == NULL || (size_t)(arg + *arglen - sp) <= 7 ||
+	    memcmp(sp + 1, "relay=", 6) != 0)
+		return 0;
+	size_t wlen = (size_t)(arg + *arglen - (sp + 7));
+	if (wlen >= sizeof(addr))
+		return -1;
+	memcpy(addr, sp + 7, wlen);
+	addr[wlen] = '\0';
+	if (net_parse_hostport(addr, host, sizeof(host), &port, 0) < 0 ||
+	    net_format_hostport(host, port, req->relay, sizeof(req->relay)) < 0) {
+		req->relay[0] = '\0';
+		return -1;
 	}
-	return PROTO_OK;
+	*arglen = (size_t)(sp - arg);
+	return 0;
 }
-
 
 /* Parses LISTPAGE's words "limit=<n>[ after=<name>][ match=<text>]"
  * (each at most once, limit required, in any order) into req. */
@@ -325,30 +349,24 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 	}
 	/* LOCATE <name>[ tags][ reach]: flag words after the name, in any
 	 * order, each once */
-	while (e->cmd == PROTO_CMD_LOCATE) {
-		if (!req->tags && arglen > 5 &&
-		    memcmp(arg + arglen - 5, " tags", 5) == 0) {
-			req->tags = 1;
-			arglen -= 5;
-		} else if (!req->reach && arglen > 6 &&
-		    memcmp(arg + arglen - 6, " reach", 6) == 0) {
-			req->reach = 1;
-			arglen -= 6;
-		} else {
-			break;
+	if (e->cmd == PROTO_CMD_LOCATE) {
+		for (int k = 0; k < 2; k++) {
+			if (!req->tags && proto_take_last_word(arg, &arglen, "tags"))
+				req->tags = 1;
+			else if (!req->reach && proto_take_last_word(arg, &arglen, "reach"))
+				req->reach = 1;
 		}
 	}
-	/* REGISTER <addr>[ reach=nat][ relay=<host:port>] */
-	if (e->cmd == PROTO_CMD_REGISTER && memchr(arg, ' ', arglen) != NULL) {
-		const char *w = memchr(arg, ' ', arglen);
-		if (memmem(arg, arglen, "  ", 2) != NULL) {
-			proto_why(why, whylen, "two spaces");
+	/* REGISTER <addr>[ reach=nat|reach=direct][ relay=<host:port>] */
+	if (e->cmd == PROTO_CMD_REGISTER) {
+		if (proto_take_relay(arg, &arglen, req) < 0) {
+			proto_why(why, whylen, "invalid relay= address");
 			return PROTO_BAD_REQUEST;
 		}
-		if (proto_parse_register_words(w + 1, arg + arglen, req, why,
-		    whylen) != PROTO_OK)
-			return PROTO_BAD_REQUEST;
-		arglen = (size_t)(w - arg);
+		if (proto_take_last_word(arg, &arglen, "reach=nat"))
+			req->reach_word = PROTO_REACH_NAT;
+		else if (proto_take_last_word(arg, &arglen, "reach=direct"))
+			req->reach_word = PROTO_REACH_DIRECT;
 	}
 	if (memchr(arg, ' ', arglen) != NULL) {
 		proto_why(why, whylen, "too many words");
@@ -363,6 +381,12 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 		return PROTO_OK;
 	case ARG_PAGE:
 		return PROTO_BAD_REQUEST;	/* handled above */
+	case ARG_PORT:
+		if (sp == NULL || (req->port = proto_parse_port(arg, arglen)) == 0) {
+			proto_why(why, whylen, "want a port, 1-65535");
+			return PROTO_BAD_REQUEST;
+		}
+		return PROTO_OK;
 	case ARG_OPTIONAL:
 		if (sp == NULL)
 			return PROTO_OK;

@@ -48,6 +48,13 @@ rpc_fail(struct rpc_conn *c, enum rpc_result res, const char *fmt, ...)
 struct rpc_conn *
 rpc_open(const char *addr, int connect_ms, int io_ms, char *err, size_t errlen)
 {
+	return rpc_open_from(addr, NULL, connect_ms, io_ms, err, errlen);
+}
+
+struct rpc_conn *
+rpc_open_from(const char *addr, const char *from, int connect_ms, int io_ms,
+    char *err, size_t errlen)
+{
 	char neterr[NET_ERR_LEN], prefix[NET_ADDR_MAX + 32];
 	struct rpc_conn *c = malloc(sizeof(*c));
 
@@ -55,7 +62,7 @@ rpc_open(const char *addr, int connect_ms, int io_ms, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	c->fd = net_connect(addr, connect_ms, neterr, sizeof(neterr));
+	c->fd = net_connect_from(addr, from, connect_ms, neterr, sizeof(neterr));
 	if (c->fd < 0) {
 		/* keep only the reason: "connection refused", "timed out" */
 		const char *why = neterr;

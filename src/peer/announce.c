@@ -13,6 +13,8 @@
 #include "p2pm/proto.h"
 #include "p2pm/rpc.h"
 #include "announce.h"
+#include "portmap.h"
+#include "reach.h"
 
 /* One tracker's announcer. The announcers of one peer form a chain
  * through next; each has its own thread, connection and backoff, so that a
@@ -21,9 +23,19 @@ struct announcer {
 	struct announcer *next;	/* the next tracker's, or NULL */
 	char tracker[NET_ADDR_MAX];
 	char advertise[NET_ADDR_MAX];
+	int given;		/* advertise came from -a: registered as it is */
 	int renew_s;
 	struct index *idx;
+	struct portmap *pm;	/* the router's port mapping, or NULL */
+	void (*on_nat)(void *);	/* called when measured behind a NAT, or NULL */
+	void *on_nat_arg;
 	pthread_t thread;
+
+	/* reachability as this tracker measured it (this thread's own) */
+	enum reach_state reach;
+	long long reach_checked_ms;	/* 0: never */
+	char reach_for[NET_ADDR_MAX];	/* the address it was measured for */
+	char registered_as[NET_ADDR_MAX];	/* what the last REGISTER said */
 
 	pthread_mutex_t lock;	/* guards the fields below */
 	pthread_cond_t wake;
@@ -87,12 +99,73 @@ announce_expect_ok(struct rpc_conn *c, char *err, size_t errlen)
 	return -1;
 }
 
+/* The address to register now: the router's mapping while there is one,
+ * else the advertised address. */
+static void
+announce_address(struct announcer *a, char out[NET_ADDR_MAX])
+{
+	if (portmap_external(a->pm, out, NET_ADDR_MAX) <= 0)
+		snprintf(out, NET_ADDR_MAX, "%s", a->advertise);
+}
+
+/* Measures reachability on c when it is due: never measured, the address
+ * changed, or REACH_RECHECK_S passed. Logs what changed. */
+static void
+announce_reach(struct announcer *a, struct rpc_conn *c, const char *addr)
+{
+	char host[NET_HOST_MAX];
+	struct reach_result r;
+	unsigned port;
+	long long now = clock_now_ms();
+
+	if (a->reach_checked_ms != 0 && strcmp(a->reach_for, addr) == 0 &&
+	    now - a->reach_checked_ms < (long long)REACH_RECHECK_S * 1000)
+		return;
+	if (net_parse_hostport(addr, host, sizeof(host), &port, 0) < 0)
+		return;
+	if (reach_check(c, port, &r) < 0) {
+		log_debug("tracker %s cannot tell whether %s is reachable now: %s",
+		    a->tracker, addr, r.why);
+		return;
+	}
+	int changed = r.state != a->reach || strcmp(a->reach_for, addr) != 0 ||
+	    a->reach_checked_ms == 0;
+	a->reach = r.state;
+	a->reach_checked_ms = now;
+	snprintf(a->reach_for, sizeof(a->reach_for), "%s", addr);
+	if (!changed)
+		return;
+	if (r.state == REACH_DIRECT)
+		log_info("reachable at %s (tracker %s connected back)", r.dialed,
+		    a->tracker);
+	else if (r.state == REACH_NAT && a->given)
+		log_warn("%s (given with -a) is not reachable from tracker %s: %s; "
+		    "registered as given", addr, a->tracker, r.why);
+	else if (r.state == REACH_NAT)
+		log_info("not reachable from outside (behind NAT): tracker %s sees "
+		    "this peer at %s and %s", a->tracker, r.observed, r.why);
+	if (r.state == REACH_NAT && !a->given && a->on_nat != NULL)
+		a->on_nat(a->on_nat_arg);
+	else
+		log_debug("tracker %s does not measure reachability", a->tracker);
+}
+
+/* The REGISTER/UNREGISTER address word and flag for addr: a peer behind
+ * a NAT (measured so, or set so by announce_set_reach) says so, and is
+ * recorded at the address it comes from. Call with a->lock held. */
+static const char *
+announce_reach_word(const struct announcer *a)
+{
+	return (a->reach == REACH_NAT && !a->given) || a->nat ? " reach=nat" : "";
+}
+
 /* Sends one REGISTER with every ready song, "<name> <content-id>" a line.
  * Returns the number of songs
  * registered, or -1 with a reason in err. */
 static long
 announce_register(struct announcer *a, char *err, size_t errlen)
 {
+	char addr[NET_ADDR_MAX];
 	struct rpc_conn *c;
 	struct index_ready_song *songs;
 	size_t n;
@@ -107,13 +180,16 @@ announce_register(struct announcer *a, char *err, size_t errlen)
 	    err, errlen);
 	if (c != NULL) {
 		char enc[PROTO_MAX_ENCODED_NAME + 1];
+		announce_address(a, addr);
+		announce_reach(a, c, addr);
 		/* a failed write fails the rest too, and is reported below */
 		char words[NET_ADDR_MAX + 32];
 		pthread_mutex_lock(&a->lock);
-		snprintf(words, sizeof(words), "%s%s%s", a->nat ? " reach=nat" : "",
+		const char *rw = announce_reach_word(a);
+		snprintf(words, sizeof(words), "%s%s%s", rw,
 		    a->relay[0] != '\0' ? " relay=" : "", a->relay);
 		pthread_mutex_unlock(&a->lock);
-		rpc_request(c, "REGISTER %s%s", a->advertise, words);
+		rpc_request(c, "REGISTER %s%s", addr, words);
 		for (size_t i = 0; i < n; i++)
 			if (proto_encode_name(songs[i].name, strlen(songs[i].name), enc,
 			    sizeof(enc)) > 0)
@@ -121,8 +197,16 @@ announce_register(struct announcer *a, char *err, size_t errlen)
 				    songs[i].tags != NULL ? " " : "",
 				    songs[i].tags != NULL ? songs[i].tags : "");
 		rpc_send_line(c, "%s", "");
-		if (announce_expect_ok(c, err, errlen) == 0)
+		if (announce_expect_ok(c, err, errlen) == 0) {
 			rc = (long)n;
+			/* the address it is known by, for the UNREGISTER: a peer
+			 * behind a NAT is recorded where it comes from */
+			if (rw[0] != '\0')
+				snprintf(a->registered_as, sizeof(a->registered_as),
+				    "0.0.0.0%s", strrchr(addr, ':'));
+			else
+				snprintf(a->registered_as, sizeof(a->registered_as), "%s", addr);
+		}
 		announce_disconnect(a);
 	}
 	index_ready_free(songs, n);
@@ -156,7 +240,8 @@ announce_bye(struct announcer *a)
 	c = announce_connect(a, ANNOUNCE_BYE_TIMEOUT_MS, ANNOUNCE_BYE_TIMEOUT_MS,
 	    err, sizeof(err));
 	if (c != NULL) {
-		rpc_request(c, "UNREGISTER %s", a->advertise);
+		rpc_request(c, "UNREGISTER %s", a->registered_as[0] != '\0' ?
+		    a->registered_as : a->advertise);
 		if (announce_expect_ok(c, err, sizeof(err)) == 0)
 			ok = 1;
 		announce_disconnect(a);
@@ -175,9 +260,12 @@ announce_main(void *arg)
 {
 	struct announcer *a = arg;
 	char err[RPC_ERR_LEN + 64];
+	char last_as[NET_ADDR_MAX] = "";
 	int backoff = ANNOUNCE_BACKOFF_MIN_S, down = 0;
 	long registered = -1;
 
+	/* the first REGISTER says the mapped address, if a mapping comes */
+	portmap_wait_settled(a->pm, PORTMAP_SETTLE_MS);
 	pthread_mutex_lock(&a->lock);
 	while (!a->stopping) {
 		a->poked = 0;
@@ -187,11 +275,16 @@ announce_main(void *arg)
 		if (a->stopping)
 			break;
 		if (n >= 0) {
-			if (down || n != registered)
-				log_info("registered %ld song(s) with tracker %s as %s", n,
-				    a->tracker, a->advertise);
-			else
+			if (!(down || n != registered || strcmp(a->registered_as, last_as) != 0))
 				log_debug("renewed %ld song(s) with tracker %s", n, a->tracker);
+			else if (announce_reach_word(a)[0] != '\0')
+				log_info("registered %ld song(s) with tracker %s as behind NAT, "
+				    "at port %s of the address it connects from", n, a->tracker,
+				    strrchr(a->registered_as, ':') + 1);
+			else
+				log_info("registered %ld song(s) with tracker %s as %s", n,
+				    a->tracker, a->registered_as);
+			snprintf(last_as, sizeof(last_as), "%s", a->registered_as);
 			down = 0;
 			registered = n;
 			backoff = ANNOUNCE_BACKOFF_MIN_S;
@@ -229,8 +322,9 @@ announce_free_one(struct announcer *a)
 /* Makes one tracker's announcer and starts its thread; NULL (logged) if
  * either cannot be done. */
 static struct announcer *
-announce_start_one(const char *tracker, const char *advertise, int renew_s,
-    struct index *idx)
+announce_start_one(const char *tracker, const char *advertise, int given,
+    int renew_s, struct index *idx, struct portmap *pm, void (*on_nat)(void *),
+    void *on_nat_arg)
 {
 	struct announcer *a = calloc(1, sizeof(*a));
 	pthread_attr_t attr;
@@ -243,8 +337,12 @@ announce_start_one(const char *tracker, const char *advertise, int renew_s,
 	}
 	snprintf(a->tracker, sizeof(a->tracker), "%s", tracker);
 	snprintf(a->advertise, sizeof(a->advertise), "%s", advertise);
+	a->given = given;
 	a->renew_s = renew_s;
 	a->idx = idx;
+	a->pm = pm;
+	a->on_nat = on_nat;
+	a->on_nat_arg = on_nat_arg;
 	pthread_mutex_init(&a->lock, NULL);
 	clock_cond_init(&a->wake);
 	pthread_attr_init(&attr);
@@ -262,13 +360,14 @@ announce_start_one(const char *tracker, const char *advertise, int renew_s,
 
 struct announcer *
 announce_start(const struct cli_trackers *trackers, const char *advertise,
-    int renew_s, struct index *idx)
+    int given, int renew_s, struct index *idx, struct portmap *pm,
+    void (*on_nat)(void *), void *on_nat_arg)
 {
 	struct announcer *first = NULL, **tail = &first;
 
 	for (size_t i = 0; i < trackers->count; i++) {
 		struct announcer *a = announce_start_one(trackers->addr[i],
-		    advertise, renew_s, idx);
+		    advertise, given, renew_s, idx, pm, on_nat, on_nat_arg);
 		if (a == NULL) {
 			announce_stop(first);
 			return NULL;

@@ -4,6 +4,7 @@
 
 #include "p2pm/cli.h"
 #include "index.h"
+#include "portmap.h"
 
 #define ANNOUNCE_DEFAULT_RENEW_S 20
 #define ANNOUNCE_MAX_RENEW_S 86400
@@ -26,10 +27,20 @@ struct announcer;
  * seconds, and after each announce_poke; while its tracker cannot be
  * reached it retries after 1 s, doubling up to renew_s. Each tracker has
  * its own connection, renewals and backoff: one that is down, slow or
- * silent delays no other. Call with signals blocked. Returns NULL (after
- * logging why) if a thread cannot start; none is left running then. */
+ * silent delays no other. While pm (NULL: none) holds a mapping on the
+ * router, the mapped address is registered instead of advertise. Before
+ * registering, each asks its tracker whether the address is reachable
+ * from outside (reach.h: again when the address changes, and every
+ * REACH_RECHECK_S) and registers a peer that is not as behind a NAT
+ * (reach=nat), unless `given` (the user gave advertise with -a: it is
+ * registered as it is, and only a warning says it was not reached).
+ * Each time a tracker finds it not reachable so, on_nat (NULL: none) is
+ * called with on_nat_arg from that tracker's thread.
+ * Call with signals blocked. Returns NULL (after logging
+ * why) if a thread cannot start; none is left running then. */
 struct announcer *announce_start(const struct cli_trackers *trackers,
-    const char *advertise, int renew_s, struct index *idx);
+    const char *advertise, int given, int renew_s, struct index *idx,
+    struct portmap *pm, void (*on_nat)(void *), void *on_nat_arg);
 
 /* Asks every tracker's thread for a REGISTER soon because the set of
  * ready songs changed. */

@@ -54,6 +54,10 @@ struct jobs {
 	size_t batch_total, batch_done, batch_refused, batch_news;
 	long long progress_ms;	/* when the last progress line was logged */
 	size_t queued;		/* songs in the queue */
+	/* songs renamed by their tags (out of the batch until the next look
+	 * at the library queues them again under their names) */
+	size_t renames_pending;
+	int looking;		/* a look at the library is queueing songs */
 };
 
 static void
@@ -94,6 +98,8 @@ jobs_announce(struct jobs *j)
 		announce_poke(j->ann);
 }
 
+static void jobs_progress(struct jobs *j, long long now, int drained);
+
 /* After a song is done (outcome res): counts it, logs progress every
  * JOBS_PROGRESS_MS and once more when the queue has drained (if anything
  * new happened), and sends a REGISTER held back by jobs_announce when it
@@ -102,9 +108,15 @@ static void
 jobs_done(struct jobs *j, enum jobs_outcome res)
 {
 	long long now = clock_now_ms();
-	int drained = j->head == NULL && j->busy == 0;
+	int drained;
 
-	j->batch_done++;
+	if (res == JOBS_RENAMED) {
+		/* it leaves this count and comes back under its name */
+		j->batch_total--;
+	} else
+		j->batch_done++;
+	drained = j->head == NULL && j->busy == 0 && j->renames_pending == 0 &&
+	    !j->looking;
 	if (res == JOBS_REFUSED || res == JOBS_FAILED) {
 		j->batch_refused++;
 		j->batch_news++;
@@ -114,16 +126,87 @@ jobs_done(struct jobs *j, enum jobs_outcome res)
 		j->announced_ms = now;
 		announce_poke(j->ann);
 	}
-	if ((drained && j->batch_news > 0) || (!drained &&
+	jobs_progress(j, now, drained);
+}
+
+/* Logs the progress of the batch (every JOBS_PROGRESS_MS, and once more
+ * when it has drained if anything new happened); done, being prepared and
+ * left in the queue add up to the total. Lock held. */
+static void
+jobs_progress(struct jobs *j, long long now, int drained)
+{
+	if ((drained && j->batch_news > 0) || (!drained && j->batch_total > 0 &&
 	    now - j->progress_ms >= JOBS_PROGRESS_MS)) {
-		log_info("prepared %zu/%zu songs, %zu refused, %zu left in the queue",
-		    j->batch_done, j->batch_total, j->batch_refused, j->queued);
+		char busy[64] = "";
+		if (j->busy > 0)
+			snprintf(busy, sizeof(busy), ", %d being prepared", j->busy);
+		log_info("prepared %zu/%zu songs, %zu refused, %zu left in the queue%s",
+		    j->batch_done, j->batch_total, j->batch_refused, j->queued, busy);
 		j->progress_ms = now;
 	}
 	if (drained) {
 		j->batch_total = j->batch_done = j->batch_refused = j->batch_news = 0;
 		j->progress_ms = now;
 	}
+}
+
+size_t
+jobs_renames_pending(struct jobs *j)
+{
+	size_t n;
+
+	pthread_mutex_lock(&j->lock);
+	n = j->renames_pending;
+	pthread_mutex_unlock(&j->lock);
+	return n;
+}
+
+void
+jobs_look_begins(struct jobs *j)
+{
+	pthread_mutex_lock(&j->lock);
+	j->looking = 1;
+	pthread_mutex_unlock(&j->lock);
+}
+
+void
+jobs_rescanned(struct jobs *j, size_t found)
+{
+	pthread_mutex_lock(&j->lock);
+	j->looking = 0;
+	if (found == 0)
+		j->renames_pending = 0;
+	if (j->head == NULL && j->busy == 0 && j->renames_pending == 0 &&
+	    j->batch_total > 0)
+		jobs_progress(j, clock_now_ms(), 1);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* Records the name the tags of jb's file give (tagname, "" for none).
+ * Returns 1, having logged it once, if the song is to be shared under
+ * another name than jb->name: it is then counted as pending until the look
+ * at the library that names_set asks for queues it again, a count raised
+ * before that look can start. */
+static int
+jobs_rename(struct jobs *j, const struct job *jb, const struct filekey_id *id,
+    const char *tagname)
+{
+	pthread_mutex_lock(&j->lock);
+	j->renames_pending++;
+	pthread_mutex_unlock(&j->lock);
+	if (names_set(j->names, jb->path, id, tagname, jb->name)) {
+		if (tagname[0] != '\0')
+			log_info("'%s' is named '%s' by its tags", jb->name, tagname);
+		else
+			log_info("'%s' is named by its file again (its tags give "
+			    "no name)", jb->name);
+		return 1;
+	}
+	pthread_mutex_lock(&j->lock);
+	if (j->renames_pending > 0)
+		j->renames_pending--;
+	pthread_mutex_unlock(&j->lock);
+	return 0;
 }
 
 /* Logs why a song file could not be segmented (res, reason why), one
@@ -277,7 +360,7 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 	if (known && jb->tagged) {
 		char tagname[PROTO_MAX_NAME + 1];
 		names_of_tags(&pi, tagname);
-		if (names_set(j->names, jb->path, &id, tagname, jb->name))
+		if (jobs_rename(j, jb, &id, tagname))
 			return JOBS_RENAMED;
 	}
 	if (known) {
@@ -308,7 +391,7 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 			if (jb->tagged) {
 				char tagname[PROTO_MAX_NAME + 1];
 				names_of_tags(&pi, tagname);
-				if (names_set(j->names, jb->path, &id, tagname, jb->name)) {
+				if (jobs_rename(j, jb, &id, tagname)) {
 					hlsdir_free(&hd);
 					return JOBS_RENAMED;
 				}
@@ -533,6 +616,8 @@ jobs_add(struct jobs *j, const char *name, const char *path,
 		j->head = jb;
 	j->tail = jb;
 	j->queued++;
+	if (tagged && j->renames_pending > 0)
+		j->renames_pending--;	/* a renamed song back under its name */
 	if (j->batch_total++ == 0)
 		j->progress_ms = clock_now_ms();
 	atomic_store(&j->sweep_cancel, 1);

@@ -53,6 +53,22 @@ void jobs_announce(struct jobs *j);
  * cut short and done again later. */
 void jobs_sweep_when_idle(struct jobs *j);
 
+/* How many songs renamed by their tags (each logged once, when its tags
+ * were read) have not been queued again under their names yet: a look at
+ * the library that finds only them need not say the library changed. */
+size_t jobs_renames_pending(struct jobs *j);
+
+/* Called by each look at the library before it queues its songs: until
+ * jobs_rescanned, the batch is not taken for drained (workers may empty
+ * the queue between two songs queued). */
+void jobs_look_begins(struct jobs *j);
+
+/* Called by each look at the library, after its songs are queued (found,
+ * how many song files it queued): one that queued none has left no rename
+ * pending. Logs the batch's last progress line if it was only waiting for
+ * renamed songs or for the look. */
+void jobs_rescanned(struct jobs *j, size_t found);
+
 /* Stops the workers: queued songs are dropped and a running ffmpeg is
  * killed. Waits for the workers and frees j. */
 void jobs_stop(struct jobs *j);

@@ -60,6 +60,8 @@ struct peer_options {
 	int jobs;
 	int aac_kbps;
 	int keep_cache;
+	int no_port_mapping;
+	enum portmap_proto port_mapping;
 	int relay;			/* --relay */
 	struct relay_limits relay_lim;
 	const char *use_relay;		/* --use-relay */
@@ -76,6 +78,7 @@ usage(FILE *f)
 	    "            [--aac-bitrate KBPS]\n"
 	    "            [--idle-timeout SECONDS] [--line-timeout SECONDS]\n"
 	    "            [--max-conns N] [--max-conns-per-source N] [--limit-loopback]\n"
+	    "            [--no-port-mapping | --port-mapping auto|pcp|natpmp]\n"
 	    "            [--relay [--relay-max-reservations N] [--relay-max-bytes BYTES]\n"
 	    "            [--relay-max-seconds SECONDS]] [--use-relay HOST:PORT]\n"
 	    "            [--behind-nat]\n"
@@ -119,6 +122,11 @@ usage(FILE *f)
 	    "                             address (default %d)\n"
 	    "      --limit-loopback       apply the per-source limit to loopback\n"
 	    "                             addresses too (exempt by default)\n"
+	    "      --no-port-mapping      do not ask the home router (the default\n"
+	    "                             gateway) to forward the port to this peer\n"
+	    "      --port-mapping PROTO   ask it with PCP, falling back to NAT-PMP\n"
+	    "                             (auto, the default), or with only pcp or\n"
+	    "                             only natpmp\n"
 	    "      --relay                carry connections to peers behind NATs that\n"
 	    "                             hold a reservation here (off by default)\n"
 	    "      --relay-max-reservations N  most reservations held (default %d)\n"
@@ -131,7 +139,9 @@ usage(FILE *f)
 	    "                             peer through it when nothing else works\n"
 	    "      --behind-nat           this peer cannot be reached from outside:\n"
 	    "                             register so, and wait at every tracker for\n"
-	    "                             hole punches from listeners\n"
+	    "                             hole punches from listeners (without -a,\n"
+	    "                             done anyway once a tracker finds the peer\n"
+	    "                             not reachable)\n"
 	    "  -v, --verbose              log more (repeat for debug)\n"
 	    "  -q, --quiet                log only errors\n"
 	    "  -h, --help                 show this help\n"
@@ -156,6 +166,7 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 {
 	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_KEEP_CACHE,
 		OPT_LINE_TIMEOUT, OPT_MAXCONNS_SOURCE, OPT_LIMIT_LOOPBACK, OPT_AAC,
+		OPT_NO_PORT_MAPPING, OPT_PORT_MAPPING,
 		OPT_RELAY, OPT_RELAY_RESV, OPT_RELAY_BYTES, OPT_RELAY_SECONDS,
 		OPT_USE_RELAY, OPT_BEHIND_NAT };
 	static const struct option opts[] = {
@@ -173,6 +184,8 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		{ "line-timeout", required_argument, NULL, OPT_LINE_TIMEOUT },
 		{ "max-conns-per-source", required_argument, NULL, OPT_MAXCONNS_SOURCE },
 		{ "limit-loopback", no_argument, NULL, OPT_LIMIT_LOOPBACK },
+		{ "no-port-mapping", no_argument, NULL, OPT_NO_PORT_MAPPING },
+		{ "port-mapping", required_argument, NULL, OPT_PORT_MAPPING },
 		{ "relay", no_argument, NULL, OPT_RELAY },
 		{ "relay-max-reservations", required_argument, NULL, OPT_RELAY_RESV },
 		{ "relay-max-bytes", required_argument, NULL, OPT_RELAY_BYTES },
@@ -251,6 +264,20 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 			break;
 		case OPT_LIMIT_LOOPBACK:
 			o->limit_loopback = 1;
+			break;
+		case OPT_NO_PORT_MAPPING:
+			o->no_port_mapping = 1;
+			break;
+		case OPT_PORT_MAPPING:
+			if (strcmp(optarg, "auto") == 0)
+				o->port_mapping = PORTMAP_AUTO;
+			else if (strcmp(optarg, "pcp") == 0)
+				o->port_mapping = PORTMAP_PCP;
+			else if (strcmp(optarg, "natpmp") == 0)
+				o->port_mapping = PORTMAP_NATPMP;
+			else
+				cli_usage_error("--port-mapping wants auto, pcp or natpmp, not '%s'",
+				    optarg);
 			break;
 		case OPT_RELAY:
 			o->relay = 1;
@@ -372,7 +399,7 @@ refresh_library(const struct peer_options *o, const struct library *args,
 	struct library lib = { 0 };
 	struct index_todo todo = { 0 };
 	struct library_stats st = { 0 };
-	size_t dropped, files = 0;
+	size_t dropped, renamed, files = 0;
 	int unreadable;
 
 	if (collect_library(o, args, sh, names, cache, all, &lib, &unreadable, &st) < 0) {
@@ -380,6 +407,8 @@ refresh_library(const struct peer_options *o, const struct library *args,
 		library_free(&lib);
 		return;
 	}
+	renamed = jobs_renames_pending(jobs);
+	jobs_look_begins(jobs);
 	dropped = index_sync(idx, &lib, all, &todo);
 	for (size_t i = 0; i < todo.n; i++) {
 		if (todo.v[i].kind == LIBRARY_FILE)
@@ -388,7 +417,13 @@ refresh_library(const struct peer_options *o, const struct library *args,
 		    todo.v[i].tagged) < 0)
 			log_error("out of memory queueing '%s'", todo.v[i].name);
 	}
-	if (all || files > 0 || dropped > 0)
+	jobs_rescanned(jobs, files);
+	log_debug("look at the library done, %zu to check, %zu dropped, %zu renamed by "
+	    "their tags before", todo.n, dropped, renamed);
+	/* a look that only finds the songs renamed by their tags (each said
+	 * when its tags were read) has nothing new to say */
+	if (all || ((files > 0 || dropped > 0) &&
+	    (files > renamed || dropped > renamed)))
 		log_info("library: %zu song(s), %zu to check, %zu dropped; not "
 		    "shared: %zu not audio, %zu hidden, %zu unreadable, %zu loop(s), "
 		    "%zu too deep, %zu past the limit%s", lib.n, todo.n, dropped,
@@ -451,6 +486,34 @@ peer_wildcard_addr(const char *addr)
 	return strncmp(addr, "0.0.0.0:", 8) == 0 || strncmp(addr, "[::]:", 5) == 0;
 }
 
+/* The router's port mapping for the port the peer listens on (listen,
+ * "host:port"), not started; NULL when it is off (--no-port-mapping) or
+ * pointless (listening on loopback alone). */
+static struct portmap *
+peer_portmap_new(const struct peer_options *o, const char *listen)
+{
+	char host[NET_HOST_MAX];
+	unsigned port;
+	struct portmap *pm;
+
+	if (o->no_port_mapping)
+		return NULL;
+	if (net_parse_hostport(listen, host, sizeof(host), &port, 1) < 0 ||
+	    strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0)
+		return NULL;
+	pm = portmap_new(port, o->port_mapping);
+	if (pm == NULL)
+		log_warn("no port mapping: out of memory");
+	return pm;
+}
+
+/* portmap's changed(): the address to register appeared, changed or went */
+static void
+peer_mapping_changed(void *ctx)
+{
+	announce_poke(ctx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -470,6 +533,8 @@ main(int argc, char **argv)
 	struct punchwait *punch = NULL;
 	struct server *srv;
 	struct announcer *ann;
+	struct portmap *pm;
+	int given;
 	struct jobs *jobs;
 	int status = 1;
 
@@ -528,6 +593,7 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out_index;
 	}
+	given = o.advertise != NULL;
 	if (o.advertise == NULL) {
 		o.advertise = server_address(srv);
 		if (peer_wildcard_addr(o.advertise))
@@ -540,29 +606,37 @@ main(int argc, char **argv)
 	    server_address(srv), o.advertise, o.trackers.count > 1 ? "s" : "",
 	    cli_format_trackers(&o.trackers, trackers, sizeof(trackers)), cache_dir);
 
+	/* -a says where the peer is reached: nothing to map */
+	pm = given ? NULL : peer_portmap_new(&o, server_address(srv));
 	/* helper threads start with every signal blocked; this one takes them */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ann = announce_start(&o.trackers, o.advertise, o.renew_s, idx);
+	/* hole punches are waited for with --behind-nat, and from when a
+	 * tracker finds the peer not reachable from outside */
+	int punching = o.behind_nat || !given;
+	if (punching)
+		punch = punchwait_start(&o.trackers, o.advertise, srv, o.behind_nat);
+	ann = punching && punch == NULL ? NULL : announce_start(&o.trackers,
+	    o.advertise, given, o.renew_s, idx, pm, punching ? punchwait_enable : NULL,
+	    punch);
+	if (ann != NULL && pm != NULL)
+		portmap_start(pm, peer_mapping_changed, ann);
 	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, o.aac_kbps, cache,
 	    idx, ann, sh, names, o.keep_cache) : NULL;
 	if (jobs != NULL && (o.behind_nat || o.use_relay != NULL))
 		announce_set_reach(ann, 1, NULL);
-	if (jobs != NULL && o.behind_nat &&
-	    (punch = punchwait_start(&o.trackers, o.advertise, srv)) == NULL) {
-		jobs_stop(jobs);
-		jobs = NULL;
-	}
 	if (jobs != NULL && o.use_relay != NULL &&
 	    (resv = reservation_start(o.use_relay, o.advertise, srv, ann)) == NULL) {
-		punchwait_stop(punch);
 		jobs_stop(jobs);
 		jobs = NULL;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (jobs == NULL) {
 		log_error("cannot start the background threads");
+		portmap_stop(pm);
 		announce_stop(ann);
+		punchwait_stop(punch);
+		portmap_free(pm);
 		if (server_close(srv) > 0)
 			goto out_busy;
 		goto out_index;
@@ -591,9 +665,12 @@ main(int argc, char **argv)
 
 	log_info("shutting down");
 	reservation_stop(resv);
-	punchwait_stop(punch);
 	jobs_stop(jobs);
+	portmap_stop(pm);
+	/* the announcers may enable the punch waiters until they stop */
 	announce_stop(ann);
+	punchwait_stop(punch);
+	portmap_free(pm);
 	status = 0;
 	/* connection threads still running use the index: leave it, and the
 	 * cache with it, to the exit */

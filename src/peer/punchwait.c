@@ -26,6 +26,7 @@ struct punchwait {
 	pthread_mutex_t lock;	/* guards the fields below */
 	pthread_cond_t wake;
 	int stopping;
+	int enabled;		/* waiting for punches (else idle until it is) */
 	int fd;			/* the held connection, or -1 */
 
 	struct reader rd;	/* the held connection's, the thread's */
@@ -52,7 +53,7 @@ punchwait_punch(struct punchwait *p, const char *client, int lport)
 	while (fd < 0 && clock_now_ms() < deadline && !punchwait_stopping(p)) {
 		long long left = deadline - clock_now_ms();
 		attempts++;
-		fd = net_connect_from(client, (unsigned)lport,
+		fd = net_connect_from_port(client, (unsigned)lport,
 		    left < PUNCHWAIT_DIAL_MS ? (int)left : PUNCHWAIT_DIAL_MS, err,
 		    sizeof(err));
 		if (fd < 0) {
@@ -81,7 +82,7 @@ punchwait_hold(struct punchwait *p)
 	size_t len;
 	int fd, lport, n;
 
-	fd = net_connect_from(p->tracker, 0, PUNCHWAIT_CONNECT_TIMEOUT_MS, err,
+	fd = net_connect_from_port(p->tracker, 0, PUNCHWAIT_CONNECT_TIMEOUT_MS, err,
 	    sizeof(err));
 	if (fd < 0 || (lport = net_local_port(fd)) <= 0) {
 		log_warn("tracker %s: cannot wait for hole punches: %s", p->tracker,
@@ -153,6 +154,8 @@ punchwait_main(void *arg)
 	int backoff = PUNCHWAIT_BACKOFF_MIN_S;
 
 	pthread_mutex_lock(&p->lock);
+	while (!p->stopping && !p->enabled)
+		pthread_cond_wait(&p->wake, &p->lock);
 	while (!p->stopping) {
 		struct timespec until;
 
@@ -172,7 +175,7 @@ punchwait_main(void *arg)
 
 struct punchwait *
 punchwait_start(const struct cli_trackers *trackers, const char *advertise,
-    struct server *srv)
+    struct server *srv, int enabled)
 {
 	struct punchwait *first = NULL, **tail = &first;
 
@@ -189,6 +192,7 @@ punchwait_start(const struct cli_trackers *trackers, const char *advertise,
 		snprintf(p->tracker, sizeof(p->tracker), "%s", trackers->addr[i]);
 		snprintf(p->advertise, sizeof(p->advertise), "%s", advertise);
 		p->srv = srv;
+		p->enabled = enabled;
 		p->fd = -1;
 		pthread_mutex_init(&p->lock, NULL);
 		clock_cond_init(&p->wake);
@@ -208,6 +212,17 @@ punchwait_start(const struct cli_trackers *trackers, const char *advertise,
 		tail = &p->next;
 	}
 	return first;
+}
+
+void
+punchwait_enable(void *arg)
+{
+	for (struct punchwait *s = arg; s != NULL; s = s->next) {
+		pthread_mutex_lock(&s->lock);
+		s->enabled = 1;
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->lock);
+	}
 }
 
 void

@@ -31,10 +31,15 @@
 struct punchwait;
 
 /* Starts one thread per tracker waiting for punches to advertise and
- * serving what they open with srv. Call with signals blocked. NULL
- * (logged) if a thread cannot start; none is left running then. */
+ * serving what they open with srv: at once if enabled, else from the
+ * first punchwait_enable on. Call with signals blocked. NULL (logged) if
+ * a thread cannot start; none is left running then. */
 struct punchwait *punchwait_start(const struct cli_trackers *trackers,
-    const char *advertise, struct server *srv);
+    const char *advertise, struct server *srv, int enabled);
+
+/* Has every thread of p wait for punches from now on (again a no-op);
+ * void *, so that it serves as a callback. NULL allowed. */
+void punchwait_enable(void *p);
 
 /* Stops every thread (before srv is closed) and frees p; NULL allowed. */
 void punchwait_stop(struct punchwait *p);

@@ -6,6 +6,7 @@
 
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
+#include "p2pm/rpc.h"
 #include "handlers.h"
 #include "source.h"
 
@@ -88,9 +89,15 @@ static int
 handle_bind(struct tracker *t, struct conn *c, const struct proto_request *req,
     char src[SOURCE_IP_MAX], char addr[NET_ADDR_MAX])
 {
-	if (source_of_remote(c->remote, src) < 0 ||
-	    source_bind(src, req->arg, t->trust_advertised, addr, NET_ADDR_MAX) !=
-	    SOURCE_ACCEPT) {
+	enum source_verdict v = SOURCE_FORBIDDEN;
+
+	if (source_of_remote(c->remote, src) == 0)
+		/* a peer behind a NAT, and one waiting for punches, is bound
+		 * to the address it comes from */
+		v = req->reach_word == PROTO_REACH_NAT || req->cmd == PROTO_CMD_PUNCHWAIT ?
+		    source_bind_nat(src, req->arg, addr, NET_ADDR_MAX) :
+		    source_bind(src, req->arg, t->trust_advertised, addr, NET_ADDR_MAX);
+	if (v != SOURCE_ACCEPT) {
 		lograte_log(&t->refusals, LOG_LEVEL_WARN, "not its address",
 		    conn_remote_host(c), "%s: %s %s refused: not its address", c->remote,
 		    req->cmd == PROTO_CMD_REGISTER ? "REGISTER" :
@@ -118,6 +125,9 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 	b.t = t;
 	b.c = c;
 	b.names.max_bytes = TRACKER_MAX_BODY_BYTES;
+	/* a peer reached through a relay takes no direct connections either */
+	b.names.nat = req->reach_word == PROTO_REACH_NAT || req->relay[0] != '\0';
+	b.names.relay = req->relay;
 	rc = conn_read_body(c, handle_register_line, &b);
 	if (rc == 0 && b.bad) {
 		conn_error(c, PROTO_BAD_REQUEST, "invalid song name in REGISTER body");
@@ -141,11 +151,8 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 			log_error("REGISTER %s: out of memory", addr);
 			conn_error(c, PROTO_INTERNAL, "out of memory");
 		} else {
-			registry_set_reach(t->reg, addr,
-			    req->reach_kind == PROTO_REACH_NAT || req->relay[0] != '\0',
-			    req->relay);
 			log_info("REGISTER %s: %zu song(s)%s%s%s", addr, b.names.count,
-			    req->reach_kind == PROTO_REACH_NAT ? ", behind a NAT" : "",
+			    req->reach_word == PROTO_REACH_NAT ? ", behind a NAT" : "",
 			    req->relay[0] != '\0' ? ", relay " : "", req->relay);
 			conn_printf(c, "OK\n");
 		}
@@ -208,12 +215,21 @@ handle_locate(struct tracker *t, struct conn *c, const struct proto_request *req
 	}
 	n = registry_locate(t->reg, req->arg, req->arglen, TRACKER_LOCATE_MAX_PER_ID,
 	    rows, MAX_ROWS, clock_now_ms());
+	/* without "reach" the reader cannot reach a peer behind a NAT */
+	if (!req->reach) {
+		size_t kept = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!rows[i].nat)
+				rows[kept++] = rows[i];
+		n = kept;
+	}
 	conn_printf(c, "SOURCES %zu\n", n);
 	for (size_t i = 0; i < n; i++) {
 		if (rows[i].has_id)
 			proto_format_content_id(rows[i].id, id);
 		else
 			snprintf(id, sizeof(id), "-");
+		/* the reach word: direct, nat, or the relay that carries it */
 		char reach[NET_ADDR_MAX + 16] = "";
 		if (req->reach && rows[i].relay[0] != '\0')
 			snprintf(reach, sizeof(reach), " relay=%s", rows[i].relay);
@@ -321,6 +337,56 @@ handle_listpage(struct tracker *t, struct conn *c, const struct proto_request *r
 	free(rows);
 }
 
+/* WHOAMI: the address the connection comes from, as the tracker sees it
+ * (canonical IP, and port). */
+static void
+handle_whoami(struct conn *c)
+{
+	char src[SOURCE_IP_MAX], host[NET_HOST_MAX], addr[NET_ADDR_MAX];
+	unsigned port;
+
+	if (source_of_remote(c->remote, src) < 0 ||
+	    net_parse_hostport(c->remote, host, sizeof(host), &port, 1) < 0 ||
+	    net_format_hostport(src, port, addr, sizeof(addr)) < 0) {
+		conn_error(c, PROTO_INTERNAL, "cannot tell where this connection comes from");
+		return;
+	}
+	conn_printf(c, "ADDR %s\n", addr);
+}
+
+/* DIALBACK <port>: a fresh connection to the requester's own address at
+ * that port (dialback.h). */
+static void
+handle_dialback(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	char src[SOURCE_IP_MAX], addr[NET_ADDR_MAX], why[RPC_ERR_LEN + 64];
+
+	if (source_of_remote(c->remote, src) < 0 ||
+	    net_format_hostport(src, req->port, addr, sizeof(addr)) < 0) {
+		conn_error(c, PROTO_INTERNAL, "cannot tell where this connection comes from");
+		return;
+	}
+	int limited = t->limit_loopback || !source_is_loopback(src);
+	switch (dialback_run(t->dial, src, req->port, limited, clock_now_ms(), why,
+	    sizeof(why))) {
+	case DIALBACK_REACHABLE:
+		log_debug("%s: DIALBACK %s: reachable", c->remote, addr);
+		conn_printf(c, "OK reachable %s\n", addr);
+		break;
+	case DIALBACK_UNREACHABLE:
+		log_debug("%s: DIALBACK %s: not reachable: %s", c->remote, addr, why);
+		conn_printf(c, "ERR %d not reachable at %s: %s\n", PROTO_UNREACHABLE, addr,
+		    why);
+		break;
+	case DIALBACK_RATE_LIMITED:
+		conn_error(c, PROTO_TOO_MANY, "too many dial-backs from this address");
+		break;
+	case DIALBACK_BUSY:
+		conn_error(c, PROTO_BUSY, "busy: too many dial-backs under way");
+		break;
+	}
+}
+
 static void
 handle_stats(struct tracker *t, struct conn *c)
 {
@@ -370,6 +436,12 @@ tracker_handle(struct conn *c, const struct proto_request *req, void *ctx)
 	}
 	case PROTO_CMD_PUNCH:
 		return punch_request(t->punch, c, req->arg);
+	case PROTO_CMD_WHOAMI:
+		handle_whoami(c);
+		return 0;
+	case PROTO_CMD_DIALBACK:
+		handle_dialback(t, c, req);
+		return 0;
 	default:
 		conn_error(c, PROTO_BAD_REQUEST, "unknown command");
 		return 0;

@@ -10,6 +10,7 @@
 #include "p2pm/log.h"
 #include "p2pm/server.h"
 #include "handlers.h"
+#include "source.h"
 #include "registry.h"
 
 /* lease of a registration, seconds */
@@ -43,6 +44,7 @@ usage(FILE *f)
 	    "               [--max-peers N] [--max-pairs N]\n"
 	    "               [--max-peers-per-source N] [--max-pairs-per-source N]\n"
 	    "               [--max-memory MIB] [--trust-advertised] [--limit-loopback]\n"
+	    "               [--dialback-from IP]\n"
 	    "               [-v|-q]\n"
 	    "\n"
 	    "Keeps the registry of which peers hold which songs (docs/protocol.md).\n"
@@ -69,6 +71,9 @@ usage(FILE *f)
 	    "                            only the connection's own (behind a proxy)\n"
 	    "      --limit-loopback      apply the per-source limits to loopback sources\n"
 	    "                            too (they are exempt by default)\n"
+	    "      --dialback-from IP    dial peers back (DIALBACK) from this local\n"
+	    "                            address, another than the one peers reach\n"
+	    "                            (default: the kernel's pick)\n"
 	    "  -v, --verbose             log more (repeat for debug)\n"
 	    "  -q, --quiet               log only errors\n"
 	    "  -h, --help                show this help\n"
@@ -87,7 +92,7 @@ main(int argc, char **argv)
 {
 	enum { OPT_TTL = 256, OPT_IDLE, OPT_MAXCONNS, OPT_MAXPEERS, OPT_MAXPAIRS,
 		OPT_SRCPEERS, OPT_SRCPAIRS, OPT_TRUST, OPT_LIMITLO, OPT_MAXMEM,
-		OPT_LINE_TIMEOUT, OPT_MIN_BODY_RATE, OPT_MAXCONNS_SOURCE };
+		OPT_LINE_TIMEOUT, OPT_MIN_BODY_RATE, OPT_MAXCONNS_SOURCE, OPT_DIALBACK_FROM };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "ttl", required_argument, NULL, OPT_TTL },
@@ -103,6 +108,7 @@ main(int argc, char **argv)
 		{ "max-memory", required_argument, NULL, OPT_MAXMEM },
 		{ "trust-advertised", no_argument, NULL, OPT_TRUST },
 		{ "limit-loopback", no_argument, NULL, OPT_LIMITLO },
+		{ "dialback-from", required_argument, NULL, OPT_DIALBACK_FROM },
 		CLI_COMMON_OPTIONS
 	};
 	struct server_config cfg = {
@@ -121,11 +127,20 @@ main(int argc, char **argv)
 	long src_pairs = TRACKER_DEFAULT_MAX_PAIRS_PER_SOURCE;
 	long max_mb = TRACKER_DEFAULT_MAX_MEMORY_MB;
 	int ch, verbose = 0, quiet = 0, trust = 0, limit_loopback = 0;
+	const char *dialback_from = NULL;
 
 	cli_init("tracker", usage);
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":l:vqh", opts, NULL)) != -1) {
 		switch (ch) {
+		case OPT_DIALBACK_FROM: {
+			char canon[SOURCE_IP_MAX];
+			if (!source_canonical_ip(optarg, canon))
+				cli_usage_error("--dialback-from wants an IP address, not '%s'",
+				    optarg);
+			dialback_from = optarg;
+			break;
+		}
 		case 'l':
 			cfg.listen_addr = optarg;
 			break;
@@ -213,10 +228,12 @@ main(int argc, char **argv)
 	t.limit_loopback = limit_loopback;
 	lograte_init(&t.refusals);
 	t.reg = registry_new((int)ttl, &lim);
+	t.dial = dialback_new(dialback_from);
 	t.punch = punch_new();
-	if (t.reg == NULL || t.punch == NULL) {
+	if (t.reg == NULL || t.dial == NULL || t.punch == NULL) {
 		log_error("out of memory");
 		registry_free(t.reg);
+		dialback_free(t.dial);
 		punch_free(t.punch);
 		return 1;
 	}
@@ -226,6 +243,7 @@ main(int argc, char **argv)
 	if (t.srv == NULL) {
 		log_error("%s", err);
 		registry_free(t.reg);
+		dialback_free(t.dial);
 		punch_free(t.punch);
 		return 1;
 	}
@@ -239,6 +257,7 @@ main(int argc, char **argv)
 	/* a connection thread still running may use the registry: keep it */
 	if (server_close(t.srv) == 0) {
 		registry_free(t.reg);
+		dialback_free(t.dial);
 		punch_free(t.punch);
 		lograte_destroy(&t.refusals);
 	}

@@ -91,10 +91,11 @@ struct reg_peer {
 	const char *addr;	/* the key of its table entry */
 	struct reg_source *src;	/* where its last REGISTER came from */
 	long long expires_ms;
+	int nat;		/* its last REGISTER said reach=nat or relay= */
 	struct reg_song **songs;
 	size_t nsongs;
-	int nat;		/* registered reach=nat */
-	char relay[NET_ADDR_MAX];	/* registered relay=, "" for none */
+	char *relay;		/* its last REGISTER's relay= "host:port", NUL-ended
+				 * and counted in reg->bytes; NULL for none */
 	uint32_t id;		/* its index in reg->peer_by_id */
 };
 
@@ -714,6 +715,8 @@ registry_peer_free(struct registry *reg, struct reg_peer *p)
 	for (size_t i = 0; i < p->nsongs; i++)
 		registry_song_drop_peer(reg, p->songs[i], p->id);
 	registry_release(reg, p->songs, p->nsongs * sizeof(p->songs[0]));
+	if (p->relay != NULL)
+		registry_release(reg, p->relay, strlen(p->relay) + 1);
 	reg->peer_by_id[p->id] = NULL;
 	reg->free_ids[reg->nfree++] = p->id;
 	registry_htable_del(reg, &reg->peers, p->addr);
@@ -1019,6 +1022,8 @@ registry_check_limits(struct registry *reg, const struct reg_peer *p, const char
 	    reg->pairs - (p != NULL ? p->nsongs : 0) + count > reg->lim.max_pairs)
 		return REGISTRY_FULL;
 	size_t bytes = registry_register_cost(reg, p, strlen(addr), names);
+	if (names->relay != NULL && names->relay[0] != '\0')
+		bytes += registry_chunk(strlen(names->relay) + 1);
 	if (src == NULL)
 		bytes += registry_chunk(sizeof(struct reg_source)) +
 		    registry_entry_bytes(strlen(src_ip)) +
@@ -1102,6 +1107,27 @@ registry_attach(struct registry *reg, struct reg_peer *p, const struct registry_
 	return NULL;
 }
 
+/* Sets p's relay to relay (NULL or "": none), keeping the string it has
+ * when it is the same. Returns 0, or -1 if out of memory (p keeps none). */
+static int
+registry_peer_set_relay(struct registry *reg, struct reg_peer *p, const char *relay)
+{
+	if (relay != NULL && relay[0] == '\0')
+		relay = NULL;
+	if (relay != NULL && p->relay != NULL && strcmp(relay, p->relay) == 0)
+		return 0;
+	if (p->relay != NULL)
+		registry_release(reg, p->relay, strlen(p->relay) + 1);
+	p->relay = NULL;
+	if (relay == NULL)
+		return 0;
+	size_t len = strlen(relay) + 1;
+	if ((p->relay = registry_alloc(reg, len)) == NULL)
+		return -1;
+	memcpy(p->relay, relay, len);
+	return 0;
+}
+
 int
 registry_register(struct registry *reg, const char *addr, const char *src_ip,
     int limited, const struct registry_names *names, long long now_ms)
@@ -1150,6 +1176,9 @@ registry_register(struct registry *reg, const char *addr, const char *src_ip,
 		return -1;
 	}
 	p->expires_ms = now_ms + reg->ttl_ms;
+	p->nat = names->nat;
+	if (registry_peer_set_relay(reg, p, names->relay) < 0)
+		nomem = 1;
 
 	/* attach the new set, marking each song with this generation */
 	uint32_t gen = registry_next_generation(reg);
@@ -1216,7 +1245,7 @@ registry_query(struct registry *reg, const char *name, size_t namelen,
 	struct reg_holder *h = registry_holders(s);
 	for (size_t i = 0; i < s->nholders; i++) {
 		struct reg_peer *p = reg->peer_by_id[h[i].peer];
-		if (p->expires_ms > now_ms)
+		if (p->expires_ms > now_ms && !p->nat)
 			live[nlive++] = p;
 	}
 	/* partial Fisher-Yates: the first `max` are a uniform random pick */
@@ -1315,9 +1344,10 @@ registry_locate(struct registry *reg, const char *name, size_t namelen,
 			l[i] = l[j];
 			l[j] = t;
 			snprintf(out[n].addr, NET_ADDR_MAX, "%s", l[i].peer->addr);
-			out[n].nat = l[i].peer->nat;
-			snprintf(out[n].relay, NET_ADDR_MAX, "%s", l[i].peer->relay);
+			snprintf(out[n].relay, NET_ADDR_MAX, "%s",
+			    l[i].peer->relay != NULL ? l[i].peer->relay : "");
 			out[n].has_id = registry_live_has_id(&l[i]);
+			out[n].nat = l[i].peer->nat;
 			if (out[n].has_id)
 				memcpy(out[n].id, l[i].v->id, PROTO_CONTENT_ID_LEN);
 			else
@@ -1402,18 +1432,5 @@ registry_stats(struct registry *reg, long long now_ms, struct registry_stats *st
 	st->songs = reg->songs.count;
 	st->pairs = reg->pairs;
 	st->bytes = reg->bytes;
-	pthread_mutex_unlock(&reg->lock);
-}
-
-void
-registry_set_reach(struct registry *reg, const char *addr, int nat,
-    const char *relay)
-{
-	pthread_mutex_lock(&reg->lock);
-	struct reg_peer *p = htable_get(&reg->peers, addr, strlen(addr));
-	if (p != NULL) {
-		p->nat = nat;
-		snprintf(p->relay, sizeof(p->relay), "%s", relay != NULL ? relay : "");
-	}
 	pthread_mutex_unlock(&reg->lock);
 }

@@ -51,7 +51,7 @@ struct registry_source {
 	unsigned char id[PROTO_CONTENT_ID_LEN];
 	int has_id;		/* 0: registered without a content id */
 	char tags[PROTO_MAX_TAG_BYTES + 1];	/* its tag words, "" if none */
-	int nat;		/* the peer registered reach=nat */
+	int nat;		/* registered reach=nat: behind a NAT */
 	char relay[NET_ADDR_MAX];	/* the relay it registered, "" if none */
 };
 
@@ -73,6 +73,8 @@ struct registry_names {
 	struct registry_name *items;
 	size_t count, itemcap;
 	size_t max_bytes;
+	int nat;		/* the REGISTER said reach=nat or relay= */
+	const char *relay;	/* its relay= "host:port", NULL or "" for none */
 };
 
 /* How much the registry holds, in all and per source address. */
@@ -114,7 +116,8 @@ void registry_names_free(struct registry_names *names);
 /* Replaces the song set of peer `addr` with `names` (each with its content
  * id or none), records src_ip (canonical) as where it comes from, and
  * renews its lease until now_ms + ttl. Duplicate names count once, with
- * the content id of their first line. The per-source limits apply only
+ * the content id of their first line. The peer is recorded as behind a
+ * NAT when names->nat is set (as reachable otherwise). The per-source limits apply only
  * when `limited` is set. Returns 0; one of the refusals above, changing
  * nothing, if the peer, its pairs (duplicates counted) or what src_ip has
  * registered would pass a limit; or -1 if memory ran out (the peer then
@@ -122,17 +125,12 @@ void registry_names_free(struct registry_names *names);
 int registry_register(struct registry *reg, const char *addr, const char *src_ip,
     int limited, const struct registry_names *names, long long now_ms);
 
-/* Records how peer addr (if registered) is reached: behind a NAT (nat),
- * through a relay (relay, "" or NULL for none). Kept until the next
- * REGISTER of the peer sets it again. */
-void registry_set_reach(struct registry *reg, const char *addr, int nat,
-    const char *relay);
-
 /* Forgets a peer and its songs. Returns 1 if it was known, 0 if not. */
 int registry_unregister(struct registry *reg, const char *addr);
 
 /* Copies into out (up to max entries) the addresses of live peers holding
- * the song, shuffled. Returns how many live peers hold it in all. */
+ * the song, shuffled, leaving out those behind a NAT (a version-1 reader
+ * cannot reach them). Returns how many such live peers hold it in all. */
 size_t registry_query(struct registry *reg, const char *name, size_t namelen,
     char (*out)[NET_ADDR_MAX], size_t max, long long now_ms);
 

@@ -67,3 +67,16 @@ source_bind(const char *source, const char *advertised, int trust, char *out,
 		return SOURCE_FORBIDDEN;
 	return SOURCE_ACCEPT;
 }
+
+enum source_verdict
+source_bind_nat(const char *source, const char *advertised, char *out,
+    size_t outlen)
+{
+	char host[NET_HOST_MAX];
+	unsigned port;
+
+	if (net_parse_hostport(advertised, host, sizeof(host), &port, 0) < 0 ||
+	    net_format_hostport(source, port, out, outlen) < 0)
+		return SOURCE_FORBIDDEN;
+	return SOURCE_ACCEPT;
+}

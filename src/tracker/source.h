@@ -44,4 +44,12 @@ int source_is_loopback(const char *ip);
 enum source_verdict source_bind(const char *source, const char *advertised,
     int trust, char *out, size_t outlen);
 
+/* Where a REGISTER or UNREGISTER of `advertised` from a peer behind a NAT
+ * (reach=nat) binds: always the source itself, with the advertised port,
+ * whatever host it names (its own address is not one the outside can
+ * use). On SOURCE_ACCEPT out holds "ip:port"; SOURCE_FORBIDDEN for an
+ * advertised text that does not parse or an address that does not fit. */
+enum source_verdict source_bind_nat(const char *source, const char *advertised,
+    char *out, size_t outlen);
+
 #endif

@@ -244,6 +244,54 @@ test_version2(void)
 	ok(parse("LOCATE", &req) == PROTO_BAD_REQUEST, "LOCATE without a name is malformed");
 	ok(parse("LOCATE a b", &req) == PROTO_BAD_REQUEST, "LOCATE with two words is malformed");
 	ok(PROTO_VERSION == 2, "the protocol is version 2");
+	ok(parse("LOCATE Song reach", &req) == PROTO_OK && req.reach && !req.tags &&
+	    strcmp(req.arg, "Song") == 0, "LOCATE <name> reach asks for the reach word");
+	ok(parse("LOCATE Song reach tags", &req) == PROTO_OK && req.reach && req.tags &&
+	    parse("LOCATE Song tags reach", &req) == PROTO_OK && req.reach && req.tags &&
+	    strcmp(req.arg, "Song") == 0, "  with tags, in either order");
+	ok(parse("LOCATE Song reach reach", &req) == PROTO_BAD_REQUEST,
+	    "  but each once");
+	ok(parse("LOCATE reach", &req) == PROTO_OK && !req.reach &&
+	    strcmp(req.arg, "reach") == 0, "a song named reach is a name");
+	ok(parse("WHOAMI", &req) == PROTO_OK && req.cmd == PROTO_CMD_WHOAMI &&
+	    parse("WHOAMI x", &req) == PROTO_BAD_REQUEST, "WHOAMI takes no word");
+	ok(parse("DIALBACK 7701", &req) == PROTO_OK && req.cmd == PROTO_CMD_DIALBACK &&
+	    req.port == 7701 && parse("DIALBACK 65535", &req) == PROTO_OK,
+	    "DIALBACK takes a port");
+	ok(parse("DIALBACK", &req) == PROTO_BAD_REQUEST &&
+	    parse("DIALBACK 0", &req) == PROTO_BAD_REQUEST &&
+	    parse("DIALBACK 65536", &req) == PROTO_BAD_REQUEST &&
+	    parse("DIALBACK 07701", &req) == PROTO_BAD_REQUEST &&
+	    parse("DIALBACK +1", &req) == PROTO_BAD_REQUEST &&
+	    parse("DIALBACK 1.2.3.4:5", &req) == PROTO_BAD_REQUEST,
+	    "  1-65535 in plain decimal, nothing else");
+	ok(parse("REGISTER 10.0.0.1:7001 reach=nat", &req) == PROTO_OK &&
+	    req.reach_word == PROTO_REACH_NAT && strcmp(req.arg, "10.0.0.1:7001") == 0 &&
+	    req.has_body, "REGISTER <addr> reach=nat says the peer is behind a NAT");
+	ok(parse("REGISTER 10.0.0.1:7001 reach=direct", &req) == PROTO_OK &&
+	    req.reach_word == PROTO_REACH_DIRECT &&
+	    parse("REGISTER 10.0.0.1:7001", &req) == PROTO_OK &&
+	    req.reach_word == PROTO_REACH_DEFAULT, "  reach=direct, or nothing, that it is not");
+	ok(parse("REGISTER 10.0.0.1:7001 reach=other", &req) == PROTO_BAD_REQUEST &&
+	    req.has_body, "  another reach= word is malformed, its body still to be read");
+	ok(parse("REGISTER 10.0.0.1:7001 reach=nat relay=198.18.0.9:7701", &req) ==
+	    PROTO_OK && req.reach_word == PROTO_REACH_NAT &&
+	    strcmp(req.relay, "198.18.0.9:7701") == 0 &&
+	    strcmp(req.arg, "10.0.0.1:7001") == 0,
+	    "REGISTER <addr> reach=nat relay=<host:port> names the peer's relay");
+	ok(parse("REGISTER 10.0.0.1:7001 relay=[::1]:7701", &req) == PROTO_OK &&
+	    req.reach_word == PROTO_REACH_DEFAULT && strcmp(req.relay, "[::1]:7701") == 0 &&
+	    parse("REGISTER 10.0.0.1:7001", &req) == PROTO_OK && req.relay[0] == '\0',
+	    "  an IPv6 relay, or none");
+	ok(parse("REGISTER 10.0.0.1:7001 relay=nowhere", &req) == PROTO_BAD_REQUEST &&
+	    req.has_body &&
+	    parse("REGISTER 10.0.0.1:7001 relay=1.2.3.4:5 reach=nat", &req) ==
+	    PROTO_BAD_REQUEST &&
+	    parse("REGISTER 10.0.0.1:7001 relay=1.2.3.4:5 relay=1.2.3.4:6", &req) ==
+	    PROTO_BAD_REQUEST &&
+	    parse("REGISTER 10.0.0.1:7001  relay=1.2.3.4:5", &req) == PROTO_BAD_REQUEST,
+	    "  a relay= without a port, out of order, twice or after two spaces is "
+	    "malformed");
 
 	ok(parse("LISTPAGE limit=500 after=Song%20A match=%C3%9C", &req) == PROTO_OK &&
 	    req.cmd == PROTO_CMD_LISTPAGE && req.limit == 500 &&

@@ -85,5 +85,14 @@ main(void)
 	    "IPv6 loopback is written [::1]:port");
 	ok(strcmp(bind_of("192.0.2.7", "nonsense", 0), "403") == 0,
 	    "an advertised text that does not parse binds nowhere");
+	char out[NET_ADDR_MAX];
+	ok(source_bind_nat("198.18.2.1", "198.19.129.2:7701", out, sizeof(out)) ==
+	    SOURCE_ACCEPT && strcmp(out, "198.18.2.1:7701") == 0,
+	    "behind a NAT, the inside address is replaced by the source");
+	ok(source_bind_nat("198.18.2.1", "0.0.0.0:7702", out, sizeof(out)) ==
+	    SOURCE_ACCEPT && strcmp(out, "198.18.2.1:7702") == 0,
+	    "  and so is the unspecified address");
+	ok(source_bind_nat("198.18.2.1", "junk", out, sizeof(out)) == SOURCE_FORBIDDEN,
+	    "  an address that does not parse is refused");
 	return done_testing();
 }
