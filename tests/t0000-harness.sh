@@ -147,5 +147,10 @@ ok "  that refuses a connect" connect_refused "$dead"
 dead2=$(refused_addr)
 ok "  and again on a second call" connect_refused "$dead2"
 
+# every integration script has a number of its own, so that prove's order
+# and a failure's name point at one script
+dups=$(for t in "$TEST_DIR"/t[0-9]*-*.sh; do t=${t##*/t}; echo "${t%%-*}"; done | sort | uniq -d)
+is "$dups" "" "no two test scripts share a number"
+
 chmod u+w "$SCRATCH/ro"
 done_testing

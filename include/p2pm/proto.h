@@ -72,7 +72,8 @@ enum proto_cmd {
 	PROTO_CMD_CONNECT,	/* a relay: a circuit to a reserved peer */
 	PROTO_CMD_ACCEPT,	/* a relay: the reserved peer's end of one */
 	PROTO_CMD_PUNCH,	/* the tracker: coordinate a hole punch */
-	PROTO_CMD_PUNCHWAIT	/* the tracker: a peer waits for punches */
+	PROTO_CMD_PUNCHWAIT,	/* the tracker: a peer waits for punches */
+	PROTO_CMD_RESOLVE
 };
 
 /* How a REGISTER says its peer can be reached (its reach= word). */
@@ -83,7 +84,7 @@ enum proto_reach {
 };
 
 /* A parsed request. arg holds the decoded name (QUERY, REQUEST_*), the
- * filter (LIST and LISTPAGE's match=, possibly empty), the name (LOCATE) or the peer address (REGISTER, UNREGISTER),
+ * filter (LIST and LISTPAGE's match=, possibly empty), the name (LOCATE, RESOLVE) or the peer address (REGISTER, UNREGISTER),
  * empty for DIALBACK (its port is in port),
  * NUL-terminated; arglen is its length in bytes. */
 struct proto_request {

@@ -12,6 +12,7 @@
 #define P2PM_SONGDIR_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "p2pm/playlist.h"
@@ -74,6 +75,17 @@ int songdir_name_ok(const char *text, size_t len);
  * songdir_unchanged to look again cheaply. */
 int songdir_verify(const char *dir, struct songdir_info *out, char *err,
     size_t errlen);
+
+/* songdir_verify of the directory open as dirfd (left open: a caller
+ * may go on reading through it exactly what was checked); dir only names
+ * it in messages. */
+int songdir_verify_at(int dirfd, const char *dir, struct songdir_info *out,
+    char *err, size_t errlen);
+
+/* The identity of the file st describes, and whether two are the same. */
+void songdir_id_of(const struct stat *st, struct songdir_file_id *id);
+int songdir_id_equal(const struct songdir_file_id *a,
+    const struct songdir_file_id *b);
 
 /* True if index.m3u8, song.name and every segment of dir still have the
  * identity songdir_verify recorded in info (one stat each, no reading). */

@@ -173,6 +173,7 @@ static const struct proto_cmd_entry proto_cmds[] = {
 	{ "ACCEPT", PROTO_CMD_ACCEPT, ARG_NAME },
 	{ "PUNCH", PROTO_CMD_PUNCH, ARG_ADDR },
 	{ "PUNCHWAIT", PROTO_CMD_PUNCHWAIT, ARG_ADDR },
+	{ "RESOLVE", PROTO_CMD_RESOLVE, ARG_NAME },
 };
 
 /* If the last word of arg (arglen bytes) is `word`, drops it (and the

@@ -33,7 +33,7 @@ songdir_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+void
 songdir_id_of(const struct stat *st, struct songdir_file_id *id)
 {
 	id->dev = st->st_dev;
@@ -45,7 +45,7 @@ songdir_id_of(const struct stat *st, struct songdir_file_id *id)
 	    st->st_ctim.tv_nsec;
 }
 
-static int
+int
 songdir_id_equal(const struct songdir_file_id *a, const struct songdir_file_id *b)
 {
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
@@ -215,10 +215,7 @@ int
 songdir_verify(const char *dir, struct songdir_info *out, char *err,
     size_t errlen)
 {
-	char *text = NULL, *canon = NULL, *name = NULL, why[256];
-	size_t len, canonlen, namelen;
-	unsigned char *buf = NULL;
-	int dirfd;
+	int dirfd, rc;
 
 	memset(out, 0, sizeof(*out));
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -226,6 +223,20 @@ songdir_verify(const char *dir, struct songdir_info *out, char *err,
 		songdir_err(err, errlen, "'%s': %s", dir, strerror(errno));
 		return -1;
 	}
+	rc = songdir_verify_at(dirfd, dir, out, err, errlen);
+	close(dirfd);
+	return rc;
+}
+
+int
+songdir_verify_at(int dirfd, const char *dir, struct songdir_info *out,
+    char *err, size_t errlen)
+{
+	char *text = NULL, *canon = NULL, *name = NULL, why[256];
+	size_t len, canonlen, namelen;
+	unsigned char *buf = NULL;
+
+	memset(out, 0, sizeof(*out));
 	/* the playlist: parsed, content-addressed, canonical */
 	if (songdir_read_small(dirfd, dir, PLAYLIST_INDEX_NAME,
 	    PROTO_MAX_PLAYLIST_BYTES, &text, &len, &out->index_id, err,
@@ -285,14 +296,12 @@ songdir_verify(const char *dir, struct songdir_info *out, char *err,
 	free(text);
 	free(canon);
 	free(name);
-	close(dirfd);
 	return 0;
 fail:
 	free(buf);
 	free(text);
 	free(canon);
 	free(name);
-	close(dirfd);
 	songdir_info_free(out);
 	return -1;
 }

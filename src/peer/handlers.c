@@ -50,6 +50,9 @@ handle_segment(struct conn *c, struct index *idx, const char *segment)
 	}
 	if (fd == INDEX_NO_SUCH_SEGMENT)
 		return conn_error(c, PROTO_NOT_FOUND, "no such segment");
+	if (fd == INDEX_CHANGED)
+		return conn_error(c, PROTO_NOT_FOUND,
+		    "segment changed since it was checked");
 	if (fd == INDEX_OPEN_FAILED) {
 		log_error("cannot open segment %s: %s", segment, strerror(errno));
 		return conn_error(c, PROTO_INTERNAL, "cannot read segment");

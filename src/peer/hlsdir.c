@@ -18,6 +18,11 @@
 void
 hlsdir_free(struct hlsdir *hd)
 {
+	if (hd->held != NULL) {
+		close(hd->held->dirfd);
+		free(hd->held->ids);
+		free(hd->held);
+	}
 	free(hd->text);
 	playlist_free(&hd->pl);
 	memset(hd, 0, sizeof(*hd));

@@ -11,6 +11,7 @@
 
 #include "p2pm/playlist.h"
 #include "p2pm/sha256.h"
+#include "p2pm/songdir.h"
 #include "cache.h"
 
 /* the largest playlist the peer serves (what a client accepts) */
@@ -22,6 +23,17 @@
 /* what the canonical playlist is written under before it is renamed */
 #define HLSDIR_PLAYLIST_TMP ".index.m3u8.tmp"
 
+/* A song directory shared in place, as it was checked: the directory
+ * held open since (its segments are opened relative to it, never again by
+ * a path, so a directory swapped for another or for a link afterwards is
+ * not followed) and each segment's identity then (a file whose identity
+ * differs when it is opened is not what was checked). */
+struct hlsdir_held {
+	int dirfd;
+	struct songdir_file_id *ids;	/* one per playlist segment */
+	unsigned long long serial;	/* which check this was */
+};
+
 /* A checked song directory: the playlist bytes, served as they are, the
  * segments they list, and the content id. Owns its memory. */
 struct hlsdir {
@@ -29,9 +41,11 @@ struct hlsdir {
 	size_t len;
 	struct playlist pl;
 	char content_id[SHA256_HEX_LEN];
+	struct hlsdir_held *held;	/* NULL for a song of the cache */
 };
 
-/* Frees what hd holds and empties it; an empty hd is fine. */
+/* Frees what hd holds (closing a held directory) and empties it; an empty
+ * hd is fine. */
 void hlsdir_free(struct hlsdir *hd);
 
 /* Takes text (len bytes, malloc'd; hd owns it from now on, even on

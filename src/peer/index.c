@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "p2pm/htable.h"
@@ -38,6 +39,11 @@ struct index_media {
 	char **paths;		/* file of each segment, as hd.pl.segs */
 	struct index_holder *holds;	/* one per segment, as hd.pl.segs */
 	int refs;		/* songs pointing here */
+	/* segments of a held directory being opened without the lock; a
+	 * media released meanwhile is freed by the last of them */
+	int opening;
+	int released;
+	int mismatch_logged;	/* a changed segment was logged at warning */
 };
 
 /* One song name the peer shares, and the file it comes from. */
@@ -53,6 +59,7 @@ struct index_song {
 };
 
 struct index {
+	void (*changed)(void);	/* a served file changed: look again */
 	pthread_mutex_t lock;	/* guards the three tables and what they hold */
 	struct htable songs;	/* song name -> struct index_song */
 	struct htable media;	/* media key -> struct index_media */
@@ -79,12 +86,13 @@ index_del(struct htable *t, const char *key)
 }
 
 struct index *
-index_new(void)
+index_new(void (*changed)(void))
 {
 	struct index *idx = calloc(1, sizeof(*idx));
 
 	if (idx == NULL)
 		return NULL;
+	idx->changed = changed;
 	if (htable_init(&idx->songs) < 0 || htable_init(&idx->media) < 0 ||
 	    htable_init(&idx->segments) < 0) {
 		htable_free(&idx->songs);
@@ -180,7 +188,10 @@ index_release(struct index *idx, struct index_song *s)
 		return;
 	index_release_segments(idx, m);
 	index_del(&idx->media, m->key);
-	index_media_free(m);
+	if (m->opening > 0)
+		m->released = 1;	/* the last opener frees it */
+	else
+		index_media_free(m);
 }
 
 static void
@@ -436,34 +447,102 @@ index_playlist(struct index *idx, const char *name, char **text, size_t *len)
 	return rc;
 }
 
+/* Opens segment i of m's held directory, relative to it, and checks that
+ * the file is the one that was checked. Called without the lock, with
+ * m->opening counted. Returns the descriptor, INDEX_CHANGED, or
+ * INDEX_OPEN_FAILED with errno set. */
+static int
+index_open_held(const struct index_media *m, size_t i)
+{
+	const struct hlsdir_held *held = m->hd.held;
+	struct songdir_file_id now;
+	struct stat st;
+	int fd, saved;
+
+	fd = openat(held->dirfd, m->hd.pl.segs[i].name,
+	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return INDEX_OPEN_FAILED;
+	if (fstat(fd, &st) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return INDEX_OPEN_FAILED;
+	}
+	songdir_id_of(&st, &now);
+	if (!S_ISREG(st.st_mode) || !songdir_id_equal(&now, &held->ids[i])) {
+		close(fd);
+		return INDEX_CHANGED;
+	}
+	return fd;
+}
+
 int
 index_segment_open(struct index *idx, const char *segment)
 {
 	const struct index_segment *seg;
+	struct index_media *m = NULL;
 	char *copy = NULL;
-	int fd, saved;
+	int fd, saved, first = 0, held = 0;
+	size_t i = 0;
 
 	pthread_mutex_lock(&idx->lock);
 	seg = index_get(&idx->segments, segment);
-	if (seg != NULL)
-		copy = strdup(seg->holders->media->paths[seg->holders->i]);
+	if (seg != NULL) {
+		m = seg->holders->media;
+		i = seg->holders->i;
+		copy = strdup(m->paths[i]);
+		/* counted, m stays while its directory is used */
+		held = m->hd.held != NULL;
+		if (held)
+			m->opening++;
+	}
 	pthread_mutex_unlock(&idx->lock);
 	if (seg == NULL)
 		return INDEX_NO_SUCH_SEGMENT;
-	if (copy == NULL)
-		return INDEX_OPEN_FAILED;
-	/* opened without the lock, so a slow disk stalls only this request;
-	 * O_NONBLOCK so that something put in the file's place (a FIFO)
-	 * cannot hang it. Files in the cache are only ever replaced by
-	 * rename or removed, so an open descriptor keeps reading the whole
-	 * old file. */
-	fd = open(copy, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	saved = errno;
-	free(copy);
-	if (fd < 0) {
-		errno = saved;
-		return INDEX_OPEN_FAILED;
+	if (!held) {
+		if (copy == NULL)
+			return INDEX_OPEN_FAILED;
+		/* opened without the lock, so a slow disk stalls only this
+		 * request; O_NONBLOCK so that something put in the file's place
+		 * (a FIFO) cannot hang it. Files in the cache are only ever
+		 * replaced by rename or removed, so an open descriptor keeps
+		 * reading the whole old file. */
+		fd = open(copy, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		saved = errno;
+		free(copy);
+		if (fd < 0) {
+			errno = saved;
+			return INDEX_OPEN_FAILED;
+		}
+		return fd;
 	}
+
+	/* a song directory shared in place: through the directory held since
+	 * its check, and only while the file is the one checked */
+	fd = index_open_held(m, i);
+	saved = errno;
+	pthread_mutex_lock(&idx->lock);
+	if (fd == INDEX_CHANGED && !m->released) {
+		first = !m->mismatch_logged;
+		m->mismatch_logged = 1;
+	}
+	if (--m->opening == 0 && m->released)
+		index_media_free(m);
+	pthread_mutex_unlock(&idx->lock);
+	if (fd == INDEX_CHANGED) {
+		if (first)
+			log_warn("%s changed since its song directory was checked: "
+			    "refusing it, checking the directory again",
+			    copy != NULL ? copy : segment);
+		else
+			log_debug("%s changed since it was checked: refused",
+			    copy != NULL ? copy : segment);
+		if (first && idx->changed != NULL)
+			idx->changed();
+	}
+	free(copy);
+	errno = saved;
 	return fd;
 }
 

@@ -16,11 +16,17 @@ struct index;
 /* What index_segment_open returns besides a descriptor. */
 enum index_open_result {
 	INDEX_NO_SUCH_SEGMENT = -1,
-	INDEX_OPEN_FAILED = -2
+	INDEX_OPEN_FAILED = -2,
+	/* a segment of a song directory shared in place is no longer the
+	 * file that was checked (its identity differs): refused */
+	INDEX_CHANGED = -3
 };
 
-/* An empty index (free with index_free), or NULL if out of memory. */
-struct index *index_new(void);
+/* An empty index (free with index_free), or NULL if out of memory.
+ * changed (NULL: none) is called, from any thread, when a segment of a
+ * song directory shared in place turns out to have changed since its
+ * check, to have the directory checked again. */
+struct index *index_new(void (*changed)(void));
 
 /* Frees idx and all it holds; NULL is ignored. */
 void index_free(struct index *idx);
@@ -69,8 +75,13 @@ int index_failed(struct index *idx, const char *name, const char *path);
  * Returns 0, or -1 if no such song is ready. */
 int index_playlist(struct index *idx, const char *name, char **text, size_t *len);
 
-/* Opens a segment named in one of the ready playlists, read-only. Returns
- * the descriptor or an enum index_open_result (errno set for
+/* Opens a segment named in one of the ready playlists, read-only. One of
+ * a song directory shared in place is opened relative to the directory
+ * held since its check (hlsdir_held), without following a link, and only
+ * if its identity (device, inode, size, mtime, ctime) is still the one
+ * checked: else INDEX_CHANGED, logged (at warning the first time for that
+ * check), and the index's changed callback is called. Returns the
+ * descriptor or an enum index_open_result (errno set for
  * INDEX_OPEN_FAILED). */
 int index_segment_open(struct index *idx, const char *segment);
 

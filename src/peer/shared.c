@@ -29,6 +29,9 @@ struct shared_dir {
 	int ok;
 	char *text;		/* the canonical playlist, when ok */
 	size_t len;
+	struct songdir_file_id *ids;	/* each segment's identity, when ok */
+	size_t nids;
+	unsigned long long serial;	/* which check it was */
 	char *why;		/* the reason, when not ok */
 	/* the last song.name read: valid while its identity is unchanged */
 	int named;
@@ -39,8 +42,9 @@ struct shared_dir {
 };
 
 struct shared {
-	pthread_mutex_t lock;	/* guards dirs and what it holds */
+	pthread_mutex_t lock;	/* guards dirs, what it holds, and serial */
 	struct htable dirs;	/* directory path -> struct shared_dir */
+	unsigned long long serial;	/* checks made so far */
 };
 
 struct shared *
@@ -61,6 +65,7 @@ shared_new(void)
 static void
 shared_dir_free(struct shared_dir *d)
 {
+	free(d->ids);
 	free(d->text);
 	free(d->why);
 	free(d);
@@ -197,17 +202,18 @@ shared_print_add(uint64_t print[SHARED_PRINT_WORDS], const char *name,
 	}
 }
 
-/* The fingerprint of dir: every entry's name and identity (one stat
- * each, links not followed). Returns 0, or -1 with a reason in why. */
+/* The fingerprint of the directory open as dirfd: every entry's name and
+ * identity (one stat each, links not followed). Returns 0, or -1 with a
+ * reason in why. */
 static int
-shared_print(const char *dir, uint64_t print[SHARED_PRINT_WORDS], char *why,
+shared_print(int dirfd, uint64_t print[SHARED_PRINT_WORDS], char *why,
     size_t whylen)
 {
 	struct dirent *de;
 	struct stat st;
 	size_t n = 0;
 	int fd;
-	DIR *d = fsutil_opendir_at(AT_FDCWD, dir, &fd);
+	DIR *d = fsutil_opendir_at(dirfd, ".", &fd);
 
 	memset(print, 0, SHARED_PRINT_WORDS * sizeof(*print));
 	if (d == NULL) {
@@ -230,31 +236,51 @@ shared_print(const char *dir, uint64_t print[SHARED_PRINT_WORDS], char *why,
 	return 0;
 }
 
-/* Remembers the outcome of a check of d made at fingerprint print:
- * text (taken) if ok, why if not. Lock held. */
+/* Remembers the outcome of check serial of d made at fingerprint print:
+ * text and ids (both taken) if ok, why if not. Lock held. */
 static void
 shared_remember(struct shared_dir *d, const uint64_t print[SHARED_PRINT_WORDS],
-    char *text, size_t len, const char *why)
+    char *text, size_t len, struct songdir_file_id *ids, size_t nids,
+    unsigned long long serial, const char *why)
 {
 	free(d->text);
+	free(d->ids);
 	free(d->why);
 	d->text = text;
 	d->len = len;
+	d->ids = ids;
+	d->nids = nids;
+	d->serial = serial;
 	d->why = text == NULL ? strdup(why) : NULL;
 	d->ok = text != NULL;
 	memcpy(d->print, print, sizeof(d->print));
 	d->checked = 1;
 }
 
-/* Verifies dir whole; on success *text (malloc'd) is its playlist. */
+/* A malloc'd copy of n bytes of p, or NULL. */
+static void *
+shared_copy(const void *p, size_t n)
+{
+	void *q = malloc(n > 0 ? n : 1);
+
+	if (q != NULL && n > 0)
+		memcpy(q, p, n);
+	return q;
+}
+
+/* Verifies the directory open as dirfd (dir names it) whole; on success
+ * *text (malloc'd) is its playlist and *ids (malloc'd) the identity of
+ * each of its *nids segments as they were hashed. */
 static int
-shared_verify(const char *dir, const char *name, char **text, size_t *len,
-    char *why, size_t whylen)
+shared_verify(int dirfd, const char *dir, const char *name, char **text,
+    size_t *len, struct songdir_file_id **ids, size_t *nids, char *why,
+    size_t whylen)
 {
 	struct songdir_info info;
 
 	*text = NULL;
-	if (songdir_verify(dir, &info, why, whylen) < 0)
+	*ids = NULL;
+	if (songdir_verify_at(dirfd, dir, &info, why, whylen) < 0)
 		return -1;
 	if (strcmp(info.name, name) != 0) {
 		snprintf(why, whylen, "%s changed while it was checked",
@@ -263,12 +289,45 @@ shared_verify(const char *dir, const char *name, char **text, size_t *len,
 		return -1;
 	}
 	*text = playlist_canonical(&info.playlist, len);
+	*ids = info.segment_ids;
+	*nids = info.playlist.count;
+	info.segment_ids = NULL;
 	songdir_info_free(&info);
 	if (*text == NULL) {
+		free(*ids);
+		*ids = NULL;
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
 	return 0;
+}
+
+/* Makes hd of a checked playlist text (taken) and what holds it: the
+ * directory dirfd (taken) and the segments' identities ids (taken). */
+static int
+shared_hold(char *text, size_t len, int dirfd, struct songdir_file_id *ids,
+    size_t nids, unsigned long long serial, struct hlsdir *hd, char *why,
+    size_t whylen)
+{
+	if (hlsdir_parse(text, len, hd, why, whylen) < 0)
+		goto fail;
+	if (hd->pl.count != nids) {
+		snprintf(why, whylen, "changed while it was checked");
+		goto fail;
+	}
+	if ((hd->held = malloc(sizeof(*hd->held))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		goto fail;
+	}
+	hd->held->dirfd = dirfd;
+	hd->held->ids = ids;
+	hd->held->serial = serial;
+	return 0;
+fail:
+	hlsdir_free(hd);
+	free(ids);
+	close(dirfd);
+	return -1;
 }
 
 int
@@ -276,52 +335,84 @@ shared_check(struct shared *sh, const char *dir, const char *name,
     struct hlsdir *hd, int *fresh, char *why, size_t whylen)
 {
 	uint64_t print[SHARED_PRINT_WORDS], after[SHARED_PRINT_WORDS];
+	struct songdir_file_id *ids = NULL;
+	unsigned long long serial = 0;
 	char junk[64];
 	struct shared_dir *d;
 	char *text = NULL;
-	size_t len = 0;
-	int rc;
+	size_t len = 0, nids = 0;
+	int rc, dirfd;
 
 	memset(hd, 0, sizeof(*hd));
 	*fresh = 0;
-	if (shared_print(dir, print, why, whylen) < 0)
+	/* the directory itself, not a link to one, held from here on: what
+	 * is served is read through this descriptor */
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0) {
+		snprintf(why, whylen, "cannot read it: %s", strerror(errno));
 		return -1;
+	}
+	if (shared_print(dirfd, print, why, whylen) < 0) {
+		close(dirfd);
+		return -1;
+	}
 	pthread_mutex_lock(&sh->lock);
 	d = htable_get(&sh->dirs, dir, strlen(dir));
 	if (d != NULL && d->checked && memcmp(d->print, print, sizeof(print)) == 0) {
-		if (d->ok && (text = malloc(d->len)) != NULL) {
-			memcpy(text, d->text, d->len);
+		if (d->ok) {
+			text = shared_copy(d->text, d->len);
+			ids = shared_copy(d->ids, d->nids * sizeof(*d->ids));
 			len = d->len;
-		} else if (!d->ok) {
-			snprintf(why, whylen, "%s", d->why != NULL ? d->why : "refused");
+			nids = d->nids;
+			serial = d->serial;
+			if (text == NULL || ids == NULL)
+				snprintf(why, whylen, "out of memory");
 		} else {
-			snprintf(why, whylen, "out of memory");
+			snprintf(why, whylen, "%s", d->why != NULL ? d->why : "refused");
 		}
 		pthread_mutex_unlock(&sh->lock);
-		return text != NULL ? hlsdir_parse(text, len, hd, why, whylen) : -1;
+		if (text == NULL || ids == NULL) {
+			free(text);
+			free(ids);
+			close(dirfd);
+			return -1;
+		}
+		return shared_hold(text, len, dirfd, ids, nids, serial, hd, why,
+		    whylen);
 	}
 	pthread_mutex_unlock(&sh->lock);
 
-	rc = shared_verify(dir, name, &text, &len, why, whylen);
+	rc = shared_verify(dirfd, dir, name, &text, &len, &ids, &nids, why, whylen);
+	pthread_mutex_lock(&sh->lock);
+	serial = ++sh->serial;
+	pthread_mutex_unlock(&sh->lock);
 	/* kept only if nothing changed while it was read */
-	if (shared_print(dir, after, junk, sizeof(junk)) == 0 &&
+	if (shared_print(dirfd, after, junk, sizeof(junk)) == 0 &&
 	    memcmp(print, after, sizeof(print)) == 0) {
 		pthread_mutex_lock(&sh->lock);
 		if ((d = shared_dir_of(sh, dir)) != NULL) {
-			char *copy = NULL;
-			if (rc == 0 && (copy = malloc(len)) != NULL)
-				memcpy(copy, text, len);
-			if (rc < 0 || copy != NULL)
-				shared_remember(d, print, copy, len, why);
+			char *tcopy = NULL;
+			struct songdir_file_id *icopy = NULL;
+			if (rc == 0) {
+				tcopy = shared_copy(text, len);
+				icopy = shared_copy(ids, nids * sizeof(*ids));
+			}
+			if (rc < 0 || (tcopy != NULL && icopy != NULL))
+				shared_remember(d, print, tcopy, len, icopy, nids,
+				    serial, why);
+			else {
+				free(tcopy);
+				free(icopy);
+			}
 		}
 		pthread_mutex_unlock(&sh->lock);
 		*fresh = rc < 0;
 	}
 	if (rc < 0) {
-		free(text);
+		close(dirfd);
 		return -1;
 	}
-	return hlsdir_parse(text, len, hd, why, whylen);
+	return shared_hold(text, len, dirfd, ids, nids, serial, hd, why, whylen);
 }
 
 void

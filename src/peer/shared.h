@@ -31,8 +31,11 @@ int shared_name(struct shared *sh, const char *dir, char name[PROTO_MAX_NAME + 1
 
 /* Checks the song directory dir, shared as the song name: verified whole
  * (songdir_verify) unless no entry of it changed since the last check;
- * its song.name must still give name. On success fills hd with its
- * playlist and content id (free with hlsdir_free) and returns 0. On
+ * its song.name must still give name; dir itself must not be a link. On
+ * success fills hd with its playlist and content id, and hd->held with the
+ * directory held open and its segments' identities as checked, and the
+ * check's serial number, the same while nothing changed (free with
+ * hlsdir_free) and returns 0. On
  * failure returns -1 with a reason naming the directory or the file in
  * why, and sets *fresh to 1 if that is news (the first failure since the
  * directory changed), 0 if the same failure was reported before. */

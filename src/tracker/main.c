@@ -228,6 +228,10 @@ main(int argc, char **argv)
 	t.limit_loopback = limit_loopback;
 	lograte_init(&t.refusals);
 	t.reg = registry_new((int)ttl, &lim);
+	if (t.reg != NULL && aliases_init(&t.aliases, (int)ttl) < 0) {
+		registry_free(t.reg);
+		t.reg = NULL;
+	}
 	t.dial = dialback_new(dialback_from);
 	t.punch = punch_new();
 	if (t.reg == NULL || t.dial == NULL || t.punch == NULL) {
@@ -245,6 +249,7 @@ main(int argc, char **argv)
 		registry_free(t.reg);
 		dialback_free(t.dial);
 		punch_free(t.punch);
+		aliases_free(&t.aliases);
 		return 1;
 	}
 	cli_print_ready(server_address(t.srv));
@@ -259,6 +264,7 @@ main(int argc, char **argv)
 		registry_free(t.reg);
 		dialback_free(t.dial);
 		punch_free(t.punch);
+		aliases_free(&t.aliases);
 		lograte_destroy(&t.refusals);
 	}
 	return 0;
