@@ -49,6 +49,24 @@ int net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen);
 int net_connect_from(const char *hostport, const char *from, int timeout_ms,
     char *err, size_t errlen);
 
+/* The same from local_port on every address (0: a free port), bound with
+ * SO_REUSEADDR and SO_REUSEPORT so that several sockets bound alike share
+ * the port: one to the tracker, so that it sees the port, and the ones a
+ * hole punch dials from it. */
+int net_connect_from_port(const char *hostport, unsigned local_port, int timeout_ms,
+    char *err, size_t errlen);
+/* The local port a socket is bound to, or -1. */
+int net_local_port(int fd);
+/* while a line read by net_read_line_exact is only partly there, it looks
+ * again after this many milliseconds */
+#define NET_LINE_PEEK_WAIT_MS 5
+/* Reads one line ending in LF within timeout_ms, and not one byte more, so
+ * that what follows it stays in the socket for whoever reads it next (a
+ * server taking over the connection). Strips the LF and a CR before it and
+ * NUL-terminates line (linesz bytes). Returns the line's length, or -1
+ * with errno set (ETIMEDOUT, EMSGSIZE for a line longer than linesz - 1,
+ * ECONNRESET for a connection closed first). */
+int net_read_line_exact(int fd, char *line, size_t linesz, int timeout_ms);
 /* Sets receive and send timeouts (0 = none) on a socket. */
 int net_set_timeouts(int fd, int recv_ms, int send_ms);
 

@@ -68,6 +68,11 @@ enum proto_cmd {
 	PROTO_CMD_LISTPAGE,
 	PROTO_CMD_WHOAMI,
 	PROTO_CMD_DIALBACK,
+	PROTO_CMD_RESERVE,	/* a relay: keep a reservation (peer) */
+	PROTO_CMD_CONNECT,	/* a relay: a circuit to a reserved peer */
+	PROTO_CMD_ACCEPT,	/* a relay: the reserved peer's end of one */
+	PROTO_CMD_PUNCH,	/* the tracker: coordinate a hole punch */
+	PROTO_CMD_PUNCHWAIT,	/* the tracker: a peer waits for punches */
 	PROTO_CMD_RESOLVE
 };
 
@@ -85,8 +90,11 @@ enum proto_reach {
 struct proto_request {
 	enum proto_cmd cmd;
 	int tags;	/* LISTPAGE tags=1, LOCATE <name> tags: rows carry tags */
-	int reach;	/* LOCATE <name> reach: rows carry direct/nat */
+	int reach;	/* LOCATE <name> reach: rows carry direct/nat/relay= */
 	enum proto_reach reach_word;	/* REGISTER <addr> reach=... */
+	/* REGISTER <addr> ... relay=<host:port>: the relay that carries
+	 * connections to the peer, canonical ("" for none) */
+	char relay[NET_ADDR_MAX];
 	unsigned port;	/* DIALBACK <port>: 1-65535 */
 	/* the command word is one followed by a body (REGISTER); set even
 	 * when the rest of the line is malformed, so the body can be skipped */

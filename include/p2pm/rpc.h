@@ -59,6 +59,11 @@ struct rpc_conn *rpc_open(const char *addr, int connect_ms, int io_ms,
 struct rpc_conn *rpc_open_from(const char *addr, const char *from, int connect_ms,
     int io_ms, char *err, size_t errlen);
 
+/* A connection over fd, a socket already connected (by a hole punch) to
+ * the server called addr, with rpc_open's io_ms. Owns fd from then on
+ * (closed if out of memory: NULL). */
+struct rpc_conn *rpc_adopt(int fd, const char *addr, int io_ms);
+
 /* The address the connection was opened to, as given to rpc_open. */
 const char *rpc_addr(const struct rpc_conn *c);
 

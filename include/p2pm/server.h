@@ -19,6 +19,7 @@
 
 #include "p2pm/proto.h"
 #include "p2pm/reader.h"
+#include "p2pm/splice.h"
 
 #define SERVER_DEFAULT_IDLE_TIMEOUT_S 30
 #define SERVER_MAX_IDLE_TIMEOUT_S 86400
@@ -134,6 +135,13 @@ void server_run(struct server *s, volatile sig_atomic_t *stop);
  * handler's ctx): the caller should exit without freeing it. */
 int server_close(struct server *s);
 
+/* Serves fd, a connected socket the program made itself rather than
+ * accepted (a connection carried by a relay, or one opened by a hole
+ * punch), as if it had been accepted: the same caps, deadlines and
+ * handler, its other end as the remote address. The server owns fd from
+ * then on. Returns 0, or -1 if it was refused or the server is closing
+ * (fd closed). */
+int server_adopt(struct server *s, int fd);
 /* Number of requests answered so far, and of connections now open. */
 unsigned long long server_requests(struct server *s);
 int server_live_conns(struct server *s);
@@ -165,6 +173,23 @@ enum reader_result conn_read_line(struct conn *c, char *line, size_t linesz,
  * SERVER_BODY_GRACE_MS. */
 void conn_body_deadline(struct conn *c, int on);
 
+/* Waits up to ms milliseconds (0: not at all) for input on c, buffered
+ * or arriving, or for its end. Returns 1 if there is some (a read will
+ * not wait), 0 if none came, -1 on error. For a handler that holds its
+ * connection and also waits for something else. */
+int conn_wait_input(struct conn *c, int ms);
+/* Flushes c and returns a second descriptor for its socket, which the
+ * caller owns and closes, to pass the connection on (a relay handing a
+ * circuit to the thread that carries it); the handler then returns -1 so
+ * that the server closes its own. -1 if input is already buffered (it
+ * would be lost) or on error. */
+int conn_dup_fd(struct conn *c);
+/* Flushes c, then carries bytes both ways between c and fd (splice_run),
+ * starting with what c has buffered past its last request, within lim.
+ * *carried counts every byte passed on. The handler returns -1 after it
+ * (the connection is spent); fd stays the caller's. */
+enum splice_end conn_splice(struct conn *c, int fd,
+    const struct splice_limits *lim, long long *carried);
 /* Called for each body line (line NULL for a line holding a NUL byte);
  * returns 0 to go on, -1 to stop and close (having queued an ERR). */
 typedef int (*conn_line_fn)(void *ctx, const char *line, size_t len);

@@ -136,15 +136,16 @@ cmd_pick(const struct source_list *found, const char *want,
 	}
 	for (size_t i = 0; i < found->count; i++) {
 		if (*content_id != NULL && strcmp(found->e[i].id, *content_id) == 0) {
-			source_list_add(list, found->e[i].addr, found->e[i].id);
+			source_list_add_entry(list, &found->e[i]);
 			tried[i] = 1;
 		}
 	}
 	for (size_t i = 0; i < found->count; i++)
 		if (found->e[i].id[0] == '\0')
-			source_list_add(list, found->e[i].addr, NULL);
+			source_list_add_entry(list, &found->e[i]);
 	if (*content_id != NULL && list->count == anon)
 		return 0;	/* nobody registered it */
+	source_list_relayed_last(list);
 	return list->count;
 }
 
@@ -160,8 +161,9 @@ cmd_report(const struct client_opts *o, const struct fetch_report *rep,
 	for (size_t k = 0; k < rep->nsources; k++) {
 		const struct fetch_source_report *s = &rep->src[k];
 		units_format_bytes((unsigned long long)s->bytes, size, sizeof(size));
-		log_info("peer %s: %zu segments, %s, %zu duplicate%s%s%s", s->addr,
+		log_info("peer %s: %zu segments, %s, %zu duplicate%s, %s%s%s", s->addr,
 		    s->segments, size, s->duplicates, s->duplicates == 1 ? "" : "s",
+		    s->how != NULL ? s->how : "not connected",
 		    s->dropped[0] ? "; dropped: " : "", s->dropped);
 	}
 	units_format_bytes((unsigned long long)rep->bytes, size, sizeof(size));

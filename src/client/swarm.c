@@ -33,6 +33,7 @@
 #include "peer_client.h"
 #include "queue_time.h"
 #include "swarm.h"
+#include "reach.h"
 
 /* segments ahead of the first one not yet handed to the output that may
  * be fetched (the reorder buffer) */
@@ -62,6 +63,13 @@
 #define SWARM_SONG_SLACK_BYTES (1024L * 1024)
 /* longest song fetched, in seconds */
 #define SWARM_MAX_SONG_SECONDS (24L * 3600)
+/* a source reached only through a relay is started only while no other
+ * source runs, or while the swarm brings the song more slowly than this
+ * many milliseconds per second of audio (half real time's 1000: not fast
+ * enough for a listener to keep ahead), measured over this many segments
+ * at least */
+#define SWARM_RELAY_PACE_MS 500
+#define SWARM_RELAY_SAMPLES 4
 /* a worker thread's stack, in bytes */
 #define SWARM_THREAD_STACK (256 * 1024)
 
@@ -259,8 +267,7 @@ swarm_source_open(struct swarm *sw, struct swarm_source *s, char *why,
 	size_t rawlen;
 
 	if (c == NULL) {
-		c = rpc_open(s->entry->addr, sw->fp->timeout_ms, sw->fp->timeout_ms,
-		    why, whylen);
+		c = source_open(s->entry, sw->fp->timeout_ms, &s->rep->how, why, whylen);
 		if (c == NULL)
 			return -1;
 		pthread_mutex_lock(&sw->lock);
@@ -477,6 +484,25 @@ swarm_start_next(struct swarm *sw)
 	return 0;
 }
 
+/* True if the next candidate may start now (lock held): any but a
+ * relayed one, and that one only when nothing else runs or what runs is
+ * too slow. */
+static int
+swarm_may_start(const struct swarm *sw)
+{
+	size_t others = 0;
+
+	if (sw->src[sw->next_src].entry->reach != SOURCE_RELAYED)
+		return 1;
+	for (size_t k = 0; k < sw->next_src; k++)
+		if (sw->src[k].running && sw->src[k].entry->reach != SOURCE_RELAYED)
+			others++;
+	if (others == 0)
+		return 1;
+	return sw->pace.samples >= SWARM_RELAY_SAMPLES &&
+	    sw->pace.mean > SWARM_RELAY_PACE_MS;
+}
+
 /* Checks a playlist a source sent: it parses, names every segment by its
  * hash, is in canonical form, is not too long, and (when the content id is
  * known) hashes to it. Returns 0 or -1 with why. */
@@ -540,7 +566,7 @@ swarm_get_playlist(struct swarm *sw)
 		size_t rawlen;
 
 		log_info("asking peer %s for '%s'", s->entry->addr, fp->song);
-		c = rpc_open(s->entry->addr, fp->timeout_ms, fp->timeout_ms, why,
+		c = source_open(s->entry, fp->timeout_ms, &s->rep->how, why,
 		    sizeof(why));
 		if (c != NULL && peer_request_song(c, fp->song, &raw, &rawlen) != RPC_OK)
 			snprintf(why, sizeof(why), "%s", rpc_error(c));
@@ -660,7 +686,8 @@ swarm_run(struct swarm *sw, const struct fetch_sink *sink)
 			result = FETCH_NO_PEER;
 			break;
 		}
-		while (sw->running < fp->jobs && sw->next_src < sw->nsrc)
+		while (sw->running < fp->jobs && sw->next_src < sw->nsrc &&
+		    swarm_may_start(sw))
 			swarm_start_next(sw);
 		if (sw->running == 0) {
 			result = FETCH_NO_PEER;

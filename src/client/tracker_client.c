@@ -205,15 +205,17 @@ tracker_query(const struct cli_trackers *trackers, const char *song,
 	    err, errlen);
 }
 
-/* Reads one "<content-id> <host:port>" line of a LOCATE reply into e. */
+/* Reads one "<content-id> <host:port>[ <reach>]" line of a LOCATE reply
+ * into e (reach: "direct", "nat" or "relay=<host:port>"; none: direct). */
 static int
 tracker_parse_source(const char *line, struct source_entry *e)
 {
 	const char *sp = strchr(line, ' ');
-	char host[NET_HOST_MAX];
+	char host[NET_HOST_MAX], addr[NET_ADDR_MAX];
 	unsigned port;
 	size_t idlen;
 
+	memset(e, 0, sizeof(*e));
 	if (sp == NULL)
 		return -1;
 	idlen = (size_t)(sp - line);
@@ -224,10 +226,31 @@ tracker_parse_source(const char *line, struct source_entry *e)
 		e->id[idlen] = '\0';
 	} else
 		return -1;
-	if (strlen(sp + 1) >= sizeof(e->addr) ||
-	    net_parse_hostport(sp + 1, host, sizeof(host), &port, 0) < 0)
+	const char *a = sp + 1, *reach = strchr(a, ' ');
+	size_t alen = reach != NULL ? (size_t)(reach - a) : strlen(a);
+	if (alen >= sizeof(addr))
 		return -1;
-	snprintf(e->addr, sizeof(e->addr), "%s", sp + 1);
+	memcpy(addr, a, alen);
+	addr[alen] = '\0';
+	if (net_parse_hostport(addr, host, sizeof(host), &port, 0) < 0)
+		return -1;
+	snprintf(e->addr, sizeof(e->addr), "%s", addr);
+	e->reach = SOURCE_DIRECT;
+	if (reach == NULL)
+		return 0;
+	reach++;
+	size_t rlen = strcspn(reach, " ");
+	if (rlen == 3 && memcmp(reach, "nat", 3) == 0) {
+		e->reach = SOURCE_NAT;
+	} else if (rlen > 6 && rlen - 6 < sizeof(e->relay) &&
+	    memcmp(reach, "relay=", 6) == 0) {
+		memcpy(e->relay, reach + 6, rlen - 6);
+		e->relay[rlen - 6] = '\0';
+		if (net_parse_hostport(e->relay, host, sizeof(host), &port, 0) < 0)
+			return -1;
+		e->reach = SOURCE_RELAYED;
+	}
+	/* "direct", or a word not known yet: taken as direct */
 	return 0;
 }
 
@@ -244,6 +267,34 @@ content_id_ok(const char *text, size_t len)
 }
 
 int
+source_list_add_entry(struct source_list *list, const struct source_entry *e)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (strcmp(list->e[i].addr, e->addr) == 0)
+			return 0;
+	if (list->count == CLIENT_MAX_SOURCES)
+		return -1;
+	list->e[list->count++] = *e;
+	return 0;
+}
+
+void
+source_list_relayed_last(struct source_list *list)
+{
+	struct source_entry *tmp = malloc(list->count * sizeof(*tmp) + 1);
+	size_t n = 0;
+
+	if (tmp == NULL)
+		return;		/* the order stays as it was */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < list->count; i++)
+			if ((list->e[i].reach == SOURCE_RELAYED) == pass)
+				tmp[n++] = list->e[i];
+	memcpy(list->e, tmp, n * sizeof(*tmp));
+	free(tmp);
+}
+
+int
 source_list_add(struct source_list *list, const char *addr, const char *id)
 {
 	for (size_t i = 0; i < list->count; i++)
@@ -253,8 +304,30 @@ source_list_add(struct source_list *list, const char *addr, const char *id)
 		return -1;
 	snprintf(list->e[list->count].addr, NET_ADDR_MAX, "%s", addr);
 	snprintf(list->e[list->count].id, SHA256_HEX_LEN, "%s", id ? id : "");
+	list->e[list->count].reach = SOURCE_DIRECT;
+	list->e[list->count].relay[0] = '\0';
+	list->e[list->count].tracker[0] = '\0';
 	list->count++;
 	return 0;
+}
+
+/* Connects to tracker and sends "LOCATE <name>", with " reach" when
+ * reach is set. NULL (err says why) on failure. */
+static struct rpc_conn *
+tracker_open_locate(const char *tracker, const char *song, int reach,
+    int timeout_ms, char *err, size_t errlen)
+{
+	char enc[PROTO_MAX_ENCODED_NAME + 1], line[PROTO_MAX_ENCODED_NAME + 16];
+
+	if (!reach)
+		return tracker_open(tracker, "LOCATE", song, timeout_ms, err, errlen);
+	if (strlen(song) > PROTO_MAX_NAME ||
+	    proto_encode_name(song, strlen(song), enc, sizeof(enc)) < 0) {
+		snprintf(err, errlen, "tracker %s: song name too long", tracker);
+		return NULL;
+	}
+	snprintf(line, sizeof(line), "LOCATE %s reach", enc);
+	return tracker_open(tracker, line, NULL, timeout_ms, err, errlen);
 }
 
 struct tracker_locate_args {
@@ -278,10 +351,21 @@ tracker_locate_one(const char *tracker, void *arg, int timeout_ms, char *err,
 
 	sources->count = 0;
 	*l->version1 = 0;
-	c = tracker_open(tracker, "LOCATE", l->song, timeout_ms, err, errlen);
+	/* "LOCATE <name> reach" first; a tracker that does not know the flag
+	 * word answers ERR 400 and is asked again without it */
+	c = tracker_open_locate(tracker, l->song, 1, timeout_ms, err, errlen);
 	if (c == NULL)
 		return TRACKER_FAILED;
 	res = rpc_expect_count(c, TRACKER_SOURCES_WORD, CLIENT_MAX_LOCATE_LINES, &n);
+	if (res == RPC_REFUSED && rpc_err_code(c) == TRACKER_UNKNOWN_COMMAND) {
+		rpc_close(c);
+		log_debug("tracker %s: no LOCATE ... reach; asking without it", tracker);
+		c = tracker_open_locate(tracker, l->song, 0, timeout_ms, err, errlen);
+		if (c == NULL)
+			return TRACKER_FAILED;
+		res = rpc_expect_count(c, TRACKER_SOURCES_WORD, CLIENT_MAX_LOCATE_LINES,
+		    &n);
+	}
 	if (res == RPC_REFUSED && rpc_err_code(c) == TRACKER_UNKNOWN_COMMAND) {
 		/* a version-1 tracker: its QUERY gives peers without content ids */
 		struct peer_list peers;
@@ -314,7 +398,8 @@ tracker_locate_one(const char *tracker, void *arg, int timeout_ms, char *err,
 			    tracker);
 			continue;
 		}
-		if (source_list_add(sources, e.addr, e.id) < 0)
+		snprintf(e.tracker, sizeof(e.tracker), "%s", tracker);
+		if (source_list_add_entry(sources, &e) < 0)
 			break;	/* enough: the rest are left unread */
 	}
 	rpc_close(c);

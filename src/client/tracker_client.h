@@ -29,11 +29,22 @@ int peer_list_add(struct peer_list *list, const char *addr);
 /* most lines of a LOCATE reply read */
 #define CLIENT_MAX_LOCATE_LINES 4096
 
+/* How a source can be reached, as LOCATE <name> reach says. */
+enum source_reach {
+	SOURCE_DIRECT,		/* its address takes connections */
+	SOURCE_NAT,		/* behind a NAT: a hole punch, else its relay */
+	SOURCE_RELAYED		/* through its relay (after a punch is tried) */
+};
+
 /* A place to get a song from, with the content id it registered ("" for
- * none: a version-1 registration, or a peer given with -p). */
+ * none: a version-1 registration, or a peer given with -p), how it is
+ * reached, and the tracker that named it (which brokers hole punches). */
 struct source_entry {
 	char addr[NET_ADDR_MAX];
 	char id[SHA256_HEX_LEN];
+	enum source_reach reach;
+	char relay[NET_ADDR_MAX];	/* SOURCE_RELAYED: the relay */
+	char tracker[NET_ADDR_MAX];	/* "" for a peer given with -p */
 };
 
 struct source_list {
@@ -44,6 +55,14 @@ struct source_list {
 /* Adds addr (with content id id, NULL or "" for none) unless addr is
  * listed already; returns -1 when the list is full. */
 int source_list_add(struct source_list *list, const char *addr, const char *id);
+
+/* Adds a copy of e unless its address is listed already; returns -1 when
+ * the list is full. */
+int source_list_add_entry(struct source_list *list, const struct source_entry *e);
+
+/* Moves the sources reached only through a relay to the end of the list,
+ * keeping the order within each part: a relay is the last resort. */
+void source_list_relayed_last(struct source_list *list);
 
 /* True if text (len bytes) is a content id: 64 lower-case hex digits. */
 int content_id_ok(const char *text, size_t len);

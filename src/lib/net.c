@@ -215,11 +215,40 @@ net_remote_addr(int fd, char *out, size_t outlen)
 	return net_sockaddr_format(&ss, out, outlen);
 }
 
+/* Binds fd to local_port on every address with SO_REUSEADDR and
+ * SO_REUSEPORT, so that other sockets bound the same way may share it. */
+static int
+net_bind_shared(int fd, int family, unsigned local_port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((unsigned short)local_port);
+		sl = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((unsigned short)local_port);
+		sl = sizeof(*sin);
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		return -1;
+	return bind(fd, (struct sockaddr *)&ss, sl);
+}
+
 /* Connects one address with a deadline: non-blocking connect, poll, then
- * back to blocking mode. */
+ * back to blocking mode. from: the local address to bind (NULL: none);
+ * local_port: -1 binds no port, 0 or a port binds it shared (only with
+ * from NULL). */
 static int
 net_connect_one(const struct addrinfo *ai, const struct sockaddr_storage *from,
-    int timeout_ms)
+    int local_port, int timeout_ms)
 {
 	struct pollfd pfd;
 	socklen_t sl;
@@ -237,6 +266,9 @@ net_connect_one(const struct addrinfo *ai, const struct sockaddr_storage *from,
 		if (bind(fd, (const struct sockaddr *)from, from->ss_family == AF_INET ?
 		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0)
 			goto fail;
+	} else if (local_port >= 0 && net_bind_shared(fd, ai->ai_family,
+	    (unsigned)local_port) < 0) {
+		goto fail;
 	}
 	flags = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
@@ -282,15 +314,51 @@ fail:
 	return -1;
 }
 
+/* net_connect from the local address from (NULL: any) and local_port (-1:
+ * any, else bound shared; only with from NULL) */
+static int
+net_connect_bound(const char *hostport, const char *from, int local_port,
+    int timeout_ms, char *err, size_t errlen);
+
 int
 net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen)
 {
-	return net_connect_from(hostport, NULL, timeout_ms, err, errlen);
+	return net_connect_bound(hostport, NULL, -1, timeout_ms, err, errlen);
 }
 
 int
 net_connect_from(const char *hostport, const char *from, int timeout_ms, char *err,
     size_t errlen)
+{
+	return net_connect_bound(hostport, from, -1, timeout_ms, err, errlen);
+}
+
+int
+net_connect_from_port(const char *hostport, unsigned local_port, int timeout_ms,
+    char *err, size_t errlen)
+{
+	return net_connect_bound(hostport, NULL, (int)local_port, timeout_ms, err,
+	    errlen);
+}
+
+int
+net_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+static int
+net_connect_bound(const char *hostport, const char *from, int local_port,
+    int timeout_ms, char *err, size_t errlen)
 {
 	struct sockaddr_storage src;
 	struct addrinfo *res, *ai;
@@ -312,7 +380,8 @@ net_connect_from(const char *hostport, const char *from, int timeout_ms, char *e
 	if (net_resolve(hostport, 0, 0, &res, err, errlen) < 0)
 		return -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = net_connect_one(ai, from != NULL ? &src : NULL, timeout_ms);
+		fd = net_connect_one(ai, from != NULL ? &src : NULL, local_port,
+		    timeout_ms);
 		if (fd >= 0)
 			break;
 		saved = errno;
@@ -394,4 +463,56 @@ net_sendfile_all(int sock, int file_fd, size_t len)
 		}
 	}
 	return 0;
+}
+
+int
+net_read_line_exact(int fd, char *line, size_t linesz, int timeout_ms)
+{
+	long long deadline = clock_now_ms() + timeout_ms;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		long long left = deadline - clock_now_ms();
+		ssize_t n;
+		char *lf;
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (poll(&pfd, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		n = recv(fd, line, linesz - 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -1;
+		}
+		lf = memchr(line, '\n', (size_t)n);
+		if (lf == NULL) {
+			if ((size_t)n == linesz - 1) {
+				errno = EMSGSIZE;
+				return -1;
+			}
+			/* a part of the line: wait for more (no busy loop: the
+			 * rest is at least one more segment away) */
+			struct pollfd none;
+			poll(&none, 0, NET_LINE_PEEK_WAIT_MS);
+			continue;
+		}
+		size_t want = (size_t)(lf - line) + 1;
+		if (recv(fd, line, want, MSG_WAITALL) != (ssize_t)want)
+			return -1;
+		line[want - 1] = '\0';
+		if (want >= 2 && line[want - 2] == '\r')
+			line[want - 2] = '\0';
+		return (int)strlen(line);
+	}
 }

@@ -168,6 +168,11 @@ static const struct proto_cmd_entry proto_cmds[] = {
 	{ "LISTPAGE", PROTO_CMD_LISTPAGE, ARG_PAGE },
 	{ "WHOAMI", PROTO_CMD_WHOAMI, ARG_NONE },
 	{ "DIALBACK", PROTO_CMD_DIALBACK, ARG_PORT },
+	{ "RESERVE", PROTO_CMD_RESERVE, ARG_ADDR },
+	{ "CONNECT", PROTO_CMD_CONNECT, ARG_ADDR },
+	{ "ACCEPT", PROTO_CMD_ACCEPT, ARG_NAME },
+	{ "PUNCH", PROTO_CMD_PUNCH, ARG_ADDR },
+	{ "PUNCHWAIT", PROTO_CMD_PUNCHWAIT, ARG_ADDR },
 	{ "RESOLVE", PROTO_CMD_RESOLVE, ARG_NAME },
 };
 
@@ -207,6 +212,38 @@ proto_why(char *why, size_t whylen, const char *text)
 {
 	if (why != NULL && whylen > 0)
 		snprintf(why, whylen, "%s", text);
+}
+
+/* If the last word of arg (arglen bytes) is relay=<host:port>, drops it
+ * from *arglen and keeps the address, canonical, in req->relay. Returns
+ * 0 (no such word too), or -1 if the address is malformed. */
+static int
+proto_take_relay(const char *arg, size_t *arglen, struct proto_request *req)
+{
+	const char *sp = NULL;
+	char host[NET_HOST_MAX], addr[NET_ADDR_MAX];
+	unsigned port;
+
+	for (size_t i = *arglen; i > 0; i--)
+		if (arg[i - 1] == ' ') {
+			sp = arg + i - 1;
+			break;
+		}
+	if (sp == NULL || (size_t)(arg + *arglen - sp) <= 7 ||
+	    memcmp(sp + 1, "relay=", 6) != 0)
+		return 0;
+	size_t wlen = (size_t)(arg + *arglen - (sp + 7));
+	if (wlen >= sizeof(addr))
+		return -1;
+	memcpy(addr, sp + 7, wlen);
+	addr[wlen] = '\0';
+	if (net_parse_hostport(addr, host, sizeof(host), &port, 0) < 0 ||
+	    net_format_hostport(host, port, req->relay, sizeof(req->relay)) < 0) {
+		req->relay[0] = '\0';
+		return -1;
+	}
+	*arglen = (size_t)(sp - arg);
+	return 0;
 }
 
 /* Parses LISTPAGE's words "limit=<n>[ after=<name>][ match=<text>]"
@@ -321,8 +358,12 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 				req->reach = 1;
 		}
 	}
-	/* REGISTER <addr>[ reach=nat|reach=direct] */
+	/* REGISTER <addr>[ reach=nat|reach=direct][ relay=<host:port>] */
 	if (e->cmd == PROTO_CMD_REGISTER) {
+		if (proto_take_relay(arg, &arglen, req) < 0) {
+			proto_why(why, whylen, "invalid relay= address");
+			return PROTO_BAD_REQUEST;
+		}
 		if (proto_take_last_word(arg, &arglen, "reach=nat"))
 			req->reach_word = PROTO_REACH_NAT;
 		else if (proto_take_last_word(arg, &arglen, "reach=direct"))

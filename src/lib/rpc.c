@@ -88,6 +88,29 @@ rpc_open_from(const char *addr, const char *from, int connect_ms, int io_ms,
 	return c;
 }
 
+struct rpc_conn *
+rpc_adopt(int fd, const char *addr, int io_ms)
+{
+	struct rpc_conn *c = malloc(sizeof(*c));
+
+	if (c == NULL) {
+		close(fd);
+		return NULL;
+	}
+	c->fd = fd;
+	net_set_timeouts(fd, io_ms, io_ms);
+	reader_init(&c->rd, fd, io_ms);
+	c->io_ms = io_ms;
+	c->write_failed = 0;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	c->cmd[0] = '\0';
+	c->err_code = 0;
+	c->err_text[0] = '\0';
+	c->err[0] = '\0';
+	c->outlen = 0;
+	return c;
+}
+
 const char *
 rpc_addr(const struct rpc_conn *c)
 {

@@ -243,6 +243,56 @@ conn_remote_host(const struct conn *c)
 /* Reads one line: its first byte within the idle timeout (or whatever
  * deadline is set), the rest within the line timeout of that byte. A
  * line cut by the line timeout is READER_TIMEOUT with *by_line set. */
+int
+conn_wait_input(struct conn *c, int ms)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int rc;
+
+	if (reader_buffered(&c->rd) > 0)
+		return 1;
+	do
+		rc = poll(&pfd, 1, ms);
+	while (rc < 0 && errno == EINTR);
+	return rc < 0 ? -1 : rc > 0;
+}
+
+int
+conn_dup_fd(struct conn *c)
+{
+	if (reader_buffered(&c->rd) > 0 || conn_flush(c) < 0)
+		return -1;
+	return fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+}
+
+enum splice_end
+conn_splice(struct conn *c, int fd, const struct splice_limits *lim,
+    long long *carried)
+{
+	struct splice_limits rest = *lim;
+	size_t early = reader_buffered(&c->rd);
+	long long more = 0;
+	enum splice_end end;
+
+	*carried = 0;
+	if (conn_flush(c) < 0)
+		return SPLICE_CLOSED;
+	/* what the client sent after its request, already read: first */
+	if (early > 0) {
+		char buf[READER_BUF_SIZE];
+		if ((long long)early > lim->max_bytes)
+			early = (size_t)lim->max_bytes;
+		if (reader_exact(&c->rd, buf, early) != READER_OK ||
+		    net_write_all(fd, buf, early) < 0)
+			return SPLICE_CLOSED;
+		*carried = (long long)early;
+		rest.max_bytes -= (long long)early;
+	}
+	end = splice_run(c->fd, fd, &rest, &more);
+	*carried += more;
+	return end;
+}
+
 static enum reader_result
 conn_line(struct conn *c, char *line, size_t linesz, size_t *len, int *by_line)
 {
@@ -668,6 +718,8 @@ server_conn_start(struct server *s, struct conn *c, int fd,
 	s->conns = c;
 }
 
+static int server_take(struct server *s, int fd, const struct sockaddr_storage *ss);
+
 /* Accepts one connection if one is waiting. Returns 1 if the loop should
  * accept again at once, 0 if it should poll first. */
 static int
@@ -675,12 +727,7 @@ server_accept_one(struct server *s)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	struct server_newcomer nc;
-	struct timeval tv;
-	sigset_t all, old;
-	pthread_t tid;
-	struct conn *c;
-	int fd, one = 1, rc, loopback;
+	int fd;
 
 	fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
@@ -692,10 +739,47 @@ server_accept_one(struct server *s)
 			log_warn("accept: %s", strerror(errno));
 		return errno == EINTR || errno == ECONNABORTED;
 	}
-	loopback = server_source_of(&nc, &ss);
+	return server_take(s, fd, &ss);
+}
+
+int
+server_adopt(struct server *s, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		close(fd);
+		return -1;
+	}
+	pthread_mutex_lock(&s->lock);
+	int closing = s->closing;
+	pthread_mutex_unlock(&s->lock);
+	if (closing) {
+		close(fd);
+		return -1;
+	}
+	return server_take(s, fd, &ss) == 1 ? 0 : -1;
+}
+
+/* Serves fd, connected to ss, in a connection thread: admits it under the
+ * caps and hands it to a waiting thread or a new one. Returns 1 when it
+ * is served, 0 when it was refused (and closed). */
+static int
+server_take(struct server *s, int fd, const struct sockaddr_storage *ss)
+{
+	struct server_newcomer nc;
+	struct timeval tv;
+	sigset_t all, old;
+	pthread_t tid;
+	struct conn *c;
+	int one = 1, rc, loopback;
+
+	loopback = server_source_of(&nc, ss);
 	nc.source_counted = !loopback || s->cfg.limit_loopback;
 	if (server_admit(s, fd, &nc) < 0)
-		return 1;
+		return 0;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	tv.tv_sec = s->cfg.idle_timeout_s;
 	tv.tv_usec = 0;

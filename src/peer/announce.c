@@ -27,6 +27,8 @@ struct announcer {
 	int renew_s;
 	struct index *idx;
 	struct portmap *pm;	/* the router's port mapping, or NULL */
+	void (*on_nat)(void *);	/* called when measured behind a NAT, or NULL */
+	void *on_nat_arg;
 	pthread_t thread;
 
 	/* reachability as this tracker measured it (this thread's own) */
@@ -41,6 +43,8 @@ struct announcer {
 	int stopping;
 	int leaving;		/* the UNREGISTER is under way: not to be cut */
 	struct rpc_conn *conn;	/* the connection in use, or NULL */
+	int nat;		/* registered reach=nat */
+	char relay[NET_ADDR_MAX];	/* registered relay=, "" for none */
 };
 
 /* Connects to the tracker and publishes the connection so that
@@ -140,16 +144,19 @@ announce_reach(struct announcer *a, struct rpc_conn *c, const char *addr)
 	else if (r.state == REACH_NAT)
 		log_info("not reachable from outside (behind NAT): tracker %s sees "
 		    "this peer at %s and %s", a->tracker, r.observed, r.why);
+	if (r.state == REACH_NAT && !a->given && a->on_nat != NULL)
+		a->on_nat(a->on_nat_arg);
 	else
 		log_debug("tracker %s does not measure reachability", a->tracker);
 }
 
 /* The REGISTER/UNREGISTER address word and flag for addr: a peer behind
- * a NAT says so, and is recorded at the address it comes from. */
+ * a NAT (measured so, or set so by announce_set_reach) says so, and is
+ * recorded at the address it comes from. Call with a->lock held. */
 static const char *
 announce_reach_word(const struct announcer *a)
 {
-	return a->reach == REACH_NAT && !a->given ? " reach=nat" : "";
+	return (a->reach == REACH_NAT && !a->given) || a->nat ? " reach=nat" : "";
 }
 
 /* Sends one REGISTER with every ready song, "<name> <content-id>" a line.
@@ -176,7 +183,13 @@ announce_register(struct announcer *a, char *err, size_t errlen)
 		announce_address(a, addr);
 		announce_reach(a, c, addr);
 		/* a failed write fails the rest too, and is reported below */
-		rpc_request(c, "REGISTER %s%s", addr, announce_reach_word(a));
+		char words[NET_ADDR_MAX + 32];
+		pthread_mutex_lock(&a->lock);
+		const char *rw = announce_reach_word(a);
+		snprintf(words, sizeof(words), "%s%s%s", rw,
+		    a->relay[0] != '\0' ? " relay=" : "", a->relay);
+		pthread_mutex_unlock(&a->lock);
+		rpc_request(c, "REGISTER %s%s", addr, words);
 		for (size_t i = 0; i < n; i++)
 			if (proto_encode_name(songs[i].name, strlen(songs[i].name), enc,
 			    sizeof(enc)) > 0)
@@ -188,7 +201,7 @@ announce_register(struct announcer *a, char *err, size_t errlen)
 			rc = (long)n;
 			/* the address it is known by, for the UNREGISTER: a peer
 			 * behind a NAT is recorded where it comes from */
-			if (announce_reach_word(a)[0] != '\0')
+			if (rw[0] != '\0')
 				snprintf(a->registered_as, sizeof(a->registered_as),
 				    "0.0.0.0%s", strrchr(addr, ':'));
 			else
@@ -310,7 +323,8 @@ announce_free_one(struct announcer *a)
  * either cannot be done. */
 static struct announcer *
 announce_start_one(const char *tracker, const char *advertise, int given,
-    int renew_s, struct index *idx, struct portmap *pm)
+    int renew_s, struct index *idx, struct portmap *pm, void (*on_nat)(void *),
+    void *on_nat_arg)
 {
 	struct announcer *a = calloc(1, sizeof(*a));
 	pthread_attr_t attr;
@@ -327,6 +341,8 @@ announce_start_one(const char *tracker, const char *advertise, int given,
 	a->renew_s = renew_s;
 	a->idx = idx;
 	a->pm = pm;
+	a->on_nat = on_nat;
+	a->on_nat_arg = on_nat_arg;
 	pthread_mutex_init(&a->lock, NULL);
 	clock_cond_init(&a->wake);
 	pthread_attr_init(&attr);
@@ -344,13 +360,14 @@ announce_start_one(const char *tracker, const char *advertise, int given,
 
 struct announcer *
 announce_start(const struct cli_trackers *trackers, const char *advertise,
-    int given, int renew_s, struct index *idx, struct portmap *pm)
+    int given, int renew_s, struct index *idx, struct portmap *pm,
+    void (*on_nat)(void *), void *on_nat_arg)
 {
 	struct announcer *first = NULL, **tail = &first;
 
 	for (size_t i = 0; i < trackers->count; i++) {
 		struct announcer *a = announce_start_one(trackers->addr[i],
-		    advertise, given, renew_s, idx, pm);
+		    advertise, given, renew_s, idx, pm, on_nat, on_nat_arg);
 		if (a == NULL) {
 			announce_stop(first);
 			return NULL;
@@ -368,6 +385,21 @@ announce_poke(struct announcer *a)
 		pthread_mutex_lock(&a->lock);
 		a->poked = 1;
 		pthread_cond_signal(&a->wake);
+		pthread_mutex_unlock(&a->lock);
+	}
+}
+
+void
+announce_set_reach(struct announcer *a, int nat, const char *relay)
+{
+	for (; a != NULL; a = a->next) {
+		pthread_mutex_lock(&a->lock);
+		if (a->nat != nat || strcmp(a->relay, relay != NULL ? relay : "") != 0) {
+			a->nat = nat;
+			snprintf(a->relay, sizeof(a->relay), "%s", relay != NULL ? relay : "");
+			a->poked = 1;
+			pthread_cond_signal(&a->wake);
+		}
 		pthread_mutex_unlock(&a->lock);
 	}
 }

@@ -34,15 +34,22 @@ struct announcer;
  * REACH_RECHECK_S) and registers a peer that is not as behind a NAT
  * (reach=nat), unless `given` (the user gave advertise with -a: it is
  * registered as it is, and only a warning says it was not reached).
+ * Each time a tracker finds it not reachable so, on_nat (NULL: none) is
+ * called with on_nat_arg from that tracker's thread.
  * Call with signals blocked. Returns NULL (after logging
  * why) if a thread cannot start; none is left running then. */
 struct announcer *announce_start(const struct cli_trackers *trackers,
     const char *advertise, int given, int renew_s, struct index *idx,
-    struct portmap *pm);
+    struct portmap *pm, void (*on_nat)(void *), void *on_nat_arg);
 
 /* Asks every tracker's thread for a REGISTER soon because the set of
  * ready songs changed. */
 void announce_poke(struct announcer *a);
+
+/* Says how the peer is reached in every REGISTER from now on (one is
+ * sent soon when it changes): reach=nat when nat is set, relay=RELAY
+ * when relay is neither NULL nor "". */
+void announce_set_reach(struct announcer *a, int nat, const char *relay);
 
 /* Stops every thread; each sends its tracker UNREGISTER (best effort),
  * all at the same time, so that it takes as long as the slowest one does

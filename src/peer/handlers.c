@@ -1,5 +1,6 @@
 /* handlers.c - REQUEST_SONG, REQUEST_SEGMENT (segments, and the cover art
- * pictures of the songs) and PING, per docs/protocol.md. */
+ * pictures of the songs) and PING, per docs/protocol.md, and the relay's
+ * commands (relay.c) on a peer that offers one. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "art.h"
 #include "handlers.h"
 #include "index.h"
+#include "relay.h"
 
 static int
 handle_song(struct conn *c, struct index *idx, const char *name)
@@ -77,9 +79,19 @@ handle_segment(struct conn *c, struct index *idx, const char *segment)
 int
 peer_handle(struct conn *c, const struct proto_request *req, void *ctx)
 {
-	struct index *idx = ctx;
+	struct peer_ctx *pc = ctx;
+	struct index *idx = pc->idx;
 
 	switch (req->cmd) {
+	case PROTO_CMD_RESERVE:
+		return pc->relay != NULL ? relay_reserve(pc->relay, c, req) :
+		    conn_error(c, PROTO_BAD_REQUEST, "unknown command");
+	case PROTO_CMD_CONNECT:
+		return pc->relay != NULL ? relay_connect(pc->relay, c, req) :
+		    conn_error(c, PROTO_BAD_REQUEST, "unknown command");
+	case PROTO_CMD_ACCEPT:
+		return pc->relay != NULL ? relay_accept(pc->relay, c, req) :
+		    conn_error(c, PROTO_BAD_REQUEST, "unknown command");
 	case PROTO_CMD_PING:
 		return conn_printf(c, "PONG\n");
 	case PROTO_CMD_REQUEST_SONG:

@@ -24,6 +24,9 @@
 #include "migrate.h"
 #include "names.h"
 #include "probe.h"
+#include "punchwait.h"
+#include "relay.h"
+#include "reservation.h"
 #include "segmenter.h"
 #include "shared.h"
 
@@ -59,6 +62,10 @@ struct peer_options {
 	int keep_cache;
 	int no_port_mapping;
 	enum portmap_proto port_mapping;
+	int relay;			/* --relay */
+	struct relay_limits relay_lim;
+	const char *use_relay;		/* --use-relay */
+	int behind_nat;			/* --behind-nat */
 	int verbose, quiet;
 };
 
@@ -71,7 +78,11 @@ usage(FILE *f)
 	    "            [--aac-bitrate KBPS]\n"
 	    "            [--idle-timeout SECONDS] [--line-timeout SECONDS]\n"
 	    "            [--max-conns N] [--max-conns-per-source N] [--limit-loopback]\n"
-	    "            [--no-port-mapping | --port-mapping auto|pcp|natpmp] [-v|-q]\n"
+	    "            [--no-port-mapping | --port-mapping auto|pcp|natpmp]\n"
+	    "            [--relay [--relay-max-reservations N] [--relay-max-bytes BYTES]\n"
+	    "            [--relay-max-seconds SECONDS]] [--use-relay HOST:PORT]\n"
+	    "            [--behind-nat]\n"
+	    "            [-v|-q]\n"
 	    "            [NAME=FILE.mp3]...\n"
 	    "\n"
 	    "Shares songs as HLS playlists and MPEG-TS segments (docs/protocol.md)\n"
@@ -116,6 +127,21 @@ usage(FILE *f)
 	    "      --port-mapping PROTO   ask it with PCP, falling back to NAT-PMP\n"
 	    "                             (auto, the default), or with only pcp or\n"
 	    "                             only natpmp\n"
+	    "      --relay                carry connections to peers behind NATs that\n"
+	    "                             hold a reservation here (off by default)\n"
+	    "      --relay-max-reservations N  most reservations held (default %d)\n"
+	    "      --relay-max-bytes BYTES  most bytes one relayed connection carries,\n"
+	    "                             both ways (default %ld)\n"
+	    "      --relay-max-seconds SECONDS  longest a relayed connection lasts\n"
+	    "                             (default %d)\n"
+	    "      --use-relay HOST:PORT  keep a reservation at that relay and\n"
+	    "                             register it, so that listeners reach this\n"
+	    "                             peer through it when nothing else works\n"
+	    "      --behind-nat           this peer cannot be reached from outside:\n"
+	    "                             register so, and wait at every tracker for\n"
+	    "                             hole punches from listeners (without -a,\n"
+	    "                             done anyway once a tracker finds the peer\n"
+	    "                             not reachable)\n"
 	    "  -v, --verbose              log more (repeat for debug)\n"
 	    "  -q, --quiet                log only errors\n"
 	    "  -h, --help                 show this help\n"
@@ -129,7 +155,8 @@ usage(FILE *f)
 	    JOBS_MIN_AAC_KBPS, JOBS_MAX_AAC_KBPS, JOBS_DEFAULT_AAC_KBPS,
 	    ANNOUNCE_DEFAULT_RENEW_S, SERVER_DEFAULT_IDLE_TIMEOUT_S,
 	    SERVER_DEFAULT_LINE_TIMEOUT_S, SERVER_DEFAULT_MAX_CONNS,
-	    SERVER_DEFAULT_MAX_CONNS_PER_SOURCE);
+	    SERVER_DEFAULT_MAX_CONNS_PER_SOURCE, RELAY_DEFAULT_MAX_RESERVATIONS,
+	    RELAY_DEFAULT_CIRCUIT_BYTES, RELAY_DEFAULT_CIRCUIT_S);
 }
 
 /* Parses the command line; positional NAME=FILE arguments go to lib.
@@ -139,7 +166,9 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 {
 	enum { OPT_IDLE = 256, OPT_MAXCONNS, OPT_RENEW, OPT_KEEP_CACHE,
 		OPT_LINE_TIMEOUT, OPT_MAXCONNS_SOURCE, OPT_LIMIT_LOOPBACK, OPT_AAC,
-		OPT_NO_PORT_MAPPING, OPT_PORT_MAPPING };
+		OPT_NO_PORT_MAPPING, OPT_PORT_MAPPING,
+		OPT_RELAY, OPT_RELAY_RESV, OPT_RELAY_BYTES, OPT_RELAY_SECONDS,
+		OPT_USE_RELAY, OPT_BEHIND_NAT };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "advertise", required_argument, NULL, 'a' },
@@ -157,6 +186,12 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 		{ "limit-loopback", no_argument, NULL, OPT_LIMIT_LOOPBACK },
 		{ "no-port-mapping", no_argument, NULL, OPT_NO_PORT_MAPPING },
 		{ "port-mapping", required_argument, NULL, OPT_PORT_MAPPING },
+		{ "relay", no_argument, NULL, OPT_RELAY },
+		{ "relay-max-reservations", required_argument, NULL, OPT_RELAY_RESV },
+		{ "relay-max-bytes", required_argument, NULL, OPT_RELAY_BYTES },
+		{ "relay-max-seconds", required_argument, NULL, OPT_RELAY_SECONDS },
+		{ "use-relay", required_argument, NULL, OPT_USE_RELAY },
+		{ "behind-nat", no_argument, NULL, OPT_BEHIND_NAT },
 		CLI_COMMON_OPTIONS
 	};
 	const char *env = getenv(P2PM_TRACKER_ENV);
@@ -168,6 +203,9 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 	o->renew_s = ANNOUNCE_DEFAULT_RENEW_S;
 	o->jobs = JOBS_DEFAULT_THREADS;
 	o->aac_kbps = JOBS_DEFAULT_AAC_KBPS;
+	o->relay_lim.max_reservations = RELAY_DEFAULT_MAX_RESERVATIONS;
+	o->relay_lim.circuit_bytes = RELAY_DEFAULT_CIRCUIT_BYTES;
+	o->relay_lim.circuit_s = RELAY_DEFAULT_CIRCUIT_S;
 
 	cli_init("peer", usage);
 	opterr = 0;
@@ -240,6 +278,28 @@ parse_options(int argc, char **argv, struct peer_options *o, struct library *lib
 			else
 				cli_usage_error("--port-mapping wants auto, pcp or natpmp, not '%s'",
 				    optarg);
+			break;
+		case OPT_RELAY:
+			o->relay = 1;
+			break;
+		case OPT_RELAY_RESV:
+			o->relay_lim.max_reservations = (int)cli_xnumber(
+			    "--relay-max-reservations", optarg, 1, RELAY_MAX_MAX_RESERVATIONS);
+			break;
+		case OPT_RELAY_BYTES:
+			o->relay_lim.circuit_bytes = cli_xnumber("--relay-max-bytes",
+			    optarg, 1, RELAY_MAX_CIRCUIT_BYTES);
+			break;
+		case OPT_RELAY_SECONDS:
+			o->relay_lim.circuit_s = (int)cli_xnumber("--relay-max-seconds",
+			    optarg, 1, RELAY_MAX_CIRCUIT_S);
+			break;
+		case OPT_BEHIND_NAT:
+			o->behind_nat = 1;
+			break;
+		case OPT_USE_RELAY:
+			cli_xaddress("--use-relay", optarg, 0);
+			o->use_relay = optarg;
 			break;
 		case 'v':
 			o->verbose++;
@@ -468,6 +528,9 @@ main(int argc, char **argv)
 	static struct index *idx;
 	static struct shared *sh;
 	static struct names *names;
+	static struct peer_ctx pctx;
+	struct reservation *resv = NULL;
+	struct punchwait *punch = NULL;
 	struct server *srv;
 	struct announcer *ann;
 	struct portmap *pm;
@@ -516,9 +579,15 @@ main(int argc, char **argv)
 	/* a connection's socket, and a segment file while one is sent */
 	cfg.fds_per_conn = 2;
 	cfg.limit_loopback = o.limit_loopback;
-	cfg.commands = PEER_COMMANDS;
+	cfg.commands = PEER_COMMANDS | (o.relay ? PEER_RELAY_COMMANDS : 0);
 	cfg.handler = peer_handle;
-	cfg.ctx = idx;
+	pctx.idx = idx;
+	o.relay_lim.limit_loopback = o.limit_loopback;
+	if (o.relay && (pctx.relay = relay_new(&o.relay_lim)) == NULL) {
+		log_error("out of memory");
+		goto out_index;
+	}
+	cfg.ctx = &pctx;
 	srv = server_open(&cfg, err, sizeof(err));
 	if (srv == NULL) {
 		log_error("%s", err);
@@ -542,16 +611,31 @@ main(int argc, char **argv)
 	/* helper threads start with every signal blocked; this one takes them */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ann = announce_start(&o.trackers, o.advertise, given, o.renew_s, idx, pm);
+	/* hole punches are waited for with --behind-nat, and from when a
+	 * tracker finds the peer not reachable from outside */
+	int punching = o.behind_nat || !given;
+	if (punching)
+		punch = punchwait_start(&o.trackers, o.advertise, srv, o.behind_nat);
+	ann = punching && punch == NULL ? NULL : announce_start(&o.trackers,
+	    o.advertise, given, o.renew_s, idx, pm, punching ? punchwait_enable : NULL,
+	    punch);
 	if (ann != NULL && pm != NULL)
 		portmap_start(pm, peer_mapping_changed, ann);
 	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, o.aac_kbps, cache,
 	    idx, ann, sh, names, o.keep_cache) : NULL;
+	if (jobs != NULL && (o.behind_nat || o.use_relay != NULL))
+		announce_set_reach(ann, 1, NULL);
+	if (jobs != NULL && o.use_relay != NULL &&
+	    (resv = reservation_start(o.use_relay, o.advertise, srv, ann)) == NULL) {
+		jobs_stop(jobs);
+		jobs = NULL;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (jobs == NULL) {
 		log_error("cannot start the background threads");
 		portmap_stop(pm);
 		announce_stop(ann);
+		punchwait_stop(punch);
 		portmap_free(pm);
 		if (server_close(srv) > 0)
 			goto out_busy;
@@ -580,9 +664,12 @@ main(int argc, char **argv)
 	}
 
 	log_info("shutting down");
+	reservation_stop(resv);
 	jobs_stop(jobs);
 	portmap_stop(pm);
+	/* the announcers may enable the punch waiters until they stop */
 	announce_stop(ann);
+	punchwait_stop(punch);
 	portmap_free(pm);
 	status = 0;
 	/* connection threads still running use the index: leave it, and the
@@ -590,6 +677,7 @@ main(int argc, char **argv)
 	if (server_close(srv) > 0)
 		goto out_busy;
 out_index:
+	relay_free(pctx.relay);
 	index_free(idx);
 	shared_free(sh);
 	names_free(names);

@@ -92,13 +92,16 @@ handle_bind(struct tracker *t, struct conn *c, const struct proto_request *req,
 	enum source_verdict v = SOURCE_FORBIDDEN;
 
 	if (source_of_remote(c->remote, src) == 0)
-		v = req->reach_word == PROTO_REACH_NAT ?
+		/* a peer behind a NAT, and one waiting for punches, is bound
+		 * to the address it comes from */
+		v = req->reach_word == PROTO_REACH_NAT || req->cmd == PROTO_CMD_PUNCHWAIT ?
 		    source_bind_nat(src, req->arg, addr, NET_ADDR_MAX) :
 		    source_bind(src, req->arg, t->trust_advertised, addr, NET_ADDR_MAX);
 	if (v != SOURCE_ACCEPT) {
 		lograte_log(&t->refusals, LOG_LEVEL_WARN, "not its address",
 		    conn_remote_host(c), "%s: %s %s refused: not its address", c->remote,
-		    req->cmd == PROTO_CMD_REGISTER ? "REGISTER" : "UNREGISTER", req->arg);
+		    req->cmd == PROTO_CMD_REGISTER ? "REGISTER" :
+		    req->cmd == PROTO_CMD_PUNCHWAIT ? "PUNCHWAIT" : "UNREGISTER", req->arg);
 		return -1;
 	}
 	return 0;
@@ -145,7 +148,9 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 	b.t = t;
 	b.c = c;
 	b.names.max_bytes = TRACKER_MAX_BODY_BYTES;
-	b.names.nat = req->reach_word == PROTO_REACH_NAT;
+	/* a peer reached through a relay takes no direct connections either */
+	b.names.nat = req->reach_word == PROTO_REACH_NAT || req->relay[0] != '\0';
+	b.names.relay = req->relay;
 	rc = conn_read_body(c, handle_register_line, &b);
 	if (rc == 0 && b.bad) {
 		conn_error(c, PROTO_BAD_REQUEST, "invalid song name in REGISTER body");
@@ -169,8 +174,9 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 			log_error("REGISTER %s: out of memory", addr);
 			conn_error(c, PROTO_INTERNAL, "out of memory");
 		} else {
-			log_info("REGISTER %s: %zu song(s)%s", addr, b.names.count,
-			    b.names.nat ? ", behind a NAT" : "");
+			log_info("REGISTER %s: %zu song(s)%s%s%s", addr, b.names.count,
+			    req->reach_word == PROTO_REACH_NAT ? ", behind a NAT" : "",
+			    req->relay[0] != '\0' ? ", relay " : "", req->relay);
 			handle_aliases(t, &b.names);
 			conn_printf(c, "OK\n");
 		}
@@ -247,8 +253,13 @@ handle_locate(struct tracker *t, struct conn *c, const struct proto_request *req
 			proto_format_content_id(rows[i].id, id);
 		else
 			snprintf(id, sizeof(id), "-");
-		if (conn_printf(c, "%s %s%s%s%s%s\n", id, rows[i].addr,
-		    req->reach ? " " : "", req->reach ? (rows[i].nat ? "nat" : "direct") : "",
+		/* the reach word: direct, nat, or the relay that carries it */
+		char reach[NET_ADDR_MAX + 16] = "";
+		if (req->reach && rows[i].relay[0] != '\0')
+			snprintf(reach, sizeof(reach), " relay=%s", rows[i].relay);
+		else if (req->reach)
+			snprintf(reach, sizeof(reach), " %s", rows[i].nat ? "nat" : "direct");
+		if (conn_printf(c, "%s %s%s%s%s\n", id, rows[i].addr, reach,
 		    req->tags && rows[i].tags[0] != '\0' ? " " : "",
 		    req->tags ? rows[i].tags : "") < 0)
 			break;
@@ -467,6 +478,14 @@ tracker_handle(struct conn *c, const struct proto_request *req, void *ctx)
 	case PROTO_CMD_PING:
 		conn_printf(c, "PONG\n");
 		return 0;
+	case PROTO_CMD_PUNCHWAIT: {
+		char src[SOURCE_IP_MAX], addr[NET_ADDR_MAX];
+		if (handle_bind(t, c, req, src, addr) < 0)
+			return conn_error(c, PROTO_FORBIDDEN, TRACKER_FORBIDDEN_TEXT);
+		return punch_wait(t->punch, c, addr);
+	}
+	case PROTO_CMD_PUNCH:
+		return punch_request(t->punch, c, req->arg);
 	case PROTO_CMD_WHOAMI:
 		handle_whoami(c);
 		return 0;

@@ -8,6 +8,7 @@
 #include "p2pm/server.h"
 #include "aliases.h"
 #include "dialback.h"
+#include "punch.h"
 #include "registry.h"
 
 /* most peers one QUERY reply names (a random pick when more hold a song) */
@@ -36,12 +37,14 @@
 	SERVER_CMD(PROTO_CMD_LOCATE) | SERVER_CMD(PROTO_CMD_LIST) | \
 	SERVER_CMD(PROTO_CMD_LISTPAGE) | SERVER_CMD(PROTO_CMD_RESOLVE) | \
 	SERVER_CMD(PROTO_CMD_STATS) | SERVER_CMD(PROTO_CMD_PING) | \
-	SERVER_CMD(PROTO_CMD_WHOAMI) | SERVER_CMD(PROTO_CMD_DIALBACK))
+	SERVER_CMD(PROTO_CMD_WHOAMI) | SERVER_CMD(PROTO_CMD_DIALBACK) | \
+	SERVER_CMD(PROTO_CMD_PUNCH) | SERVER_CMD(PROTO_CMD_PUNCHWAIT))
 
 struct tracker {
 	struct registry *reg;
 	struct server *srv;
 	struct dialback *dial;	/* DIALBACK's rate table */
+	struct punch_broker *punch;
 	long long started_ms;
 	int trust_advertised;	/* believe any advertised IP (--trust-advertised) */
 	int limit_loopback;	/* per-source limits apply to loopback too */

@@ -233,8 +233,12 @@ main(int argc, char **argv)
 		t.reg = NULL;
 	}
 	t.dial = dialback_new(dialback_from);
-	if (t.reg == NULL || t.dial == NULL) {
+	t.punch = punch_new();
+	if (t.reg == NULL || t.dial == NULL || t.punch == NULL) {
 		log_error("out of memory");
+		registry_free(t.reg);
+		dialback_free(t.dial);
+		punch_free(t.punch);
 		return 1;
 	}
 	t.started_ms = clock_now_ms();
@@ -244,6 +248,7 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		registry_free(t.reg);
 		dialback_free(t.dial);
+		punch_free(t.punch);
 		aliases_free(&t.aliases);
 		return 1;
 	}
@@ -258,6 +263,7 @@ main(int argc, char **argv)
 	if (server_close(t.srv) == 0) {
 		registry_free(t.reg);
 		dialback_free(t.dial);
+		punch_free(t.punch);
 		aliases_free(&t.aliases);
 		lograte_destroy(&t.refusals);
 	}

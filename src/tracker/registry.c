@@ -91,9 +91,11 @@ struct reg_peer {
 	const char *addr;	/* the key of its table entry */
 	struct reg_source *src;	/* where its last REGISTER came from */
 	long long expires_ms;
-	int nat;		/* its last REGISTER said reach=nat */
+	int nat;		/* its last REGISTER said reach=nat or relay= */
 	struct reg_song **songs;
 	size_t nsongs;
+	char *relay;		/* its last REGISTER's relay= "host:port", NUL-ended
+				 * and counted in reg->bytes; NULL for none */
 	uint32_t id;		/* its index in reg->peer_by_id */
 };
 
@@ -713,6 +715,8 @@ registry_peer_free(struct registry *reg, struct reg_peer *p)
 	for (size_t i = 0; i < p->nsongs; i++)
 		registry_song_drop_peer(reg, p->songs[i], p->id);
 	registry_release(reg, p->songs, p->nsongs * sizeof(p->songs[0]));
+	if (p->relay != NULL)
+		registry_release(reg, p->relay, strlen(p->relay) + 1);
 	reg->peer_by_id[p->id] = NULL;
 	reg->free_ids[reg->nfree++] = p->id;
 	registry_htable_del(reg, &reg->peers, p->addr);
@@ -1018,6 +1022,8 @@ registry_check_limits(struct registry *reg, const struct reg_peer *p, const char
 	    reg->pairs - (p != NULL ? p->nsongs : 0) + count > reg->lim.max_pairs)
 		return REGISTRY_FULL;
 	size_t bytes = registry_register_cost(reg, p, strlen(addr), names);
+	if (names->relay != NULL && names->relay[0] != '\0')
+		bytes += registry_chunk(strlen(names->relay) + 1);
 	if (src == NULL)
 		bytes += registry_chunk(sizeof(struct reg_source)) +
 		    registry_entry_bytes(strlen(src_ip)) +
@@ -1101,6 +1107,27 @@ registry_attach(struct registry *reg, struct reg_peer *p, const struct registry_
 	return NULL;
 }
 
+/* Sets p's relay to relay (NULL or "": none), keeping the string it has
+ * when it is the same. Returns 0, or -1 if out of memory (p keeps none). */
+static int
+registry_peer_set_relay(struct registry *reg, struct reg_peer *p, const char *relay)
+{
+	if (relay != NULL && relay[0] == '\0')
+		relay = NULL;
+	if (relay != NULL && p->relay != NULL && strcmp(relay, p->relay) == 0)
+		return 0;
+	if (p->relay != NULL)
+		registry_release(reg, p->relay, strlen(p->relay) + 1);
+	p->relay = NULL;
+	if (relay == NULL)
+		return 0;
+	size_t len = strlen(relay) + 1;
+	if ((p->relay = registry_alloc(reg, len)) == NULL)
+		return -1;
+	memcpy(p->relay, relay, len);
+	return 0;
+}
+
 int
 registry_register(struct registry *reg, const char *addr, const char *src_ip,
     int limited, const struct registry_names *names, long long now_ms)
@@ -1150,6 +1177,8 @@ registry_register(struct registry *reg, const char *addr, const char *src_ip,
 	}
 	p->expires_ms = now_ms + reg->ttl_ms;
 	p->nat = names->nat;
+	if (registry_peer_set_relay(reg, p, names->relay) < 0)
+		nomem = 1;
 
 	/* attach the new set, marking each song with this generation */
 	uint32_t gen = registry_next_generation(reg);
@@ -1315,6 +1344,8 @@ registry_locate(struct registry *reg, const char *name, size_t namelen,
 			l[i] = l[j];
 			l[j] = t;
 			snprintf(out[n].addr, NET_ADDR_MAX, "%s", l[i].peer->addr);
+			snprintf(out[n].relay, NET_ADDR_MAX, "%s",
+			    l[i].peer->relay != NULL ? l[i].peer->relay : "");
 			out[n].has_id = registry_live_has_id(&l[i]);
 			out[n].nat = l[i].peer->nat;
 			if (out[n].has_id)

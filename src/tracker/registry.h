@@ -52,6 +52,7 @@ struct registry_source {
 	int has_id;		/* 0: registered without a content id */
 	char tags[PROTO_MAX_TAG_BYTES + 1];	/* its tag words, "" if none */
 	int nat;		/* registered reach=nat: behind a NAT */
+	char relay[NET_ADDR_MAX];	/* the relay it registered, "" if none */
 };
 
 /* One name of a REGISTER body and what came with it: the name at off in
@@ -72,7 +73,8 @@ struct registry_names {
 	struct registry_name *items;
 	size_t count, itemcap;
 	size_t max_bytes;
-	int nat;		/* the REGISTER said reach=nat */
+	int nat;		/* the REGISTER said reach=nat or relay= */
+	const char *relay;	/* its relay= "host:port", NULL or "" for none */
 };
 
 /* How much the registry holds, in all and per source address. */

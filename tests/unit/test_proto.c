@@ -274,6 +274,24 @@ test_version2(void)
 	    req.reach_word == PROTO_REACH_DEFAULT, "  reach=direct, or nothing, that it is not");
 	ok(parse("REGISTER 10.0.0.1:7001 reach=other", &req) == PROTO_BAD_REQUEST &&
 	    req.has_body, "  another reach= word is malformed, its body still to be read");
+	ok(parse("REGISTER 10.0.0.1:7001 reach=nat relay=198.18.0.9:7701", &req) ==
+	    PROTO_OK && req.reach_word == PROTO_REACH_NAT &&
+	    strcmp(req.relay, "198.18.0.9:7701") == 0 &&
+	    strcmp(req.arg, "10.0.0.1:7001") == 0,
+	    "REGISTER <addr> reach=nat relay=<host:port> names the peer's relay");
+	ok(parse("REGISTER 10.0.0.1:7001 relay=[::1]:7701", &req) == PROTO_OK &&
+	    req.reach_word == PROTO_REACH_DEFAULT && strcmp(req.relay, "[::1]:7701") == 0 &&
+	    parse("REGISTER 10.0.0.1:7001", &req) == PROTO_OK && req.relay[0] == '\0',
+	    "  an IPv6 relay, or none");
+	ok(parse("REGISTER 10.0.0.1:7001 relay=nowhere", &req) == PROTO_BAD_REQUEST &&
+	    req.has_body &&
+	    parse("REGISTER 10.0.0.1:7001 relay=1.2.3.4:5 reach=nat", &req) ==
+	    PROTO_BAD_REQUEST &&
+	    parse("REGISTER 10.0.0.1:7001 relay=1.2.3.4:5 relay=1.2.3.4:6", &req) ==
+	    PROTO_BAD_REQUEST &&
+	    parse("REGISTER 10.0.0.1:7001  relay=1.2.3.4:5", &req) == PROTO_BAD_REQUEST,
+	    "  a relay= without a port, out of order, twice or after two spaces is "
+	    "malformed");
 
 	ok(parse("LISTPAGE limit=500 after=Song%20A match=%C3%9C", &req) == PROTO_OK &&
 	    req.cmd == PROTO_CMD_LISTPAGE && req.limit == 500 &&

@@ -476,6 +476,47 @@ test_budget(void)
 	registry_names_free(&n);
 }
 
+/* a peer's relay= is kept with it, counted in the memory budget, and
+ * replaced or dropped by its next REGISTER */
+static void
+test_relay(void)
+{
+	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 10, 100, 10, 100, (size_t)1 << 20 });
+	struct registry_source rows[4];
+	struct registry_stats st;
+	struct registry_names n;
+	size_t before, with;
+	long long t = 1000000;
+
+	names_of(&n, (const char *const[]){ "song", NULL });
+	registry_register(reg, "10.0.0.1:1", "10.0.0.1", 0, &n, t);
+	registry_stats(reg, t, &st);
+	before = st.bytes;
+	n.nat = 1;
+	n.relay = "[2001:db8::1]:7701";
+	ok(registry_register(reg, "10.0.0.1:1", "10.0.0.1", 0, &n, t) == 0 &&
+	    registry_locate(reg, "song", 4, 4, rows, 4, t) == 1 && rows[0].nat &&
+	    strcmp(rows[0].relay, "[2001:db8::1]:7701") == 0,
+	    "a REGISTER with relay= has LOCATE name the relay");
+	registry_stats(reg, t, &st);
+	with = st.bytes;
+	ok(with > before, "  the relay's address is counted in the budget (%zu -> %zu)",
+	    before, with);
+	n.relay = "10.0.0.9:7701";
+	registry_register(reg, "10.0.0.1:1", "10.0.0.1", 0, &n, t);
+	ok(registry_locate(reg, "song", 4, 4, rows, 4, t) == 1 &&
+	    strcmp(rows[0].relay, "10.0.0.9:7701") == 0, "  a new relay replaces it");
+	n.nat = 0;
+	n.relay = NULL;
+	registry_register(reg, "10.0.0.1:1", "10.0.0.1", 0, &n, t);
+	registry_stats(reg, t, &st);
+	ok(registry_locate(reg, "song", 4, 4, rows, 4, t) == 1 && !rows[0].nat &&
+	    rows[0].relay[0] == '\0' && st.bytes == before,
+	    "  a REGISTER without one drops it and gives its bytes back");
+	registry_names_free(&n);
+	registry_free(reg);
+}
+
 int
 main(void)
 {
@@ -487,6 +528,7 @@ main(void)
 	test_budget();
 	test_locate();
 	test_per_source();
+	test_relay();
 	char peers[8][NET_ADDR_MAX];
 	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000, (size_t)1 << 30 });
 	struct registry_stats st;

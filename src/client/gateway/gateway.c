@@ -26,6 +26,7 @@
 #include "../swarm.h"
 #include "p2pm/picture.h"
 #include "gateway.h"
+#include "../reach.h"
 
 /* most sources one fetch tries before giving up */
 #define GATEWAY_MAX_TRIES 4
@@ -135,10 +136,10 @@ gw_pick(const struct source_list *found, struct source_list *list,
 			memcpy(id, found->e[i].id, SHA256_HEX_LEN);
 	for (size_t i = 0; i < found->count; i++)
 		if (id[0] != '\0' && strcmp(found->e[i].id, id) == 0)
-			source_list_add(list, found->e[i].addr, found->e[i].id);
+			source_list_add_entry(list, &found->e[i]);
 	for (size_t i = 0; i < found->count; i++)
 		if (found->e[i].id[0] == '\0')
-			source_list_add(list, found->e[i].addr, NULL);
+			source_list_add_entry(list, &found->e[i]);
 }
 
 /* LOCATEs song and picks its sources into *sources and its content id
@@ -180,14 +181,14 @@ gw_fetch_playlist(struct gateway *gw, const char *song,
 
 	snprintf(err, errlen, "no source holds '%s'", song);
 	for (size_t i = 0; i < sources->count && tries < GATEWAY_MAX_TRIES; i++) {
-		const char *peer = sources->e[i].addr;
+		const char *peer = sources->e[i].addr, *how;
 		char why[CLIENT_ERR_LEN], *raw;
 		size_t len;
 		struct rpc_conn *c;
 		enum rpc_result rr;
 
 		tries++;
-		c = rpc_open(peer, gw->timeout_ms, gw->timeout_ms, why, sizeof(why));
+		c = source_open(&sources->e[i], gw->timeout_ms, &how, why, sizeof(why));
 		if (c == NULL) {
 			snprintf(err, errlen, "source %s: %s", peer, why);
 			res = GATEWAY_NO_SOURCE;
@@ -241,12 +242,13 @@ gw_fetch_segment(struct gateway *gw, const struct source_list *peers,
 
 	snprintf(err, errlen, "no source for segment %s", name);
 	for (size_t t = 0; t < peers->count && t < GATEWAY_MAX_TRIES; t++) {
-		const char *peer = peers->e[(first + t) % peers->count].addr;
+		const struct source_entry *e = &peers->e[(first + t) % peers->count];
+		const char *peer = e->addr, *how;
 		char why[CLIENT_ERR_LEN], *body;
 		size_t len;
 		struct rpc_conn *c;
 
-		c = rpc_open(peer, gw->timeout_ms, gw->timeout_ms, why, sizeof(why));
+		c = source_open(e, gw->timeout_ms, &how, why, sizeof(why));
 		if (c == NULL) {
 			snprintf(err, errlen, "source %s: %s", peer, why);
 			continue;
