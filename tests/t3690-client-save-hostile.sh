@@ -111,6 +111,7 @@ for kind in hls concat mp3 late; do
 	like "$(cat "$SCRATCH/err")" \
 		"^client: error: 'Bad $kind' is not an MPEG-TS stream \(segment 1/$n: .*\); not saved$" \
 		"  with one error naming the song and why"
+	is "$(wc -l <"$SCRATCH/err")" 1 "  and nothing else on stderr"
 	is "$(calls ffprobe) $(calls ffmpeg)" "0 0" "  before ffprobe or ffmpeg runs"
 	is "$(find "$work" -name "Bad $kind*" -o -name ".Bad $kind*" | wc -l)" 0 \
 		"  writing nothing"
