@@ -2,8 +2,12 @@
  * an MP3 stream, .m4a for AAC), remuxed by ffmpeg without re-encoding.
  * The song's bytes come through the same path as cat's (the failover
  * fetch into an outstream), here the pipe to ffmpeg's stdin; the codec is
- * read by ffprobe from the first segment before ffmpeg starts. The file
- * is written under a temporary name beside its final one, checked with
+ * read by ffprobe from the first segment before ffmpeg starts. Every
+ * segment must be whole MPEG-TS packets before either program sees it, and
+ * both are told the format and the one protocol they may read, so that
+ * bytes a peer chose (a playlist, a concat list) are never taken for
+ * something that makes them open other files or addresses. The file is
+ * written under a temporary name beside its final one, checked with
  * ffprobe, and renamed into place only when whole. */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +22,7 @@
 
 #include "p2pm/fsname.h"
 #include "p2pm/log.h"
+#include "p2pm/mpegts.h"
 #include "p2pm/pathsearch.h"
 #include "outdir.h"
 #include "outstream.h"
@@ -26,6 +31,12 @@
 /* the programs run (found in PATH, provided by the ffmpeg package) */
 #define SAVE_FFMPEG "ffmpeg"
 #define SAVE_FFPROBE "ffprobe"
+/* the format and the protocol of the song's bytes, given to both programs */
+#define SAVE_STREAM_FORMAT "mpegts"
+#define SAVE_STREAM_PROTOCOL "pipe"
+#define SAVE_STREAM_URL "pipe:0"
+/* the protocol of the file written and read back */
+#define SAVE_FILE_PROTOCOL "file"
 /* room for ffprobe's answer (a codec name) */
 #define SAVE_PROBE_OUT 64
 /* the longest base name of the file, leaving room for the extension and
@@ -37,16 +48,19 @@
 #define SAVE_META_LEN (CLIENT_MAX_TAG + 16)
 /* most words in an ffmpeg command line built here */
 #define SAVE_MAX_ARGS 32
+/* room for why a segment is not MPEG-TS */
+#define SAVE_WHY_LEN 128
 
 /* what each codec becomes */
 static const struct save_format {
 	const char *codec;	/* as ffprobe names it */
 	const char *ext;	/* the file's extension */
 	const char *muxer;	/* ffmpeg's -f */
+	const char *demuxer;	/* ffprobe's -f, reading the file back */
 	const char *bsf;	/* bitstream filter for the container, or NULL */
 } save_formats[] = {
-	{ "mp3", ".mp3", "mp3", NULL },
-	{ "aac", ".m4a", "ipod", "aac_adtstoasc" },
+	{ "mp3", ".mp3", "mp3", "mp3", NULL },
+	{ "aac", ".m4a", "ipod", "mov", "aac_adtstoasc" },
 };
 
 struct save_job {
@@ -61,6 +75,8 @@ struct save_job {
 	int base_given;			/* -o named the file (keep its name) */
 	char final[PATH_MAX], tmp[PATH_MAX];
 	struct song_entry tags;		/* from the tracker's LIST, if any */
+	size_t segments;		/* in the playlist */
+	int not_ts;			/* a segment was not MPEG-TS */
 };
 
 /* Starts argv[0] (searched in PATH) with stdin from in_fd and stdout to
@@ -101,16 +117,20 @@ save_wait(pid_t pid)
 }
 
 /* Runs ffprobe for the codec of the first audio stream of input (len
- * bytes written to its stdin) or, with input NULL, of the file url. Puts
- * the codec name into codec. Returns 0, or -1 (logged). */
+ * bytes of MPEG-TS written to its stdin) or, with input NULL, of the file
+ * url in the format demuxer. Puts the codec name into codec. Returns 0, or
+ * -1 (logged). */
 static int
-save_probe(const char *input, size_t len, const char *url, char *codec,
-    size_t codeclen)
+save_probe(const char *input, size_t len, const char *url,
+    const char *demuxer, char *codec, size_t codeclen)
 {
 	char *argv[] = { (char *)SAVE_FFPROBE, (char *)"-v", (char *)"error",
 	    (char *)"-select_streams", (char *)"a:0", (char *)"-show_entries",
 	    (char *)"stream=codec_name", (char *)"-of", (char *)"csv=p=0",
-	    (char *)"-i", (char *)(url ? url : "pipe:0"), NULL };
+	    (char *)"-protocol_whitelist",
+	    (char *)(url ? SAVE_FILE_PROTOCOL : SAVE_STREAM_PROTOCOL),
+	    (char *)"-f", (char *)(url ? demuxer : SAVE_STREAM_FORMAT),
+	    (char *)"-i", (char *)(url ? url : SAVE_STREAM_URL), NULL };
 	int in[2], out[2], status;
 	size_t got = 0;
 	ssize_t n;
@@ -193,10 +213,12 @@ save_start_ffmpeg(struct save_job *job)
 	argv[n++] = (char *)SAVE_FFMPEG;
 	argv[n++] = (char *)"-v";
 	argv[n++] = (char *)"error";
+	argv[n++] = (char *)"-protocol_whitelist";
+	argv[n++] = (char *)SAVE_STREAM_PROTOCOL;
 	argv[n++] = (char *)"-f";
-	argv[n++] = (char *)"mpegts";
+	argv[n++] = (char *)SAVE_STREAM_FORMAT;
 	argv[n++] = (char *)"-i";
-	argv[n++] = (char *)"pipe:0";
+	argv[n++] = (char *)SAVE_STREAM_URL;
 	argv[n++] = (char *)"-map";
 	argv[n++] = (char *)"0:a:0";
 	argv[n++] = (char *)"-c";
@@ -217,6 +239,8 @@ save_start_ffmpeg(struct save_job *job)
 		argv[n++] = (char *)"-metadata";
 		argv[n++] = album;
 	}
+	argv[n++] = (char *)"-protocol_whitelist";
+	argv[n++] = (char *)SAVE_FILE_PROTOCOL;
 	argv[n++] = (char *)"-f";
 	argv[n++] = (char *)job->format->muxer;
 	argv[n++] = (char *)"-y";
@@ -245,20 +269,30 @@ save_sink_start(void *ctx, const struct playlist *playlist,
 {
 	struct save_job *job = ctx;
 
+	job->segments = playlist->count;
 	return job->stream.start(job->stream.ctx, playlist, content_id);
 }
 
-/* The first segment tells the codec; then ffmpeg starts, and every
+/* Every segment must be whole MPEG-TS packets (the bytes hash to their
+ * names, so every source of the song holds the same: the song itself is
+ * refused). The first tells the codec; then ffmpeg starts, and every
  * segment goes to it as cat writes them. */
 static int
 save_sink_segment(void *ctx, size_t index, const char *data, size_t len)
 {
 	struct save_job *job = ctx;
+	char why[SAVE_WHY_LEN];
 
+	if (mpegts_check(data, len, why, sizeof(why)) < 0) {
+		log_error("'%s' is not an MPEG-TS stream (segment %zu/%zu: %s); "
+		    "not saved", job->song, index + 1, job->segments, why);
+		job->not_ts = 1;
+		return -1;
+	}
 	if (job->ffmpeg < 0) {
 		char codec[SAVE_PROBE_OUT];
 
-		if (save_probe(data, len, NULL, codec, sizeof(codec)) < 0)
+		if (save_probe(data, len, NULL, NULL, codec, sizeof(codec)) < 0)
 			return -1;
 		for (size_t i = 0; i < sizeof(save_formats) / sizeof(save_formats[0]); i++)
 			if (strcmp(codec, save_formats[i].codec) == 0)
@@ -400,12 +434,15 @@ cmd_save(const struct client_opts *o, const char *asked)
 	} else if (result == FETCH_OUTPUT_CLOSED) {
 		log_error("%s stopped reading the song", SAVE_FFMPEG);
 		rc = CLIENT_EXIT_LOCAL;
+	} else if (job.not_ts) {
+		rc = CLIENT_EXIT_NOT_FOUND;
 	} else if ((result != FETCH_DONE || job.ffmpeg < 0) && rc == CLIENT_EXIT_OK)
 		rc = CLIENT_EXIT_LOCAL;
 	/* checked before it takes its name: ffprobe reads the codec back */
 	if (rc == CLIENT_EXIT_OK) {
 		snprintf(url, sizeof(url), "file:%s", job.tmp);
-		if (save_probe(NULL, 0, url, codec, sizeof(codec)) < 0 ||
+		if (save_probe(NULL, 0, url, job.format->demuxer, codec,
+		    sizeof(codec)) < 0 ||
 		    strcmp(codec, job.format->codec) != 0) {
 			log_error("the saved file does not read back as %s",
 			    job.format->codec);
