@@ -42,6 +42,8 @@
 #define SERVE_MAX_API_SONGS 5000
 /* longest search text, in bytes */
 #define SERVE_MAX_QUERY PROTO_MAX_FILTER
+#define SERVE_STR_(x) #x
+#define SERVE_STR(x) SERVE_STR_(x)
 /* room for a decoded path piece before its length is checked */
 #define SERVE_MAX_PIECE HTTP_MAX_REQUEST_LINE
 /* before a close, unread input is drained for at most this long (ms) and
@@ -268,15 +270,25 @@ static int
 serve_api_songs(struct serve_conn *c, const struct http_request *req,
     int head_only)
 {
-	char q[SERVE_MAX_QUERY + 1], err[CLIENT_ERR_LEN], num[64];
+	char q[SERVE_MAX_PIECE + 1], err[CLIENT_ERR_LEN], num[64];
 	char near[PROTO_MAX_NAME + 1] = "";
 	struct serve_text t = { 0 };
 	struct song_list songs;
 	size_t found, shown;
 	int rc;
 
-	if (http_query_value(req->query, req->querylen, "q", q, sizeof(q)) < 0)
-		return serve_error(c, HTTP_BAD_REQUEST, "bad q= value", head_only, 0);
+	/* the search text is the user's: one no song name could match is
+	 * refused before anyone is asked */
+	rc = http_query_value(req->query, req->querylen, "q", q, sizeof(q));
+	if (rc < 0)
+		return serve_error(c, HTTP_BAD_REQUEST, "bad percent-encoding in q=",
+		    head_only, 0);
+	if (rc > SERVE_MAX_QUERY)
+		return serve_error(c, HTTP_BAD_REQUEST, "search text too long (at "
+		    "most " SERVE_STR(SERVE_MAX_QUERY) " bytes)", head_only, 0);
+	if (rc > 0 && !proto_name_valid(q, (size_t)rc))
+		return serve_error(c, HTTP_BAD_REQUEST, "search text is not UTF-8 "
+		    "text without control characters", head_only, 0);
 	if (gateway_songs(c->srv->gw, NULL, &songs, err, sizeof(err)) != GATEWAY_OK)
 		return serve_error(c, HTTP_BAD_GATEWAY, err, head_only, 0);
 	found = songsearch_select(&songs, q);
