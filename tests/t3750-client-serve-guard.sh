@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # `client serve` against hostile callers: search text no song name could
-# hold is the caller's error (400, not a failure of the network).
+# hold is the caller's error (400, not a failure of the network); a
+# request naming another host (DNS rebinding) is 421; another site's page
+# may embed songs and navigate to the page but not read the song list
+# (403).
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-client.sh"
 . "$TEST_DIR/lib-gateway.sh"
@@ -16,8 +19,10 @@ start_daemon T tracker -l 127.0.0.1:0 || exit 1
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" -L "$SCRATCH/lib" ||
 	exit 1
 wait_for_registered "$T_ADDR" Alpha 1 || exit 1
-start_gateway || exit 1
+start_daemon G client -t "$T_ADDR" -v -v serve -l 127.0.0.1:0 \
+	--allow-host music.home.arpa || exit 1
 G=$G_ADDR
+PORT=${G##*:}
 
 # code_of URL [CURL-ARGS...] : the status curl gets for URL
 code_of() {
@@ -37,6 +42,59 @@ long=$(head -c "$MAX_QUERY" /dev/zero | tr '\0' a)
 is "$(code_of "http://$G/api/songs?q=$long")" 200 "a search of $MAX_QUERY bytes is fine"
 like "$(curl -s "http://$G/api/songs?q=${long}a")" '^400 Bad Request: search text too long' \
 	"  one byte more is 400, saying why"
+is "$(code_of "http://$G/api/songs?q=alp")" 200 "the gateway still answers"
+
+# DNS rebinding: only the gateway's own names
+pl=/songs/Alpha/index.m3u8
+curl -s -o "$SCRATCH/index.m3u8" "http://$G$pl"
+seg=/songs/Alpha/$(grep -v '^#' "$SCRATCH/index.m3u8" | head -n 1)
+is "$(code_of "http://$G$seg")" 200 "a segment is 200"
+for path in /api/songs / "$pl" "$seg"; do
+	is "$(code_of "http://$G$path" -H 'Host: evil.example.com')" 421 \
+		"Host: evil.example.com on $path is 421"
+done
+is "$(code_of "http://$G/api/songs" -H "Host: evil.example.com:$PORT")" 421 \
+	"  with the gateway's port too"
+for host in "127.0.0.1:$PORT" "localhost:$PORT" "LocalHost:$PORT" "[::1]:$PORT" \
+	"music.home.arpa:$PORT"; do
+	is "$(code_of "http://$G/api/songs" -H "Host: $host")" 200 "Host: $host is 200"
+done
+for host in "localhost:1" localhost "music.home.arpa.evil.example:$PORT" \
+	"127.0.0.2:$PORT" "[::1]" ":$PORT" "localhost:$PORT:$PORT"; do
+	is "$(code_of "http://$G/api/songs" -H "Host: $host")" 421 "Host: $host is 421"
+done
+is "$(printf 'GET /api/songs HTTP/1.1\r\nConnection: close\r\n\r\n' | http_raw "$G" |
+	status_of)" 400 "HTTP/1.1 without Host is 400"
+is "$(printf 'GET /api/songs HTTP/1.0\r\n\r\n' | http_raw "$G" | status_of)" 200 \
+	"HTTP/1.0 needs none"
+out=$("$P2PM_BIN/client" serve --allow-host 'evil/x' 2>&1)
+is "$? $(grep -c -- --allow-host <<<"$out")" "2 1" "--allow-host with a bad name is a usage error"
+out=$("$P2PM_BIN/client" list --allow-host x 2>&1)
+is "$? $(grep -c -- 'for serve only' <<<"$out")" "2 1" "  and it is for serve only"
+
+# other sites' pages
+for h in "Origin: http://evil.example" "Origin: null" "Origin: http://127.0.0.1:$PORT.evil" \
+	"Sec-Fetch-Site: cross-site" "Sec-Fetch-Site: same-site"; do
+	is "$(code_of "http://$G/api/songs" -H "$h")" 403 "$h: /api/songs is 403"
+	is "$(code_of "http://$G$seg" -H "$h")" 200 "  a segment is 200"
+	is "$(code_of "http://$G$pl" -H "$h")" 200 "  the playlist is 200"
+	is "$(code_of "http://$G/art/$(printf '%064d' 0).jpg?song=Alpha" -H "$h")" 404 \
+		"  cover art is looked for (404 here)"
+	is "$(code_of "http://$G/" -H "$h" -H 'Sec-Fetch-Mode: no-cors')" 403 \
+		"  the page fetched by a script is 403"
+	is "$(code_of "http://$G/" -H "$h" -H 'Sec-Fetch-Mode: navigate')" 200 \
+		"  navigating to the page is 200"
+done
+is "$(code_of "http://$G/api/songs" -H "Origin: http://127.0.0.1:$PORT")" 200 \
+	"the gateway's own Origin is 200"
+is "$(code_of "http://$G/api/songs" -H "Sec-Fetch-Site: same-origin")" 200 \
+	"Sec-Fetch-Site: same-origin is 200"
+is "$(code_of "http://$G/api/songs" -H "Sec-Fetch-Site: none")" 200 \
+	"Sec-Fetch-Site: none (the address typed) is 200"
+is "$(code_of "http://$G/api/songs" -H "Origin: http://evil.example" -X POST)" 403 \
+	"a POST from another site is 403"
+is "$(code_of "http://$G$seg" -H "Origin: http://evil.example" -X POST)" 403 \
+	"  one to a segment too"
 is "$(code_of "http://$G/api/songs?q=alp")" 200 "the gateway still answers"
 
 ok "the gateway stops on SIGTERM with status 0" stop_daemon G

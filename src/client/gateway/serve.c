@@ -8,7 +8,15 @@
  * within HTTP_HEAD_DEADLINE_MS of its first byte (else 408) and fit
  * HTTP_MAX_HEAD_BYTES (else 431 or 414); a reader that stops reading is
  * dropped after HTTP_SEND_TIMEOUT_MS. Songs come from gateway.c, which
- * fetches them through the swarm. */
+ * fetches them through the swarm.
+ *
+ * Against DNS rebinding, a request whose Host is not one of the
+ * gateway's names (serve_host_ok) is answered 421; against other sites'
+ * pages, a request they make (Sec-Fetch-Site other than same-origin or
+ * none, or an Origin not the gateway's) is answered 403, but for the
+ * media GETs (/songs/..., /art/...) that any page may embed and for
+ * navigating to the page at /. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -16,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -72,6 +81,11 @@ struct serve_conn {
 struct serve {
 	int listen_fd;
 	char address[NET_ADDR_MAX];
+	char host[NET_ADDR_MAX];	/* of address: "127.0.0.1", "[::1]" */
+	const char *port;		/* of address: "8800" */
+	int wildcard;			/* bound to 0.0.0.0 or [::] */
+	const char *const *allow_hosts;	/* --allow-host */
+	size_t nallow_hosts;
 	struct gateway *gw;
 	pthread_attr_t attr;
 	pthread_mutex_t lock;		/* guards conns and live */
@@ -437,6 +451,111 @@ serve_song(struct serve_conn *c, const struct http_request *req,
 	return rc;
 }
 
+int
+serve_host_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= CLIENT_MAX_HOST_NAME &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-.") == len;
+}
+
+/* True if name (len bytes) is an IP address literal: a dotted quad or a
+ * bracketed IPv6 address. */
+static int
+serve_is_ip_literal(const char *name, size_t len)
+{
+	char buf[NET_ADDR_MAX];
+	unsigned char addr[16];
+
+	if (len < 2 || len >= sizeof(buf))
+		return 0;
+	if (name[0] == '[') {
+		if (name[len - 1] != ']')
+			return 0;
+		memcpy(buf, name + 1, len - 2);
+		buf[len - 2] = '\0';
+		return inet_pton(AF_INET6, buf, addr) == 1;
+	}
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET, buf, addr) == 1;
+}
+
+/* True if name (len bytes) is word, in any case. */
+static int
+serve_name_is(const char *name, size_t len, const char *word)
+{
+	return strlen(word) == len && strncasecmp(name, word, len) == 0;
+}
+
+/* True if a Host value names this gateway: its port (or none when that
+ * is 80) after its bound address, localhost, 127.0.0.1, [::1], an
+ * --allow-host name, or, when it is bound to every address, any IP
+ * address literal (a page cannot rebind those). */
+static int
+serve_host_ok(const struct serve *srv, const char *host)
+{
+	const char *colon, *port;
+	size_t len;
+
+	if (host[0] == '[') {
+		const char *close = strchr(host, ']');
+		if (close == NULL)
+			return 0;
+		colon = close[1] == ':' ? close + 1 : close[1] == '\0' ? NULL : host;
+		if (colon == host)
+			return 0;
+	} else {
+		colon = strchr(host, ':');
+	}
+	len = colon != NULL ? (size_t)(colon - host) : strlen(host);
+	port = colon != NULL ? colon + 1 : "80";
+	if (len == 0 || strcmp(port, srv->port) != 0)
+		return 0;
+	if (serve_name_is(host, len, srv->host) ||
+	    serve_name_is(host, len, "localhost") ||
+	    serve_name_is(host, len, "127.0.0.1") ||
+	    serve_name_is(host, len, "[::1]"))
+		return 1;
+	for (size_t i = 0; i < srv->nallow_hosts; i++)
+		if (serve_name_is(host, len, srv->allow_hosts[i]))
+			return 1;
+	return srv->wildcard && serve_is_ip_literal(host, len);
+}
+
+/* True if req comes from another site's page: its Sec-Fetch-Site is
+ * other than same-origin or none (same-site is another origin too), or
+ * its Origin is not this gateway's, "http://" and its Host. */
+static int
+serve_cross_site(const struct http_request *req)
+{
+	if (req->fetch_site[0] != '\0' && strcmp(req->fetch_site, "same-origin") != 0 &&
+	    strcmp(req->fetch_site, "none") != 0)
+		return 1;
+	if (req->origin[0] == '\0')
+		return 0;
+	return strncasecmp(req->origin, "http://", 7) != 0 || req->host[0] == '\0' ||
+	    strcasecmp(req->origin + 7, req->host) != 0;
+}
+
+/* True if the request may come from any page: a GET or HEAD of media (a
+ * playlist, a segment, cover art), or navigating to the page. */
+static int
+serve_open_to_all(const struct http_request *req)
+{
+	const char *p = req->path;
+	size_t len = req->pathlen;
+
+	if (req->method == HTTP_METHOD_OTHER)
+		return 0;
+	if (len == 1)
+		return strcmp(req->fetch_mode, "navigate") == 0;
+	return (len > 7 && memcmp(p, "/songs/", 7) == 0) ||
+	    (len > 5 && memcmp(p, "/art/", 5) == 0);
+}
+
 /* Answers one parsed request. Returns 0 to go on with the connection, -1
  * to close it. */
 static int
@@ -448,6 +567,17 @@ serve_route(struct serve_conn *c, const struct http_request *req)
 
 	log_info("%s %s %.*s", c->remote, head_only ? "HEAD" : "GET",
 	    (int)len, p);
+	if (req->has_host && !serve_host_ok(c->srv, req->host)) {
+		log_info("%s: Host names another server: 421", c->remote);
+		return serve_error(c, HTTP_MISDIRECTED_REQUEST, "this gateway answers "
+		    "to its own address, localhost and --allow-host names only",
+		    head_only, 0);
+	}
+	if (serve_cross_site(req) && !serve_open_to_all(req)) {
+		log_info("%s: a request from another site's page: 403", c->remote);
+		return serve_error(c, HTTP_FORBIDDEN, "another site's page may only "
+		    "embed songs and cover art", head_only, 0);
+	}
 	if (req->method == HTTP_METHOD_OTHER)
 		return serve_error(c, HTTP_METHOD_NOT_ALLOWED, NULL, 0, 0);
 	if (len == 1) {
@@ -707,6 +837,15 @@ cmd_serve(const struct client_opts *o, const char *listen_addr)
 	}
 	if (net_local_addr(srv->listen_fd, srv->address, sizeof(srv->address)) < 0)
 		snprintf(srv->address, sizeof(srv->address), "%s", listen_addr);
+	snprintf(srv->host, sizeof(srv->host), "%s", srv->address);
+	char *colon = strrchr(srv->host, ':');
+	if (colon != NULL)
+		*colon = '\0';
+	srv->port = colon != NULL ? srv->address + (colon - srv->host) + 1 : "80";
+	srv->wildcard = strcmp(srv->host, "0.0.0.0") == 0 ||
+	    strcmp(srv->host, "[::]") == 0;
+	srv->allow_hosts = o->allow_hosts;
+	srv->nallow_hosts = o->nallow_hosts;
 	/* the gateway's and the connections' threads take no signals */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
