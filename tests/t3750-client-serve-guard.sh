@@ -3,15 +3,20 @@
 # hold is the caller's error (400, not a failure of the network); a
 # request naming another host (DNS rebinding) is 421; another site's page
 # may embed songs and navigate to the page but not read the song list
-# (403).
+# (403); idle connections, however many, do not lock a newcomer out, and
+# one source holds at most its share of the connections.
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-client.sh"
 . "$TEST_DIR/lib-gateway.sh"
 need_ffmpeg
 command -v curl >/dev/null || skip_all "curl is missing (scripts/install-deps installs it)"
 
-# the longest search text, SERVE_MAX_QUERY of src/client/gateway/serve.c
+# limits of src/client/gateway/serve.c: the longest search text
+# (SERVE_MAX_QUERY), the most connections (SERVE_MAX_CONNS), and from one
+# source (SERVE_MAX_CONNS_PER_SOURCE; all of loopback is one source)
 MAX_QUERY=255
+MAX_CONNS=64
+PER_SOURCE=32
 
 mkdir -p "$SCRATCH/lib"
 make_mp3 "$SCRATCH/lib/Alpha.mp3" 3 440 || exit 1
@@ -96,6 +101,47 @@ is "$(code_of "http://$G/api/songs" -H "Origin: http://evil.example" -X POST)" 4
 is "$(code_of "http://$G$seg" -H "Origin: http://evil.example" -X POST)" 403 \
 	"  one to a segment too"
 is "$(code_of "http://$G/api/songs?q=alp")" 200 "the gateway still answers"
+
+# idle connections: the oldest is closed for a newcomer
+fds=()
+for _ in $(seq 1 "$MAX_CONNS"); do
+	exec {fd}<>"/dev/tcp/${G%:*}/${G##*:}" || break
+	printf 'GET /nope HTTP/1.1\r\nHost: %s\r\n\r\n' "$G" >&"$fd"
+	read -r -t 5 line <&"$fd" || line=
+	[ "${line%%$'\r'}" = "HTTP/1.1 404 Not Found" ] || break
+	fds+=("$fd")
+done
+is "${#fds[@]}" "$MAX_CONNS" "$MAX_CONNS connections from loopback, each answered once and kept alive"
+is "$(code_of "http://$G/api/songs")" 200 "  a newcomer still gets 200"
+timeout 2 cat <&"${fds[0]}" >/dev/null
+is "$?" 0 "  the connection idle longest was closed"
+timeout 0.5 cat <&"${fds[$((MAX_CONNS - 1))]}" >/dev/null
+is "$?" 124 "  the newest is still open"
+ok "  the gateway says why" wait_for_log G "closing the idle connection of 127\.0\.0\.1:[0-9]+ for a newcomer" 5
+for fd in "${fds[@]}"; do
+	exec {fd}>&-
+done
+sleep 0.5
+
+# connections in the middle of a request are not closed: one source
+# holding its share of them gets 503 for more
+fds=()
+for _ in $(seq 1 "$PER_SOURCE"); do
+	exec {fd}<>"/dev/tcp/${G%:*}/${G##*:}" || break
+	printf 'GET / HTTP/1.1\r\n' >&"$fd"
+	fds+=("$fd")
+done
+sleep 0.5
+out=$(curl -s -w ' %{http_code}' "http://$G/api/songs" | tr -d '\n')
+like "$out" '^503 Service Unavailable: too many connections from your address 503$' \
+	"$PER_SOURCE connections from loopback amid a request: a newcomer from there gets 503"
+fd=${fds[0]}
+exec {fd}>&-
+sleep 0.5
+is "$(code_of "http://$G/api/songs")" 200 "  one of them closed, a newcomer is served"
+for fd in "${fds[@]:1}"; do
+	exec {fd}>&-
+done
 
 ok "the gateway stops on SIGTERM with status 0" stop_daemon G
 ok "no sanitizer reports" check_sanitizers

@@ -4,7 +4,10 @@
  * player page at /.
  *
  * One detached thread per connection, at most SERVE_MAX_CONNS of them
- * (beyond: 503); persistent connections; a request head must arrive
+ * and SERVE_MAX_CONNS_PER_SOURCE from one source; at either limit the
+ * oldest idle connection (waiting for a request, no byte of it read) is
+ * closed for the newcomer, and only when none is idle is the newcomer
+ * answered 503; persistent connections; a request head must arrive
  * within HTTP_HEAD_DEADLINE_MS of its first byte (else 408) and fit
  * HTTP_MAX_HEAD_BYTES (else 431 or 414); a reader that stops reading is
  * dropped after HTTP_SEND_TIMEOUT_MS. Songs come from gateway.c, which
@@ -40,8 +43,15 @@
 #include "serve.h"
 #include "webpage.h"
 
-/* most connections served at once; a newcomer beyond gets 503 */
+/* most connections served at once; past it the oldest idle one is
+ * closed for a newcomer, or, with none idle, the newcomer gets 503 */
 #define SERVE_MAX_CONNS 64
+/* most connections served at once from one source (an address; all of
+ * loopback is one source), the same way: one local process or one host
+ * cannot hold more than half of SERVE_MAX_CONNS */
+#define SERVE_MAX_CONNS_PER_SOURCE 32
+/* what serve_source_of calls every loopback address */
+#define SERVE_LOOPBACK_SOURCE "loopback"
 #define SERVE_THREAD_STACK (256 * 1024)
 /* how often the accept loop looks at the stop flag, in milliseconds */
 #define SERVE_POLL_MS 200
@@ -71,7 +81,12 @@ struct serve_conn {
 	int fd;
 	struct serve *srv;
 	struct serve_conn *next, *prev;
+	/* in srv->idle while waiting for a request with no byte of it read */
+	struct serve_conn *idle_next, *idle_prev;
+	int idle;
+	int evicted;			/* shut down for a newcomer: to end */
 	char remote[NET_ADDR_MAX];
+	char source[NET_ADDR_MAX];	/* serve_source_of remote */
 	int closing;			/* this request is the connection's last */
 	int keep_alive_10;		/* an HTTP/1.0 request asked for keep-alive */
 	size_t len;			/* bytes in buf */
@@ -88,9 +103,13 @@ struct serve {
 	size_t nallow_hosts;
 	struct gateway *gw;
 	pthread_attr_t attr;
-	pthread_mutex_t lock;		/* guards conns and live */
+	/* guards conns, live, the idle list and each connection's idle,
+	 * evicted and links; a connection's fd is closed under it */
+	pthread_mutex_t lock;
 	struct serve_conn *conns;
-	int live;
+	int live;			/* connections in conns not evicted */
+	/* the idle connections, the one idle longest first */
+	struct serve_conn *idle_head, *idle_tail;
 };
 
 /* What one response is: status, type, body, and the headers it needs. */
@@ -603,6 +622,51 @@ serve_route(struct serve_conn *c, const struct http_request *req)
 
 /* ---- connections */
 
+/* Takes c out of the idle list. */
+static void
+serve_idle_unlink_locked(struct serve *srv, struct serve_conn *c)
+{
+	if (!c->idle)
+		return;
+	if (c->idle_prev != NULL)
+		c->idle_prev->idle_next = c->idle_next;
+	else
+		srv->idle_head = c->idle_next;
+	if (c->idle_next != NULL)
+		c->idle_next->idle_prev = c->idle_prev;
+	else
+		srv->idle_tail = c->idle_prev;
+	c->idle_next = c->idle_prev = NULL;
+	c->idle = 0;
+}
+
+/* Marks c idle (about to wait for a request of which no byte is read:
+ * it may be closed for a newcomer) or busy (something came: it is not).
+ * Returns -1 if c was closed for a newcomer and is to end, else 0. */
+static int
+serve_set_idle(struct serve_conn *c, int idle)
+{
+	struct serve *srv = c->srv;
+	int evicted;
+
+	pthread_mutex_lock(&srv->lock);
+	evicted = c->evicted;
+	if (idle && !c->idle && !evicted) {
+		c->idle = 1;
+		c->idle_prev = srv->idle_tail;
+		c->idle_next = NULL;
+		if (srv->idle_tail != NULL)
+			srv->idle_tail->idle_next = c;
+		else
+			srv->idle_head = c;
+		srv->idle_tail = c;
+	} else if (!idle) {
+		serve_idle_unlink_locked(srv, c);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return evicted ? -1 : 0;
+}
+
 /* Reads until a whole request head is in c->buf. Returns its length, 0
  * when the connection ends quietly (closed, or idle past
  * HTTP_IDLE_TIMEOUT_MS between requests), or -1 having answered an error
@@ -632,7 +696,11 @@ serve_read_head(struct serve_conn *c)
 		}
 		wait_ms = c->len == 0 ? HTTP_IDLE_TIMEOUT_MS :
 		    first_ms + HTTP_HEAD_DEADLINE_MS - clock_now_ms();
+		if (c->len == 0 && serve_set_idle(c, 1) < 0)
+			return 0;
 		rc = wait_ms > 0 ? poll(&pfd, 1, (int)wait_ms) : 0;
+		if (c->len == 0 && serve_set_idle(c, 0) < 0)
+			return 0;	/* closed for a newcomer */
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)
@@ -718,20 +786,81 @@ serve_conn_main(void *arg)
 	serve_conn_run(c);
 	serve_linger(c);
 	pthread_mutex_lock(&srv->lock);
+	serve_idle_unlink_locked(srv, c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
 		srv->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	srv->live--;
+	if (!c->evicted)
+		srv->live--;
 	close(c->fd);
 	pthread_mutex_unlock(&srv->lock);
 	free(c);
 	return NULL;
 }
 
-/* Accepts one connection: a thread for it, or 503 past the cap. */
+/* The source a remote address ("HOST:PORT") counts against: its HOST,
+ * or SERVE_LOOPBACK_SOURCE for any loopback address. */
+static void
+serve_source_of(const char *remote, char *out, size_t outlen)
+{
+	const char *colon = strrchr(remote, ':');
+	size_t len = colon != NULL ? (size_t)(colon - remote) : strlen(remote);
+
+	if (strncmp(remote, "127.", 4) == 0 || strncmp(remote, "[::1]", 5) == 0 ||
+	    strncmp(remote, "[::ffff:127.", 12) == 0)
+		snprintf(out, outlen, "%s", SERVE_LOOPBACK_SOURCE);
+	else
+		snprintf(out, outlen, "%.*s", (int)len, remote);
+}
+
+/* Makes room for c under SERVE_MAX_CONNS_PER_SOURCE and SERVE_MAX_CONNS
+ * by closing the oldest idle connection, of c's source if that source is
+ * at its cap, else of any. Returns 0 when there is room, or -1 (with the
+ * limit reached in *why) when every connection in the way is busy. The
+ * closed connection's fd is shut down, not closed: its thread wakes
+ * from poll, sees it is evicted and ends (its fd is closed under the
+ * lock held here, so it is still the connection's). */
+static int
+serve_make_room_locked(struct serve *srv, const struct serve_conn *c,
+    const char **why)
+{
+	struct serve_conn *victim = NULL;
+	int from_source = 0;
+
+	for (struct serve_conn *o = srv->conns; o != NULL; o = o->next)
+		if (!o->evicted && strcmp(o->source, c->source) == 0)
+			from_source++;
+	if (from_source >= SERVE_MAX_CONNS_PER_SOURCE) {
+		for (victim = srv->idle_head; victim != NULL; victim = victim->idle_next)
+			if (strcmp(victim->source, c->source) == 0)
+				break;
+		if (victim == NULL) {
+			*why = "too many connections from your address";
+			return -1;
+		}
+	} else if (srv->live >= SERVE_MAX_CONNS) {
+		victim = srv->idle_head;
+		if (victim == NULL) {
+			*why = "too many connections";
+			return -1;
+		}
+	}
+	if (victim != NULL) {
+		log_info("%s: closing the idle connection of %s for a newcomer",
+		    c->remote, victim->remote);
+		serve_idle_unlink_locked(srv, victim);
+		victim->evicted = 1;
+		srv->live--;
+		shutdown(victim->fd, SHUT_RDWR);
+	}
+	return 0;
+}
+
+/* Accepts one connection: a thread for it, or 503 when the caps are
+ * reached and no connection is idle. */
 static void
 serve_accept_one(struct serve *srv)
 {
@@ -757,15 +886,19 @@ serve_accept_one(struct serve *srv)
 	c->closing = 0;
 	c->keep_alive_10 = 0;
 	c->prev = NULL;
+	c->idle_next = c->idle_prev = NULL;
+	c->idle = 0;
+	c->evicted = 0;
 	if (net_remote_addr(fd, c->remote, sizeof(c->remote)) < 0)
 		snprintf(c->remote, sizeof(c->remote), "?");
+	serve_source_of(c->remote, c->source, sizeof(c->source));
 	pthread_mutex_lock(&srv->lock);
-	if (srv->live >= SERVE_MAX_CONNS) {
+	const char *why = NULL;
+	if (serve_make_room_locked(srv, c, &why) < 0) {
 		pthread_mutex_unlock(&srv->lock);
-		log_warn("%s: %d connections open; answering 503", c->remote,
-		    SERVE_MAX_CONNS);
+		log_warn("%s: %s, none idle; answering 503", c->remote, why);
 		net_set_timeouts(fd, 0, SERVE_POLL_MS);
-		serve_error(c, HTTP_UNAVAILABLE, "too many connections", 0, 1);
+		serve_error(c, HTTP_UNAVAILABLE, why, 0, 1);
 		close(fd);
 		free(c);
 		return;
@@ -810,8 +943,11 @@ serve_drain(struct serve *srv)
 	pthread_mutex_unlock(&srv->lock);
 	for (;;) {
 		struct timespec ts = { 0, 20 * 1000000L };
+		/* every thread, those closed for a newcomer too */
+		live = 0;
 		pthread_mutex_lock(&srv->lock);
-		live = srv->live;
+		for (struct serve_conn *c = srv->conns; c != NULL; c = c->next)
+			live++;
 		pthread_mutex_unlock(&srv->lock);
 		if (live == 0 || clock_now_ms() > until)
 			return live;
