@@ -101,7 +101,8 @@ span=$(grep "REGISTER $P_ADDR:" "$SCRATCH/T.err" | sed -n '1p;$p' | cut -c12-23 
 	awk -F: '{ t = ($1 * 3600 + $2 * 60 + $3) * 1000 } NR == 1 { a = t } END { printf "%d", t - a }')
 ok "REGISTERs are coalesced: $regs in $span ms for 9 songs" test "$regs" -le $((span / 1000 + 3))
 # the tags travel to the tracker
-one_tags='artist=Bj%C3%B6rk album=Debut title=Song%20One track=1 year=1993 duration=2'
+# the file's own name goes with them, as its alias
+one_tags='artist=Bj%C3%B6rk album=Debut title=Song%20One track=1 year=1993 duration=2 alias=Artist/Album/one'
 has_tags() {
 	request "$T_ADDR" "LOCATE Bj%C3%B6rk%20-%20Song%20One tags" | grep -qxF -- "$1"
 }

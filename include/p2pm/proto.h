@@ -67,7 +67,8 @@ enum proto_cmd {
 	PROTO_CMD_LOCATE,
 	PROTO_CMD_LISTPAGE,
 	PROTO_CMD_WHOAMI,
-	PROTO_CMD_DIALBACK
+	PROTO_CMD_DIALBACK,
+	PROTO_CMD_RESOLVE
 };
 
 /* How a REGISTER says its peer can be reached (its reach= word). */
@@ -78,7 +79,7 @@ enum proto_reach {
 };
 
 /* A parsed request. arg holds the decoded name (QUERY, REQUEST_*), the
- * filter (LIST and LISTPAGE's match=, possibly empty), the name (LOCATE) or the peer address (REGISTER, UNREGISTER),
+ * filter (LIST and LISTPAGE's match=, possibly empty), the name (LOCATE, RESOLVE) or the peer address (REGISTER, UNREGISTER),
  * empty for DIALBACK (its port is in port),
  * NUL-terminated; arglen is its length in bytes. */
 struct proto_request {

@@ -17,6 +17,17 @@
 #include "progress.h"
 #include "songsearch.h"
 
+const char *
+cmd_song_name(const struct client_opts *o, const char *song,
+    char buf[PROTO_MAX_NAME + 1])
+{
+	if (o->peers.count > 0 || !tracker_resolve(&o->trackers, song, o->timeout_ms,
+	    buf))
+		return song;
+	log_info("'%s' is the file name of the song '%s'", song, buf);
+	return buf;
+}
+
 /* Fills peers from -p, or else from the tracker. Returns an exit code. */
 int
 cmd_peers(const struct client_opts *o, const char *song, struct peer_list *peers)
@@ -44,7 +55,8 @@ int
 cmd_query(const struct client_opts *o, const char *song)
 {
 	struct peer_list peers;
-	int rc = cmd_peers(o, song, &peers);
+	char name[PROTO_MAX_NAME + 1];
+	int rc = cmd_peers(o, cmd_song_name(o, song, name), &peers);
 
 	if (rc != CLIENT_EXIT_OK)
 		return rc;
@@ -286,9 +298,11 @@ cmd_print_quoted(FILE *f, const char *path)
 }
 
 int
-cmd_fetch(const struct client_opts *o, const char *song)
+cmd_fetch(const struct client_opts *o, const char *asked)
 {
 	char dir[FSNAME_MAX + 1], err[CLIENT_ERR_LEN], index[PATH_MAX + 16];
+	char name[PROTO_MAX_NAME + 1];
+	const char *song = cmd_song_name(o, asked, name);
 	char have_id[SHA256_HEX_LEN];
 	const char *path = o->outdir;
 	struct fetch_report *rep;

@@ -46,6 +46,12 @@ struct client_opts {
 	size_t nallow_hosts;
 };
 
+/* The name song is found under: song itself, or (without -p peers) the
+ * song's name when a tracker knows song as the file name of a song its
+ * tags name (tracker_resolve; logged with -v). Returns song or buf. */
+const char *cmd_song_name(const struct client_opts *o, const char *song,
+    char buf[PROTO_MAX_NAME + 1]);
+
 /* Fills peers from -p, or else from the tracker. Returns an exit code
  * (CLIENT_EXIT_OK, or a failure already logged). */
 int cmd_peers(const struct client_opts *o, const char *song,

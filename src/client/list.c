@@ -19,10 +19,11 @@
 /* the mark ending a cut cell, one column wide */
 #define LIST_CUT_MARK "\xE2\x80\xA6"
 
-enum list_column { COL_NAME, COL_ARTIST, COL_ALBUM, COL_TIME, COL_SOURCES, COL_COUNT };
+enum list_column { COL_NAME, COL_ARTIST, COL_ALBUM, COL_TIME, COL_SOURCES,
+	COL_FILE, COL_COUNT };
 
 static const char *const list_headings[COL_COUNT] = {
-	"NAME", "ARTIST", "ALBUM", "TIME", "SOURCES"
+	"NAME", "ARTIST", "ALBUM", "TIME", "SOURCES", "FILE NAME"
 };
 
 /* "m:ss", or "h:mm:ss" from an hour on; "" when not known. */
@@ -80,38 +81,40 @@ list_print_cell(const char *text, size_t width, size_t max, int last)
 /* The table: a heading, then one row a song, columns as wide as their
  * widest cell (by display width). */
 static void
-list_print_table(const struct song_list *songs)
+list_print_table(const struct song_list *songs, int verbose)
 {
 	static const size_t max[COL_COUNT] = {
 		LIST_MAX_NAME_COLUMNS, LIST_MAX_TAG_COLUMNS, LIST_MAX_TAG_COLUMNS,
-		LIST_DURATION_LEN, LIST_DURATION_LEN
+		LIST_DURATION_LEN, LIST_DURATION_LEN, LIST_MAX_NAME_COLUMNS
 	};
+	/* the file name a song is also found by only with -v */
+	int ncols = verbose ? COL_COUNT : COL_FILE;
 	size_t width[COL_COUNT];
 	char time[LIST_DURATION_LEN], count[24];
 
-	for (int c = 0; c < COL_COUNT; c++)
+	for (int c = 0; c < ncols; c++)
 		width[c] = utf8_width(list_headings[c]);
 	for (size_t i = 0; i < songs->count; i++) {
 		const struct song_entry *e = &songs->songs[i];
 		const char *cells[COL_COUNT] = { e->name, e->artist ? e->artist : "",
-		    e->album ? e->album : "", time, count };
+		    e->album ? e->album : "", time, count, e->alias ? e->alias : "" };
 		list_format_duration(e->duration_ms, time, sizeof(time));
 		snprintf(count, sizeof(count), "%ld", e->peers);
-		for (int c = 0; c < COL_COUNT; c++)
+		for (int c = 0; c < ncols; c++)
 			if (list_cell_width(cells[c], max[c]) > width[c])
 				width[c] = list_cell_width(cells[c], max[c]);
 	}
-	for (int c = 0; c < COL_COUNT; c++)
-		list_print_cell(list_headings[c], width[c], max[c], c == COL_COUNT - 1);
+	for (int c = 0; c < ncols; c++)
+		list_print_cell(list_headings[c], width[c], max[c], c == ncols - 1);
 	putchar('\n');
 	for (size_t i = 0; i < songs->count; i++) {
 		const struct song_entry *e = &songs->songs[i];
 		const char *cells[COL_COUNT] = { e->name, e->artist ? e->artist : "",
-		    e->album ? e->album : "", time, count };
+		    e->album ? e->album : "", time, count, e->alias ? e->alias : "" };
 		list_format_duration(e->duration_ms, time, sizeof(time));
 		snprintf(count, sizeof(count), "%ld", e->peers);
-		for (int c = 0; c < COL_COUNT; c++)
-			list_print_cell(cells[c], width[c], max[c], c == COL_COUNT - 1);
+		for (int c = 0; c < ncols; c++)
+			list_print_cell(cells[c], width[c], max[c], c == ncols - 1);
 		putchar('\n');
 	}
 }
@@ -161,9 +164,10 @@ list_print_json_field(const char *key, const char *s)
 }
 
 /* One JSON object a line: name, artist, album, title, track, duration
- * (seconds), sources; a field not known is null. */
+ * (seconds), sources; a field not known is null; with verbose, alias (the
+ * file name it is also found by, null when none). */
 static void
-list_print_json(const struct song_list *songs)
+list_print_json(const struct song_list *songs, int verbose)
 {
 	for (size_t i = 0; i < songs->count; i++) {
 		const struct song_entry *e = &songs->songs[i];
@@ -181,7 +185,10 @@ list_print_json(const struct song_list *songs)
 		else
 			printf(",\"duration\":%ld.%03ld", e->duration_ms / 1000,
 			    e->duration_ms % 1000);
-		printf(",\"sources\":%ld}\n", e->peers);
+		printf(",\"sources\":%ld", e->peers);
+		if (verbose)
+			list_print_json_field("alias", e->alias);
+		fputs("}\n", stdout);
 	}
 }
 
@@ -207,18 +214,23 @@ cmd_list(const struct client_opts *o, const char *filter)
 	 * here all the same, where the text is shown */
 	for (size_t i = 0; i < songs.count; i++) {
 		struct song_entry *e = &songs.songs[i];
-		char *tags[] = { e->name, e->artist, e->album, e->title };
+		char *tags[] = { e->name, e->artist, e->album, e->title, e->alias };
 		for (size_t t = 0; t < sizeof(tags) / sizeof(tags[0]); t++)
 			if (tags[t] != NULL)
 				textsafe_fix(tags[t]);
 	}
 	if (o->json)
-		list_print_json(&shown);
+		list_print_json(&shown, o->verbose);
 	else if (tty && shown.count > 0)
-		list_print_table(&shown);
+		list_print_table(&shown, o->verbose);
 	else if (!tty)
-		for (size_t i = 0; i < shown.count; i++)
-			printf("%s\t%ld\n", shown.songs[i].name, shown.songs[i].peers);
+		for (size_t i = 0; i < shown.count; i++) {
+			/* with -v, a third column: the file name it is also found by */
+			printf("%s\t%ld", shown.songs[i].name, shown.songs[i].peers);
+			if (o->verbose)
+				printf("\t%s", shown.songs[i].alias ? shown.songs[i].alias : "");
+			putchar('\n');
+		}
 	if (shown.count == 0) {
 		rc = CLIENT_EXIT_NOT_FOUND;
 		if (filter == NULL)

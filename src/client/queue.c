@@ -346,10 +346,13 @@ queue_fetch_run(void *arg)
 	enum fetch_result result = FETCH_LOCAL_ERROR;
 	int rc = CLIENT_EXIT_LOCAL;
 
+	char name[PROTO_MAX_NAME + 1];
+
 	if (rep == NULL)
 		log_error("out of memory");
 	else
-		rc = cmd_swarm(&f->opts, f->song, &sink, rep, &result);
+		rc = cmd_swarm(&f->opts, cmd_song_name(&f->opts, f->song, name), &sink,
+		    rep, &result);
 	free(rep);
 	pthread_mutex_lock(&f->lock);
 	f->rc = rc;

@@ -352,8 +352,10 @@ save_lookup_tags(struct save_job *job)
 }
 
 int
-cmd_save(const struct client_opts *o, const char *song)
+cmd_save(const struct client_opts *o, const char *asked)
 {
+	char name[PROTO_MAX_NAME + 1];
+	const char *song = cmd_song_name(o, asked, name);
 	struct save_job job;
 	struct fetch_report rep;
 	struct fetch_sink sink;

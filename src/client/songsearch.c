@@ -10,11 +10,12 @@
 #include "client.h"
 #include "songsearch.h"
 
-/* Does e match q, in its name or its artist, album or title tag? */
+/* Does e match q, in its name, its file name (alias) or its artist, album
+ * or title tag? */
 static int
 songsearch_matches(const struct search_query *q, const struct song_entry *e)
 {
-	const char *fields[] = { e->name, e->artist, e->album, e->title };
+	const char *fields[] = { e->name, e->artist, e->album, e->title, e->alias };
 
 	return search_matches(q, fields, sizeof(fields) / sizeof(fields[0]));
 }

@@ -321,6 +321,57 @@ tracker_locate_one(const char *tracker, void *arg, int timeout_ms, char *err,
 	return sources->count > 0 ? TRACKER_ANSWERED : TRACKER_EMPTY;
 }
 
+struct tracker_resolve_args {
+	const char *song;
+	char *out;
+};
+
+/* RESOLVE to one tracker (a tracker_ask_fn): answered when it names
+ * another name than the one asked. */
+static enum tracker_outcome
+tracker_resolve_one(const char *tracker, void *arg, int timeout_ms, char *err,
+    size_t errlen)
+{
+	struct tracker_resolve_args *r = arg;
+	struct rpc_conn *c;
+	enum rpc_result res;
+	const char *rest;
+
+	snprintf(r->out, PROTO_MAX_NAME + 1, "%s", r->song);
+	c = tracker_open(tracker, "RESOLVE", r->song, timeout_ms, err, errlen);
+	if (c == NULL)
+		return TRACKER_FAILED;
+	res = rpc_expect_word(c, "NAME", &rest);
+	if (res != RPC_OK) {
+		tracker_failed(c, res, err, errlen);
+		return TRACKER_FAILED;
+	}
+	if (proto_decode_name(rest, strlen(rest), r->out, PROTO_MAX_NAME + 1,
+	    PROTO_MAX_NAME) < 0) {
+		snprintf(err, errlen, "tracker %s: bad RESOLVE reply", tracker);
+		snprintf(r->out, PROTO_MAX_NAME + 1, "%s", r->song);
+		rpc_close(c);
+		return TRACKER_FAILED;
+	}
+	rpc_close(c);
+	return strcmp(r->out, r->song) != 0 ? TRACKER_ANSWERED : TRACKER_EMPTY;
+}
+
+int
+tracker_resolve(const struct cli_trackers *trackers, const char *song,
+    int timeout_ms, char out[PROTO_MAX_NAME + 1])
+{
+	struct tracker_resolve_args r = { song, out };
+	char err[CLIENT_ERR_LEN];
+
+	if (tracker_ask(trackers, "RESOLVE", tracker_resolve_one, &r, timeout_ms,
+	    err, sizeof(err)) < 0) {
+		log_debug("no name resolved for '%s': %s", song, err);
+		snprintf(out, PROTO_MAX_NAME + 1, "%s", song);
+	}
+	return strcmp(out, song) != 0;
+}
+
 int
 tracker_locate(const struct cli_trackers *trackers, const char *song,
     int timeout_ms, struct source_list *sources, int *version1, char *err,
@@ -370,7 +421,8 @@ song_entry_clear(struct song_entry *e)
 	free(e->artist);
 	free(e->album);
 	free(e->title);
-	e->artist = e->album = e->title = NULL;
+	free(e->alias);
+	e->artist = e->album = e->title = e->alias = NULL;
 }
 
 /* Reads a track number, "3" or "3/12", into *track; anything else
@@ -399,7 +451,7 @@ tracker_parse_track(const char *s, long *track)
 static void
 tracker_parse_tag(const char *word, size_t len, struct song_entry *e)
 {
-	static const char *const keys[] = { "artist", "album", "title" };
+	static const char *const keys[] = { "artist", "album", "title", "alias" };
 	char value[CLIENT_MAX_TAG + 1];
 	const char *eq = memchr(word, '=', len);
 	size_t klen, vlen;
@@ -426,7 +478,7 @@ tracker_parse_tag(const char *word, size_t len, struct song_entry *e)
 			memcpy(e->art, value, PICTURE_NAME_LEN + 1);
 		return;
 	}
-	char **slots[] = { &e->artist, &e->album, &e->title };
+	char **slots[] = { &e->artist, &e->album, &e->title, &e->alias };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (klen != strlen(keys[i]) || memcmp(word, keys[i], klen) != 0)
 			continue;
@@ -446,7 +498,7 @@ song_entry_parse(const char *line, struct song_entry *e)
 	char num[24];
 	size_t n;
 
-	e->artist = e->album = e->title = NULL;
+	e->artist = e->album = e->title = e->alias = NULL;
 	e->art[0] = '\0';
 	e->duration_ms = -1;
 	e->track = -1;

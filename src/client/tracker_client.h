@@ -61,6 +61,7 @@ struct song_entry {
 	/* tags from "key=value" words after the count; NULL when not given;
 	 * owned by the list */
 	char *artist, *album, *title;
+	char *alias;		/* alias=: the file name it is also found by */
 	long duration_ms;	/* -1 when not given */
 	long track;		/* track number ("3" or "3/12"), -1 when not given */
 	char art[PICTURE_NAME_LEN + 1];	/* the art= picture name, "" if none */
@@ -89,6 +90,14 @@ int tracker_locate(const struct cli_trackers *trackers, const char *song,
     int timeout_ms, struct source_list *sources, int *version1, char *err,
     size_t errlen);
 
+/* Asks the trackers, in order, which name song is found under (RESOLVE):
+ * the file name of a song its tags name gives the song's name. Writes the
+ * name to use into out: song itself when no tracker knows it as an alias
+ * (a tracker without RESOLVE, or one that cannot be reached, counts as
+ * not knowing it). Returns 1 if out differs from song, else 0. */
+int tracker_resolve(const struct cli_trackers *trackers, const char *song,
+    int timeout_ms, char out[PROTO_MAX_NAME + 1]);
+
 /* Asks the trackers, in order, for the songs whose names contain filter
  * (NULL: all): the first answer with any song gives the list. Returns 0
  * or -1 as tracker_query does. */
@@ -100,7 +109,7 @@ void song_list_free(struct song_list *songs);
 
 /* Reads one LIST or LISTPAGE reply line, "<encoded name> <count>" and then
  * any "key=value" words with percent-encoded values (artist, album, title,
- * duration in seconds, track as "N" or "N/M"; unknown or malformed words are ignored), into e,
+ * alias, duration in seconds, track as "N" or "N/M"; unknown or malformed words are ignored), into e,
  * whose tags the caller frees (song_list_free, or song_entry_clear).
  * Returns 0, or -1 if the name or the count is bad (e holds no tags). */
 int song_entry_parse(const char *line, struct song_entry *e);

@@ -168,6 +168,7 @@ static const struct proto_cmd_entry proto_cmds[] = {
 	{ "LISTPAGE", PROTO_CMD_LISTPAGE, ARG_PAGE },
 	{ "WHOAMI", PROTO_CMD_WHOAMI, ARG_NONE },
 	{ "DIALBACK", PROTO_CMD_DIALBACK, ARG_PORT },
+	{ "RESOLVE", PROTO_CMD_RESOLVE, ARG_NAME },
 };
 
 /* If the last word of arg (arglen bytes) is `word`, drops it (and the

@@ -23,6 +23,7 @@ struct job {
 	char *path;
 	enum library_kind kind;
 	int tagged;		/* named by its tags (names.h) */
+	char *pathname;		/* the name its path gives it, or NULL */
 	struct job *next;
 };
 
@@ -65,6 +66,7 @@ job_free(struct job *jb)
 {
 	free(jb->name);
 	free(jb->path);
+	free(jb->pathname);
 	free(jb);
 }
 
@@ -331,6 +333,29 @@ jobs_segment(struct jobs *j, const struct job *jb, char key[FILEKEY_LEN + 1],
 	return JOBS_DONE;
 }
 
+/* Adds the alias= word to the tag words wire (PROTO_MAX_TAG_BYTES + 1
+ * bytes) of a song its tags name otherwise than its path does: the name
+ * its path gives it, by which it is still found (docs/protocol.md). Left
+ * out, with a debug line, if it does not fit. */
+static void
+jobs_wire_alias(const struct job *jb, char *wire)
+{
+	char enc[PROTO_MAX_ENCODED_NAME + 1];
+	size_t o = strlen(wire);
+	int n;
+
+	if (jb->pathname == NULL || strcmp(jb->pathname, jb->name) == 0 ||
+	    proto_encode_name(jb->pathname, strlen(jb->pathname), enc, sizeof(enc)) < 0)
+		return;
+	n = snprintf(wire + o, PROTO_MAX_TAG_BYTES + 1 - o, "%salias=%s",
+	    o > 0 ? " " : "", enc);
+	if (n < 0 || (size_t)n > PROTO_MAX_TAG_BYTES - o) {
+		wire[o] = '\0';
+		log_debug("'%s': its alias '%s' does not fit in its tag words",
+		    jb->name, jb->pathname);
+	}
+}
+
 /* Finds the song's content key and what it holds (from its file record,
  * else from the ffmpeg run that segments it, and then recorded), takes
  * the segments from the cache or makes them, then publishes the song
@@ -406,6 +431,7 @@ jobs_prepare_once(struct jobs *j, const struct job *jb)
 	if (artword[0] != '\0' && strlen(wire) + 1 + strlen(artword) <= PROTO_MAX_TAG_BYTES)
 		snprintf(wire + strlen(wire), sizeof(wire) - strlen(wire), "%s%s",
 		    wire[0] != '\0' ? " " : "", artword);
+	jobs_wire_alias(jb, wire);
 	if (index_ready(j->idx, jb->name, jb->path, key, dir, &hd,
 	    wire[0] != '\0' ? wire : NULL) > 0) {
 		log_info("ready: '%s' (content id %s)", jb->name, cid);
@@ -597,7 +623,7 @@ jobs_start(int nthreads, const char *ffmpeg, int aac_kbps, struct cache *cache, 
 
 int
 jobs_add(struct jobs *j, const char *name, const char *path,
-    enum library_kind kind, int tagged)
+    enum library_kind kind, int tagged, const char *pathname)
 {
 	struct job *jb = calloc(1, sizeof(*jb));
 
@@ -606,7 +632,8 @@ jobs_add(struct jobs *j, const char *name, const char *path,
 		jb->tagged = tagged;
 	}
 	if (jb == NULL || (jb->name = strdup(name)) == NULL ||
-	    (jb->path = strdup(path)) == NULL) {
+	    (jb->path = strdup(path)) == NULL ||
+	    (pathname != NULL && (jb->pathname = strdup(pathname)) == NULL)) {
 		if (jb != NULL)
 			job_free(jb);
 		return -1;

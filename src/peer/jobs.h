@@ -36,10 +36,11 @@ struct jobs *jobs_start(int nthreads, const char *ffmpeg, int aac_kbps, struct c
 
 /* Queues the song name from path (a song file, or a song directory
  * served in place, as kind says; tagged for a file named by its tags, see
- * names.h) for preparation. Returns -1 if out of
- * memory. */
+ * names.h; pathname, if not NULL, the name its path gives it, registered
+ * as its alias when it differs from name) for preparation. Returns -1 if
+ * out of memory. */
 int jobs_add(struct jobs *j, const char *name, const char *path,
-    enum library_kind kind, int tagged);
+    enum library_kind kind, int tagged, const char *pathname);
 
 /* Has the announcer register what is ready: at once when no song is
  * being prepared or JOBS_ANNOUNCE_MS have passed since the last time,

@@ -45,6 +45,7 @@ library_add(struct library *lib, const char *name, const char *path,
 	lib->v[lib->n].path = strdup(path);
 	lib->v[lib->n].kind = kind;
 	lib->v[lib->n].tagged = 0;
+	lib->v[lib->n].pathname = NULL;
 	if (id != NULL)
 		lib->v[lib->n].id = *id;
 	else
@@ -154,8 +155,11 @@ library_add_file(struct library_walk *w, const char *path,
 	n = w->lib->n;
 	if (library_add(w->lib, name, path, LIBRARY_FILE, &id) < 0)
 		return -1;
-	if (w->lib->n > n)
+	if (w->lib->n > n) {
 		w->lib->v[n].tagged = 1;
+		if ((w->lib->v[n].pathname = strdup(name)) == NULL)
+			return -1;
+	}
 	return 0;
 }
 
@@ -336,6 +340,7 @@ library_free(struct library *lib)
 	for (size_t i = 0; i < lib->n; i++) {
 		free(lib->v[i].name);
 		free(lib->v[i].path);
+		free(lib->v[i].pathname);
 	}
 	free(lib->v);
 	memset(lib, 0, sizeof(*lib));

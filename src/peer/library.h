@@ -26,6 +26,9 @@ struct library_entry {
 	enum library_kind kind;
 	int tagged;	/* a file of an -L tree: named by its tags once known
 			 * (names.h) */
+	char *pathname;	/* such a file's name from its path below the -L
+			 * directory, which also finds it once its tags name
+			 * it (an alias); NULL for other entries */
 	struct filekey_id id;	/* the file's identity when it was listed; for
 				 * a song directory, its playlist's */
 };

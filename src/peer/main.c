@@ -354,7 +354,7 @@ refresh_library(const struct peer_options *o, const struct library *args,
 		if (todo.v[i].kind == LIBRARY_FILE)
 			files++;
 		if (jobs_add(jobs, todo.v[i].name, todo.v[i].path, todo.v[i].kind,
-		    todo.v[i].tagged) < 0)
+		    todo.v[i].tagged, todo.v[i].pathname) < 0)
 			log_error("out of memory queueing '%s'", todo.v[i].name);
 	}
 	jobs_rescanned(jobs, files);

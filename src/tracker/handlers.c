@@ -104,6 +104,29 @@ handle_bind(struct tracker *t, struct conn *c, const struct proto_request *req,
 	return 0;
 }
 
+/* Records the alias= tag word of each song of a REGISTER body that has
+ * one (aliases.h); a table that is full is logged, a line a second. */
+static void
+handle_aliases(struct tracker *t, const struct registry_names *names)
+{
+	char alias[PROTO_MAX_NAME + 1];
+	long long now = clock_now_ms();
+
+	for (size_t i = 0; i < names->count; i++) {
+		const struct registry_name *nm = &names->items[i];
+		long n;
+		/* the tag words come right after the name */
+		if (nm->tagslen == 0 || (n = aliases_from_tags(names->buf + nm->off +
+		    nm->len, nm->tagslen, alias)) < 0)
+			continue;
+		if (aliases_put(&t->aliases, alias, (size_t)n, names->buf + nm->off,
+		    nm->len, now) < 0)
+			lograte_log(&t->refusals, LOG_LEVEL_WARN, "aliases full", "",
+			    "alias '%s' not recorded: the alias table is full (%d MiB)",
+			    alias, ALIASES_MAX_BYTES / (1024 * 1024));
+	}
+}
+
 static int
 handle_register(struct tracker *t, struct conn *c, const struct proto_request *req)
 {
@@ -148,6 +171,7 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 		} else {
 			log_info("REGISTER %s: %zu song(s)%s", addr, b.names.count,
 			    b.names.nat ? ", behind a NAT" : "");
+			handle_aliases(t, &b.names);
 			conn_printf(c, "OK\n");
 		}
 	}
@@ -230,6 +254,29 @@ handle_locate(struct tracker *t, struct conn *c, const struct proto_request *req
 			break;
 	}
 	free(rows);
+}
+
+/* RESOLVE <name>: the name to LOCATE for it. The name itself while a
+ * live peer holds a song of that name, else the song an alias of that
+ * name points to, else the name itself. */
+static void
+handle_resolve(struct tracker *t, struct conn *c, const struct proto_request *req)
+{
+	char real[PROTO_MAX_NAME + 1], enc[PROTO_MAX_ENCODED_NAME + 1];
+	long long now = clock_now_ms();
+	long n = -1;
+
+	if (registry_query(t->reg, req->arg, req->arglen, NULL, 0, now) == 0)
+		n = aliases_get(&t->aliases, req->arg, req->arglen, now, real);
+	if (n < 0 || registry_query(t->reg, real, (size_t)n, NULL, 0, now) == 0) {
+		memcpy(real, req->arg, req->arglen + 1);
+		n = (long)req->arglen;
+	}
+	if (proto_encode_name(real, (size_t)n, enc, sizeof(enc)) < 0) {
+		conn_error(c, PROTO_INTERNAL, "name too long");
+		return;
+	}
+	conn_printf(c, "NAME %s\n", enc);
 }
 
 /* Writes rows as "<name> <peer-count>" lines, with their tag words after
@@ -405,6 +452,9 @@ tracker_handle(struct conn *c, const struct proto_request *req, void *ctx)
 		return 0;
 	case PROTO_CMD_LOCATE:
 		handle_locate(t, c, req);
+		return 0;
+	case PROTO_CMD_RESOLVE:
+		handle_resolve(t, c, req);
 		return 0;
 	case PROTO_CMD_LIST:
 		return handle_list(t, c, req);

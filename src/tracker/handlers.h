@@ -6,6 +6,7 @@
 
 #include "p2pm/lograte.h"
 #include "p2pm/server.h"
+#include "aliases.h"
 #include "dialback.h"
 #include "registry.h"
 
@@ -33,7 +34,7 @@
 #define TRACKER_COMMANDS (SERVER_CMD(PROTO_CMD_REGISTER) | \
 	SERVER_CMD(PROTO_CMD_UNREGISTER) | SERVER_CMD(PROTO_CMD_QUERY) | \
 	SERVER_CMD(PROTO_CMD_LOCATE) | SERVER_CMD(PROTO_CMD_LIST) | \
-	SERVER_CMD(PROTO_CMD_LISTPAGE) | \
+	SERVER_CMD(PROTO_CMD_LISTPAGE) | SERVER_CMD(PROTO_CMD_RESOLVE) | \
 	SERVER_CMD(PROTO_CMD_STATS) | SERVER_CMD(PROTO_CMD_PING) | \
 	SERVER_CMD(PROTO_CMD_WHOAMI) | SERVER_CMD(PROTO_CMD_DIALBACK))
 
@@ -48,6 +49,7 @@ struct tracker {
 	/* refused REGISTERs and UNREGISTERs: a line a second per reason
 	 * and source */
 	struct lograte refusals;
+	struct aliases aliases;	/* file names of songs named by their tags */
 };
 
 /* server_handler_fn for the tracker: ctx is a struct tracker. */

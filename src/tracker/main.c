@@ -228,6 +228,10 @@ main(int argc, char **argv)
 	t.limit_loopback = limit_loopback;
 	lograte_init(&t.refusals);
 	t.reg = registry_new((int)ttl, &lim);
+	if (t.reg != NULL && aliases_init(&t.aliases, (int)ttl) < 0) {
+		registry_free(t.reg);
+		t.reg = NULL;
+	}
 	t.dial = dialback_new(dialback_from);
 	if (t.reg == NULL || t.dial == NULL) {
 		log_error("out of memory");
@@ -240,6 +244,7 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		registry_free(t.reg);
 		dialback_free(t.dial);
+		aliases_free(&t.aliases);
 		return 1;
 	}
 	cli_print_ready(server_address(t.srv));
@@ -253,6 +258,7 @@ main(int argc, char **argv)
 	if (server_close(t.srv) == 0) {
 		registry_free(t.reg);
 		dialback_free(t.dial);
+		aliases_free(&t.aliases);
 		lograte_destroy(&t.refusals);
 	}
 	return 0;
