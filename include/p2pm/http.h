@@ -16,7 +16,8 @@
 #define HTTP_MAX_HEAD_BYTES 16384
 /* most header lines in one request */
 #define HTTP_MAX_HEADERS 64
-/* longest header value the parser keeps (Range, If-None-Match), in bytes */
+/* longest header value the parser keeps (Range, If-None-Match, Host,
+ * Origin, Sec-Fetch-Site, Sec-Fetch-Mode), in bytes */
 #define HTTP_MAX_KEPT_VALUE 256
 /* a whole request head must arrive within this many milliseconds of its
  * first byte (a client dripping bytes is cut off: 408) */
@@ -36,12 +37,14 @@ enum http_status {
 	HTTP_PARTIAL_CONTENT = 206,
 	HTTP_NOT_MODIFIED = 304,
 	HTTP_BAD_REQUEST = 400,
+	HTTP_FORBIDDEN = 403,
 	HTTP_NOT_FOUND = 404,
 	HTTP_METHOD_NOT_ALLOWED = 405,
 	HTTP_REQUEST_TIMEOUT = 408,
 	HTTP_CONTENT_TOO_LARGE = 413,
 	HTTP_URI_TOO_LONG = 414,
 	HTTP_RANGE_NOT_SATISFIABLE = 416,
+	HTTP_MISDIRECTED_REQUEST = 421,
 	HTTP_HEADERS_TOO_LARGE = 431,
 	HTTP_INTERNAL_ERROR = 500,
 	HTTP_NOT_IMPLEMENTED = 501,
@@ -73,6 +76,16 @@ struct http_request {
 	int has_host;
 	char range[HTTP_MAX_KEPT_VALUE + 1];	/* "" when absent */
 	char if_none_match[HTTP_MAX_KEPT_VALUE + 1];	/* "" when absent */
+	/* "" when absent; one too long to keep is kept as "" too: a name
+	 * no server has */
+	char host[HTTP_MAX_KEPT_VALUE + 1];
+	/* "" when absent; one too long to keep is kept as "null", an origin
+	 * that is nobody's */
+	char origin[HTTP_MAX_KEPT_VALUE + 1];
+	/* "" when absent; one too long to keep is kept as "?", a value
+	 * naming no relation */
+	char fetch_site[HTTP_MAX_KEPT_VALUE + 1];	/* Sec-Fetch-Site */
+	char fetch_mode[HTTP_MAX_KEPT_VALUE + 1];	/* Sec-Fetch-Mode */
 };
 
 /* Looks for the end of a request head (an empty line, CR LF or LF) in the

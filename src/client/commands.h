@@ -20,6 +20,11 @@ enum client_exit {
 	CLIENT_EXIT_INTERRUPTED = 130	/* SIGINT or SIGTERM */
 };
 
+/* most serve --allow-host names */
+#define CLIENT_MAX_ALLOW_HOSTS 16
+/* longest serve --allow-host name, in bytes */
+#define CLIENT_MAX_HOST_NAME 253
+
 struct client_opts {
 	struct cli_trackers trackers;	/* -t, else the environment's */
 	int quiet;
@@ -36,6 +41,9 @@ struct client_opts {
 	const char *playlist_file;	/* cat/play --playlist */
 	const char *album;		/* cat/play --album */
 	int shuffle;			/* cat/play --shuffle */
+	/* serve --allow-host: more names the gateway answers to */
+	const char *allow_hosts[CLIENT_MAX_ALLOW_HOSTS];
+	size_t nallow_hosts;
 };
 
 /* The name song is found under: song itself, or (without -p peers) the

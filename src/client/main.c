@@ -56,7 +56,8 @@ static const char usage_text[] =
 "                                 stream the songs into one player reading\n"
 "                                 stdin (default: " PLAYER_DEFAULT "),\n"
 "                                 with no gap between them\n"
-"  serve [-l ADDR:PORT]           an HTTP gateway for players and browsers\n"
+"  serve [-l ADDR:PORT] [--allow-host NAME]...\n"
+"                                 an HTTP gateway for players and browsers\n"
 "                                 (default " SERVE_DEFAULT_LISTEN "): a player\n"
 "                                 page at /, /songs/NAME/index.m3u8 for mpv,\n"
 "                                 VLC or ffplay, /api/songs?q=TEXT as JSON\n"
@@ -79,6 +80,10 @@ static const char usage_text[] =
 "  -o, --output DIR         where fetch writes the song\n"
 "  -l, --listen ADDR:PORT   where serve listens (port 0 picks a free one);\n"
 "                           an address beyond loopback serves the network\n"
+"      --allow-host NAME    serve also answers requests naming NAME (at its\n"
+"                           port) as their Host, besides its own address,\n"
+"                           localhost, 127.0.0.1 and [::1]; repeat it for\n"
+"                           several (other names get 421: DNS rebinding)\n"
 "      --player CMD         the player for play; CMD is split on spaces into\n"
 "                           words (no shell, no quoting) and must read stdin\n"
 "  QUEUE, for cat and play (after any SONGs named):\n"
@@ -152,7 +157,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_PLAYER = 256, OPT_TIMEOUT, OPT_ID, OPT_JSON, OPT_PLAYLIST,
-		OPT_ALBUM, OPT_SHUFFLE, OPT_START };
+		OPT_ALBUM, OPT_SHUFFLE, OPT_START, OPT_ALLOW_HOST };
 	static const struct option opts[] = {
 		{ "tracker", required_argument, NULL, 't' },
 		{ "peer", required_argument, NULL, 'p' },
@@ -167,6 +172,7 @@ main(int argc, char **argv)
 		{ "album", required_argument, NULL, OPT_ALBUM },
 		{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
 		{ "start", required_argument, NULL, OPT_START },
+		{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
 		CLI_COMMON_OPTIONS
 	};
 	struct client_opts o;
@@ -226,6 +232,16 @@ main(int argc, char **argv)
 		case 'l':
 			cli_xaddress("-l", optarg, 1);
 			listen_addr = optarg;
+			break;
+		case OPT_ALLOW_HOST:
+			if (!serve_host_name_ok(optarg))
+				cli_usage_error("--allow-host wants a host name (letters, "
+				    "digits, '-' and '.', at most "
+				    STR(CLIENT_MAX_HOST_NAME) " bytes), not '%s'", optarg);
+			if (o.nallow_hosts == CLIENT_MAX_ALLOW_HOSTS)
+				cli_usage_error("at most " STR(CLIENT_MAX_ALLOW_HOSTS)
+				    " --allow-host names");
+			o.allow_hosts[o.nallow_hosts++] = optarg;
 			break;
 		case OPT_PLAYER:
 			if (optarg[strspn(optarg, " ")] == '\0')
@@ -314,6 +330,8 @@ main(int argc, char **argv)
 		cli_usage_error("-j and --id are for fetch, cat, play and save only");
 	if (o.json && cmd != CMD_LIST)
 		cli_usage_error("--json is for list only");
+	if (o.nallow_hosts > 0 && cmd != CMD_SERVE)
+		cli_usage_error("--allow-host is for serve only");
 	if (o.player != NULL && cmd != CMD_PLAY)
 		cli_usage_error("--player is for play only");
 	if ((o.playlist_file != NULL || o.album != NULL || o.shuffle) &&

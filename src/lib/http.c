@@ -17,12 +17,14 @@ http_status_text(enum http_status status)
 	case HTTP_PARTIAL_CONTENT: return "Partial Content";
 	case HTTP_NOT_MODIFIED: return "Not Modified";
 	case HTTP_BAD_REQUEST: return "Bad Request";
+	case HTTP_FORBIDDEN: return "Forbidden";
 	case HTTP_NOT_FOUND: return "Not Found";
 	case HTTP_METHOD_NOT_ALLOWED: return "Method Not Allowed";
 	case HTTP_REQUEST_TIMEOUT: return "Request Timeout";
 	case HTTP_CONTENT_TOO_LARGE: return "Content Too Large";
 	case HTTP_URI_TOO_LONG: return "URI Too Long";
 	case HTTP_RANGE_NOT_SATISFIABLE: return "Range Not Satisfiable";
+	case HTTP_MISDIRECTED_REQUEST: return "Misdirected Request";
 	case HTTP_HEADERS_TOO_LARGE: return "Request Header Fields Too Large";
 	case HTTP_INTERNAL_ERROR: return "Internal Server Error";
 	case HTTP_NOT_IMPLEMENTED: return "Not Implemented";
@@ -207,6 +209,19 @@ http_parse_header(const char *line, size_t len, struct http_request *req)
 		if (req->has_host)
 			return HTTP_BAD_REQUEST;
 		req->has_host = 1;
+		if (http_keep(req->host, v, vlen) < 0)
+			req->host[0] = '\0';
+	} else if (HTTP_IS("Origin")) {
+		/* two of them: nobody's */
+		if (req->origin[0] != '\0' || http_keep(req->origin, v, vlen) < 0)
+			snprintf(req->origin, sizeof(req->origin), "null");
+	} else if (HTTP_IS("Sec-Fetch-Site")) {
+		if (req->fetch_site[0] != '\0' ||
+		    http_keep(req->fetch_site, v, vlen) < 0)
+			snprintf(req->fetch_site, sizeof(req->fetch_site), "?");
+	} else if (HTTP_IS("Sec-Fetch-Mode")) {
+		if (http_keep(req->fetch_mode, v, vlen) < 0)
+			snprintf(req->fetch_mode, sizeof(req->fetch_mode), "?");
 	} else if (HTTP_IS("Connection")) {
 		if (http_list_has(v, vlen, "close"))
 			req->keep_alive = 0;

@@ -37,6 +37,18 @@ test_heads(void)
 	    "an empty line before the request line is skipped");
 	ok(parse("DELETE / HTTP/1.1\r\nHost: a\r\n\r\n", &req) == HTTP_OK &&
 	    req.method == HTTP_METHOD_OTHER, "another method parses as OTHER (for 405)");
+	ok(parse("GET / HTTP/1.1\r\nHost: 127.0.0.1:80\r\nOrigin: http://e.x\r\n"
+	    "Sec-Fetch-Site: cross-site\r\nSec-Fetch-Mode: cors\r\n\r\n", &req) ==
+	    HTTP_OK && strcmp(req.host, "127.0.0.1:80") == 0 &&
+	    strcmp(req.origin, "http://e.x") == 0 &&
+	    strcmp(req.fetch_site, "cross-site") == 0 &&
+	    strcmp(req.fetch_mode, "cors") == 0,
+	    "Host, Origin, Sec-Fetch-Site and Sec-Fetch-Mode are kept");
+	ok(parse("GET / HTTP/1.1\r\nHost: a\r\nOrigin: http://a\r\n"
+	    "Origin: http://a\r\nSec-Fetch-Site: none\r\n"
+	    "Sec-Fetch-Site: none\r\n\r\n", &req) == HTTP_OK &&
+	    strcmp(req.origin, "null") == 0 && strcmp(req.fetch_site, "?") == 0,
+	    "  two Origins are nobody's, two Sec-Fetch-Sites no relation");
 }
 
 static void

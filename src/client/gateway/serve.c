@@ -4,11 +4,22 @@
  * player page at /.
  *
  * One detached thread per connection, at most SERVE_MAX_CONNS of them
- * (beyond: 503); persistent connections; a request head must arrive
+ * and SERVE_MAX_CONNS_PER_SOURCE from one source; at either limit the
+ * oldest idle connection (waiting for a request, no byte of it read) is
+ * closed for the newcomer, and only when none is idle is the newcomer
+ * answered 503; persistent connections; a request head must arrive
  * within HTTP_HEAD_DEADLINE_MS of its first byte (else 408) and fit
  * HTTP_MAX_HEAD_BYTES (else 431 or 414); a reader that stops reading is
  * dropped after HTTP_SEND_TIMEOUT_MS. Songs come from gateway.c, which
- * fetches them through the swarm. */
+ * fetches them through the swarm.
+ *
+ * Against DNS rebinding, a request whose Host is not one of the
+ * gateway's names (serve_host_ok) is answered 421; against other sites'
+ * pages, a request they make (Sec-Fetch-Site other than same-origin or
+ * none, or an Origin not the gateway's) is answered 403, but for the
+ * media GETs (/songs/..., /art/...) that any page may embed and for
+ * navigating to the page at /. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -16,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -31,8 +43,15 @@
 #include "serve.h"
 #include "webpage.h"
 
-/* most connections served at once; a newcomer beyond gets 503 */
+/* most connections served at once; past it the oldest idle one is
+ * closed for a newcomer, or, with none idle, the newcomer gets 503 */
 #define SERVE_MAX_CONNS 64
+/* most connections served at once from one source (an address; all of
+ * loopback is one source), the same way: one local process or one host
+ * cannot hold more than half of SERVE_MAX_CONNS */
+#define SERVE_MAX_CONNS_PER_SOURCE 32
+/* what serve_source_of calls every loopback address */
+#define SERVE_LOOPBACK_SOURCE "loopback"
 #define SERVE_THREAD_STACK (256 * 1024)
 /* how often the accept loop looks at the stop flag, in milliseconds */
 #define SERVE_POLL_MS 200
@@ -42,6 +61,8 @@
 #define SERVE_MAX_API_SONGS 5000
 /* longest search text, in bytes */
 #define SERVE_MAX_QUERY PROTO_MAX_FILTER
+#define SERVE_STR_(x) #x
+#define SERVE_STR(x) SERVE_STR_(x)
 /* room for a decoded path piece before its length is checked */
 #define SERVE_MAX_PIECE HTTP_MAX_REQUEST_LINE
 /* before a close, unread input is drained for at most this long (ms) and
@@ -60,7 +81,12 @@ struct serve_conn {
 	int fd;
 	struct serve *srv;
 	struct serve_conn *next, *prev;
+	/* in srv->idle while waiting for a request with no byte of it read */
+	struct serve_conn *idle_next, *idle_prev;
+	int idle;
+	int evicted;			/* shut down for a newcomer: to end */
 	char remote[NET_ADDR_MAX];
+	char source[NET_ADDR_MAX];	/* serve_source_of remote */
 	int closing;			/* this request is the connection's last */
 	int keep_alive_10;		/* an HTTP/1.0 request asked for keep-alive */
 	size_t len;			/* bytes in buf */
@@ -70,11 +96,20 @@ struct serve_conn {
 struct serve {
 	int listen_fd;
 	char address[NET_ADDR_MAX];
+	char host[NET_ADDR_MAX];	/* of address: "127.0.0.1", "[::1]" */
+	const char *port;		/* of address: "8800" */
+	int wildcard;			/* bound to 0.0.0.0 or [::] */
+	const char *const *allow_hosts;	/* --allow-host */
+	size_t nallow_hosts;
 	struct gateway *gw;
 	pthread_attr_t attr;
-	pthread_mutex_t lock;		/* guards conns and live */
+	/* guards conns, live, the idle list and each connection's idle,
+	 * evicted and links; a connection's fd is closed under it */
+	pthread_mutex_t lock;
 	struct serve_conn *conns;
-	int live;
+	int live;			/* connections in conns not evicted */
+	/* the idle connections, the one idle longest first */
+	struct serve_conn *idle_head, *idle_tail;
 };
 
 /* What one response is: status, type, body, and the headers it needs. */
@@ -268,15 +303,25 @@ static int
 serve_api_songs(struct serve_conn *c, const struct http_request *req,
     int head_only)
 {
-	char q[SERVE_MAX_QUERY + 1], err[CLIENT_ERR_LEN], num[64];
+	char q[SERVE_MAX_PIECE + 1], err[CLIENT_ERR_LEN], num[64];
 	char near[PROTO_MAX_NAME + 1] = "";
 	struct serve_text t = { 0 };
 	struct song_list songs;
 	size_t found, shown;
 	int rc;
 
-	if (http_query_value(req->query, req->querylen, "q", q, sizeof(q)) < 0)
-		return serve_error(c, HTTP_BAD_REQUEST, "bad q= value", head_only, 0);
+	/* the search text is the user's: one no song name could match is
+	 * refused before anyone is asked */
+	rc = http_query_value(req->query, req->querylen, "q", q, sizeof(q));
+	if (rc < 0)
+		return serve_error(c, HTTP_BAD_REQUEST, "bad percent-encoding in q=",
+		    head_only, 0);
+	if (rc > SERVE_MAX_QUERY)
+		return serve_error(c, HTTP_BAD_REQUEST, "search text too long (at "
+		    "most " SERVE_STR(SERVE_MAX_QUERY) " bytes)", head_only, 0);
+	if (rc > 0 && !proto_name_valid(q, (size_t)rc))
+		return serve_error(c, HTTP_BAD_REQUEST, "search text is not UTF-8 "
+		    "text without control characters", head_only, 0);
 	if (gateway_songs(c->srv->gw, NULL, &songs, err, sizeof(err)) != GATEWAY_OK)
 		return serve_error(c, HTTP_BAD_GATEWAY, err, head_only, 0);
 	found = songsearch_select(&songs, q);
@@ -425,6 +470,111 @@ serve_song(struct serve_conn *c, const struct http_request *req,
 	return rc;
 }
 
+int
+serve_host_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= CLIENT_MAX_HOST_NAME &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-.") == len;
+}
+
+/* True if name (len bytes) is an IP address literal: a dotted quad or a
+ * bracketed IPv6 address. */
+static int
+serve_is_ip_literal(const char *name, size_t len)
+{
+	char buf[NET_ADDR_MAX];
+	unsigned char addr[16];
+
+	if (len < 2 || len >= sizeof(buf))
+		return 0;
+	if (name[0] == '[') {
+		if (name[len - 1] != ']')
+			return 0;
+		memcpy(buf, name + 1, len - 2);
+		buf[len - 2] = '\0';
+		return inet_pton(AF_INET6, buf, addr) == 1;
+	}
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET, buf, addr) == 1;
+}
+
+/* True if name (len bytes) is word, in any case. */
+static int
+serve_name_is(const char *name, size_t len, const char *word)
+{
+	return strlen(word) == len && strncasecmp(name, word, len) == 0;
+}
+
+/* True if a Host value names this gateway: its port (or none when that
+ * is 80) after its bound address, localhost, 127.0.0.1, [::1], an
+ * --allow-host name, or, when it is bound to every address, any IP
+ * address literal (a page cannot rebind those). */
+static int
+serve_host_ok(const struct serve *srv, const char *host)
+{
+	const char *colon, *port;
+	size_t len;
+
+	if (host[0] == '[') {
+		const char *close = strchr(host, ']');
+		if (close == NULL)
+			return 0;
+		colon = close[1] == ':' ? close + 1 : close[1] == '\0' ? NULL : host;
+		if (colon == host)
+			return 0;
+	} else {
+		colon = strchr(host, ':');
+	}
+	len = colon != NULL ? (size_t)(colon - host) : strlen(host);
+	port = colon != NULL ? colon + 1 : "80";
+	if (len == 0 || strcmp(port, srv->port) != 0)
+		return 0;
+	if (serve_name_is(host, len, srv->host) ||
+	    serve_name_is(host, len, "localhost") ||
+	    serve_name_is(host, len, "127.0.0.1") ||
+	    serve_name_is(host, len, "[::1]"))
+		return 1;
+	for (size_t i = 0; i < srv->nallow_hosts; i++)
+		if (serve_name_is(host, len, srv->allow_hosts[i]))
+			return 1;
+	return srv->wildcard && serve_is_ip_literal(host, len);
+}
+
+/* True if req comes from another site's page: its Sec-Fetch-Site is
+ * other than same-origin or none (same-site is another origin too), or
+ * its Origin is not this gateway's, "http://" and its Host. */
+static int
+serve_cross_site(const struct http_request *req)
+{
+	if (req->fetch_site[0] != '\0' && strcmp(req->fetch_site, "same-origin") != 0 &&
+	    strcmp(req->fetch_site, "none") != 0)
+		return 1;
+	if (req->origin[0] == '\0')
+		return 0;
+	return strncasecmp(req->origin, "http://", 7) != 0 || req->host[0] == '\0' ||
+	    strcasecmp(req->origin + 7, req->host) != 0;
+}
+
+/* True if the request may come from any page: a GET or HEAD of media (a
+ * playlist, a segment, cover art), or navigating to the page. */
+static int
+serve_open_to_all(const struct http_request *req)
+{
+	const char *p = req->path;
+	size_t len = req->pathlen;
+
+	if (req->method == HTTP_METHOD_OTHER)
+		return 0;
+	if (len == 1)
+		return strcmp(req->fetch_mode, "navigate") == 0;
+	return (len > 7 && memcmp(p, "/songs/", 7) == 0) ||
+	    (len > 5 && memcmp(p, "/art/", 5) == 0);
+}
+
 /* Answers one parsed request. Returns 0 to go on with the connection, -1
  * to close it. */
 static int
@@ -436,6 +586,17 @@ serve_route(struct serve_conn *c, const struct http_request *req)
 
 	log_info("%s %s %.*s", c->remote, head_only ? "HEAD" : "GET",
 	    (int)len, p);
+	if (req->has_host && !serve_host_ok(c->srv, req->host)) {
+		log_info("%s: Host names another server: 421", c->remote);
+		return serve_error(c, HTTP_MISDIRECTED_REQUEST, "this gateway answers "
+		    "to its own address, localhost and --allow-host names only",
+		    head_only, 0);
+	}
+	if (serve_cross_site(req) && !serve_open_to_all(req)) {
+		log_info("%s: a request from another site's page: 403", c->remote);
+		return serve_error(c, HTTP_FORBIDDEN, "another site's page may only "
+		    "embed songs and cover art", head_only, 0);
+	}
 	if (req->method == HTTP_METHOD_OTHER)
 		return serve_error(c, HTTP_METHOD_NOT_ALLOWED, NULL, 0, 0);
 	if (len == 1) {
@@ -460,6 +621,51 @@ serve_route(struct serve_conn *c, const struct http_request *req)
 }
 
 /* ---- connections */
+
+/* Takes c out of the idle list. */
+static void
+serve_idle_unlink_locked(struct serve *srv, struct serve_conn *c)
+{
+	if (!c->idle)
+		return;
+	if (c->idle_prev != NULL)
+		c->idle_prev->idle_next = c->idle_next;
+	else
+		srv->idle_head = c->idle_next;
+	if (c->idle_next != NULL)
+		c->idle_next->idle_prev = c->idle_prev;
+	else
+		srv->idle_tail = c->idle_prev;
+	c->idle_next = c->idle_prev = NULL;
+	c->idle = 0;
+}
+
+/* Marks c idle (about to wait for a request of which no byte is read:
+ * it may be closed for a newcomer) or busy (something came: it is not).
+ * Returns -1 if c was closed for a newcomer and is to end, else 0. */
+static int
+serve_set_idle(struct serve_conn *c, int idle)
+{
+	struct serve *srv = c->srv;
+	int evicted;
+
+	pthread_mutex_lock(&srv->lock);
+	evicted = c->evicted;
+	if (idle && !c->idle && !evicted) {
+		c->idle = 1;
+		c->idle_prev = srv->idle_tail;
+		c->idle_next = NULL;
+		if (srv->idle_tail != NULL)
+			srv->idle_tail->idle_next = c;
+		else
+			srv->idle_head = c;
+		srv->idle_tail = c;
+	} else if (!idle) {
+		serve_idle_unlink_locked(srv, c);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return evicted ? -1 : 0;
+}
 
 /* Reads until a whole request head is in c->buf. Returns its length, 0
  * when the connection ends quietly (closed, or idle past
@@ -490,7 +696,11 @@ serve_read_head(struct serve_conn *c)
 		}
 		wait_ms = c->len == 0 ? HTTP_IDLE_TIMEOUT_MS :
 		    first_ms + HTTP_HEAD_DEADLINE_MS - clock_now_ms();
+		if (c->len == 0 && serve_set_idle(c, 1) < 0)
+			return 0;
 		rc = wait_ms > 0 ? poll(&pfd, 1, (int)wait_ms) : 0;
+		if (c->len == 0 && serve_set_idle(c, 0) < 0)
+			return 0;	/* closed for a newcomer */
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)
@@ -576,20 +786,81 @@ serve_conn_main(void *arg)
 	serve_conn_run(c);
 	serve_linger(c);
 	pthread_mutex_lock(&srv->lock);
+	serve_idle_unlink_locked(srv, c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
 		srv->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	srv->live--;
+	if (!c->evicted)
+		srv->live--;
 	close(c->fd);
 	pthread_mutex_unlock(&srv->lock);
 	free(c);
 	return NULL;
 }
 
-/* Accepts one connection: a thread for it, or 503 past the cap. */
+/* The source a remote address ("HOST:PORT") counts against: its HOST,
+ * or SERVE_LOOPBACK_SOURCE for any loopback address. */
+static void
+serve_source_of(const char *remote, char *out, size_t outlen)
+{
+	const char *colon = strrchr(remote, ':');
+	size_t len = colon != NULL ? (size_t)(colon - remote) : strlen(remote);
+
+	if (strncmp(remote, "127.", 4) == 0 || strncmp(remote, "[::1]", 5) == 0 ||
+	    strncmp(remote, "[::ffff:127.", 12) == 0)
+		snprintf(out, outlen, "%s", SERVE_LOOPBACK_SOURCE);
+	else
+		snprintf(out, outlen, "%.*s", (int)len, remote);
+}
+
+/* Makes room for c under SERVE_MAX_CONNS_PER_SOURCE and SERVE_MAX_CONNS
+ * by closing the oldest idle connection, of c's source if that source is
+ * at its cap, else of any. Returns 0 when there is room, or -1 (with the
+ * limit reached in *why) when every connection in the way is busy. The
+ * closed connection's fd is shut down, not closed: its thread wakes
+ * from poll, sees it is evicted and ends (its fd is closed under the
+ * lock held here, so it is still the connection's). */
+static int
+serve_make_room_locked(struct serve *srv, const struct serve_conn *c,
+    const char **why)
+{
+	struct serve_conn *victim = NULL;
+	int from_source = 0;
+
+	for (struct serve_conn *o = srv->conns; o != NULL; o = o->next)
+		if (!o->evicted && strcmp(o->source, c->source) == 0)
+			from_source++;
+	if (from_source >= SERVE_MAX_CONNS_PER_SOURCE) {
+		for (victim = srv->idle_head; victim != NULL; victim = victim->idle_next)
+			if (strcmp(victim->source, c->source) == 0)
+				break;
+		if (victim == NULL) {
+			*why = "too many connections from your address";
+			return -1;
+		}
+	} else if (srv->live >= SERVE_MAX_CONNS) {
+		victim = srv->idle_head;
+		if (victim == NULL) {
+			*why = "too many connections";
+			return -1;
+		}
+	}
+	if (victim != NULL) {
+		log_info("%s: closing the idle connection of %s for a newcomer",
+		    c->remote, victim->remote);
+		serve_idle_unlink_locked(srv, victim);
+		victim->evicted = 1;
+		srv->live--;
+		shutdown(victim->fd, SHUT_RDWR);
+	}
+	return 0;
+}
+
+/* Accepts one connection: a thread for it, or 503 when the caps are
+ * reached and no connection is idle. */
 static void
 serve_accept_one(struct serve *srv)
 {
@@ -615,15 +886,19 @@ serve_accept_one(struct serve *srv)
 	c->closing = 0;
 	c->keep_alive_10 = 0;
 	c->prev = NULL;
+	c->idle_next = c->idle_prev = NULL;
+	c->idle = 0;
+	c->evicted = 0;
 	if (net_remote_addr(fd, c->remote, sizeof(c->remote)) < 0)
 		snprintf(c->remote, sizeof(c->remote), "?");
+	serve_source_of(c->remote, c->source, sizeof(c->source));
 	pthread_mutex_lock(&srv->lock);
-	if (srv->live >= SERVE_MAX_CONNS) {
+	const char *why = NULL;
+	if (serve_make_room_locked(srv, c, &why) < 0) {
 		pthread_mutex_unlock(&srv->lock);
-		log_warn("%s: %d connections open; answering 503", c->remote,
-		    SERVE_MAX_CONNS);
+		log_warn("%s: %s, none idle; answering 503", c->remote, why);
 		net_set_timeouts(fd, 0, SERVE_POLL_MS);
-		serve_error(c, HTTP_UNAVAILABLE, "too many connections", 0, 1);
+		serve_error(c, HTTP_UNAVAILABLE, why, 0, 1);
 		close(fd);
 		free(c);
 		return;
@@ -668,8 +943,11 @@ serve_drain(struct serve *srv)
 	pthread_mutex_unlock(&srv->lock);
 	for (;;) {
 		struct timespec ts = { 0, 20 * 1000000L };
+		/* every thread, those closed for a newcomer too */
+		live = 0;
 		pthread_mutex_lock(&srv->lock);
-		live = srv->live;
+		for (struct serve_conn *c = srv->conns; c != NULL; c = c->next)
+			live++;
 		pthread_mutex_unlock(&srv->lock);
 		if (live == 0 || clock_now_ms() > until)
 			return live;
@@ -695,6 +973,15 @@ cmd_serve(const struct client_opts *o, const char *listen_addr)
 	}
 	if (net_local_addr(srv->listen_fd, srv->address, sizeof(srv->address)) < 0)
 		snprintf(srv->address, sizeof(srv->address), "%s", listen_addr);
+	snprintf(srv->host, sizeof(srv->host), "%s", srv->address);
+	char *colon = strrchr(srv->host, ':');
+	if (colon != NULL)
+		*colon = '\0';
+	srv->port = colon != NULL ? srv->address + (colon - srv->host) + 1 : "80";
+	srv->wildcard = strcmp(srv->host, "0.0.0.0") == 0 ||
+	    strcmp(srv->host, "[::]") == 0;
+	srv->allow_hosts = o->allow_hosts;
+	srv->nallow_hosts = o->nallow_hosts;
 	/* the gateway's and the connections' threads take no signals */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
