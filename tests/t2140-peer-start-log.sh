@@ -37,9 +37,19 @@ is "$(grep -o 'prepared [0-9]*/[0-9]* songs.*' "$SCRATCH/P.err" | tail -n 1)" \
 	"prepared 10/10 songs, 0 refused, 0 left in the queue" "  the last one 10 of 10"
 ok "peer exits 0" stop_daemon P
 
+# the warm start's ffmpeg runs are counted: a song with no cover art is
+# remembered as such, so nothing is read out again
+real_ffmpeg=$(command -v ffmpeg)
+scratch_program ffmpeg <<EOF || exit 1
+#!/bin/sh
+echo run >>"$SCRATCH/ffmpeg.runs"
+exec "$real_ffmpeg" "\$@"
+EOF
+: >"$SCRATCH/ffmpeg.runs"
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" -L "$lib" || exit 1
 ok "a warm start prepares them again" \
 	wait_for_log P "prepared [0-9]+/[0-9]+ songs" 60
+is "$(wc -l <"$SCRATCH/ffmpeg.runs" | tr -d ' ')" 0 "  without running ffmpeg (cover art included)"
 sleep 0.5
 is "$(grep -c 'info: library: ' "$SCRATCH/P.err")" 1 "  with one library line"
 is "$(grep -o 'prepared [0-9]*/[0-9]* songs.*' "$SCRATCH/P.err")" \

@@ -378,7 +378,10 @@ art_embedded(struct cache *c, const char *ffmpeg, const char *path,
 	if (rc >= 0) {
 		char line[PICTURE_NAME_LEN + 2];
 		snprintf(line, sizeof(line), "%s\n", rc == 1 ? name : ART_NONE);
-		if (art_write_file(c, memo, line, strlen(line)) < 0)
+		/* the folder exists only once a picture was stored: a song
+		 * without one must be remembered too */
+		if ((mkdir(dir, CACHE_DIR_MODE) < 0 && errno != EEXIST) ||
+		    art_write_file(c, memo, line, strlen(line)) < 0)
 			log_debug("cannot write %s: %s", memo, strerror(errno));
 	}
 	return rc;
