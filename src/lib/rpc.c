@@ -56,14 +56,11 @@ rpc_open_from(const char *addr, const char *from, int connect_ms, int io_ms,
     char *err, size_t errlen)
 {
 	char neterr[NET_ERR_LEN], prefix[NET_ADDR_MAX + 32];
-	struct rpc_conn *c = malloc(sizeof(*c));
+	struct rpc_conn *c;
+	int fd;
 
-	if (c == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	c->fd = net_connect_from(addr, from, connect_ms, neterr, sizeof(neterr));
-	if (c->fd < 0) {
+	fd = net_connect_from(addr, from, connect_ms, neterr, sizeof(neterr));
+	if (fd < 0) {
 		/* keep only the reason: "connection refused", "timed out" */
 		const char *why = neterr;
 		snprintf(prefix, sizeof(prefix), "cannot connect to %s: ", addr);
@@ -72,19 +69,11 @@ rpc_open_from(const char *addr, const char *from, int connect_ms, int io_ms,
 		snprintf(err, errlen, "%s", why);
 		if (errlen > 0)
 			err[0] = (char)tolower((unsigned char)err[0]);
-		free(c);
 		return NULL;
 	}
-	net_set_timeouts(c->fd, io_ms, io_ms);
-	reader_init(&c->rd, c->fd, io_ms);
-	c->io_ms = io_ms;
-	c->write_failed = 0;
-	snprintf(c->addr, sizeof(c->addr), "%s", addr);
-	c->cmd[0] = '\0';
-	c->err_code = 0;
-	c->err_text[0] = '\0';
-	c->err[0] = '\0';
-	c->outlen = 0;
+	c = rpc_adopt(fd, addr, io_ms);
+	if (c == NULL)
+		snprintf(err, errlen, "out of memory");
 	return c;
 }
 
