@@ -177,6 +177,22 @@ build_install(struct cache *c, const char *tmp, const char *key, char *why,
 	return BUILD_OK;
 }
 
+/* Makes a new temporary directory of the cache, its path in tmp
+ * (PATH_MAX bytes). Returns 0, or -1 with why filled. */
+static int
+build_tmp_dir(struct cache *c, char tmp[PATH_MAX], char *why, size_t whylen)
+{
+	if (cache_tmp_path(c, tmp, PATH_MAX) < 0) {
+		snprintf(why, whylen, "path too long");
+		return -1;
+	}
+	if (mkdir(tmp, BUILD_TMP_MODE) < 0) {
+		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 enum build_result
 build_song(struct cache *c, const char *ffmpeg, const char *path,
     const char *key, const struct filekey_id *id, int aac_kbps,
@@ -186,14 +202,8 @@ build_song(struct cache *c, const char *ffmpeg, const char *path,
 	char tmp[PATH_MAX];
 	enum build_result res;
 
-	if (cache_tmp_path(c, tmp, sizeof(tmp)) < 0) {
-		snprintf(why, whylen, "path too long");
+	if (build_tmp_dir(c, tmp, why, whylen) < 0)
 		return BUILD_CACHE_ERROR;
-	}
-	if (mkdir(tmp, BUILD_TMP_MODE) < 0) {
-		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
-		return BUILD_CACHE_ERROR;
-	}
 	res = build_segment(ffmpeg, path, id, tmp, key, aac_kbps,
 	    probed != NULL ? SEGMENTER_PROBE : SEGMENTER_SEGMENT_ONLY, stop, why, whylen);
 	if (probed != NULL && (res == BUILD_OK || res == BUILD_BAD_INPUT))
@@ -215,14 +225,8 @@ build_probe(struct cache *c, const char *ffmpeg, const char *path,
 	char tmp[PATH_MAX];
 	enum build_result res;
 
-	if (cache_tmp_path(c, tmp, sizeof(tmp)) < 0) {
-		snprintf(why, whylen, "path too long");
+	if (build_tmp_dir(c, tmp, why, whylen) < 0)
 		return BUILD_CACHE_ERROR;
-	}
-	if (mkdir(tmp, BUILD_TMP_MODE) < 0) {
-		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
-		return BUILD_CACHE_ERROR;
-	}
 	res = build_segment(ffmpeg, path, id, tmp, "probe", 0, SEGMENTER_PROBE_ONLY,
 	    stop, why, whylen);
 	if (res == BUILD_OK || res == BUILD_BAD_INPUT)
