@@ -163,29 +163,41 @@ filekey_record_fresh(int filesfd, const char *recname, char key[FILEKEY_LEN + 1]
 	return fresh;
 }
 
-/* Looks the file up in its record: returns 0 with the key if the record
- * matches id and abspath exactly. */
+/* Reads the record recname of the cache's files folder into r, as
+ * filekey_record_read does. Returns 0, or -1 if there is none. */
 static int
-filekey_record_lookup(const struct cache *c, const char *recname,
-    const struct filekey_id *id, const char *abspath, char key[FILEKEY_LEN + 1])
+filekey_record_load(const struct cache *c, const char *recname,
+    struct filekey_record *r)
 {
 	char dir[PATH_MAX];
-	struct filekey_record r;
-	int fd, found = -1;
+	int fd, rc;
 
 	if (cache_path(c, CACHE_FILES, NULL, dir, sizeof(dir)) < 0)
 		return -1;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (filekey_record_read(fd, recname, &r) == 0) {
+	rc = filekey_record_read(fd, recname, r);
+	close(fd);
+	return rc;
+}
+
+/* Looks the file up in its record: returns 0 with the key if the record
+ * matches id and abspath exactly. */
+static int
+filekey_record_lookup(const struct cache *c, const char *recname,
+    const struct filekey_id *id, const char *abspath, char key[FILEKEY_LEN + 1])
+{
+	struct filekey_record r;
+	int found = -1;
+
+	if (filekey_record_load(c, recname, &r) == 0) {
 		if (filekey_id_equal(&r.id, id) && strcmp(r.abspath, abspath) == 0) {
 			memcpy(key, r.key, FILEKEY_LEN + 1);
 			found = 0;
 		}
 		free(r.text);
 	}
-	close(fd);
 	return found;
 }
 
@@ -197,16 +209,10 @@ static int
 filekey_record_same_content(const struct cache *c, const char *recname,
     const char *abspath, const char *key, char *info, size_t infolen)
 {
-	char dir[PATH_MAX];
 	struct filekey_record r;
-	int fd, found = -1;
+	int found = -1;
 
-	if (cache_path(c, CACHE_FILES, NULL, dir, sizeof(dir)) < 0)
-		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (filekey_record_read(fd, recname, &r) == 0) {
+	if (filekey_record_load(c, recname, &r) == 0) {
 		if (strcmp(r.abspath, abspath) == 0 && strcmp(r.key, key) == 0 &&
 		    r.info != NULL && strlen(r.info) < infolen) {
 			memcpy(info, r.info, strlen(r.info) + 1);
@@ -214,7 +220,6 @@ filekey_record_same_content(const struct cache *c, const char *recname,
 		}
 		free(r.text);
 	}
-	close(fd);
 	return found;
 }
 
