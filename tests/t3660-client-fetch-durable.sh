@@ -6,7 +6,8 @@
 # any point - before a segment, between segments, with every file written
 # but the rename held back - leaves the old state (no directory, or the
 # empty one that was there) or the whole verified song, never a directory
-# that looks complete; fetching again afterwards gives the whole song.
+# that looks complete; fetching again afterwards gives the whole song and
+# removes the temporary directory the killed fetch left.
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-client.sh"
 need_ffmpeg
@@ -156,6 +157,8 @@ for name in k0 k1 k6 k11 held; do
 done
 is "$rc" 0 "a fetch after each kill succeeds"
 ok "  and each output is the whole song" whole_or_old "$SCRATCH/$name" 0
+left=$(find "$SCRATCH" -maxdepth 1 -name '.*.part~' | wc -l)
+is "$left" 0 "  and what the killed fetches left beside them is gone"
 
 ok "no sanitizer report" check_sanitizers
 done_testing

@@ -39,6 +39,9 @@
 /* temporary directories are named ".<base>.<pid>.<n>.part~", with at most
  * this many bytes of the final name's base in them */
 #define SONGDIR_TMP_BASE_MAX 128
+/* a temporary directory left by a writer that is gone is removed with at
+ * most this many files in it (a writer makes one per segment, plus two) */
+#define SONGDIR_STALE_MAX_FILES (PLAYLIST_MAX_SEGMENTS + 2)
 
 /* What identifies one file's current state without reading it: if any of
  * these changes, the file may have changed. */
@@ -101,7 +104,10 @@ struct songdir_writer;
 /* Starts the song directory dir for the song name (a valid name) with
  * playlist pl (content-addressed; copied, so pl may go after this): makes
  * an empty temporary directory beside dir, exclusively (mode 0700 until
- * the commit). dir itself is not touched before songdir_writer_commit.
+ * the commit), locked (flock) for as long as the writer lives. Temporary
+ * directories of dir that no writer holds (left by a process that was
+ * killed) are removed first, with the files in them. dir itself is not
+ * touched before songdir_writer_commit.
  * Returns the writer, or NULL with a reason in err. */
 struct songdir_writer *songdir_writer_open(const char *dir, const char *name,
     const struct playlist *pl, char *err, size_t errlen);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -410,6 +411,88 @@ songdir_split(const char *path, char *base, size_t baselen, int *parentfd,
 	return 0;
 }
 
+/* True if entry is the name of a temporary directory of base: ".", at
+ * most SONGDIR_TMP_BASE_MAX bytes of base, ".<digits>.<digits>.part~". */
+static int
+songdir_is_tmp_of(const char *entry, const char *base)
+{
+	size_t blen = strnlen(base, SONGDIR_TMP_BASE_MAX);
+	const char *p;
+	int part;
+
+	if (entry[0] != '.' || strncmp(entry + 1, base, blen) != 0)
+		return 0;
+	p = entry + 1 + blen;
+	for (part = 0; part < 2; part++) {
+		if (*p++ != '.' || *p < '0' || *p > '9')
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return strcmp(p, ".part~") == 0;
+}
+
+/* Removes the temporary directory entry of parentfd if no writer holds
+ * it any more (its lock is free: the process that made it is gone), with
+ * the regular files in it; a directory in use, or holding anything but
+ * regular files, is left. */
+static void
+songdir_remove_stale(int parentfd, const char *entry)
+{
+	int fd = openat(parentfd, entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	DIR *d;
+	struct dirent *e;
+	size_t removed = 0;
+
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return;
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL && removed < SONGDIR_STALE_MAX_FILES) {
+		struct stat st;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && unlinkat(fd, e->d_name, 0) == 0)
+			removed++;
+	}
+	/* fails, and leaves it, if anything is still in it */
+	unlinkat(parentfd, entry, AT_REMOVEDIR);
+	closedir(d);
+}
+
+/* Removes what fetches into the same place that were killed left behind:
+ * every temporary directory of base in parentfd that no live writer
+ * holds. */
+static void
+songdir_sweep_stale(int parentfd, const char *base)
+{
+	int fd = openat(parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *e;
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (songdir_is_tmp_of(e->d_name, base))
+			songdir_remove_stale(parentfd, e->d_name);
+	closedir(d);
+}
+
 struct songdir_writer *
 songdir_writer_open(const char *dir, const char *name, const struct playlist *pl,
     char *err, size_t errlen)
@@ -442,6 +525,7 @@ songdir_writer_open(const char *dir, const char *name, const struct playlist *pl
 	w->pl.count = pl->count;
 	w->pl.total_us = pl->total_us;
 	w->pl.total_ms = pl->total_ms;
+	songdir_sweep_stale(w->parentfd, w->base);
 	/* mkdir is exclusive: a name that exists is never reused */
 	for (;;) {
 		snprintf(w->tmp, sizeof(w->tmp), ".%.*s.%ld.%u.part~",
@@ -458,7 +542,9 @@ songdir_writer_open(const char *dir, const char *name, const struct playlist *pl
 	}
 	w->tmpfd = openat(w->parentfd, w->tmp, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC);
-	if (w->tmpfd < 0) {
+	/* held until the descriptor closes: while it is, no sweep takes the
+	 * directory for one a killed fetch left */
+	if (w->tmpfd < 0 || flock(w->tmpfd, LOCK_EX | LOCK_NB) < 0) {
 		songdir_err(err, errlen, "cannot open '%s': %s", w->tmp,
 		    strerror(errno));
 		goto fail;

@@ -205,6 +205,46 @@ test_write_and_verify(void)
 	playlist_free(&pl);
 }
 
+/* What a killed fetch left beside its final place goes at the next
+ * fetch there; a live writer's directory and other names stay. */
+static void
+test_sweep_stale(void)
+{
+	struct playlist pl = {0};
+	struct songdir_writer *live, *w;
+	char parent[PATH_MAX + 16], dir[PATH_MAX + 32], path[PATH_MAX + 64];
+	char err[SONGDIR_ERR_LEN];
+
+	make_playlist(&pl);
+	snprintf(parent, sizeof(parent), "%s/sweep", base);
+	mkdir(parent, 0755);
+	snprintf(dir, sizeof(dir), "%s/Song", parent);
+	snprintf(path, sizeof(path), "%s/.Song.999999.7.part~", parent);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.Song.999999.7.part~/a.ts", parent);
+	write_file(path, "left");
+	snprintf(path, sizeof(path), "%s/.Song.1.x.part~", parent);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.Songs.5.5.part~", parent);
+	mkdir(path, 0700);
+	live = songdir_writer_open(dir, "Song", &pl, err, sizeof(err));
+	ok(live != NULL, "a writer starts beside a killed fetch's directory");
+	snprintf(path, sizeof(path), "%s/.Song.999999.7.part~", parent);
+	ok(access(path, F_OK) < 0, "  which it removes, with the file in it");
+	snprintf(path, sizeof(path), "%s/.Song.1.x.part~", parent);
+	ok(access(path, F_OK) == 0, "  but not a name of another form");
+	snprintf(path, sizeof(path), "%s/.Songs.5.5.part~", parent);
+	ok(access(path, F_OK) == 0, "  nor one of another song directory");
+	ok(count_entries(parent) == 3, "  and makes its own");
+	w = songdir_writer_open(dir, "Song", &pl, err, sizeof(err));
+	ok(w != NULL && count_entries(parent) == 4,
+	    "a second writer there leaves the first one's directory");
+	songdir_writer_abort(w);
+	songdir_writer_abort(live);
+	ok(count_entries(parent) == 2, "  and each abort removes its own");
+	playlist_free(&pl);
+}
+
 static void
 test_name_ok(void)
 {
@@ -227,6 +267,7 @@ main(void)
 	}
 	test_name_ok();
 	test_write_and_verify();
+	test_sweep_stale();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (tap_failed == 0 && system(cmd) != 0)
 		printf("# cannot remove %s\n", base);
