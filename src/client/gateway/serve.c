@@ -37,6 +37,7 @@
 #include "p2pm/http.h"
 #include "p2pm/log.h"
 #include "p2pm/picture.h"
+#include "p2pm/textsafe.h"
 #include "../client.h"
 #include "../songsearch.h"
 #include "gateway.h"
@@ -231,27 +232,53 @@ serve_text_add(struct serve_text *t, const char *s, size_t n)
 	t->buf[t->len] = '\0';
 }
 
-/* Adds s as a JSON string, quotes included ('<' escaped too, so that the
- * text is safe wherever it lands). */
+/* True if the len bytes at p start with U+2028 LINE SEPARATOR or U+2029
+ * PARAGRAPH SEPARATOR in UTF-8 (E2 80 A8, E2 80 A9). */
+static int
+serve_is_separator(const char *p, size_t len)
+{
+	return len >= 3 && p[0] == '\xe2' && p[1] == '\x80' &&
+	    (p[2] == '\xa8' || p[2] == '\xa9');
+}
+
+/* Adds s as a JSON string, quotes included. The text goes through the
+ * one sanitizer first (invalid UTF-8, controls and bidi controls become
+ * '?'), then '"' and '\\' are escaped, and so are '<', '>', '&', U+2028
+ * and U+2029, so that the text is safe wherever it lands (in a script
+ * element too, where U+2028 ended a line before ES2019). */
 static void
 serve_text_json(struct serve_text *t, const char *s)
 {
+	size_t len = strlen(s);
+	char *safe = malloc(len + 1);
+
+	if (safe == NULL) {
+		t->failed = 1;
+		return;
+	}
+	len = textsafe_copy(safe, len + 1, s, len);
 	serve_text_add(t, "\"", 1);
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)safe[i];
 		char esc[8];
 		if (ch == '"' || ch == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)ch;
 			serve_text_add(t, esc, 2);
-		} else if (ch < 0x20 || ch == '<' || ch == '>' || ch == '&') {
+		} else if (ch < 0x20 || ch == 0x7f || ch == '<' || ch == '>' ||
+		    ch == '&') {
 			snprintf(esc, sizeof(esc), "\\u%04x", ch);
 			serve_text_add(t, esc, 6);
+		} else if (serve_is_separator(safe + i, len - i)) {
+			serve_text_add(t, safe[i + 2] == '\xa8' ? "\\u2028" :
+			    "\\u2029", 6);
+			i += 2;
 		} else {
-			serve_text_add(t, s, 1);
+			serve_text_add(t, safe + i, 1);
 		}
 	}
 	serve_text_add(t, "\"", 1);
+	free(safe);
 }
 
 /* Adds ,"key": and s as a JSON string, or null when s is NULL or "". */
