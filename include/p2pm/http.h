@@ -74,6 +74,10 @@ struct http_request {
 	size_t querylen;
 	int keep_alive;		/* the connection may carry another request */
 	int has_host;
+	int has_length;		/* a Content-Length came */
+	/* its digits after any leading zeros, in the head ("" for 0) */
+	const char *length;
+	size_t lengthlen;
 	char range[HTTP_MAX_KEPT_VALUE + 1];	/* "" when absent */
 	char if_none_match[HTTP_MAX_KEPT_VALUE + 1];	/* "" when absent */
 	/* "" when absent; one too long to keep is kept as "" too: a name
@@ -95,11 +99,12 @@ size_t http_head_length(const char *buf, size_t len);
 
 /* Parses a whole request head (len bytes, as measured by http_head_length)
  * into req. Returns HTTP_OK, or the status to answer: 400 (malformed, an
- * HTTP/1.1 request without Host, a bad Content-Length), 414 (request line
- * over HTTP_MAX_REQUEST_LINE), 431 (over HTTP_MAX_HEADERS lines), 413 (a
- * request announcing a body: the gateway takes none), 501 (a
- * Transfer-Encoding), 505 (not HTTP/1.0 or 1.1). After an error the
- * connection is to be closed; req is filled as far as it got. */
+ * HTTP/1.1 request without Host, a bad Content-Length or two that differ,
+ * RFC 9112 6.3), 414 (request line over HTTP_MAX_REQUEST_LINE), 431 (over
+ * HTTP_MAX_HEADERS lines), 413 (a request announcing a body: the gateway
+ * takes none), 501 (a Transfer-Encoding, with a Content-Length or not),
+ * 505 (not HTTP/1.0 or 1.1). After an error the connection is to be
+ * closed; req is filled as far as it got. */
 enum http_status http_parse_request(const char *buf, size_t len,
     struct http_request *req);
 

@@ -230,8 +230,14 @@ http_parse_header(const char *line, size_t len, struct http_request *req)
 	} else if (HTTP_IS("Content-Length")) {
 		if (vlen == 0 || http_span(v, vlen, "0123456789") < vlen)
 			return HTTP_BAD_REQUEST;
-		if (http_span(v, vlen, "0") < vlen)
-			return HTTP_CONTENT_TOO_LARGE;
+		size_t zeros = http_span(v, vlen, "0");
+		/* two that differ: the framing is invalid (RFC 9112 6.3) */
+		if (req->has_length && (vlen - zeros != req->lengthlen ||
+		    memcmp(v + zeros, req->length, req->lengthlen) != 0))
+			return HTTP_BAD_REQUEST;
+		req->has_length = 1;
+		req->length = v + zeros;
+		req->lengthlen = vlen - zeros;
 	} else if (HTTP_IS("Transfer-Encoding")) {
 		return HTTP_NOT_IMPLEMENTED;
 	} else if (HTTP_IS("Range")) {
@@ -292,6 +298,10 @@ http_parse_request(const char *buf, size_t len, struct http_request *req)
 	}
 	if (first)
 		return HTTP_BAD_REQUEST;
+	/* a body, which the gateway takes none of, once every
+	 * Content-Length was seen to agree */
+	if (req->lengthlen > 0)
+		return HTTP_CONTENT_TOO_LARGE;
 	if (req->minor == 1 && !req->has_host)
 		return HTTP_BAD_REQUEST;
 	return HTTP_OK;

@@ -102,6 +102,21 @@ test_bad_heads(void)
 	    HTTP_BAD_REQUEST, "  a bad Content-Length: 400");
 	ok(parse("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
 	    &req) == HTTP_NOT_IMPLEMENTED, "Transfer-Encoding: 501");
+	ok(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n"
+	    "Content-Length: 00\r\n\r\n", &req) == HTTP_OK,
+	    "two Content-Lengths that agree: fine");
+	ok(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n"
+	    "Content-Length: 5\r\n\r\n", &req) == HTTP_BAD_REQUEST,
+	    "two that differ: 400 (RFC 9112 6.3)");
+	ok(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+	    "Content-Length: 0\r\n\r\n", &req) == HTTP_BAD_REQUEST,
+	    "  the body's first: 400 too");
+	ok(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+	    "Content-Length: 05\r\n\r\n", &req) == HTTP_CONTENT_TOO_LARGE,
+	    "  5 and 05 agree: a body, 413");
+	ok(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", &req) == HTTP_NOT_IMPLEMENTED,
+	    "Content-Length and Transfer-Encoding: the Transfer-Encoding's 501");
 
 	/* HTTP_MAX_HEADERS */
 	big = malloc(HTTP_MAX_HEAD_BYTES * 2);
