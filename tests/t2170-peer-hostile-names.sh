@@ -5,7 +5,9 @@
 # no valid name, ERR 400, and the connection goes on. A segment or a
 # playlist replaced by a symbolic link, in the peer's cache or in a song
 # directory shared in place, is refused, never followed: the bytes behind
-# the link are not served, and nothing is written through it.
+# the link are not served, and nothing is written through it; in a shared
+# directory such a link, like a segment gone, is a change that has the
+# directory checked again at once.
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-client.sh"
 . "$TEST_DIR/lib-peer.sh"
@@ -68,10 +70,11 @@ make_mp3 "$lib/plain.mp3" 4 440 -b:a 128k || exit 1
 make_mp3 "$lib/second.mp3" 3 500 -b:a 128k || exit 1
 make_songdir "$lib/shared" "Shared" 3 550 || exit 1
 make_songdir "$lib/listed" "Listed" 3 660 || exit 1
+make_songdir "$lib/removed" "Removed" 3 770 || exit 1
 # long renewals: no periodic rescan during the test, only the ones asked for
 start_daemon P peer -l 127.0.0.1:0 -t "$(refused_addr)" --renew 120 \
 	-c "$cache" -L "$lib" || exit 1
-for s in plain second Shared Listed; do
+for s in plain second Shared Listed Removed; do
 	wait_for_served "$P_ADDR" "$s" 60 || bail_out "the peer does not serve '$s'"
 done
 key=$(key_of "$lib/plain.mp3")
@@ -138,15 +141,13 @@ is "$(get_segment "$P_ADDR" "$sseg" "$SCRATCH/sseg")" "SEGMENT $sseg $ssize" \
 cp "$lib/shared/$sseg" "$SCRATCH/copy.ts"
 mv "$lib/shared/$sseg" "$SCRATCH/shared-real.ts"
 ln -s "$SCRATCH/copy.ts" "$lib/shared/$sseg"
-reply=$(get_segment "$P_ADDR" "$sseg" "$SCRATCH/slinked")
-is "$reply" "ERR 500 cannot read segment" \
+is "$(get_segment "$P_ADDR" "$sseg" "$SCRATCH/slinked")" "ERR 404 segment changed since it was checked" \
 	"once it is a symbolic link, even to the same bytes, it is refused, not followed"
 ok "  with nothing sent" test ! -s "$SCRATCH/slinked"
-ok "  and the peer logs it" wait_for_log P "cannot open segment $sseg: " 5
-kill -HUP "$P_PID"
-ok "a rescan refuses the song directory with a link in it" \
-	wait_for_log P "(skipping|refusing) song directory $lib/shared: " 30
-ok "  and the song is no longer served" wait_until 10 song_gone Shared
+ok "  the peer logs it" wait_for_log P "$sseg changed since its song directory was checked" 5
+ok "  and checks the directory again at once, refusing it" \
+	wait_for_log P "refusing song directory $lib/shared: .*Too many levels of symbolic links" 10
+ok "  so the song is no longer served" wait_until 10 song_gone Shared
 
 # the playlist of a shared song directory replaced by a link
 lseg=$(segments_of "$lib/listed" | head -n 1)
@@ -157,9 +158,18 @@ kill -HUP "$P_PID"
 ok "after a rescan the song directory whose playlist is a link is no longer served" \
 	wait_until 30 song_gone Listed
 ok "  the peer drops it from the library" \
-	wait_for_log P 'library: 3 song\(s\), 3 to check, 1 dropped' 10
+	wait_for_log P 'library: 4 song\(s\), 4 to check, 1 dropped' 10
 is "$(request "$P_ADDR" "REQUEST_SEGMENT $lseg")" "ERR 404 no such segment" \
 	"  nor are its segments"
+
+# a segment of a shared song directory removed
+rseg=$(segments_of "$lib/removed" | head -n 1)
+rm "$lib/removed/$rseg"
+is "$(request "$P_ADDR" "REQUEST_SEGMENT $rseg")" "ERR 404 segment changed since it was checked" \
+	"a segment removed from a shared song directory is refused as changed"
+ok "  and the directory is checked again at once, refusing it" \
+	wait_for_log P "refusing song directory $lib/removed: " 10
+ok "  so the song is no longer served" wait_until 10 song_gone Removed
 is "$(request "$P_ADDR" PING)" PONG "the peer still answers"
 # the cache's playlist replaced by a link to another playlist while the
 # peer is down: the peer starting again neither serves it nor writes

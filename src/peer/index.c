@@ -449,7 +449,8 @@ index_playlist(struct index *idx, const char *name, char **text, size_t *len)
 
 /* Opens segment i of m's held directory, relative to it, and checks that
  * the file is the one that was checked. Called without the lock, with
- * m->opening counted. Returns the descriptor, INDEX_CHANGED, or
+ * m->opening counted. Returns the descriptor, INDEX_CHANGED (another
+ * file under its name, a symbolic link in its place, or none), or
  * INDEX_OPEN_FAILED with errno set. */
 static int
 index_open_held(const struct index_media *m, size_t i)
@@ -461,6 +462,8 @@ index_open_held(const struct index_media *m, size_t i)
 
 	fd = openat(held->dirfd, m->hd.pl.segs[i].name,
 	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && (errno == ELOOP || errno == ENOENT))
+		return INDEX_CHANGED;	/* a link, or nothing, where it was */
 	if (fd < 0)
 		return INDEX_OPEN_FAILED;
 	if (fstat(fd, &st) < 0) {

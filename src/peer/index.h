@@ -79,7 +79,8 @@ int index_playlist(struct index *idx, const char *name, char **text, size_t *len
  * a song directory shared in place is opened relative to the directory
  * held since its check (hlsdir_held), without following a link, and only
  * if its identity (device, inode, size, mtime, ctime) is still the one
- * checked: else INDEX_CHANGED, logged (at warning the first time for that
+ * checked: else (another file, a symbolic link or nothing under its
+ * name) INDEX_CHANGED, logged (at warning the first time for that
  * check), and the index's changed callback is called. Returns the
  * descriptor or an enum index_open_result (errno set for
  * INDEX_OPEN_FAILED). */
