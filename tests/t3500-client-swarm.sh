@@ -215,12 +215,15 @@ is "$?" 1 "a segment over its duration's byte cap is refused"
 like "$err" "peer $BIG_ADDR: .*over the limit" "  naming the source"
 ok "  and nothing is written" test ! -e "$SCRATCH/big-out"
 
-# ... and a song of many short segments holding more than its length allows
+# ... and a song of many short segments holding more than its length
+# allows (each 266 packets of MPEG-TS shape: the sync byte 'G', 0x47, then
+# 187 random bytes)
 mkdir "$SCRATCH/many"
 {
 	printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n'
 	for i in $(seq 1 30); do
-		head -c 50000 /dev/urandom >"$SCRATCH/many/seg"
+		perl -e 'for (1..266) { print "G", map { chr(int(rand(256))) } 1..187 }' \
+			>"$SCRATCH/many/seg"
 		name=$(sha256sum <"$SCRATCH/many/seg" | cut -c1-64).ts
 		mv "$SCRATCH/many/seg" "$SCRATCH/many/$name"
 		printf '#EXTINF:0.010000,\n%s\n' "$name"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# client save of a song whose segments are not MPEG-TS: the bytes hash to
-# their names, so a peer can share them, but an HLS playlist, a concat list
-# or a raw MP3 in a segment would let a guessing ffprobe or ffmpeg open
-# what it names. The song is refused (exit 1, one error naming it and why)
-# before either program runs, nothing is written under the target name,
+# client save (and cat, play, fetch) of a song whose segments are not
+# MPEG-TS: the bytes hash to their names, so a peer can share them, but an
+# HLS playlist, a concat list or a raw MP3 in a segment would let a
+# guessing ffprobe, ffmpeg or player open what it names. The song is
+# refused (exit 1, one error naming it and why) before any program sees
+# it, nothing is written under the target name,
 # and a normal save still runs both with the format and protocol forced.
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-client.sh"
@@ -109,7 +110,7 @@ for kind in hls concat mp3 late; do
 	is "$?" 1 "save of a song whose first segment is $kind exits 1"
 	n=$(segments_of "$lib/$kind" | wc -l)
 	like "$(cat "$SCRATCH/err")" \
-		"^client: error: 'Bad $kind' is not an MPEG-TS stream \(segment 1/$n: .*\); not saved$" \
+		"^client: error: 'Bad $kind' is not an MPEG-TS stream \(segment 1/$n: .*\); refused$" \
 		"  with one error naming the song and why"
 	is "$(wc -l <"$SCRATCH/err")" 1 "  and nothing else on stderr"
 	is "$(calls ffprobe) $(calls ffmpeg)" "0 0" "  before ffprobe or ffmpeg runs"
@@ -119,6 +120,23 @@ for kind in hls concat mp3 late; do
 done
 like "$(cat "$SCRATCH/err")" "byte 0x[0-9a-f]{2} at offset 188 where a packet's sync byte 0x47 belongs" \
 	"the reason names the first packet without its sync byte"
+
+# cat, play and fetch refuse such a song the same way, before any byte
+# of it reaches their output
+for kind in hls late; do
+	client cat "Bad $kind" >"$SCRATCH/out" 2>"$SCRATCH/err"
+	is "$?" 1 "cat of a song whose first segment is $kind exits 1"
+	like "$(cat "$SCRATCH/err")" \
+		"^client: error: 'Bad $kind' is not an MPEG-TS stream \(segment 1/" \
+		"  with the same one error"
+	is "$(wc -c <"$SCRATCH/out")" 0 "  writing not one byte to stdout"
+	(cd "$work" && client fetch "Bad $kind") >/dev/null 2>"$SCRATCH/err"
+	is "$?" 1 "fetch of it exits 1"
+	is "$(find "$work" -name "*Bad*" | wc -l)" 0 "  leaving no directory"
+done
+client play --player "cat" "Bad hls" >"$SCRATCH/out" 2>"$SCRATCH/err"
+is "$?" 1 "play of it exits 1"
+is "$(wc -c <"$SCRATCH/out")" 0 "  the player got not one byte"
 
 # a file already under the target name is left as it was
 printf 'kept\n' >"$work/keep.mp3"

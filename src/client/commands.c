@@ -214,6 +214,8 @@ cmd_run(const struct client_opts *o, const char *song,
 				log_error("  peer %s: %s", rep->src[i].addr,
 				    rep->src[i].dropped);
 		return CLIENT_EXIT_NOT_FOUND;
+	case FETCH_REFUSED:
+		return CLIENT_EXIT_NOT_FOUND;
 	case FETCH_LOCAL_ERROR:
 		return CLIENT_EXIT_LOCAL;
 	case FETCH_INTERRUPTED:

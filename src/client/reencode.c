@@ -91,7 +91,8 @@ reencode_start(const struct queue_format *to, reencode_emit_fn emit,
 	char rate[16], chans[16], kbps[16], full[PATH_MAX];
 	const char *encoder = to->codec == QUEUE_CODEC_MP3 ? "libmp3lame" : "aac";
 	char *argv[] = { (char *)REENCODE_FFMPEG, (char *)"-nostdin",
-	    (char *)"-v", (char *)"error", (char *)"-f", (char *)"mpegts",
+	    (char *)"-v", (char *)"error", (char *)"-protocol_whitelist",
+	    (char *)"pipe", (char *)"-f", (char *)"mpegts",
 	    (char *)"-i", (char *)"pipe:0", (char *)"-map", (char *)"0:a:0",
 	    (char *)"-c:a", (char *)encoder, (char *)"-b:a", kbps,
 	    (char *)"-ar", rate, (char *)"-ac", chans,

@@ -285,7 +285,7 @@ save_sink_segment(void *ctx, size_t index, const char *data, size_t len)
 
 	if (mpegts_check(data, len, why, sizeof(why)) < 0) {
 		log_error("'%s' is not an MPEG-TS stream (segment %zu/%zu: %s); "
-		    "not saved", job->song, index + 1, job->segments, why);
+		    "refused", job->song, index + 1, job->segments, why);
 		job->not_ts = 1;
 		return -1;
 	}

@@ -28,6 +28,7 @@
 
 #include "p2pm/clock.h"
 #include "p2pm/log.h"
+#include "p2pm/mpegts.h"
 #include "p2pm/sha256.h"
 #include "client.h"
 #include "peer_client.h"
@@ -72,6 +73,8 @@
 #define SWARM_RELAY_SAMPLES 4
 /* a worker thread's stack, in bytes */
 #define SWARM_THREAD_STACK (256 * 1024)
+/* bytes of mpegts_check's reason kept for a segment that is not MPEG-TS */
+#define SWARM_TS_WHY_LEN 128
 
 enum seg_state { SEG_MISSING, SEG_READY, SEG_DONE };
 
@@ -124,6 +127,8 @@ struct swarm {
 	int ending;			/* workers stop */
 	long long byte_cap;		/* most bytes the whole song may have */
 	int too_big;			/* the song went past byte_cap */
+	/* a verified segment is not MPEG-TS: the song itself is refused */
+	char not_ts[CLIENT_ERR_LEN];	/* "" or why, naming the segment */
 	struct swarm_pace pace;
 };
 
@@ -431,6 +436,19 @@ swarm_worker(void *arg)
 			pthread_cond_broadcast(&sw->cond);
 			break;
 		}
+		/* the bytes are the song's (every source holds the same), but
+		 * a song is MPEG-TS: anything else (a playlist, a concat list,
+		 * raw audio) never reaches a player, a file or an ffmpeg that
+		 * would guess its format */
+		char ts_why[SWARM_TS_WHY_LEN];
+		if (mpegts_check(data, len, ts_why, sizeof(ts_why)) < 0) {
+			free(data);
+			if (sw->not_ts[0] == '\0')
+				snprintf(sw->not_ts, sizeof(sw->not_ts),
+				    "segment %ld/%zu: %s", i + 1, sw->pl.count, ts_why);
+			pthread_cond_broadcast(&sw->cond);
+			break;
+		}
 		g->state = SEG_READY;
 		g->data = data;
 		g->len = len;
@@ -683,7 +701,14 @@ swarm_run(struct swarm *sw, const struct fetch_sink *sink)
 			log_error("content id %s: the song holds more than its length "
 			    "allows (%lld bytes at most); not fetched", sw->content_id,
 			    sw->byte_cap);
-			result = FETCH_NO_PEER;
+			result = FETCH_REFUSED;
+			break;
+		}
+		if (sw->not_ts[0] != '\0') {
+			progress_clear(fp->progress);
+			log_error("'%s' is not an MPEG-TS stream (%s); refused",
+			    fp->song, sw->not_ts);
+			result = FETCH_REFUSED;
 			break;
 		}
 		while (sw->running < fp->jobs && sw->next_src < sw->nsrc &&

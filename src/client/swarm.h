@@ -36,6 +36,9 @@ struct fetch_sink {
 enum fetch_result {
 	FETCH_DONE = 0,
 	FETCH_NO_PEER,		/* no source is left for a missing segment */
+	FETCH_REFUSED,		/* the song's verified bytes are not what a
+				 * song may be (too many, not MPEG-TS): said
+				 * already, in one error */
 	FETCH_LOCAL_ERROR,	/* writing the output failed */
 	FETCH_OUTPUT_CLOSED,	/* the output's reader went away */
 	FETCH_INTERRUPTED	/* client_stop was set */
