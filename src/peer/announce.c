@@ -37,6 +37,7 @@ struct announcer {
 	char reach_for[NET_ADDR_MAX];	/* the address it was measured for */
 	char registered_as[NET_ADDR_MAX];	/* what the last REGISTER said */
 	int via_mapping;	/* the address to register is the router's mapping */
+	int mapped_ok;		/* and the tracker connected back to it there */
 	int no_mapped_word;	/* the tracker refused reach=mapped: an older one */
 
 	pthread_mutex_t lock;	/* guards the fields below */
@@ -176,7 +177,7 @@ announce_reach_word(const struct announcer *a)
 {
 	if (announce_is_nat(a))
 		return " reach=nat";
-	if (a->via_mapping && a->reach == REACH_DIRECT && !a->no_mapped_word)
+	if (a->mapped_ok && !a->no_mapped_word)
 		return " reach=mapped";
 	return "";
 }
@@ -201,6 +202,9 @@ announce_register_once(struct announcer *a, const struct index_ready_song *songs
 		return -1;
 	announce_address(a, addr);
 	announce_reach(a, c, addr);
+	/* measured for this very address: a failed check says nothing */
+	a->mapped_ok = a->via_mapping && a->reach == REACH_DIRECT &&
+	    strcmp(a->reach_for, addr) == 0;
 	pthread_mutex_lock(&a->lock);
 	const char *rw = announce_reach_word(a);
 	int nat = announce_is_nat(a);
@@ -333,7 +337,7 @@ announce_main(void *arg)
 				log_info("registered %ld song(s) with tracker %s as behind NAT, "
 				    "at port %s of the address it connects from", n, a->tracker,
 				    strrchr(a->registered_as, ':') + 1);
-			else if (a->via_mapping && a->reach == REACH_DIRECT)
+			else if (a->mapped_ok)
 				log_info("registered %ld song(s) with tracker %s as %s, "
 				    "mapped by the router", n, a->tracker, a->registered_as);
 			else
