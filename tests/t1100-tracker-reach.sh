@@ -3,7 +3,8 @@
 # connection comes from; DIALBACK connects back to the requester's own
 # address (a server answering PONG there is reachable, a closed port is
 # not), rate-limited per source; a REGISTER with reach=nat is recorded at
-# the source address and named only by LOCATE ... reach, marked nat.
+# the source address and named only by LOCATE ... reach, marked nat; one
+# with reach=mapped is reachable like a plain one, marked mapped.
 . "$(dirname "$0")/lib.sh"
 
 start_daemon T tracker -l 127.0.0.1:0 || exit 1
@@ -44,5 +45,20 @@ SOURCES 2" "  is marked direct"
 is "$(request "$T_ADDR" "UNREGISTER 0.0.0.0:7001" "LOCATE Song reach")" "OK
 SOURCES 1
 - 127.0.0.1:7002 direct" "UNREGISTER 0.0.0.0:PORT removes the peer behind NAT"
+is "$(request "$T_ADDR" "REGISTER 127.0.0.1:7003 reach=mapped" "Song" "")" "OK" \
+	"REGISTER reach=mapped (reachable through its router's port mapping) is accepted"
+is "$(request "$T_ADDR" "LOCATE Song reach" | sort)" "- 127.0.0.1:7002 direct
+- 127.0.0.1:7003 mapped
+SOURCES 2" "  marked mapped by LOCATE ... reach"
+is "$(request "$T_ADDR" "LOCATE Song" | sort)" "- 127.0.0.1:7002
+- 127.0.0.1:7003
+SOURCES 2" "  and named by LOCATE without reach, as reachable"
+like "$(request "$T_ADDR" "QUERY Song")" "^PEERS( 127\.0\.0\.1:700[23]){2}\$" "  and by QUERY"
+is "$(request "$T_ADDR" "REGISTER 127.0.0.1:7003" "Song" "" "LOCATE Song reach" | sort)" "- 127.0.0.1:7002 direct
+- 127.0.0.1:7003 direct
+OK
+SOURCES 2" "  its next REGISTER without the word makes it direct"
+like "$(request "$T_ADDR" "REGISTER 127.0.0.1:7003 reach=mapped reach=nat" "Song" "")" \
+	"^ERR 400 " "  two reach= words are malformed"
 ok "no sanitizer report" check_sanitizers
 done_testing

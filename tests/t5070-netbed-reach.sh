@@ -2,11 +2,11 @@
 # Peers behind the test bed's home routers. A public peer is told it is
 # reachable. Behind a router whose daemon (miniupnpd) maps ports, a peer
 # maps its port with PCP, is dialed back at the router's address and
-# registers that address: a public client fetches its song byte-identical
-# (eim and sym routers). Behind an adf router the mapping does not let in
-# a dial-back from an address the peer never sent to (the tracker dials
-# from a second address): it registers as behind NAT, which only LOCATE
-# ... reach shows. So does a peer with --no-port-mapping. When the router
+# registers that address as mapped: a public client fetches its song
+# byte-identical (eim and sym routers). Behind an adf router the mapping
+# does not let in a dial-back from an address the peer never sent to (the
+# tracker dials from a second address): it registers as behind NAT, which
+# only LOCATE ... reach shows. So does a peer with --no-port-mapping. When the router
 # daemon restarts, the peer notices within a renewal, maps again and is
 # fetched again; on stop it deletes its mapping.
 . "$(dirname "$0")/lib.sh"
@@ -85,9 +85,10 @@ for kind in eim sym; do
 	pub="$(netbed_router_public_addr "${R[$kind]}"):$PORT"
 	ok "$kind: the peer maps its port on the router" \
 		wait_for_log "P$kind" "mapped TCP port $PORT to $pub on router .* \\(PCP\\)"
-	ok "$kind:   is dialed back there" wait_for_log "P$kind" "reachable at $pub \\("
-	ok "$kind:   and is located there, direct" \
-		wait_located "Song $kind" "$pub direct" reach
+	ok "$kind:   is dialed back there, through the mapping" wait_for_log "P$kind" \
+		"reachable at $pub \\(mapped by the router $(netbed_router_lan_addr "${R[$kind]}"), "
+	ok "$kind:   and is located there, mapped" \
+		wait_located "Song $kind" "$pub mapped" reach
 	ok "$kind:   a public client fetches its song from there, byte-identical" \
 		fetched "P$kind" "Song $kind" "$pub"
 done
@@ -112,8 +113,8 @@ ok "eim: with the router daemon gone, the peer notices within a renewal" \
 netbed_upnpd_start "$r" "$STUN_ADDR" min_lifetime=4 max_lifetime=6 || exit 1
 ok "  with it back, the peer maps its port again" \
 	wait_for_log Peim "mapped TCP port $PORT to $epub " 20 2
-ok "  is reachable again" wait_for_log Peim "reachable at $epub \\(" 20 2
-ok "  located direct again" wait_located "Song eim" "$epub direct" reach
+ok "  is reachable again" wait_for_log Peim "reachable at $epub \\(mapped by the router " 20 2
+ok "  located mapped again" wait_located "Song eim" "$epub mapped" reach
 ok "  and fetched again" fetched Peim "Song eim" "$epub"
 
 # on stop the mapping is deleted

@@ -3,8 +3,10 @@
 # started with --relay and registers relay=HOST:PORT; LOCATE ... reach says
 # so, and a listener gets its song through the relay, byte for byte, with
 # -v saying the source was relayed. A relay never carries more than its
-# byte limit on one circuit, refuses reservations past its cap, and a
-# relayed liar is dropped like any liar. On loopback: no NAT needed.
+# byte limit on one circuit, ends a circuit at its time limit (idle, or
+# with a listener that reads nothing) while the reservation stays, refuses
+# reservations past its cap; a peer whose reservation ends reserves again;
+# and a relayed liar is dropped like any liar. On loopback: no NAT needed.
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-client.sh"
 need_ffmpeg
@@ -97,6 +99,71 @@ ok "a circuit carries at most --relay-max-bytes both ways ($down down, $up up)" 
 ok "  and the relay says why it closed it" \
 	wait_for_log S "closed after 50000 bytes: the byte limit was reached"
 stop_daemon S
+
+# the time limit: a third relay whose circuits last 3 s, and a peer with
+# a song of its own holding a reservation there
+mkdir -p "$SCRATCH/libM"
+make_mp3 "$SCRATCH/libM/Timed.mp3" 2 660 -ac 1 -b:a 64k || exit 1
+start_daemon Q peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cacheQ" --relay \
+	--relay-max-seconds 3 || exit 1
+start_daemon M peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cacheM" \
+	-L "$SCRATCH/libM" --use-relay "$Q_ADDR" || exit 1
+wait_for_log M "relay $Q_ADDR: reserved for [0-9]+ s" || exit 1
+# a circuit opened, used once, then held open and idle past the limit
+exec 6<>"/dev/tcp/${Q_ADDR%:*}/${Q_ADDR##*:}"
+printf 'CONNECT %s\nPING\n' "$M_ADDR" >&6
+IFS= read -r -t 5 ok_line <&6
+IFS= read -r -t 5 pong <&6
+is "$ok_line $pong" "OK PONG" "a circuit through a relay with --relay-max-seconds 3 carries requests"
+timeout 20 cat <&6 >/dev/null
+is "$?" 0 "  held open and idle, it is closed by the relay"
+exec 6>&-
+ok "  which says the time limit ended it" wait_for_log Q \
+	"relay: circuit from .* to $M_ADDR closed after [0-9]+ bytes: the time limit was reached"
+ok "  the reservation outlives the circuit" eval "! grep -q 'reservation lost' \
+	'$SCRATCH/M.err' && ! grep -q 'reservation of $M_ADDR ended' '$SCRATCH/Q.err'"
+like "$(printf 'CONNECT %s\nPING\nQUIT\n' "$M_ADDR" | talk "$Q_ADDR")" "^OK
+PONG\$" "  a new circuit to the same peer works"
+
+# a circuit whose listener stops reading while the far end sends: the
+# relay's writes to it block, and the time limit still ends it
+exec 8<>"/dev/tcp/${Q_ADDR%:*}/${Q_ADDR##*:}"
+printf 'RESERVE 127.0.0.1:8\n' >&8
+IFS= read -r -t 5 got <&8
+exec 9<>"/dev/tcp/${Q_ADDR%:*}/${Q_ADDR##*:}"
+printf 'CONNECT 127.0.0.1:8\n' >&9
+IFS=' ' read -r -t 5 word token <&8
+exec 5<>"/dev/tcp/${Q_ADDR%:*}/${Q_ADDR##*:}"
+printf 'ACCEPT %s\n' "$token" >&5
+IFS= read -r -t 5 got <&5
+is "$word $got" "INCOMING OK" "a circuit to a reservation held by hand is taken"
+timeout 30 head -c 500000000 /dev/zero >&5 2>/dev/null &
+flood=$!
+ok "  with its listener reading nothing, the time limit still ends it" wait_for_log Q \
+	"relay: circuit from .* to 127.0.0.1:8 closed after [0-9]+ bytes: the time limit was reached" 25
+kill "$flood" 2>/dev/null
+wait "$flood" 2>/dev/null
+exec 5>&- 9>&- 8>&-
+
+# the reservation ends (here: taken over by another RESERVE of the same
+# address); the peer notices, reserves again and is reached again
+printf 'RESERVE %s\nQUIT\n' "$M_ADDR" | talk "$Q_ADDR" >/dev/null
+ok "a peer whose reservation was taken over notices" \
+	wait_for_log M "relay $Q_ADDR: reservation lost"
+ok "  and reserves again" wait_for_log M "relay $Q_ADDR: reserved for [0-9]+ s" 15 2
+for _ in $(seq 1 $((P2PM_REGISTER_TIMEOUT * 10))); do
+	loc=$(request "$T_ADDR" "LOCATE Timed reach")
+	[ "$(printf '%s\n' "$loc" | grep -c " relay=$Q_ADDR\$")" -eq 1 ] && break
+	sleep 0.1
+done
+client -v fetch -o "$SCRATCH/timed" Timed >/dev/null 2>"$SCRATCH/timed.err"
+is "$?" 0 "  a listener fetches its song through the relay again"
+ok "    byte-identical to the peer's cache" segments_match_cache "$SCRATCH/timed" \
+	"$SCRATCH/cacheM"
+like "$(cat "$SCRATCH/timed.err")" "peer $M_ADDR: [1-9][0-9]* segments, [^,]*, [0-9]+ duplicates?, relayed" \
+	"    -v says relayed"
+stop_daemon M
+stop_daemon Q
 
 # a relayed liar: L's cache corrupted in place (same sizes); N gone
 stop_daemon N

@@ -80,7 +80,9 @@ enum proto_cmd {
 enum proto_reach {
 	PROTO_REACH_DEFAULT,	/* no word: reachable at the address, as in v1 */
 	PROTO_REACH_DIRECT,	/* reach=direct: the same, said outright */
-	PROTO_REACH_NAT		/* reach=nat: behind a NAT, not reachable */
+	PROTO_REACH_NAT,	/* reach=nat: behind a NAT, not reachable */
+	PROTO_REACH_MAPPED	/* reach=mapped: reachable at the address through
+				 * a port mapping its router made (NAT-PMP/PCP) */
 };
 
 /* A parsed request. arg holds the decoded name (QUERY, REQUEST_*), the

@@ -27,9 +27,11 @@ struct splice_limits {
 
 /* Carries bytes between a and b until one side closes or fails or a
  * limit is reached, never reading more than the byte limit leaves.
- * *carried counts the bytes written on (both ways). The descriptors are
- * left open (the caller closes them); writes wait as long as their
- * socket's send timeout. Returns why it ended. */
+ * *carried counts the bytes written on (both ways; a write the time
+ * limit cut short is not counted). The descriptors are left open (the
+ * caller closes them); a write waits for room as long as its socket's
+ * send timeout, and never past the deadline: a side that stops reading
+ * holds the splice no longer than the time limit. Returns why it ended. */
 enum splice_end splice_run(int a, int b, const struct splice_limits *lim,
     long long *carried);
 

@@ -118,10 +118,10 @@ source_open(const struct source_entry *e, int timeout_ms, const char **how,
 	int fd;
 
 	*how = NULL;
-	if (e->reach == SOURCE_DIRECT) {
+	if (e->reach == SOURCE_DIRECT || e->reach == SOURCE_MAPPED) {
 		c = rpc_open(e->addr, timeout_ms, timeout_ms, why, whylen);
 		if (c != NULL)
-			*how = "direct";
+			*how = e->reach == SOURCE_MAPPED ? "mapped" : "direct";
 		return c;
 	}
 	fd = reach_punch(e, timeout_ms, punch_why, sizeof(punch_why));

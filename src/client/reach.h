@@ -15,10 +15,11 @@
 /* between dials refused at once (the other side's NAT not open yet), ms */
 #define REACH_PUNCH_RETRY_MS 50
 
-/* Opens a connection to e for requests: directly for a direct source; for
- * one behind a NAT, a hole punch brokered by the tracker that named it
- * (PUNCH), and when that fails its relay (CONNECT). Sets *how to
- * "direct", "punched" or "relayed". Returns the connection, or NULL with
+/* Opens a connection to e for requests: directly for a direct source (or
+ * one reached through its router's port mapping); for one behind a NAT, a
+ * hole punch brokered by the tracker that named it (PUNCH), and when that
+ * fails its relay (CONNECT). Sets *how to "direct", "mapped", "punched"
+ * or "relayed". Returns the connection, or NULL with
  * the reasons in why. */
 struct rpc_conn *source_open(const struct source_entry *e, int timeout_ms,
     const char **how, char *why, size_t whylen);

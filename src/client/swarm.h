@@ -64,8 +64,8 @@ struct fetch_source_report {
 	size_t segments;	/* segments it sent that were used */
 	size_t duplicates;	/* verified copies another source sent first */
 	char dropped[CLIENT_ERR_LEN];	/* why it was dropped; "" if not */
-	const char *how;	/* "direct", "punched" or "relayed"; NULL: not
-				 * connected */
+	const char *how;	/* "direct", "mapped", "punched" or "relayed";
+				 * NULL: not connected */
 };
 
 struct fetch_report {

@@ -206,7 +206,8 @@ tracker_query(const struct cli_trackers *trackers, const char *song,
 }
 
 /* Reads one "<content-id> <host:port>[ <reach>]" line of a LOCATE reply
- * into e (reach: "direct", "nat" or "relay=<host:port>"; none: direct). */
+ * into e (reach: "direct", "mapped", "nat" or "relay=<host:port>"; none:
+ * direct). */
 static int
 tracker_parse_source(const char *line, struct source_entry *e)
 {
@@ -242,6 +243,8 @@ tracker_parse_source(const char *line, struct source_entry *e)
 	size_t rlen = strcspn(reach, " ");
 	if (rlen == 3 && memcmp(reach, "nat", 3) == 0) {
 		e->reach = SOURCE_NAT;
+	} else if (rlen == 6 && memcmp(reach, "mapped", 6) == 0) {
+		e->reach = SOURCE_MAPPED;
 	} else if (rlen > 6 && rlen - 6 < sizeof(e->relay) &&
 	    memcmp(reach, "relay=", 6) == 0) {
 		memcpy(e->relay, reach + 6, rlen - 6);

@@ -32,6 +32,7 @@ int peer_list_add(struct peer_list *list, const char *addr);
 /* How a source can be reached, as LOCATE <name> reach says. */
 enum source_reach {
 	SOURCE_DIRECT,		/* its address takes connections */
+	SOURCE_MAPPED,		/* the same, through its router's port mapping */
 	SOURCE_NAT,		/* behind a NAT: a hole punch, else its relay */
 	SOURCE_RELAYED		/* through its relay (after a punch is tried) */
 };

@@ -358,7 +358,8 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 				req->reach = 1;
 		}
 	}
-	/* REGISTER <addr>[ reach=nat|reach=direct][ relay=<host:port>] */
+	/* REGISTER <addr>[ reach=nat|reach=direct|reach=mapped]
+	 * [ relay=<host:port>] */
 	if (e->cmd == PROTO_CMD_REGISTER) {
 		if (proto_take_relay(arg, &arglen, req) < 0) {
 			proto_why(why, whylen, "invalid relay= address");
@@ -368,6 +369,8 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 			req->reach_word = PROTO_REACH_NAT;
 		else if (proto_take_last_word(arg, &arglen, "reach=direct"))
 			req->reach_word = PROTO_REACH_DIRECT;
+		else if (proto_take_last_word(arg, &arglen, "reach=mapped"))
+			req->reach_word = PROTO_REACH_MAPPED;
 	}
 	if (memchr(arg, ' ', arglen) != NULL) {
 		proto_why(why, whylen, "too many words");

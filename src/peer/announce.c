@@ -36,6 +36,9 @@ struct announcer {
 	long long reach_checked_ms;	/* 0: never */
 	char reach_for[NET_ADDR_MAX];	/* the address it was measured for */
 	char registered_as[NET_ADDR_MAX];	/* what the last REGISTER said */
+	int via_mapping;	/* the address to register is the router's mapping */
+	int mapped_ok;		/* and the tracker connected back to it there */
+	int no_mapped_word;	/* the tracker refused reach=mapped: an older one */
 
 	pthread_mutex_t lock;	/* guards the fields below */
 	pthread_cond_t wake;
@@ -99,12 +102,13 @@ announce_expect_ok(struct rpc_conn *c, char *err, size_t errlen)
 	return -1;
 }
 
-/* The address to register now: the router's mapping while there is one,
- * else the advertised address. */
+/* The address to register now: the router's mapping while there is one
+ * (via_mapping set), else the advertised address. */
 static void
 announce_address(struct announcer *a, char out[NET_ADDR_MAX])
 {
-	if (portmap_external(a->pm, out, NET_ADDR_MAX) <= 0)
+	a->via_mapping = portmap_external(a->pm, out, NET_ADDR_MAX) > 0;
+	if (!a->via_mapping)
 		snprintf(out, NET_ADDR_MAX, "%s", a->advertise);
 }
 
@@ -135,7 +139,12 @@ announce_reach(struct announcer *a, struct rpc_conn *c, const char *addr)
 	snprintf(a->reach_for, sizeof(a->reach_for), "%s", addr);
 	if (!changed)
 		return;
-	if (r.state == REACH_DIRECT)
+	char router[NET_HOST_MAX];
+	if (r.state == REACH_DIRECT && a->via_mapping &&
+	    portmap_router(a->pm, router, sizeof(router)) > 0)
+		log_info("reachable at %s (mapped by the router %s, tracker %s "
+		    "connected back)", r.dialed, router, a->tracker);
+	else if (r.state == REACH_DIRECT)
 		log_info("reachable at %s (tracker %s connected back)", r.dialed,
 		    a->tracker);
 	else if (r.state == REACH_NAT && a->given)
@@ -144,73 +153,120 @@ announce_reach(struct announcer *a, struct rpc_conn *c, const char *addr)
 	else if (r.state == REACH_NAT)
 		log_info("not reachable from outside (behind NAT): tracker %s sees "
 		    "this peer at %s and %s", a->tracker, r.observed, r.why);
+	else if (r.state == REACH_UNKNOWN)
+		log_debug("tracker %s does not measure reachability", a->tracker);
 	if (r.state == REACH_NAT && !a->given && a->on_nat != NULL)
 		a->on_nat(a->on_nat_arg);
-	else
-		log_debug("tracker %s does not measure reachability", a->tracker);
 }
 
-/* The REGISTER/UNREGISTER address word and flag for addr: a peer behind
- * a NAT (measured so, or set so by announce_set_reach) says so, and is
- * recorded at the address it comes from. Call with a->lock held. */
+/* Whether the peer registers as behind a NAT (measured so, or set so by
+ * announce_set_reach): then it is recorded at the address it comes from.
+ * Call with a->lock held. */
+static int
+announce_is_nat(const struct announcer *a)
+{
+	return (a->reach == REACH_NAT && !a->given) || a->nat;
+}
+
+/* The REGISTER's reach= word: reach=nat behind a NAT; reach=mapped when
+ * the tracker connected back to the router's mapping (unless it refused
+ * the word once: an older tracker, told nothing more); else none, which
+ * is direct. Call with a->lock held. */
 static const char *
 announce_reach_word(const struct announcer *a)
 {
-	return (a->reach == REACH_NAT && !a->given) || a->nat ? " reach=nat" : "";
+	if (announce_is_nat(a))
+		return " reach=nat";
+	if (a->mapped_ok && !a->no_mapped_word)
+		return " reach=mapped";
+	return "";
 }
 
-/* Sends one REGISTER with every ready song, "<name> <content-id>" a line.
- * Returns the number of songs
- * registered, or -1 with a reason in err. */
+/* Sends one REGISTER of the n songs, "<name> <content-id>" a line, on a
+ * connection of its own. Returns 0, or -1 with a reason in err; sets
+ * *mapped_refused when the tracker refused the REGISTER as malformed and
+ * it said reach=mapped (a tracker older than that word). */
+static int
+announce_register_once(struct announcer *a, const struct index_ready_song *songs,
+    size_t n, int *mapped_refused, char *err, size_t errlen)
+{
+	char addr[NET_ADDR_MAX], enc[PROTO_MAX_ENCODED_NAME + 1];
+	char words[NET_ADDR_MAX + 32];
+	struct rpc_conn *c;
+	int rc = -1;
+
+	*mapped_refused = 0;
+	c = announce_connect(a, ANNOUNCE_CONNECT_TIMEOUT_MS, ANNOUNCE_IO_TIMEOUT_MS,
+	    err, errlen);
+	if (c == NULL)
+		return -1;
+	announce_address(a, addr);
+	announce_reach(a, c, addr);
+	/* measured for this very address: a failed check says nothing */
+	a->mapped_ok = a->via_mapping && a->reach == REACH_DIRECT &&
+	    strcmp(a->reach_for, addr) == 0;
+	pthread_mutex_lock(&a->lock);
+	const char *rw = announce_reach_word(a);
+	int nat = announce_is_nat(a);
+	snprintf(words, sizeof(words), "%s%s%s", rw,
+	    a->relay[0] != '\0' ? " relay=" : "", a->relay);
+	pthread_mutex_unlock(&a->lock);
+	/* a failed write fails the rest too, and is reported below */
+	rpc_request(c, "REGISTER %s%s", addr, words);
+	for (size_t i = 0; i < n; i++)
+		if (proto_encode_name(songs[i].name, strlen(songs[i].name), enc,
+		    sizeof(enc)) > 0)
+			rpc_send_line(c, "%s %s%s%s", enc, songs[i].content_id,
+			    songs[i].tags != NULL ? " " : "",
+			    songs[i].tags != NULL ? songs[i].tags : "");
+	rpc_send_line(c, "%s", "");
+	enum rpc_result res = rpc_expect_ok(c);
+	if (res == RPC_OK) {
+		rc = 0;
+		/* the address it is known by, for the UNREGISTER: a peer
+		 * behind a NAT is recorded where it comes from */
+		if (nat)
+			snprintf(a->registered_as, sizeof(a->registered_as),
+			    "0.0.0.0%s", strrchr(addr, ':'));
+		else
+			snprintf(a->registered_as, sizeof(a->registered_as), "%s", addr);
+	} else if (res == RPC_REFUSED) {
+		snprintf(err, errlen, "tracker said: ERR %d %.200s", rpc_err_code(c),
+		    rpc_err_text(c));
+		*mapped_refused = rpc_err_code(c) == PROTO_BAD_REQUEST &&
+		    strcmp(rw, " reach=mapped") == 0;
+	} else {
+		snprintf(err, errlen, "%s", rpc_error(c));
+	}
+	announce_disconnect(a);
+	return rc;
+}
+
+/* Registers every ready song (announce_register_once); a tracker that
+ * does not know reach=mapped is asked again at once without it, and never
+ * told it again. Returns the number of songs registered, or -1 with a
+ * reason in err. */
 static long
 announce_register(struct announcer *a, char *err, size_t errlen)
 {
-	char addr[NET_ADDR_MAX];
-	struct rpc_conn *c;
 	struct index_ready_song *songs;
 	size_t n;
-	long rc = -1;
+	int rc, refused;
 
 	songs = index_ready_songs(a->idx, PROTO_MAX_SONGS, &n);
 	if (songs == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	c = announce_connect(a, ANNOUNCE_CONNECT_TIMEOUT_MS, ANNOUNCE_IO_TIMEOUT_MS,
-	    err, errlen);
-	if (c != NULL) {
-		char enc[PROTO_MAX_ENCODED_NAME + 1];
-		announce_address(a, addr);
-		announce_reach(a, c, addr);
-		/* a failed write fails the rest too, and is reported below */
-		char words[NET_ADDR_MAX + 32];
-		pthread_mutex_lock(&a->lock);
-		const char *rw = announce_reach_word(a);
-		snprintf(words, sizeof(words), "%s%s%s", rw,
-		    a->relay[0] != '\0' ? " relay=" : "", a->relay);
-		pthread_mutex_unlock(&a->lock);
-		rpc_request(c, "REGISTER %s%s", addr, words);
-		for (size_t i = 0; i < n; i++)
-			if (proto_encode_name(songs[i].name, strlen(songs[i].name), enc,
-			    sizeof(enc)) > 0)
-				rpc_send_line(c, "%s %s%s%s", enc, songs[i].content_id,
-				    songs[i].tags != NULL ? " " : "",
-				    songs[i].tags != NULL ? songs[i].tags : "");
-		rpc_send_line(c, "%s", "");
-		if (announce_expect_ok(c, err, errlen) == 0) {
-			rc = (long)n;
-			/* the address it is known by, for the UNREGISTER: a peer
-			 * behind a NAT is recorded where it comes from */
-			if (rw[0] != '\0')
-				snprintf(a->registered_as, sizeof(a->registered_as),
-				    "0.0.0.0%s", strrchr(addr, ':'));
-			else
-				snprintf(a->registered_as, sizeof(a->registered_as), "%s", addr);
-		}
-		announce_disconnect(a);
+	rc = announce_register_once(a, songs, n, &refused, err, errlen);
+	if (rc < 0 && refused) {
+		log_info("tracker %s does not know reach=mapped (%s): registering "
+		    "without it", a->tracker, err);
+		a->no_mapped_word = 1;
+		rc = announce_register_once(a, songs, n, &refused, err, errlen);
 	}
 	index_ready_free(songs, n);
-	return rc;
+	return rc < 0 ? -1 : (long)n;
 }
 
 /* Waits until ms have passed, a poke, or stop. Lock held. */
@@ -277,10 +333,13 @@ announce_main(void *arg)
 		if (n >= 0) {
 			if (!(down || n != registered || strcmp(a->registered_as, last_as) != 0))
 				log_debug("renewed %ld song(s) with tracker %s", n, a->tracker);
-			else if (announce_reach_word(a)[0] != '\0')
+			else if (announce_is_nat(a))
 				log_info("registered %ld song(s) with tracker %s as behind NAT, "
 				    "at port %s of the address it connects from", n, a->tracker,
 				    strrchr(a->registered_as, ':') + 1);
+			else if (a->mapped_ok)
+				log_info("registered %ld song(s) with tracker %s as %s, "
+				    "mapped by the router", n, a->tracker, a->registered_as);
 			else
 				log_info("registered %ld song(s) with tracker %s as %s", n,
 				    a->tracker, a->registered_as);

@@ -43,6 +43,7 @@ struct portmap {
 	int settled;		/* the first attempt ended */
 	int mapped;
 	char external[NET_ADDR_MAX];
+	char router[INET_ADDRSTRLEN];	/* the gateway that mapped it */
 
 	/* the thread's own */
 	int fd;			/* UDP, connected to the gateway's port 5351 */
@@ -296,6 +297,7 @@ portmap_publish(struct portmap *pm, int mapped)
 	changed = pm->mapped != mapped || strcmp(pm->external, mapped ? ext : "") != 0;
 	pm->mapped = mapped;
 	snprintf(pm->external, sizeof(pm->external), "%s", mapped ? ext : "");
+	snprintf(pm->router, sizeof(pm->router), "%s", mapped ? pm->gateway : "");
 	pm->settled = 1;
 	pthread_cond_broadcast(&pm->wake);
 	pthread_mutex_unlock(&pm->lock);
@@ -418,6 +420,21 @@ portmap_external(struct portmap *pm, char *out, size_t outlen)
 	mapped = pm->mapped;
 	if (mapped)
 		snprintf(out, outlen, "%s", pm->external);
+	pthread_mutex_unlock(&pm->lock);
+	return mapped;
+}
+
+int
+portmap_router(struct portmap *pm, char *out, size_t outlen)
+{
+	int mapped;
+
+	if (pm == NULL)
+		return 0;
+	pthread_mutex_lock(&pm->lock);
+	mapped = pm->mapped;
+	if (mapped)
+		snprintf(out, outlen, "%s", pm->router);
 	pthread_mutex_unlock(&pm->lock);
 	return mapped;
 }

@@ -48,6 +48,10 @@ int portmap_start(struct portmap *pm, void (*changed)(void *), void *ctx);
  * bytes) and 1 while a mapping holds; 0 while none does (pm NULL too). */
 int portmap_external(struct portmap *pm, char *out, size_t outlen);
 
+/* The address of the router that holds the mapping into out (outlen
+ * bytes) and 1 while a mapping holds; 0 while none does (pm NULL too). */
+int portmap_router(struct portmap *pm, char *out, size_t outlen);
+
 /* Waits until the first attempt ended (mapped or not), at most max_ms. */
 void portmap_wait_settled(struct portmap *pm, int max_ms);
 

@@ -104,7 +104,7 @@ reservation_hold(struct reservation *r)
 	long long renew_at;
 	size_t len;
 	long secs;
-	int fd;
+	int fd, held = 0;
 
 	fd = net_connect(r->relay, RESERVATION_CONNECT_TIMEOUT_MS, err, sizeof(err));
 	if (fd < 0) {
@@ -130,6 +130,7 @@ reservation_hold(struct reservation *r)
 	log_info("relay %s: reserved for %ld s; registering relay=%s", r->relay, secs,
 	    r->relay);
 	announce_set_reach(r->ann, 1, r->relay);
+	held = 1;
 	renew_at = clock_now_ms() + secs * 500;
 	r->rd.timeout_ms = RESERVATION_POLL_MS;
 	for (;;) {
@@ -172,7 +173,7 @@ out:
 	r->fd = -1;
 	pthread_mutex_unlock(&r->lock);
 	close(fd);
-	return 1;
+	return held;
 }
 
 static void *

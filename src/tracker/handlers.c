@@ -150,6 +150,7 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 	b.names.max_bytes = TRACKER_MAX_BODY_BYTES;
 	/* a peer reached through a relay takes no direct connections either */
 	b.names.nat = req->reach_word == PROTO_REACH_NAT || req->relay[0] != '\0';
+	b.names.mapped = req->reach_word == PROTO_REACH_MAPPED;
 	b.names.relay = req->relay;
 	rc = conn_read_body(c, handle_register_line, &b);
 	if (rc == 0 && b.bad) {
@@ -175,7 +176,9 @@ handle_register(struct tracker *t, struct conn *c, const struct proto_request *r
 			conn_error(c, PROTO_INTERNAL, "out of memory");
 		} else {
 			log_info("REGISTER %s: %zu song(s)%s%s%s", addr, b.names.count,
-			    req->reach_word == PROTO_REACH_NAT ? ", behind a NAT" : "",
+			    req->reach_word == PROTO_REACH_NAT ? ", behind a NAT" :
+			    req->reach_word == PROTO_REACH_MAPPED ?
+			    ", through its router's port mapping" : "",
 			    req->relay[0] != '\0' ? ", relay " : "", req->relay);
 			handle_aliases(t, &b.names);
 			conn_printf(c, "OK\n");
@@ -253,12 +256,14 @@ handle_locate(struct tracker *t, struct conn *c, const struct proto_request *req
 			proto_format_content_id(rows[i].id, id);
 		else
 			snprintf(id, sizeof(id), "-");
-		/* the reach word: direct, nat, or the relay that carries it */
+		/* the reach word: direct, mapped, nat, or the relay that
+		 * carries it */
 		char reach[NET_ADDR_MAX + 16] = "";
 		if (req->reach && rows[i].relay[0] != '\0')
 			snprintf(reach, sizeof(reach), " relay=%s", rows[i].relay);
 		else if (req->reach)
-			snprintf(reach, sizeof(reach), " %s", rows[i].nat ? "nat" : "direct");
+			snprintf(reach, sizeof(reach), " %s", rows[i].nat ? "nat" :
+			    rows[i].mapped ? "mapped" : "direct");
 		if (conn_printf(c, "%s %s%s%s%s\n", id, rows[i].addr, reach,
 		    req->tags && rows[i].tags[0] != '\0' ? " " : "",
 		    req->tags ? rows[i].tags : "") < 0)

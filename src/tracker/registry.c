@@ -92,6 +92,7 @@ struct reg_peer {
 	struct reg_source *src;	/* where its last REGISTER came from */
 	long long expires_ms;
 	int nat;		/* its last REGISTER said reach=nat or relay= */
+	int mapped;		/* its last REGISTER said reach=mapped */
 	struct reg_song **songs;
 	size_t nsongs;
 	char *relay;		/* its last REGISTER's relay= "host:port", NUL-ended
@@ -1177,6 +1178,7 @@ registry_register(struct registry *reg, const char *addr, const char *src_ip,
 	}
 	p->expires_ms = now_ms + reg->ttl_ms;
 	p->nat = names->nat;
+	p->mapped = names->mapped && !names->nat;
 	if (registry_peer_set_relay(reg, p, names->relay) < 0)
 		nomem = 1;
 
@@ -1348,6 +1350,7 @@ registry_locate(struct registry *reg, const char *name, size_t namelen,
 			    l[i].peer->relay != NULL ? l[i].peer->relay : "");
 			out[n].has_id = registry_live_has_id(&l[i]);
 			out[n].nat = l[i].peer->nat;
+			out[n].mapped = l[i].peer->mapped;
 			if (out[n].has_id)
 				memcpy(out[n].id, l[i].v->id, PROTO_CONTENT_ID_LEN);
 			else

@@ -52,6 +52,8 @@ struct registry_source {
 	int has_id;		/* 0: registered without a content id */
 	char tags[PROTO_MAX_TAG_BYTES + 1];	/* its tag words, "" if none */
 	int nat;		/* registered reach=nat: behind a NAT */
+	int mapped;		/* registered reach=mapped: reachable through
+				 * its router's port mapping */
 	char relay[NET_ADDR_MAX];	/* the relay it registered, "" if none */
 };
 
@@ -74,6 +76,7 @@ struct registry_names {
 	size_t count, itemcap;
 	size_t max_bytes;
 	int nat;		/* the REGISTER said reach=nat or relay= */
+	int mapped;		/* the REGISTER said reach=mapped */
 	const char *relay;	/* its relay= "host:port", NULL or "" for none */
 };
 
@@ -117,7 +120,8 @@ void registry_names_free(struct registry_names *names);
  * id or none), records src_ip (canonical) as where it comes from, and
  * renews its lease until now_ms + ttl. Duplicate names count once, with
  * the content id of their first line. The peer is recorded as behind a
- * NAT when names->nat is set (as reachable otherwise). The per-source limits apply only
+ * NAT when names->nat is set (as reachable otherwise, through a port
+ * mapping when names->mapped is set). The per-source limits apply only
  * when `limited` is set. Returns 0; one of the refusals above, changing
  * nothing, if the peer, its pairs (duplicates counted) or what src_ip has
  * registered would pass a limit; or -1 if memory ran out (the peer then

@@ -272,6 +272,19 @@ test_version2(void)
 	    req.reach_word == PROTO_REACH_DIRECT &&
 	    parse("REGISTER 10.0.0.1:7001", &req) == PROTO_OK &&
 	    req.reach_word == PROTO_REACH_DEFAULT, "  reach=direct, or nothing, that it is not");
+	ok(parse("REGISTER 198.18.2.1:7701 reach=mapped", &req) == PROTO_OK &&
+	    req.reach_word == PROTO_REACH_MAPPED &&
+	    strcmp(req.arg, "198.18.2.1:7701") == 0 && req.has_body,
+	    "  reach=mapped that it is reachable through its router's port mapping");
+	ok(parse("REGISTER 198.18.2.1:7701 reach=mapped relay=198.18.0.9:7701", &req) ==
+	    PROTO_OK && req.reach_word == PROTO_REACH_MAPPED &&
+	    strcmp(req.relay, "198.18.0.9:7701") == 0 &&
+	    parse("REGISTER 198.18.2.1:7701 reach=mapped reach=nat", &req) ==
+	    PROTO_BAD_REQUEST &&
+	    parse("REGISTER 198.18.2.1:7701 reach=Mapped", &req) == PROTO_BAD_REQUEST &&
+	    parse("REGISTER 198.18.2.1:7701 reach=mappedx", &req) == PROTO_BAD_REQUEST &&
+	    parse("REGISTER reach=mapped", &req) != PROTO_OK,
+	    "  reach=mapped with a relay; twice, in capitals, longer or alone malformed");
 	ok(parse("REGISTER 10.0.0.1:7001 reach=other", &req) == PROTO_BAD_REQUEST &&
 	    req.has_body, "  another reach= word is malformed, its body still to be read");
 	ok(parse("REGISTER 10.0.0.1:7001 reach=nat relay=198.18.0.9:7701", &req) ==

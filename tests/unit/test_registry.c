@@ -517,6 +517,37 @@ test_relay(void)
 	registry_free(reg);
 }
 
+/* a peer registered reach=mapped is located as mapped and counts as
+ * reachable (QUERY names it); its next REGISTER says anew */
+static void
+test_mapped(void)
+{
+	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 10, 100, 10, 100, (size_t)1 << 20 });
+	struct registry_source rows[4];
+	struct registry_names n;
+	char peers[4][NET_ADDR_MAX];
+	long long t = 1000000;
+
+	names_of(&n, (const char *const[]){ "song", NULL });
+	n.mapped = 1;
+	ok(registry_register(reg, "198.18.2.1:7701", "198.18.2.1", 0, &n, t) == 0 &&
+	    registry_locate(reg, "song", 4, 4, rows, 4, t) == 1 && rows[0].mapped &&
+	    !rows[0].nat, "a REGISTER with reach=mapped is located as mapped");
+	ok(registry_query(reg, "song", 4, peers, 4, t) == 1 &&
+	    strcmp(peers[0], "198.18.2.1:7701") == 0, "  and QUERY names it: it is reachable");
+	n.mapped = 0;
+	registry_register(reg, "198.18.2.1:7701", "198.18.2.1", 0, &n, t);
+	ok(registry_locate(reg, "song", 4, 4, rows, 4, t) == 1 && !rows[0].mapped,
+	    "  a REGISTER without it is direct again");
+	n.mapped = 1;
+	n.nat = 1;
+	registry_register(reg, "198.18.2.1:7701", "198.18.2.1", 0, &n, t);
+	ok(registry_locate(reg, "song", 4, 4, rows, 4, t) == 1 && !rows[0].mapped &&
+	    rows[0].nat, "  behind a NAT, it is not mapped");
+	registry_names_free(&n);
+	registry_free(reg);
+}
+
 int
 main(void)
 {
@@ -528,6 +559,7 @@ main(void)
 	test_budget();
 	test_locate();
 	test_per_source();
+	test_mapped();
 	test_relay();
 	char peers[8][NET_ADDR_MAX];
 	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000, (size_t)1 << 30 });
