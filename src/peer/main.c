@@ -523,6 +523,7 @@ main(int argc, char **argv)
 	sigset_t all, old;
 	char err[NET_ERR_LEN], cache_dir[PATH_MAX], ffmpeg[PATH_MAX];
 	char trackers[CLI_MAX_TRACKERS * (NET_ADDR_MAX + 2)];
+	char reserve_as[NET_ADDR_MAX];
 	/* static: still reachable if connection threads outlive main */
 	static struct cache *cache;
 	static struct index *idx;
@@ -625,8 +626,13 @@ main(int argc, char **argv)
 	    idx, ann, sh, names, o.keep_cache) : NULL;
 	if (jobs != NULL && (o.behind_nat || o.use_relay != NULL))
 		announce_set_reach(ann, 1, NULL);
+	/* without -a the address is the one listened on, which a relay
+	 * outside a NAT never sees: reserve the port, at the address the
+	 * relay sees the reservation come from, as the tracker registers it */
+	snprintf(reserve_as, sizeof(reserve_as), "%s%s", given ? "" : "0.0.0.0",
+	    given ? o.advertise : strrchr(o.advertise, ':'));
 	if (jobs != NULL && o.use_relay != NULL &&
-	    (resv = reservation_start(o.use_relay, o.advertise, srv, ann)) == NULL) {
+	    (resv = reservation_start(o.use_relay, reserve_as, srv, ann)) == NULL) {
 		jobs_stop(jobs);
 		jobs = NULL;
 	}
