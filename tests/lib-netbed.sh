@@ -361,7 +361,8 @@ netbed_upnpd_start() {
 	} >"$conf" || return 1
 	# a restarted daemon's log goes on after the last one's
 	touch "$SCRATCH/upnpd-r$r.err" || return 1
-	n=$(grep -c 'Listening for NAT-PMP/PCP traffic' "$SCRATCH/upnpd-r$r.err")
+	# (grep -c counts 0 with status 1, which must not end a set -e caller)
+	n=$(grep -c 'Listening for NAT-PMP/PCP traffic' "$SCRATCH/upnpd-r$r.err" || :)
 	# ip netns exec execs in place: $! is the daemon's own pid
 	ip netns exec "$(netbed_router_ns "$r")" "$NETBED_UPNPD" -d -f "$conf" \
 		-P "$SCRATCH/upnpd-r$r.pid" >/dev/null 2>>"$SCRATCH/upnpd-r$r.err" &

@@ -2,9 +2,10 @@
 # A swarm of 12 peers sharing one song, 8 of them behind home routers of
 # every kind (eim, adf, sym; with and without a router daemon mapping
 # ports), all with a reservation at a public relay peer; those the
-# tracker cannot reach are located with it. A public listener fetching
-# with 12 jobs gets the song byte-identical from at least 4 sources, peers
-# behind NATs among them, and -v says how each was reached. A listener behind a NAT fetches
+# tracker reaches at their router's mapping are located as mapped, those
+# it cannot reach with their relay. A public listener fetching with 12
+# jobs gets the song byte-identical from at least 4 sources, peers behind
+# NATs among them, and -v says how each was reached. A listener behind a NAT fetches
 # the song into what its own peer shares; with the 12 original peers
 # gone, a third listener behind another NAT gets the song byte-identical
 # from that listener's peer alone, through a hole punch.
@@ -159,12 +160,12 @@ located_as() {
 for spec in $NATED; do
 	name=${spec%%:*}
 	case "$name" in
-	eimu* | symu*) ;;
+	# reached at its router's mapping: no relay needed, none named
+	eimu* | symu*) ok "$name is located as mapped, not through its relay" \
+		located_as "$name" mapped ;;
 	*) ok "$name is located with its relay" located_as "$name" "relay=$RELAY" ;;
 	esac
 done
-# a peer the tracker reaches at its router's mapping registers its relay
-# too (--use-relay makes it register as behind NAT): shown, not claimed
 diag "LOCATE ... reach:"
 locate | sed -n 's/^[0-9a-f]\{64\} /#   /p'
 

@@ -46,8 +46,10 @@ struct announcer {
 	int stopping;
 	int leaving;		/* the UNREGISTER is under way: not to be cut */
 	struct rpc_conn *conn;	/* the connection in use, or NULL */
-	int nat;		/* registered reach=nat */
-	char relay[NET_ADDR_MAX];	/* registered relay=, "" for none */
+	int nat;		/* reach=nat whatever is measured */
+	/* the relay reserved, "" for none: registered as relay= only
+	 * while the peer registers as behind a NAT */
+	char relay[NET_ADDR_MAX];
 };
 
 /* Connects to the tracker and publishes the connection so that
@@ -160,7 +162,7 @@ announce_reach(struct announcer *a, struct rpc_conn *c, const char *addr)
 }
 
 /* Whether the peer registers as behind a NAT (measured so, or set so by
- * announce_set_reach): then it is recorded at the address it comes from.
+ * announce_set_behind_nat): then it is recorded at the address it comes from.
  * Call with a->lock held. */
 static int
 announce_is_nat(const struct announcer *a)
@@ -208,8 +210,10 @@ announce_register_once(struct announcer *a, const struct index_ready_song *songs
 	pthread_mutex_lock(&a->lock);
 	const char *rw = announce_reach_word(a);
 	int nat = announce_is_nat(a);
+	/* the relay only for a peer that cannot be reached otherwise */
+	const char *relay = nat ? a->relay : "";
 	snprintf(words, sizeof(words), "%s%s%s", rw,
-	    a->relay[0] != '\0' ? " relay=" : "", a->relay);
+	    relay[0] != '\0' ? " relay=" : "", relay);
 	pthread_mutex_unlock(&a->lock);
 	/* a failed write fails the rest too, and is reported below */
 	rpc_request(c, "REGISTER %s%s", addr, words);
@@ -448,19 +452,53 @@ announce_poke(struct announcer *a)
 	}
 }
 
-void
-announce_set_reach(struct announcer *a, int nat, const char *relay)
+/* Runs change on every announcer under its lock; a REGISTER is sent soon
+ * by those for which it returns non-zero. */
+static void
+announce_change(struct announcer *a, int (*change)(struct announcer *,
+    const void *), const void *arg)
 {
 	for (; a != NULL; a = a->next) {
 		pthread_mutex_lock(&a->lock);
-		if (a->nat != nat || strcmp(a->relay, relay != NULL ? relay : "") != 0) {
-			a->nat = nat;
-			snprintf(a->relay, sizeof(a->relay), "%s", relay != NULL ? relay : "");
+		if (change(a, arg)) {
 			a->poked = 1;
 			pthread_cond_signal(&a->wake);
 		}
 		pthread_mutex_unlock(&a->lock);
 	}
+}
+
+static int
+announce_change_nat(struct announcer *a, const void *unused)
+{
+	(void)unused;
+	if (a->nat)
+		return 0;
+	a->nat = 1;
+	return 1;
+}
+
+static int
+announce_change_relay(struct announcer *a, const void *arg)
+{
+	const char *relay = arg != NULL ? arg : "";
+
+	if (strcmp(a->relay, relay) == 0)
+		return 0;
+	snprintf(a->relay, sizeof(a->relay), "%s", relay);
+	return 1;
+}
+
+void
+announce_set_behind_nat(struct announcer *a)
+{
+	announce_change(a, announce_change_nat, NULL);
+}
+
+void
+announce_set_relay(struct announcer *a, const char *relay)
+{
+	announce_change(a, announce_change_relay, relay);
 }
 
 void

@@ -46,10 +46,17 @@ struct announcer *announce_start(const struct cli_trackers *trackers,
  * ready songs changed. */
 void announce_poke(struct announcer *a);
 
-/* Says how the peer is reached in every REGISTER from now on (one is
- * sent soon when it changes): reach=nat when nat is set, relay=RELAY
- * when relay is neither NULL nor "". */
-void announce_set_reach(struct announcer *a, int nat, const char *relay);
+/* From now on every REGISTER says reach=nat, whatever the check of
+ * reachability finds (--behind-nat; or a relay used by a peer whose
+ * address was given with -a, which is not measured). One is sent soon. */
+void announce_set_behind_nat(struct announcer *a);
+
+/* The relay that holds a reservation for this peer, or none (NULL or
+ * ""). REGISTERs name it (relay=RELAY) while the peer registers as behind
+ * a NAT; a peer the tracker reached (directly or through its router's
+ * mapping) registers without it, so that it is located as direct or
+ * mapped, not through the relay. One is sent soon when it changes. */
+void announce_set_relay(struct announcer *a, const char *relay);
 
 /* Stops every thread; each sends its tracker UNREGISTER (best effort),
  * all at the same time, so that it takes as long as the slowest one does

@@ -624,8 +624,10 @@ main(int argc, char **argv)
 		portmap_start(pm, peer_mapping_changed, ann);
 	jobs = ann != NULL ? jobs_start(o.jobs, ffmpeg, o.aac_kbps, cache,
 	    idx, ann, sh, names, o.keep_cache) : NULL;
-	if (jobs != NULL && (o.behind_nat || o.use_relay != NULL))
-		announce_set_reach(ann, 1, NULL);
+	/* a relay serves a peer found behind a NAT; one whose address was
+	 * given is not measured, so using a relay says it is behind one */
+	if (jobs != NULL && (o.behind_nat || (o.use_relay != NULL && given)))
+		announce_set_behind_nat(ann);
 	/* without -a the address is the one listened on, which a relay
 	 * outside a NAT never sees: reserve the port, at the address the
 	 * relay sees the reservation come from, as the tracker registers it */

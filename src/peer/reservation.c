@@ -127,9 +127,9 @@ reservation_hold(struct reservation *r)
 		log_warn("relay %s: reservation refused: %s", r->relay, err);
 		goto out;
 	}
-	log_info("relay %s: reserved for %ld s; registering relay=%s", r->relay, secs,
-	    r->relay);
-	announce_set_reach(r->ann, 1, r->relay);
+	log_info("relay %s: reserved for %ld s; registering relay=%s while not "
+	    "reachable otherwise", r->relay, secs, r->relay);
+	announce_set_relay(r->ann, r->relay);
 	held = 1;
 	renew_at = clock_now_ms() + secs * 500;
 	r->rd.timeout_ms = RESERVATION_POLL_MS;
@@ -167,7 +167,7 @@ reservation_hold(struct reservation *r)
 			log_warn("relay %s: %.200s", r->relay, line);
 		}
 	}
-	announce_set_reach(r->ann, 1, NULL);
+	announce_set_relay(r->ann, NULL);
 out:
 	pthread_mutex_lock(&r->lock);
 	r->fd = -1;
