@@ -7,8 +7,9 @@
 # whose punch fails and is reported by both sides, through the relay. A
 # listener behind a sym router gets even the eim peer's song through the
 # relay: no punch gets through a symmetric NAT on either side.
-# With the router daemon (miniupnpd) answering PCP, a second peer behind
-# each router maps its port: behind eim and sym the tracker's dial-back
+# With the router daemon (miniupnpd) answering PCP and NAT-PMP, a second
+# peer behind each router maps its port (asking with NAT-PMP alone behind
+# sym, with PCP elsewhere): behind eim and sym the tracker's dial-back
 # gets through the mapping, the peer says it is reachable mapped by its
 # router and both listeners connect to it straight, -v saying "mapped".
 # Behind adf the dial-back comes from an address the peer never sent to
@@ -32,7 +33,7 @@ FETCH_LIMIT_S=40
 PUB_CLIENT=2
 HAVE_UPNPD=1
 [ -x "$NETBED_UPNPD" ] || HAVE_UPNPD=0
-declare -A R N M
+declare -A R N M PROTO
 
 netbed_up 3 || exit 1
 # the tracker dials back from a second address of its host (t5070)
@@ -76,9 +77,13 @@ freq=300
 for kind in $KINDS; do
 	start_peer "N$kind" "${N[$kind]}" "$NAT_PORT" "Nat $kind" "$freq" \
 		--no-port-mapping --use-relay "$RELAY_ADDR" || exit 1
+	# the daemon speaks both: PCP asked for (the default tries it first),
+	# and NAT-PMP alone behind the sym router
+	proto=pcp PROTO[$kind]=PCP
+	[ "$kind" != sym ] || proto=natpmp PROTO[$kind]=NAT-PMP
 	if [ "$HAVE_UPNPD" -eq 1 ]; then
-		start_peer "M$kind" "${M[$kind]}" "$MAP_PORT" "Mapped $kind" $((freq + 50)) ||
-			exit 1
+		start_peer "M$kind" "${M[$kind]}" "$MAP_PORT" "Mapped $kind" $((freq + 50)) \
+			--port-mapping "$proto" || exit 1
 	fi
 	freq=$((freq + 100))
 done
@@ -168,8 +173,8 @@ mapped_claims() {
 	local kind=$1 gw pub
 	gw=$(netbed_router_lan_addr "${R[$kind]}")
 	pub="$(netbed_router_public_addr "${R[$kind]}"):$MAP_PORT"
-	ok "$kind, router daemon: the peer maps its port" \
-		wait_for_log "M$kind" "mapped TCP port $MAP_PORT to $pub on router $gw "
+	ok "$kind, router daemon: the peer maps its port (${PROTO[$kind]})" \
+		wait_for_log "M$kind" "mapped TCP port $MAP_PORT to $pub on router $gw \\(${PROTO[$kind]}\\)"
 	if [ "$kind" = adf ]; then
 		# the mapping holds, but an adf router lets in through it only
 		# addresses the peer has sent to, and the tracker dials back from
