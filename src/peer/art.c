@@ -91,9 +91,11 @@ art_open_picture(const char *name)
 	return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 }
 
-/* Writes data durably to path: a temporary of the cache, fsync, rename. */
+/* Writes data to path: a temporary of the cache, fsync when durable,
+ * rename. */
 static int
-art_write_file(struct cache *c, const char *path, const char *data, size_t len)
+art_write_file(struct cache *c, const char *path, const char *data, size_t len,
+    int durable)
 {
 	char tmp[PATH_MAX];
 	int fd, rc = 0;
@@ -112,7 +114,7 @@ art_write_file(struct cache *c, const char *path, const char *data, size_t len)
 		else
 			off += (size_t)n;
 	}
-	if (fsync(fd) < 0)
+	if (durable && fsync(fd) < 0)
 		rc = -1;
 	if (close(fd) < 0)
 		rc = -1;
@@ -141,7 +143,7 @@ art_store(struct cache *c, const char *data, size_t len,
 	if (mkdir(dir, CACHE_DIR_MODE) < 0 && errno != EEXIST)
 		return -1;
 	if (!(stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (size_t)st.st_size == len) && art_write_file(c, path, data, len) < 0)
+	    (size_t)st.st_size == len) && art_write_file(c, path, data, len, 1) < 0)
 		return -1;
 	return art_serve(name, path);
 }
@@ -384,9 +386,11 @@ art_memo_write(struct cache *c, const char *key, int found,
 		return;
 	snprintf(line, sizeof(line), "%s\n", found == 1 ? name : ART_NONE);
 	/* the folder exists only once a picture was stored: a song without
-	 * one must be remembered too */
+	 * one must be remembered too. Not flushed to disk: a memo a crash
+	 * loses, or leaves empty, is no memo (art_memo_read), and the picture
+	 * is only read out again */
 	if ((mkdir(dir, CACHE_DIR_MODE) < 0 && errno != EEXIST) ||
-	    art_write_file(c, memo, line, strlen(line)) < 0)
+	    art_write_file(c, memo, line, strlen(line), 0) < 0)
 		log_debug("cannot write %s: %s", memo, strerror(errno));
 }
 
