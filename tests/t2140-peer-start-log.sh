@@ -14,14 +14,28 @@ for i in 1 2 3 4 5 6 7; do
 		-metadata "title=Song $i" -metadata album=Album -metadata "track=$i" \
 		"$lib/Artist/Album/$i.mp3" || exit 1
 done
+# untagged (a comment names no song), each its own content
 for i in 8 9 10; do
-	cp "$SCRATCH/tone.mp3" "$lib/untagged $i.mp3"
+	ffmpeg -nostdin -v error -y -i "$SCRATCH/tone.mp3" -c copy -metadata "comment=copy $i" \
+		"$lib/untagged $i.mp3" || exit 1
 done
+
+# the peer's ffmpeg counts its runs, and those that only read out cover art
+real_ffmpeg=$(command -v ffmpeg)
+scratch_program ffmpeg <<EOF || exit 1
+#!/bin/sh
+echo "\$*" >>"$SCRATCH/ffmpeg.runs"
+exec "$real_ffmpeg" "\$@"
+EOF
+: >"$SCRATCH/ffmpeg.runs"
 
 start_daemon T tracker -l 127.0.0.1:0 || exit 1
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" -L "$lib" || exit 1
 ok "the peer prepares the 10 files (cold cache)" \
 	wait_for_log P "prepared [0-9]+/[0-9]+ songs, 0 refused, 0 left in the queue\$" 60
+is "$(wc -l <"$SCRATCH/ffmpeg.runs" | tr -d ' ')" 10 \
+	"  running ffmpeg once a file: probed, segmented and looked at for cover art in one run"
+is "$(grep -c ' -f image2pipe ' "$SCRATCH/ffmpeg.runs")" 0 "  none of them only for cover art"
 sleep 0.5
 is "$(grep -c 'info: library: ' "$SCRATCH/P.err")" 1 \
 	"  one library line, the start's, though 7 songs are renamed by their tags"
@@ -39,12 +53,6 @@ ok "peer exits 0" stop_daemon P
 
 # the warm start's ffmpeg runs are counted: a song with no cover art is
 # remembered as such, so nothing is read out again
-real_ffmpeg=$(command -v ffmpeg)
-scratch_program ffmpeg <<EOF || exit 1
-#!/bin/sh
-echo run >>"$SCRATCH/ffmpeg.runs"
-exec "$real_ffmpeg" "\$@"
-EOF
 : >"$SCRATCH/ffmpeg.runs"
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" -L "$lib" || exit 1
 ok "a warm start prepares them again" \

@@ -91,9 +91,11 @@ art_open_picture(const char *name)
 	return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 }
 
-/* Writes data durably to path: a temporary of the cache, fsync, rename. */
+/* Writes data to path: a temporary of the cache, fsync when durable,
+ * rename. */
 static int
-art_write_file(struct cache *c, const char *path, const char *data, size_t len)
+art_write_file(struct cache *c, const char *path, const char *data, size_t len,
+    int durable)
 {
 	char tmp[PATH_MAX];
 	int fd, rc = 0;
@@ -112,7 +114,7 @@ art_write_file(struct cache *c, const char *path, const char *data, size_t len)
 		else
 			off += (size_t)n;
 	}
-	if (fsync(fd) < 0)
+	if (durable && fsync(fd) < 0)
 		rc = -1;
 	if (close(fd) < 0)
 		rc = -1;
@@ -141,7 +143,7 @@ art_store(struct cache *c, const char *data, size_t len,
 	if (mkdir(dir, CACHE_DIR_MODE) < 0 && errno != EEXIST)
 		return -1;
 	if (!(stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (size_t)st.st_size == len) && art_write_file(c, path, data, len) < 0)
+	    (size_t)st.st_size == len) && art_write_file(c, path, data, len, 1) < 0)
 		return -1;
 	return art_serve(name, path);
 }
@@ -335,55 +337,123 @@ art_extract(struct cache *c, const char *ffmpeg, const char *path,
 	return rc;
 }
 
+/* What the memo art/<key> says the song file of content key key embeds:
+ * 1 with the picture's name in name (served), 0 for none, -1 when there
+ * is no memo, or it names a picture that is gone. */
+static int
+art_memo_read(struct cache *c, const char *key, char name[PICTURE_NAME_LEN + 1])
+{
+	char dir[PATH_MAX], *text = NULL;
+	size_t len;
+	int dfd, rc = -1;
+
+	if (cache_path(c, ART_DIR, NULL, dir, sizeof(dir)) < 0)
+		return -1;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	if (fsutil_read_file(dfd, key, ART_MEMO_FILE_MAX, &text, &len) < 0) {
+		close(dfd);
+		return -1;
+	}
+	close(dfd);
+	text[strcspn(text, "\n")] = '\0';
+	if (strcmp(text, ART_NONE) == 0) {
+		rc = 0;
+	} else if (picture_name_ok(text, strlen(text))) {
+		char pic[PATH_MAX];
+		struct stat st;
+		memcpy(name, text, PICTURE_NAME_LEN + 1);
+		if (cache_path(c, ART_DIR, name, pic, sizeof(pic)) == 0 &&
+		    stat(pic, &st) == 0 && S_ISREG(st.st_mode) &&
+		    art_serve(name, pic) == 0)
+			rc = 1;
+	}
+	free(text);
+	return rc;
+}
+
+/* Remembers in art/<key> what the song file of content key key embeds:
+ * the picture name (found 1) or none (found 0). */
+static void
+art_memo_write(struct cache *c, const char *key, int found,
+    const char name[PICTURE_NAME_LEN + 1])
+{
+	char memo[PATH_MAX], dir[PATH_MAX], line[PICTURE_NAME_LEN + 2];
+
+	if (cache_path(c, ART_DIR, NULL, dir, sizeof(dir)) < 0 ||
+	    cache_path(c, ART_DIR, key, memo, sizeof(memo)) < 0)
+		return;
+	snprintf(line, sizeof(line), "%s\n", found == 1 ? name : ART_NONE);
+	/* the folder exists only once a picture was stored: a song without
+	 * one must be remembered too. Not flushed to disk: a memo a crash
+	 * loses, or leaves empty, is no memo (art_memo_read), and the picture
+	 * is only read out again */
+	if ((mkdir(dir, CACHE_DIR_MODE) < 0 && errno != EEXIST) ||
+	    art_write_file(c, memo, line, strlen(line), 0) < 0)
+		log_debug("cannot write %s: %s", memo, strerror(errno));
+}
+
 /* The embedded picture, from the memo art/<key> or else from ffmpeg
  * (whose answer is then kept there). */
 static int
 art_embedded(struct cache *c, const char *ffmpeg, const char *path,
     const char *key, const atomic_int *stop, char name[PICTURE_NAME_LEN + 1])
 {
-	char memo[PATH_MAX], dir[PATH_MAX], *text = NULL;
-	size_t len;
-	int dfd, rc;
+	int rc = art_memo_read(c, key, name);
 
-	if (cache_path(c, ART_DIR, NULL, dir, sizeof(dir)) < 0 ||
-	    cache_path(c, ART_DIR, key, memo, sizeof(memo)) < 0)
-		return -1;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0 && fsutil_read_file(dfd, key, ART_MEMO_FILE_MAX, &text,
-	    &len) == 0) {
-		close(dfd);
-		text[strcspn(text, "\n")] = '\0';
-		if (strcmp(text, ART_NONE) == 0) {
-			free(text);
-			return 0;
-		}
-		rc = -1;
-		if (picture_name_ok(text, strlen(text))) {
-			char pic[PATH_MAX];
-			struct stat st;
-			memcpy(name, text, PICTURE_NAME_LEN + 1);
-			if (cache_path(c, ART_DIR, name, pic, sizeof(pic)) == 0 &&
-			    stat(pic, &st) == 0 && S_ISREG(st.st_mode) &&
-			    art_serve(name, pic) == 0)
-				rc = 1;
-		}
-		free(text);
-		if (rc == 1)
-			return 1;
-		/* a memo naming a picture that is gone: read it out again */
-	} else if (dfd >= 0) {
-		close(dfd);
-	}
+	if (rc >= 0)
+		return rc;
+	/* not read out by the run that segmented the file (art_embedded_take)
+	 * nor by an earlier start */
+	log_debug("%s: reading its picture out with ffmpeg", path);
 	rc = art_extract(c, ffmpeg, path, stop, name);
-	if (rc >= 0) {
-		char line[PICTURE_NAME_LEN + 2];
-		snprintf(line, sizeof(line), "%s\n", rc == 1 ? name : ART_NONE);
-		/* the folder exists only once a picture was stored: a song
-		 * without one must be remembered too */
-		if ((mkdir(dir, CACHE_DIR_MODE) < 0 && errno != EEXIST) ||
-		    art_write_file(c, memo, line, strlen(line)) < 0)
-			log_debug("cannot write %s: %s", memo, strerror(errno));
+	if (rc >= 0)
+		art_memo_write(c, key, rc, name);
+	return rc;
+}
+
+int
+art_embedded_wanted(struct cache *c, const char *path, const char *key)
+{
+	char name[PICTURE_NAME_LEN + 1];
+
+	return art_beside(c, path, name) < 0 && art_memo_read(c, key, name) < 0;
+}
+
+int
+art_embedded_take(struct cache *c, const char *path, const char *key,
+    int dirfd, const char *file)
+{
+	char name[PICTURE_NAME_LEN + 1];
+	struct stat st;
+	char *data;
+	size_t len;
+	int fd, rc = 0;
+
+	fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		log_debug("%s: its picture was not read out with it: %s", path,
+		    strerror(errno));
+		return -1;
 	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > PICTURE_MAX_BYTES) {
+		log_debug("%s: its picture is over %ld bytes", path, PICTURE_MAX_BYTES);
+	} else if (st.st_size > 0) {
+		data = art_read_fd(fd, &st, &len);
+		if (data == NULL) {
+			close(fd);
+			return -1;
+		}
+		rc = art_store(c, data, len, name) == 0 ? 1 : 0;
+		free(data);
+	}
+	close(fd);
+	art_memo_write(c, key, rc, name);
 	return rc;
 }
 

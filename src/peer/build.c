@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "p2pm/log.h"
+#include "art.h"
 #include "build.h"
 #include "segmenter.h"
 #include "hlsdir.h"
@@ -96,6 +97,25 @@ build_probed(const char *tmp, enum build_result seg, struct probe_info *probed,
 		return BUILD_BAD_INPUT;
 	}
 	return BUILD_OK;
+}
+
+/* Hands the picture the run read out of the song file at path (of
+ * content key key) into tmp over to the cover art when the run (seg)
+ * succeeded, and removes it from tmp. */
+static void
+build_picture(struct cache *c, const char *tmp, const char *path,
+    const char *key, enum build_result seg)
+{
+	int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0)
+		return;
+	if (seg == BUILD_OK)
+		art_embedded_take(c, path, key, dfd, SEGMENTER_PICTURE_FILE);
+	if (unlinkat(dfd, SEGMENTER_PICTURE_FILE, 0) < 0 && errno != ENOENT)
+		log_debug("cannot remove %s/%s: %s", tmp, SEGMENTER_PICTURE_FILE,
+		    strerror(errno));
+	close(dfd);
 }
 
 /* Names what the segmenter wrote into tmp by content (hlsdir_address),
@@ -201,11 +221,18 @@ build_song(struct cache *c, const char *ffmpeg, const char *path,
 {
 	char tmp[PATH_MAX];
 	enum build_result res;
+	int what = probed != NULL ? SEGMENTER_PROBE : SEGMENTER_SEGMENT_ONLY;
 
+	/* a file probed for the first time: its picture in the same run,
+	 * unless the cover art has one for it already */
+	if (probed != NULL && art_embedded_wanted(c, path, key))
+		what |= SEGMENTER_PICTURE;
 	if (build_tmp_dir(c, tmp, why, whylen) < 0)
 		return BUILD_CACHE_ERROR;
-	res = build_segment(ffmpeg, path, id, tmp, key, aac_kbps,
-	    probed != NULL ? SEGMENTER_PROBE : SEGMENTER_SEGMENT_ONLY, stop, why, whylen);
+	res = build_segment(ffmpeg, path, id, tmp, key, aac_kbps, what, stop, why,
+	    whylen);
+	if (what & SEGMENTER_PICTURE)
+		build_picture(c, tmp, path, key, res);
 	if (probed != NULL && (res == BUILD_OK || res == BUILD_BAD_INPUT))
 		res = build_probed(tmp, res, probed, why, whylen);
 	if (res == BUILD_OK)

@@ -36,10 +36,13 @@ enum build_result {
  * kept, a broken one replaced. Nothing half-made is ever left under
  * songs/. Stops early when *stop becomes non-zero.
  *
- * With probed not NULL (a file not probed before; aac_kbps must be 0),
- * the same ffmpeg run reads what the file holds into *probed (duration
- * 0): if its audio is MP3 or AAC the segments are kept as above, else
- * nothing is kept and the result is BUILD_TRANSCODE. Returns BUILD_OK, or
+ * With probed not NULL (a file not probed before; aac_kbps must be 0, so
+ * key is the file's own content key), the same ffmpeg run reads what the
+ * file holds into *probed (duration 0): if its audio is MP3 or AAC the
+ * segments are kept as above, else nothing is kept and the result is
+ * BUILD_TRANSCODE. That run also reads out the picture the file embeds,
+ * for the cover art (art_embedded_take), unless art_embedded_wanted says
+ * it is not needed. Returns BUILD_OK, or
  * another enum build_result with a reason in why. */
 enum build_result build_song(struct cache *c, const char *ffmpeg,
     const char *path, const char *key, const struct filekey_id *id,

@@ -49,8 +49,44 @@ segmenter_file_arg(char *out, size_t outlen, const char *path, int pattern)
 	return 0;
 }
 
+/* Appends text to out (outlen bytes, *o of them used) for a tee muxer's
+ * list of outputs, with a backslash before each of the characters its
+ * parser (av_get_token) takes as quoting or as the end of an output.
+ * Returns 0, or -1 if it does not fit. */
+static int
+segmenter_tee_append(char *out, size_t outlen, size_t *o, const char *text,
+    int escape)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*o + 3 >= outlen)
+			return -1;
+		if (escape && strchr("\\'|", *p) != NULL)
+			out[(*o)++] = '\\';
+		out[(*o)++] = *p;
+	}
+	out[*o] = '\0';
+	return 0;
+}
+
+/* Writes the tee muxer's list of outputs of a probing run that also reads
+ * the picture: the codec's framecrc (stream a) to codec_arg and the
+ * picture (stream v, when the file has one: a slave that finds no stream
+ * fails alone, onfail=ignore) to pic_arg, both "file:" arguments. */
+static int
+segmenter_tee_list(char *out, size_t outlen, const char *codec_arg,
+    const char *pic_arg)
+{
+	size_t o = 0;
+
+	return segmenter_tee_append(out, outlen, &o, "[select=a:f=framecrc]", 0) < 0 ||
+	    segmenter_tee_append(out, outlen, &o, codec_arg, 1) < 0 ||
+	    segmenter_tee_append(out, outlen, &o,
+	    "|[select=v:f=image2pipe:onfail=ignore]", 0) < 0 ||
+	    segmenter_tee_append(out, outlen, &o, pic_arg, 1) < 0 ? -1 : 0;
+}
+
 /* words on ffmpeg's command line, with the NULL that ends it */
-#define SEGMENTER_ARGC 56
+#define SEGMENTER_ARGC 64
 /* what ffmpeg opens for the input: the descriptor it inherits */
 #define SEGMENTER_INPUT_PATH "/proc/self/fd/3"
 
@@ -62,7 +98,10 @@ struct segmenter_cmd {
 	char bitrate[16];	/* "-b:a" of a transcoding run: "192k" */
 	char codec_arg[PATH_MAX + 32];	/* the probing outputs */
 	char tags_arg[PATH_MAX + 32];
+	char pic_arg[PATH_MAX + 32];	/* the picture (SEGMENTER_PICTURE) */
+	char tee_arg[2 * (2 * PATH_MAX + 64) + 64];	/* codec and picture */
 	char *argv[SEGMENTER_ARGC];
+	int picture;		/* the run reads the picture out too */
 };
 
 /* Fills cmd with the ffmpeg command line for input and outdir (see
@@ -73,7 +112,12 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *outdir,
     const char *prefix, int aac_kbps, int probe, char *why, size_t whylen)
 {
 	char list_path[PATH_MAX + 16], codec_path[PATH_MAX + 16], tags_path[PATH_MAX + 16];
+	char pic_path[PATH_MAX + 16];
+	int picture = (probe & SEGMENTER_PICTURE) != 0;
 	size_t o, n = 0;
+
+	probe &= ~SEGMENTER_PICTURE;
+	cmd->picture = picture && probe;
 
 	if (segmenter_file_arg(cmd->in_arg, sizeof(cmd->in_arg),
 	    SEGMENTER_INPUT_PATH, 0) < 0) {
@@ -89,6 +133,11 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *outdir,
 	    PROBE_TAGS_FILE) >= (int)sizeof(tags_path) ||
 	    segmenter_file_arg(cmd->codec_arg, sizeof(cmd->codec_arg), codec_path, 0) < 0 ||
 	    segmenter_file_arg(cmd->tags_arg, sizeof(cmd->tags_arg), tags_path, 0) < 0 ||
+	    snprintf(pic_path, sizeof(pic_path), "%s/%s", outdir,
+	    SEGMENTER_PICTURE_FILE) >= (int)sizeof(pic_path) ||
+	    segmenter_file_arg(cmd->pic_arg, sizeof(cmd->pic_arg), pic_path, 0) < 0 ||
+	    segmenter_tee_list(cmd->tee_arg, sizeof(cmd->tee_arg), cmd->codec_arg,
+	    cmd->pic_arg) < 0 ||
 	    segmenter_file_arg(cmd->seg_arg, sizeof(cmd->seg_arg), outdir, 1) < 0) {
 		snprintf(why, whylen, "path too long");
 		return SEGMENTER_BAD_OUTPUT;
@@ -114,6 +163,13 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *outdir,
 		"-map", "0:a:0", "-c:a", "copy", "-frames:a", "1", "-f", "framecrc", NULL,
 		"-map", "0:a:0", "-c:a", "copy", "-f", "ffmetadata", NULL
 	};
+	/* the same codec output and the picture, through one tee output: an
+	 * output of its own that finds no picture stream would fail the run */
+	static const char *const picture_out[] = {
+		"-map", "0:a:0", "-map", "0:v:0?", "-c:a", "copy", "-c:v", "copy",
+		"-frames:a", "1", "-frames:v", "1", "-f", "tee", NULL,
+		"-map", "0:a:0", "-c:a", "copy", "-f", "ffmetadata", NULL
+	};
 	static const char *const hls_out[] = {
 		"-map", "0:a:0", "-c:a", "copy", "-f", "hls",
 		"-hls_time", SEGMENTER_SEGMENT_SECONDS, "-hls_list_size", "0",
@@ -123,7 +179,14 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *outdir,
 	for (size_t i = 0; i < sizeof(head) / sizeof(*head); i++)
 		cmd->argv[n++] = (char *)head[i];
 	cmd->argv[n++] = cmd->in_arg;
-	if (probe) {
+	if (probe && picture) {
+		for (size_t i = 0, out = 0; i < sizeof(picture_out) / sizeof(*picture_out); i++) {
+			if (picture_out[i] == NULL)
+				cmd->argv[n++] = out++ == 0 ? cmd->tee_arg : cmd->tags_arg;
+			else
+				cmd->argv[n++] = (char *)picture_out[i];
+		}
+	} else if (probe) {
 		for (size_t i = 0, out = 0; i < sizeof(probe_out) / sizeof(*probe_out); i++) {
 			if (probe_out[i] == NULL)
 				cmd->argv[n++] = out++ == 0 ? cmd->codec_arg : cmd->tags_arg;
@@ -292,6 +355,36 @@ segmenter_output_failed(const char *outdir, const char *err, size_t errlen)
 	return statvfs(outdir, &vfs) == 0 && (vfs.f_bavail == 0 || vfs.f_favail == 0);
 }
 
+/* Removes from err (*errlen bytes) the lines about the picture output
+ * (segmenter_tee_list) that a file without a picture makes ffmpeg write
+ * though the run goes on: its image2pipe muxer finds no stream, and the
+ * tee says it goes on without it. */
+static void
+segmenter_drop_picture_lines(char *err, size_t *errlen)
+{
+	size_t in = 0, out = 0;
+
+	while (in < *errlen) {
+		const char *nl = memchr(err + in, '\n', *errlen - in);
+		size_t len = nl != NULL ? (size_t)(nl - (err + in)) + 1 : *errlen - in;
+		char line[SEGMENTER_STDERR_MAX + 1];
+		int drop;
+
+		memcpy(line, err + in, len);
+		line[len] = '\0';
+		drop = strncmp(line, "[image2pipe @ ", 14) == 0 ||
+		    (strncmp(line, "[tee @ ", 7) == 0 &&
+		    (strstr(line, ":onfail=ignore]") != NULL ||
+		    strstr(line, "Slave muxer #1 failed") != NULL));
+		if (!drop) {
+			memmove(err + out, err + in, len);
+			out += len;
+		}
+		in += len;
+	}
+	*errlen = out;
+}
+
 /* Runs ffmpeg as cmd says and waits for it; err keeps what it said. */
 static enum segmenter_result
 segmenter_exec(const char *ffmpeg, const struct segmenter_cmd *cmd, int input_fd,
@@ -312,6 +405,8 @@ segmenter_exec(const char *ffmpeg, const struct segmenter_cmd *cmd, int input_fd
 	if (watch == SEGMENTER_WATCH_CLOSED && segmenter_dir_bytes(outdir) > out_cap)
 		watch = SEGMENTER_WATCH_TOO_BIG;
 	close(errfd);
+	if (cmd->picture)
+		segmenter_drop_picture_lines(err, errlen);
 	/* the whole group: what ffmpeg (or a wrapper script) started, too */
 	if (watch != SEGMENTER_WATCH_CLOSED && kill(-pid, SIGKILL) < 0)
 		kill(pid, SIGKILL);

@@ -38,6 +38,13 @@ enum segmenter_result {
 #define SEGMENTER_SEGMENT_ONLY 0	/* segments, nothing else */
 #define SEGMENTER_PROBE 1		/* segments, and writes what probe_read reads */
 #define SEGMENTER_PROBE_ONLY 2		/* writes what probe_read reads, no segments */
+/* or'ed into SEGMENTER_PROBE or SEGMENTER_PROBE_ONLY: the run also copies
+ * the first packet of the file's first video stream (the picture MP3,
+ * FLAC, M4A and Ogg files embed, an attached_pic stream), byte for byte,
+ * into outdir/SEGMENTER_PICTURE_FILE; a file without one leaves that
+ * empty or absent, and the run goes on as without it */
+#define SEGMENTER_PICTURE 4
+#define SEGMENTER_PICTURE_FILE "picture"
 
 /* the descriptor number the input has in ffmpeg, which opens it as
  * /proc/self/fd/SEGMENTER_INPUT_FD */
@@ -52,9 +59,10 @@ enum segmenter_result {
  * audio stream without re-encoding (or, when aac_kbps > 0, encoding it to
  * AAC at aac_kbps kb/s) into outdir/<prefix>-<n>.ts segments of
  * about SEGMENTER_SEGMENT_SECONDS and the playlist outdir/PLAYLIST_INDEX_NAME.
- * Other streams (cover art) are left out. With probe SEGMENTER_PROBE, the
- * same run also writes what probe_read reads into outdir; with
- * SEGMENTER_PROBE_ONLY it writes only that. ffmpeg is killed when it runs
+ * Other streams (cover art) are left out of the segments. With probe
+ * SEGMENTER_PROBE, the same run also writes what probe_read reads into
+ * outdir; with SEGMENTER_PROBE_ONLY it writes only that; either with
+ * SEGMENTER_PICTURE also the embedded picture. ffmpeg is killed when it runs
  * past SEGMENTER_TIMEOUT_S or when *stop becomes non-zero. Returns
  * SEGMENTER_OK when ffmpeg exited 0, else which side failed, with a
  * one-line reason (including what ffmpeg said on stderr) in why. */
