@@ -21,6 +21,21 @@ read_body() {
 	dd iflag=fullblock,count_bytes bs=65536 count="$2" status=none <&"$1" >"$3"
 }
 
+# get_segment ADDR SEGMENT OUT : asks ADDR for SEGMENT, prints the reply's
+# first line and writes the body (if any) to OUT
+get_segment() {
+	local host=${1%:*} port=${1##*:} hdr word got bytes
+	: >"$3"
+	exec 6<>"/dev/tcp/$host/$port" || return 1
+	printf 'REQUEST_SEGMENT %s\n' "$2" >&6
+	IFS= read -r -t 10 hdr <&6 || { exec 6>&-; return 1; }
+	printf '%s\n' "$hdr"
+	read -r word got bytes <<<"$hdr"
+	[ "$word" != SEGMENT ] || read_body 6 "$bytes" "$3"
+	printf 'QUIT\n' >&6
+	exec 6>&-
+}
+
 # fetch_song ADDR NAME DIR : over one connection, asks ADDR for the song
 # NAME (decoded) and then every segment its playlist lists; writes
 # DIR/index.m3u8 and DIR/<segment>, and the header lines to DIR/headers.

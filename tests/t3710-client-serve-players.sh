@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-client.sh"
 . "$TEST_DIR/lib-gateway.sh"
+. "$TEST_DIR/lib-browser.sh"
 need_ffmpeg
 
 SONG_S=5
@@ -42,9 +43,6 @@ fi
 
 # Chromium: the page, driven by its own ?q=&play=1, read back over the
 # DevTools JSON endpoint (the page publishes its state in its title)
-chromium_flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
-	--disable-background-networking --disable-component-update --disable-sync
-	--autoplay-policy=no-user-gesture-required)
 
 # page_title PORT : the title of the first page target.
 page_title() {
@@ -74,18 +72,8 @@ if ! command -v chromium >/dev/null; then
 elif ! command -v curl >/dev/null; then
 	skip_test "Chromium plays songs from the page" "curl is missing (scripts/install-deps installs it)"
 else
-	mkdir "$SCRATCH/chromium"
-	chromium "${chromium_flags[@]}" --user-data-dir="$SCRATCH/chromium" \
-		--remote-debugging-port=0 "http://$G/?q=tone&play=1" \
-		>"$SCRATCH/chromium.out" 2>"$SCRATCH/chromium.log" &
-	DAEMONS="$DAEMONS $!"
-	chromium_pid=$!
-	port=
-	for _ in $(seq 1 200); do
-		port=$(head -n 1 "$SCRATCH/chromium/DevToolsActivePort" 2>/dev/null)
-		[ -n "$port" ] && break
-		sleep 0.1
-	done
+	browser_start "http://$G/?q=tone&play=1"
+	port=$BROWSER_PORT
 	ok "Chromium starts with a DevTools port ($port)" test -n "$port"
 	ok "the page searches and starts the first match" \
 		wait_for_title "$port" '^\[playing [0-9.]+s list=2 queue=1\] Now playing: Tone One - p2p-music$' 20
@@ -99,12 +87,11 @@ else
 	like "$TITLE" "Now playing: Tone One" "  and the now-playing line names the song"
 	ok "at the end of the song the next one in the queue plays" \
 		wait_for_title "$port" '^\[playing [0-9.]+s list=2 queue=0\] Now playing: Tone Two' $((SONG_S + 10))
-	kill "$chromium_pid" 2>/dev/null
-	wait "$chromium_pid" 2>/dev/null
+	browser_stop
 
 	# a screenshot for people to look at, of a phone-sized window
 	mkdir "$SCRATCH/chromium-shot"
-	timeout 60 chromium "${chromium_flags[@]}" --user-data-dir="$SCRATCH/chromium-shot" \
+	timeout 60 chromium "${BROWSER_FLAGS[@]}" --user-data-dir="$SCRATCH/chromium-shot" \
 		--window-size=420,760 --virtual-time-budget=4000 \
 		--screenshot="$SCRATCH/gateway.png" "http://$G/?q=&play=1" \
 		>/dev/null 2>"$SCRATCH/chromium-shot.log"

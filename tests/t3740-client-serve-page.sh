@@ -10,6 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-client.sh"
 . "$TEST_DIR/lib-gateway.sh"
+. "$TEST_DIR/lib-browser.sh"
 need_ffmpeg
 command -v chromium >/dev/null ||
 	skip_all "chromium is missing (scripts/install-deps installs it)"
@@ -57,41 +58,9 @@ is "$(http_get "$G" "/art/cover.jpg?song=Bj%C3%B6rk%20-%20Hunter" | status_of)" 
 	"  and a name that is not a picture's hash is 404"
 
 # Chromium with a DevTools port, on the album's page, told to play it
-flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
-	--disable-background-networking --disable-component-update --disable-sync
-	--autoplay-policy=no-user-gesture-required "--window-size=1280,800")
-mkdir "$SCRATCH/chromium"
-chromium "${flags[@]}" --user-data-dir="$SCRATCH/chromium" --remote-debugging-port=0 \
-	"http://$G/?play=1#album/Bj%C3%B6rk/Homogenic" \
-	>"$SCRATCH/chromium.out" 2>"$SCRATCH/chromium.log" &
-chromium_pid=$!
-DAEMONS="$DAEMONS $chromium_pid"
-port=
-for _ in $(seq 1 200); do
-	port=$(head -n 1 "$SCRATCH/chromium/DevToolsActivePort" 2>/dev/null)
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-ok "Chromium starts with a DevTools port ($port)" test -n "$port"
-coproc CDP { exec node "$TEST_DIR/tools/cdp.js" "$port"; }
-DAEMONS="$DAEMONS $CDP_PID"
-
-# cdp COMMAND : one command to the driver; prints its answer's value, and
-# fails unless it is "ok ..."
-cdp() {
-	local reply
-	printf '%s\n' "$*" >&"${CDP[1]}"
-	IFS= read -r -t 60 reply <&"${CDP[0]}" || { diag "no answer from cdp.js to: $*"; return 1; }
-	printf '%s\n' "${reply#ok }"
-	case $reply in
-	ok*) return 0 ;;
-	*) diag "cdp.js: $reply"; return 1 ;;
-	esac
-}
-# page_is SECONDS EXPR : waits until the page's EXPR is true
-page_is() {
-	cdp wait "$1" "$2" >/dev/null
-}
+browser_start "http://$G/?play=1#album/Bj%C3%B6rk/Homogenic" "--window-size=1280,800"
+ok "Chromium starts with a DevTools port ($BROWSER_PORT)" test -n "$BROWSER_PORT"
+cdp_start
 # upnext : the titles under "Up next", joined by |
 upnext() {
 	cdp eval 'Array.from(document.querySelectorAll("#upnext .name")).map(function (e) { return e.textContent; }).join("|")'
@@ -172,9 +141,7 @@ cdp eval 'el("search").value = "BJORK"; el("search").dispatchEvent(new Event("in
 page_is 10 'el("status").textContent === "3 songs"'
 is "$(cdp eval 'el("status").textContent')" '"3 songs"' "  BJORK finds Björk's three songs"
 
-kill "$CDP_PID" 2>/dev/null
-kill "$chromium_pid" 2>/dev/null
-wait "$chromium_pid" 2>/dev/null
+browser_stop
 ok "the gateway stops on SIGTERM with status 0" stop_daemon G
 ok "peer exits 0" stop_daemon P
 ok "tracker exits 0" stop_daemon T

@@ -11,6 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-client.sh"
 . "$TEST_DIR/lib-gateway.sh"
+. "$TEST_DIR/lib-browser.sh"
 need_ffmpeg
 
 # limits of src/lib/http.h
@@ -243,39 +244,9 @@ is "$(http_get "$G" "/art/$cover?song=$(pct "$H_NAME")" | status_of)" 200 \
 if ! command -v chromium >/dev/null || ! command -v node >/dev/null; then
 	skip_test "the page shows hostile text as text" "chromium or node is missing (scripts/install-deps)"
 else
-	flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
-		--disable-background-networking --disable-component-update --disable-sync
-		--autoplay-policy=no-user-gesture-required "--window-size=1280,800")
-	mkdir "$SCRATCH/chromium"
-	chromium "${flags[@]}" --user-data-dir="$SCRATCH/chromium" --remote-debugging-port=0 \
-		"http://$G/#songs" >"$SCRATCH/chromium.out" 2>"$SCRATCH/chromium.log" &
-	chromium_pid=$!
-	DAEMONS="$DAEMONS $chromium_pid"
-	port=
-	for _ in $(seq 1 200); do
-		port=$(head -n 1 "$SCRATCH/chromium/DevToolsActivePort" 2>/dev/null)
-		[ -n "$port" ] && break
-		sleep 0.1
-	done
-	ok "Chromium starts with a DevTools port ($port)" test -n "$port"
-	coproc CDP { exec node "$TEST_DIR/tools/cdp.js" "$port"; }
-	DAEMONS="$DAEMONS $CDP_PID"
-	# cdp COMMAND : one command to the driver; prints its answer's value,
-	# and fails unless it is "ok ..."
-	cdp() {
-		local reply
-		printf '%s\n' "$*" >&"${CDP[1]}"
-		IFS= read -r -t 60 reply <&"${CDP[0]}" || { diag "no answer from cdp.js to: $*"; return 1; }
-		printf '%s\n' "${reply#ok }"
-		case $reply in
-		ok*) return 0 ;;
-		*) diag "cdp.js: $reply"; return 1 ;;
-		esac
-	}
-	# page_is SECONDS EXPR : waits until the page's EXPR is true
-	page_is() {
-		cdp wait "$1" "$2" >/dev/null
-	}
+	browser_start "http://$G/#songs" "--window-size=1280,800"
+	ok "Chromium starts with a DevTools port ($BROWSER_PORT)" test -n "$BROWSER_PORT"
+	cdp_start
 	# the expected texts, as JSON strings the page's script can compare
 	js() {
 		H=$1 node -e 'process.stdout.write(JSON.stringify(process.env.H))'
@@ -304,9 +275,7 @@ else
 		"Array.from(document.querySelectorAll(\"li.song .name\")).some(function (e) { return e.textContent === $jt; })"
 	is "$(cdp eval 'typeof window.pwned + " " + document.scripts.length')" '"undefined 1"' \
 		"  still with no script of the song's text run"
-	kill "$CDP_PID" 2>/dev/null
-	kill "$chromium_pid" 2>/dev/null
-	wait "$chromium_pid" 2>/dev/null
+	browser_stop
 fi
 
 ok "the gateway stops on SIGTERM with status 0" stop_daemon G
