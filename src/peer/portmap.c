@@ -409,34 +409,33 @@ portmap_start(struct portmap *pm, void (*changed)(void *), void *ctx)
 	return 0;
 }
 
-int
-portmap_external(struct portmap *pm, char *out, size_t outlen)
+/* Copies field of pm (one of its address texts, read under its lock) into
+ * out (outlen bytes) and returns 1 while a mapping holds; else 0, out
+ * untouched. */
+static int
+portmap_mapped_text(struct portmap *pm, const char *field, char *out,
+    size_t outlen)
 {
 	int mapped;
 
-	if (pm == NULL)
-		return 0;
 	pthread_mutex_lock(&pm->lock);
 	mapped = pm->mapped;
 	if (mapped)
-		snprintf(out, outlen, "%s", pm->external);
+		snprintf(out, outlen, "%s", field);
 	pthread_mutex_unlock(&pm->lock);
 	return mapped;
 }
 
 int
+portmap_external(struct portmap *pm, char *out, size_t outlen)
+{
+	return pm != NULL ? portmap_mapped_text(pm, pm->external, out, outlen) : 0;
+}
+
+int
 portmap_router(struct portmap *pm, char *out, size_t outlen)
 {
-	int mapped;
-
-	if (pm == NULL)
-		return 0;
-	pthread_mutex_lock(&pm->lock);
-	mapped = pm->mapped;
-	if (mapped)
-		snprintf(out, outlen, "%s", pm->router);
-	pthread_mutex_unlock(&pm->lock);
-	return mapped;
+	return pm != NULL ? portmap_mapped_text(pm, pm->router, out, outlen) : 0;
 }
 
 void
