@@ -36,6 +36,14 @@ get_segment() {
 	exec 6>&-
 }
 
+# song_gone ADDR NAME : the peer at ADDR answers ERR to REQUEST_SONG NAME
+song_gone() {
+	case "$(request "$1" "REQUEST_SONG $(encode_name "$2")" | head -n 1)" in
+	ERR*) return 0 ;;
+	esac
+	return 1
+}
+
 # fetch_song ADDR NAME DIR : over one connection, asks ADDR for the song
 # NAME (decoded) and then every segment its playlist lists; writes
 # DIR/index.m3u8 and DIR/<segment>, and the header lines to DIR/headers.

@@ -253,6 +253,18 @@ wait_for_line() {
 	return 1
 }
 
+# wait_until SECONDS COMMAND... : runs COMMAND every tenth of a second
+# until it succeeds (0) or SECONDS have passed (1)
+wait_until() {
+	local t=$1 _
+	shift
+	for _ in $(seq 1 $((t * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # wait_for_log NAME REGEX [SECONDS] [COUNT] : the same on a daemon's stderr,
 # 30 s by default.
 wait_for_log() {

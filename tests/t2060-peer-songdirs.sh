@@ -28,16 +28,6 @@ make_songdir() {
 query_has() {
 	request "$1" "QUERY $(encode_name "$2")" | tr ' ' '\n' | grep -qx "$3"
 }
-# wait_until SECONDS COMMAND... : until COMMAND succeeds, in tenths
-wait_until() {
-	local t=$1 _
-	shift
-	for _ in $(seq 1 $((t * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 not() { ! "$@"; }
 # served ADDR NAME : the peer at ADDR serves NAME now
 served() {

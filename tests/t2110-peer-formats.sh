@@ -11,16 +11,6 @@
 # a tracker address that refuses connections
 DEAD=$(refused_addr)
 
-# wait_until SECONDS COMMAND... : until COMMAND succeeds, in tenths
-wait_until() {
-	local t=$1 _
-	shift
-	for _ in $(seq 1 $((t * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 lib=$SCRATCH/music
 mkdir -p "$lib/Artist/Album" "$lib/Misc"

@@ -12,23 +12,6 @@
 : "${P2PM_TOOLS:=$TOP_DIR/build/san/tools}"
 
 hash_of() { sha256sum "$1" | cut -c1-64; }
-# wait_until SECONDS COMMAND... : until COMMAND succeeds, in tenths
-wait_until() {
-	local t=$1 _
-	shift
-	for _ in $(seq 1 $((t * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# song_gone NAME : the peer answers ERR to REQUEST_SONG NAME
-song_gone() {
-	case "$(request "$P_ADDR" "REQUEST_SONG $(encode_name "$1")" | head -n 1)" in
-	ERR*) return 0 ;;
-	esac
-	return 1
-}
 # segment_refused SEGMENT REPLY : the peer answers REPLY to REQUEST_SEGMENT
 segment_refused() {
 	[ "$(get_segment "$P_ADDR" "$1" "$SCRATCH/late")" = "$2" ]
@@ -60,7 +43,7 @@ ok "nothing of it was sent" test ! -s "$SCRATCH/after"
 ok "the peer logs it" wait_for_log P "$seg changed since its song directory was checked" 5
 ok "and checks the directory again at once, refusing it" \
 	wait_for_log P "refusing song directory $lib/one: .*does not hash to its name" 10
-ok "so the song is no longer served" wait_until 5 song_gone One
+ok "so the song is no longer served" wait_until 5 song_gone "$P_ADDR" One
 
 # the directory swapped for a link to one with other bytes under the same names
 seg2=$(segments_of "$lib/two" | head -n 1)

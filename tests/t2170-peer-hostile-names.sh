@@ -31,23 +31,6 @@ get_playlist() {
 planted_copy() {
 	head -c "$(stat -c %s "$1")" /dev/zero | tr '\0' 'P' >"$2"
 }
-# wait_until SECONDS COMMAND... : until COMMAND succeeds, in tenths
-wait_until() {
-	local t=$1 _
-	shift
-	for _ in $(seq 1 $((t * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# song_gone NAME : the peer answers ERR to REQUEST_SONG NAME
-song_gone() {
-	case "$(request "$P_ADDR" "REQUEST_SONG $(encode_name "$1")" | head -n 1)" in
-	ERR*) return 0 ;;
-	esac
-	return 1
-}
 
 lib=$SCRATCH/lib
 cache=$SCRATCH/cache
@@ -133,7 +116,7 @@ ok "  with nothing sent" test ! -s "$SCRATCH/slinked"
 ok "  the peer logs it" wait_for_log P "$sseg changed since its song directory was checked" 5
 ok "  and checks the directory again at once, refusing it" \
 	wait_for_log P "refusing song directory $lib/shared: .*Too many levels of symbolic links" 10
-ok "  so the song is no longer served" wait_until 10 song_gone Shared
+ok "  so the song is no longer served" wait_until 10 song_gone "$P_ADDR" Shared
 
 # the playlist of a shared song directory replaced by a link
 lseg=$(segments_of "$lib/listed" | head -n 1)
@@ -142,7 +125,7 @@ mv "$lib/listed/index.m3u8" "$SCRATCH/listed-real.m3u8"
 ln -s "$SCRATCH/listed.m3u8" "$lib/listed/index.m3u8"
 kill -HUP "$P_PID"
 ok "after a rescan the song directory whose playlist is a link is no longer served" \
-	wait_until 30 song_gone Listed
+	wait_until 30 song_gone "$P_ADDR" Listed
 ok "  the peer drops it from the library" \
 	wait_for_log P 'library: 4 song\(s\), 4 to check, 1 dropped' 10
 is "$(request "$P_ADDR" "REQUEST_SEGMENT $lseg")" "ERR 404 no such segment" \
@@ -155,7 +138,7 @@ is "$(request "$P_ADDR" "REQUEST_SEGMENT $rseg")" "ERR 404 segment changed since
 	"a segment removed from a shared song directory is refused as changed"
 ok "  and the directory is checked again at once, refusing it" \
 	wait_for_log P "refusing song directory $lib/removed: " 10
-ok "  so the song is no longer served" wait_until 10 song_gone Removed
+ok "  so the song is no longer served" wait_until 10 song_gone "$P_ADDR" Removed
 is "$(request "$P_ADDR" PING)" PONG "the peer still answers"
 # the cache's playlist replaced by a link to another playlist while the
 # peer is down: the peer starting again neither serves it nor writes
