@@ -31,12 +31,12 @@ big_key=$(key_of "$SCRATCH/big.mp3")
 scratch_program ffmpeg <<EOS || exit 1
 #!/bin/sh
 case "\$*" in
-*"/$orig_key-%d.ts"*)
+*" $orig_key-%d.ts "*)
 	if [ ! -e "$SCRATCH/swap-done" ]; then
 		: >"$SCRATCH/swap-done"
 		cp "$SCRATCH/other.mp3" "$SCRATCH/swap.tmp" && mv "$SCRATCH/swap.tmp" "$SCRATCH/swapped.mp3"
 	fi ;;
-*"/$big_key-%d.ts"*)
+*" $big_key-%d.ts "*)
 	for a in "\$@"; do out=\$a; done
 	out=\${out#file:}
 	head -c 3000000 /dev/zero >"\${out%/*}/$big_key-0.ts"

@@ -142,12 +142,13 @@ ok "without its memo the song still has its art" \
 is "$(runs) $(art_runs)" "1 1" "  read out by one ffmpeg run of its own"
 ok "  which is remembered again" test "$(cat "$memo" 2>/dev/null)" = "$emb"
 
-# a cache whose path holds what ffmpeg's tee output list quotes with
-odd="$SCRATCH/cache |'\\ [x]:y"
+# a cache whose path holds what ffmpeg's tee output list quotes with, and
+# what its hls muxer would take for a segment number (%d, %%)
+odd="$SCRATCH/cache |'\\ [x]:y %d%%"
 ok "the peer stops with status 0" stop_daemon P
 : >"$SCRATCH/ffmpeg.runs"
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$odd" -L "$lib/Embedded" -v -v || exit 1
-ok "a cache at a path with | ' \\ [ ] : in it reads the picture out too" \
+ok "a cache at a path with | ' \\ [ ] : %d %% in it reads the picture out too" \
 	wait_for_log P "e.mp3: cover art $emb" 30
 ok "  the 3 songs there are prepared" wait_for_log P "prepared 3/3 songs, 0 refused" 30
 is "$(art_runs)" 0 "  and in no run of its own"

@@ -313,7 +313,8 @@ art_extract(struct cache *c, const char *ffmpeg, const char *path,
 		close(in);
 		return -1;
 	}
-	pid = spawn_child(ffmpeg, argv, STDOUT_FILENO, in, 3, &out, why, sizeof(why));
+	pid = spawn_child(ffmpeg, argv, NULL, STDOUT_FILENO, in, 3, &out, why,
+	    sizeof(why));
 	close(in);
 	if (pid < 0) {
 		log_debug("%s: cannot run ffmpeg for its picture: %s", path, why);

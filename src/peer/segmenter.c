@@ -27,10 +27,10 @@ segmenter_find_ffmpeg(char *out, size_t outlen)
 	return pathsearch_find("ffmpeg", out, outlen);
 }
 
-/* Writes "file:" + path with every '%' doubled, so that ffmpeg takes it as a
- * plain file and not as a protocol URL or an output number pattern. */
+/* Writes "file:" + path, so that ffmpeg takes it as a plain file and not
+ * as a protocol URL (for outputs that are not number patterns). */
 static int
-segmenter_file_arg(char *out, size_t outlen, const char *path, int pattern)
+segmenter_file_arg(char *out, size_t outlen, const char *path)
 {
 	size_t o = 0;
 
@@ -42,8 +42,6 @@ segmenter_file_arg(char *out, size_t outlen, const char *path, int pattern)
 		if (o + 3 >= outlen)
 			return -1;
 		out[o++] = *p;
-		if (pattern && *p == '%')
-			out[o++] = '%';
 	}
 	out[o] = '\0';
 	return 0;
@@ -85,6 +83,9 @@ segmenter_tee_list(char *out, size_t outlen, const char *codec_arg,
 	    segmenter_tee_append(out, outlen, &o, pic_arg, 1) < 0 ? -1 : 0;
 }
 
+/* the characters a segment prefix (a content key) may hold */
+#define SEGMENTER_PREFIX_CHARS \
+	"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
 /* words on ffmpeg's command line, with the NULL that ends it */
 #define SEGMENTER_ARGC 64
 /* what ffmpeg opens for the input: the descriptor it inherits */
@@ -93,7 +94,7 @@ segmenter_tee_list(char *out, size_t outlen, const char *codec_arg,
 /* The command line of one ffmpeg run and the buffers it points into. */
 struct segmenter_cmd {
 	char in_arg[PATH_MAX + 16];
-	char seg_arg[2 * PATH_MAX + 32];
+	char seg_arg[NAME_MAX + 1];	/* the segments, relative to outdir */
 	char list_arg[PATH_MAX + 32];
 	char bitrate[16];	/* "-b:a" of a transcoding run: "192k" */
 	char codec_arg[PATH_MAX + 32];	/* the probing outputs */
@@ -114,38 +115,42 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *outdir,
 	char list_path[PATH_MAX + 16], codec_path[PATH_MAX + 16], tags_path[PATH_MAX + 16];
 	char pic_path[PATH_MAX + 16];
 	int picture = (probe & SEGMENTER_PICTURE) != 0;
-	size_t o, n = 0;
+	size_t n = 0;
 
 	probe &= ~SEGMENTER_PICTURE;
 	cmd->picture = picture && probe;
 
+	/* the segments' pattern is a name relative to outdir, where ffmpeg
+	 * runs (ffmpeg 5.1's hls muxer takes no "%%" for a '%' in it, so
+	 * outdir's own name, which may hold one, stays out), and no protocol
+	 * prefix, which it would copy into the playlist: so only plain
+	 * characters */
+	if (prefix[0] == '\0' ||
+	    strspn(prefix, SEGMENTER_PREFIX_CHARS) != strlen(prefix)) {
+		snprintf(why, whylen, "segment prefix '%.64s' is not plain", prefix);
+		return SEGMENTER_BAD_OUTPUT;
+	}
 	if (segmenter_file_arg(cmd->in_arg, sizeof(cmd->in_arg),
-	    SEGMENTER_INPUT_PATH, 0) < 0) {
+	    SEGMENTER_INPUT_PATH) < 0) {
 		snprintf(why, whylen, "path too long");
 		return SEGMENTER_BAD_INPUT;
 	}
 	if (snprintf(list_path, sizeof(list_path), "%s/%s", outdir,
 	    PLAYLIST_INDEX_NAME) >= (int)sizeof(list_path) ||
-	    segmenter_file_arg(cmd->list_arg, sizeof(cmd->list_arg), list_path, 0) < 0 ||
+	    segmenter_file_arg(cmd->list_arg, sizeof(cmd->list_arg), list_path) < 0 ||
 	    snprintf(codec_path, sizeof(codec_path), "%s/%s", outdir,
 	    PROBE_CODEC_FILE) >= (int)sizeof(codec_path) ||
 	    snprintf(tags_path, sizeof(tags_path), "%s/%s", outdir,
 	    PROBE_TAGS_FILE) >= (int)sizeof(tags_path) ||
-	    segmenter_file_arg(cmd->codec_arg, sizeof(cmd->codec_arg), codec_path, 0) < 0 ||
-	    segmenter_file_arg(cmd->tags_arg, sizeof(cmd->tags_arg), tags_path, 0) < 0 ||
+	    segmenter_file_arg(cmd->codec_arg, sizeof(cmd->codec_arg), codec_path) < 0 ||
+	    segmenter_file_arg(cmd->tags_arg, sizeof(cmd->tags_arg), tags_path) < 0 ||
 	    snprintf(pic_path, sizeof(pic_path), "%s/%s", outdir,
 	    SEGMENTER_PICTURE_FILE) >= (int)sizeof(pic_path) ||
-	    segmenter_file_arg(cmd->pic_arg, sizeof(cmd->pic_arg), pic_path, 0) < 0 ||
+	    segmenter_file_arg(cmd->pic_arg, sizeof(cmd->pic_arg), pic_path) < 0 ||
 	    segmenter_tee_list(cmd->tee_arg, sizeof(cmd->tee_arg), cmd->codec_arg,
 	    cmd->pic_arg) < 0 ||
-	    segmenter_file_arg(cmd->seg_arg, sizeof(cmd->seg_arg), outdir, 1) < 0) {
-		snprintf(why, whylen, "path too long");
-		return SEGMENTER_BAD_OUTPUT;
-	}
-	/* outdir is escaped above; the pattern's own %d must stay a pattern */
-	o = strlen(cmd->seg_arg);
-	if (snprintf(cmd->seg_arg + o, sizeof(cmd->seg_arg) - o, "/%s-%%d.ts",
-	    prefix) >= (int)(sizeof(cmd->seg_arg) - o)) {
+	    snprintf(cmd->seg_arg, sizeof(cmd->seg_arg), "%s-%%d.ts", prefix) >=
+	    (int)sizeof(cmd->seg_arg)) {
 		snprintf(why, whylen, "path too long");
 		return SEGMENTER_BAD_OUTPUT;
 	}
@@ -396,7 +401,8 @@ segmenter_exec(const char *ffmpeg, const struct segmenter_cmd *cmd, int input_fd
 	pid_t pid;
 
 	*errlen = 0;
-	pid = spawn_child(ffmpeg, cmd->argv, STDERR_FILENO, input_fd,
+	/* in outdir: the segments' pattern names them relative to it */
+	pid = spawn_child(ffmpeg, cmd->argv, outdir, STDERR_FILENO, input_fd,
 	    SEGMENTER_INPUT_FD, &errfd, why, whylen);
 	if (pid < 0)
 		return SEGMENTER_BAD_INPUT;
@@ -486,11 +492,24 @@ segmenter_run_fd(const char *ffmpeg, int input_fd, const char *outdir,
     char *why, size_t whylen)
 {
 	struct segmenter_cmd cmd;
-	char err[SEGMENTER_STDERR_MAX];
+	char err[SEGMENTER_STDERR_MAX], absdir[PATH_MAX];
 	size_t errlen = 0;
 	enum segmenter_result res;
 	struct stat st;
 
+	/* ffmpeg runs in outdir (segmenter_exec) and is told outdir's files
+	 * by their whole path: a relative outdir (a relative cache) is made
+	 * whole first */
+	if (outdir[0] != '/') {
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof(cwd)) == NULL ||
+		    snprintf(absdir, sizeof(absdir), "%s/%s", cwd, outdir) >=
+		    (int)sizeof(absdir)) {
+			snprintf(why, whylen, "path too long");
+			return SEGMENTER_BAD_OUTPUT;
+		}
+		outdir = absdir;
+	}
 	if (fstat(input_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(why, whylen, "not a regular file");
 		return SEGMENTER_BAD_INPUT;

@@ -10,8 +10,9 @@
 #include "spawn.h"
 
 pid_t
-spawn_child(const char *path, char *const argv[], int piped_fd, int input_fd,
-    int input_as, int *readfd, char *why, size_t whylen)
+spawn_child(const char *path, char *const argv[], const char *dir,
+    int piped_fd, int input_fd, int input_as, int *readfd, char *why,
+    size_t whylen)
 {
 	int pipefd[2], devnull, quiet_fd;
 	sigset_t none;
@@ -55,6 +56,8 @@ spawn_child(const char *path, char *const argv[], int piped_fd, int input_fd,
 		/* dup2 clears close-on-exec, but not onto the same number */
 		if (input_fd >= 0 && (input_fd == input_as ?
 		    fcntl(input_fd, F_SETFD, 0) < 0 : dup2(input_fd, input_as) < 0))
+			_exit(126);
+		if (dir != NULL && chdir(dir) < 0)
 			_exit(126);
 		execv(path, argv);
 		_exit(127);
