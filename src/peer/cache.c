@@ -130,7 +130,19 @@ cache_open(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	snprintf(c->dir, sizeof(c->dir), "%s", dir);
+	/* kept whole: ffmpeg runs inside the cache (segmenter.h) and is
+	 * given paths of it */
+	char cwd[PATH_MAX];
+	if (dir[0] != '/' && (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    snprintf(c->dir, sizeof(c->dir), "%s/%s", cwd, dir) >=
+	    (int)(sizeof(c->dir) - CACHE_NAME_ROOM))) {
+		snprintf(err, errlen, "cannot use cache directory %s: its whole "
+		    "name is too long", dir);
+		free(c);
+		return NULL;
+	}
+	if (dir[0] == '/')
+		snprintf(c->dir, sizeof(c->dir), "%s", dir);
 	pthread_mutex_init(&c->lock, NULL);
 	cache_clean_temporaries(c->dir);
 	return c;

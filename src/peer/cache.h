@@ -41,7 +41,8 @@ struct cache;
 
 /* Creates the cache directory and its subdirectories if missing (like
  * mkdir -p), checks that files can be created in each of them, and removes
- * temporaries left by peers that are no longer running. Returns the cache
+ * temporaries left by peers that are no longer running. A relative dir is
+ * kept as a whole path, from the working directory now. Returns the cache
  * (free with cache_close), or NULL with a one-line reason naming the
  * directory in err. */
 struct cache *cache_open(const char *dir, char *err, size_t errlen);
@@ -49,7 +50,7 @@ struct cache *cache_open(const char *dir, char *err, size_t errlen);
 /* Frees c; NULL is ignored. */
 void cache_close(struct cache *c);
 
-/* The cache directory as given to cache_open; valid as long as c. */
+/* The cache directory, a whole path (see cache_open); valid as long as c. */
 const char *cache_dir(const struct cache *c);
 
 /* Writes the path of name in the cache's subdirectory sub (CACHE_SONGS or

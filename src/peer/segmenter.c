@@ -184,19 +184,19 @@ segmenter_cmd_init(struct segmenter_cmd *cmd, const char *outdir,
 	for (size_t i = 0; i < sizeof(head) / sizeof(*head); i++)
 		cmd->argv[n++] = (char *)head[i];
 	cmd->argv[n++] = cmd->in_arg;
-	if (probe && picture) {
-		for (size_t i = 0, out = 0; i < sizeof(picture_out) / sizeof(*picture_out); i++) {
-			if (picture_out[i] == NULL)
-				cmd->argv[n++] = out++ == 0 ? cmd->tee_arg : cmd->tags_arg;
+	if (probe) {
+		/* each NULL is an output's file: the codec's (or the tee of it
+		 * and the picture), then the tags' */
+		const char *const *out = picture ? picture_out : probe_out;
+		size_t nout = picture ? sizeof(picture_out) / sizeof(*picture_out) :
+		    sizeof(probe_out) / sizeof(*probe_out);
+		for (size_t i = 0, k = 0; i < nout; i++) {
+			if (out[i] != NULL)
+				cmd->argv[n++] = (char *)out[i];
+			else if (k++ == 0)
+				cmd->argv[n++] = picture ? cmd->tee_arg : cmd->codec_arg;
 			else
-				cmd->argv[n++] = (char *)picture_out[i];
-		}
-	} else if (probe) {
-		for (size_t i = 0, out = 0; i < sizeof(probe_out) / sizeof(*probe_out); i++) {
-			if (probe_out[i] == NULL)
-				cmd->argv[n++] = out++ == 0 ? cmd->codec_arg : cmd->tags_arg;
-			else
-				cmd->argv[n++] = (char *)probe_out[i];
+				cmd->argv[n++] = cmd->tags_arg;
 		}
 	}
 	if (probe == SEGMENTER_PROBE_ONLY) {
@@ -492,24 +492,11 @@ segmenter_run_fd(const char *ffmpeg, int input_fd, const char *outdir,
     char *why, size_t whylen)
 {
 	struct segmenter_cmd cmd;
-	char err[SEGMENTER_STDERR_MAX], absdir[PATH_MAX];
+	char err[SEGMENTER_STDERR_MAX];
 	size_t errlen = 0;
 	enum segmenter_result res;
 	struct stat st;
 
-	/* ffmpeg runs in outdir (segmenter_exec) and is told outdir's files
-	 * by their whole path: a relative outdir (a relative cache) is made
-	 * whole first */
-	if (outdir[0] != '/') {
-		char cwd[PATH_MAX];
-		if (getcwd(cwd, sizeof(cwd)) == NULL ||
-		    snprintf(absdir, sizeof(absdir), "%s/%s", cwd, outdir) >=
-		    (int)sizeof(absdir)) {
-			snprintf(why, whylen, "path too long");
-			return SEGMENTER_BAD_OUTPUT;
-		}
-		outdir = absdir;
-	}
 	if (fstat(input_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(why, whylen, "not a regular file");
 		return SEGMENTER_BAD_INPUT;

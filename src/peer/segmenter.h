@@ -58,7 +58,8 @@ enum segmenter_result {
 /* Runs ffmpeg (the executable at path ffmpeg) on input, copying its first
  * audio stream without re-encoding (or, when aac_kbps > 0, encoding it to
  * AAC at aac_kbps kb/s) into outdir/<prefix>-<n>.ts segments (prefix
- * letters, digits, '-' and '_' only; ffmpeg runs in outdir) of
+ * letters, digits, '-' and '_' only; outdir a whole path, in which ffmpeg
+ * runs) of
  * about SEGMENTER_SEGMENT_SECONDS and the playlist outdir/PLAYLIST_INDEX_NAME.
  * Other streams (cover art) are left out of the segments. With probe
  * SEGMENTER_PROBE, the same run also writes what probe_read reads into
