@@ -88,20 +88,19 @@ announce_disconnect(struct announcer *a)
 	rpc_close(c);
 }
 
-/* Reads the tracker's one-line answer; 0 if it is OK. */
-static int
+/* Reads the tracker's one-line answer: RPC_OK, or what else came with a
+ * reason in err. */
+static enum rpc_result
 announce_expect_ok(struct rpc_conn *c, char *err, size_t errlen)
 {
 	enum rpc_result res = rpc_expect_ok(c);
 
-	if (res == RPC_OK)
-		return 0;
 	if (res == RPC_REFUSED)
 		snprintf(err, errlen, "tracker said: ERR %d %.200s", rpc_err_code(c),
 		    rpc_err_text(c));
-	else
+	else if (res != RPC_OK)
 		snprintf(err, errlen, "%s", rpc_error(c));
-	return -1;
+	return res;
 }
 
 /* The address to register now: the router's mapping while there is one
@@ -224,7 +223,7 @@ announce_register_once(struct announcer *a, const struct index_ready_song *songs
 			    songs[i].tags != NULL ? " " : "",
 			    songs[i].tags != NULL ? songs[i].tags : "");
 	rpc_send_line(c, "%s", "");
-	enum rpc_result res = rpc_expect_ok(c);
+	enum rpc_result res = announce_expect_ok(c, err, errlen);
 	if (res == RPC_OK) {
 		rc = 0;
 		/* the address it is known by, for the UNREGISTER: a peer
@@ -235,12 +234,8 @@ announce_register_once(struct announcer *a, const struct index_ready_song *songs
 		else
 			snprintf(a->registered_as, sizeof(a->registered_as), "%s", addr);
 	} else if (res == RPC_REFUSED) {
-		snprintf(err, errlen, "tracker said: ERR %d %.200s", rpc_err_code(c),
-		    rpc_err_text(c));
 		*mapped_refused = rpc_err_code(c) == PROTO_BAD_REQUEST &&
 		    strcmp(rw, " reach=mapped") == 0;
-	} else {
-		snprintf(err, errlen, "%s", rpc_error(c));
 	}
 	announce_disconnect(a);
 	return rc;
@@ -302,7 +297,7 @@ announce_bye(struct announcer *a)
 	if (c != NULL) {
 		rpc_request(c, "UNREGISTER %s", a->registered_as[0] != '\0' ?
 		    a->registered_as : a->advertise);
-		if (announce_expect_ok(c, err, sizeof(err)) == 0)
+		if (announce_expect_ok(c, err, sizeof(err)) == RPC_OK)
 			ok = 1;
 		announce_disconnect(a);
 	}
@@ -441,64 +436,50 @@ announce_start(const struct cli_trackers *trackers, const char *advertise,
 	return first;
 }
 
+/* Has a's thread send a REGISTER soon; a->lock held. */
+static void
+announce_wake(struct announcer *a)
+{
+	a->poked = 1;
+	pthread_cond_signal(&a->wake);
+}
+
 void
 announce_poke(struct announcer *a)
 {
 	for (; a != NULL; a = a->next) {
 		pthread_mutex_lock(&a->lock);
-		a->poked = 1;
-		pthread_cond_signal(&a->wake);
+		announce_wake(a);
 		pthread_mutex_unlock(&a->lock);
 	}
-}
-
-/* Runs change on every announcer under its lock; a REGISTER is sent soon
- * by those for which it returns non-zero. */
-static void
-announce_change(struct announcer *a, int (*change)(struct announcer *,
-    const void *), const void *arg)
-{
-	for (; a != NULL; a = a->next) {
-		pthread_mutex_lock(&a->lock);
-		if (change(a, arg)) {
-			a->poked = 1;
-			pthread_cond_signal(&a->wake);
-		}
-		pthread_mutex_unlock(&a->lock);
-	}
-}
-
-static int
-announce_change_nat(struct announcer *a, const void *unused)
-{
-	(void)unused;
-	if (a->nat)
-		return 0;
-	a->nat = 1;
-	return 1;
-}
-
-static int
-announce_change_relay(struct announcer *a, const void *arg)
-{
-	const char *relay = arg != NULL ? arg : "";
-
-	if (strcmp(a->relay, relay) == 0)
-		return 0;
-	snprintf(a->relay, sizeof(a->relay), "%s", relay);
-	return 1;
 }
 
 void
 announce_set_behind_nat(struct announcer *a)
 {
-	announce_change(a, announce_change_nat, NULL);
+	for (; a != NULL; a = a->next) {
+		pthread_mutex_lock(&a->lock);
+		if (!a->nat) {
+			a->nat = 1;
+			announce_wake(a);
+		}
+		pthread_mutex_unlock(&a->lock);
+	}
 }
 
 void
 announce_set_relay(struct announcer *a, const char *relay)
 {
-	announce_change(a, announce_change_relay, relay);
+	if (relay == NULL)
+		relay = "";
+	for (; a != NULL; a = a->next) {
+		pthread_mutex_lock(&a->lock);
+		if (strcmp(a->relay, relay) != 0) {
+			snprintf(a->relay, sizeof(a->relay), "%s", relay);
+			announce_wake(a);
+		}
+		pthread_mutex_unlock(&a->lock);
+	}
 }
 
 void
