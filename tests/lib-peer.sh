@@ -21,19 +21,47 @@ read_body() {
 	dd iflag=fullblock,count_bytes bs=65536 count="$2" status=none <&"$1" >"$3"
 }
 
-# get_segment ADDR SEGMENT OUT : asks ADDR for SEGMENT, prints the reply's
-# first line and writes the body (if any) to OUT
-get_segment() {
+# ffmpeg_spy : an ffmpeg first on PATH that writes each run's words as
+# one line of $SCRATCH/ffmpeg.runs, then runs the real one; the count
+# starts at 0 (and again after forget_runs)
+ffmpeg_spy() {
+	local real
+	real=$(command -v ffmpeg) || return 1
+	scratch_program ffmpeg <<EOF || return 1
+#!/bin/sh
+echo "\$*" >>"$SCRATCH/ffmpeg.runs"
+exec "$real" "\$@"
+EOF
+	forget_runs
+}
+# forget_runs : the ffmpeg runs are counted from 0 again
+forget_runs() { : >"$SCRATCH/ffmpeg.runs"; }
+# runs : the ffmpeg runs so far; art_runs : those only reading out a picture
+runs() { wc -l <"$SCRATCH/ffmpeg.runs" | tr -d ' '; }
+art_runs() { grep -c -e ' -f image2pipe ' "$SCRATCH/ffmpeg.runs"; }
+
+# get_body ADDR REQUEST WORD OUT : sends the request line REQUEST to ADDR
+# on a connection of its own, prints the reply's first line, and writes
+# the body of a "WORD <name> <bytes>" reply to OUT (empty otherwise)
+get_body() {
 	local host=${1%:*} port=${1##*:} hdr word got bytes
-	: >"$3"
+	: >"$4"
 	exec 6<>"/dev/tcp/$host/$port" || return 1
-	printf 'REQUEST_SEGMENT %s\n' "$2" >&6
+	printf '%s\n' "$2" >&6
 	IFS= read -r -t 10 hdr <&6 || { exec 6>&-; return 1; }
 	printf '%s\n' "$hdr"
 	read -r word got bytes <<<"$hdr"
-	[ "$word" != SEGMENT ] || read_body 6 "$bytes" "$3"
+	[ "$word" != "$3" ] || read_body 6 "$bytes" "$4"
 	printf 'QUIT\n' >&6
 	exec 6>&-
+}
+# get_segment ADDR SEGMENT OUT : get_body of REQUEST_SEGMENT SEGMENT
+get_segment() {
+	get_body "$1" "REQUEST_SEGMENT $2" SEGMENT "$3"
+}
+# get_playlist ADDR NAME OUT : get_body of REQUEST_SONG NAME (decoded)
+get_playlist() {
+	get_body "$1" "REQUEST_SONG $(encode_name "$2")" PLAYLIST "$3"
 }
 
 # song_gone ADDR NAME : the peer at ADDR answers ERR to REQUEST_SONG NAME

@@ -37,16 +37,7 @@ for f in e.mp3 m.m4a f.flac; do
 done
 
 # the peer's ffmpeg logs the words of each run
-real_ffmpeg=$(command -v ffmpeg)
-scratch_program ffmpeg <<EOF || exit 1
-#!/bin/sh
-echo "\$*" >>"$SCRATCH/ffmpeg.runs"
-exec "$real_ffmpeg" "\$@"
-EOF
-: >"$SCRATCH/ffmpeg.runs"
-# runs : the ffmpeg runs so far; art_runs : those only reading out a picture
-runs() { wc -l <"$SCRATCH/ffmpeg.runs" | tr -d ' '; }
-art_runs() { grep -c -e ' -f image2pipe ' "$SCRATCH/ffmpeg.runs"; }
+ffmpeg_spy || exit 1
 
 start_daemon T tracker -l 127.0.0.1:0 || exit 1
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" -L "$lib" -v -v || exit 1
@@ -121,7 +112,7 @@ ok "what the file embeds is remembered under its key in art/ ($(basename "${memo
 	test -n "$memo"
 is "$(grep -lx none "$SCRATCH"/cache/art/* 2>/dev/null | wc -l | tr -d ' ')" 2 \
 	"  and so is that the 2 songs without art beside them embed none"
-: >"$SCRATCH/ffmpeg.runs"
+forget_runs
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" -L "$lib" -v -v || exit 1
 wait_for_served "$P_ADDR" Embedded/e || exit 1
 ok "after a restart the song still has its art" wait_for_log P "e.mp3: cover art $emb" 30
@@ -134,7 +125,7 @@ is "$(runs)" 0 "  without running ffmpeg"
 # read out by an ffmpeg run of its own, as the only way left
 ok "the peer stops with status 0" stop_daemon P
 rm -f "$memo"
-: >"$SCRATCH/ffmpeg.runs"
+forget_runs
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" -L "$lib" -v -v || exit 1
 wait_for_served "$P_ADDR" Embedded/e || exit 1
 ok "without its memo the song still has its art" \
@@ -146,7 +137,7 @@ ok "  which is remembered again" test "$(cat "$memo" 2>/dev/null)" = "$emb"
 # what its hls muxer would take for a segment number (%d, %%)
 odd="$SCRATCH/cache |'\\ [x]:y %d%%"
 ok "the peer stops with status 0" stop_daemon P
-: >"$SCRATCH/ffmpeg.runs"
+forget_runs
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$odd" -L "$lib/Embedded" -v -v || exit 1
 ok "a cache at a path with | ' \\ [ ] : %d %% in it reads the picture out too" \
 	wait_for_log P "e.mp3: cover art $emb" 30

@@ -4,7 +4,7 @@
 # per song renamed by its tags, and progress counts that add up to the
 # files there are, on a cold start and on a warm one.
 . "$(dirname "$0")/lib.sh"
-need_ffmpeg
+. "$TEST_DIR/lib-peer.sh"
 
 lib=$SCRATCH/music
 mkdir -p "$lib/Artist/Album"
@@ -21,21 +21,15 @@ for i in 8 9 10; do
 done
 
 # the peer's ffmpeg counts its runs, and those that only read out cover art
-real_ffmpeg=$(command -v ffmpeg)
-scratch_program ffmpeg <<EOF || exit 1
-#!/bin/sh
-echo "\$*" >>"$SCRATCH/ffmpeg.runs"
-exec "$real_ffmpeg" "\$@"
-EOF
-: >"$SCRATCH/ffmpeg.runs"
+ffmpeg_spy || exit 1
 
 start_daemon T tracker -l 127.0.0.1:0 || exit 1
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" -L "$lib" || exit 1
 ok "the peer prepares the 10 files (cold cache)" \
 	wait_for_log P "prepared [0-9]+/[0-9]+ songs, 0 refused, 0 left in the queue\$" 60
-is "$(wc -l <"$SCRATCH/ffmpeg.runs" | tr -d ' ')" 10 \
+is "$(runs)" 10 \
 	"  running ffmpeg once a file: probed, segmented and looked at for cover art in one run"
-is "$(grep -c ' -f image2pipe ' "$SCRATCH/ffmpeg.runs")" 0 "  none of them only for cover art"
+is "$(art_runs)" 0 "  none of them only for cover art"
 sleep 0.5
 is "$(grep -c 'info: library: ' "$SCRATCH/P.err")" 1 \
 	"  one library line, the start's, though 7 songs are renamed by their tags"
@@ -53,11 +47,11 @@ ok "peer exits 0" stop_daemon P
 
 # the warm start's ffmpeg runs are counted: a song with no cover art is
 # remembered as such, so nothing is read out again
-: >"$SCRATCH/ffmpeg.runs"
+forget_runs
 start_daemon P peer -l 127.0.0.1:0 -t "$T_ADDR" -c "$SCRATCH/cache" -L "$lib" || exit 1
 ok "a warm start prepares them again" \
 	wait_for_log P "prepared [0-9]+/[0-9]+ songs" 60
-is "$(wc -l <"$SCRATCH/ffmpeg.runs" | tr -d ' ')" 0 "  without running ffmpeg (cover art included)"
+is "$(runs)" 0 "  without running ffmpeg (cover art included)"
 sleep 0.5
 is "$(grep -c 'info: library: ' "$SCRATCH/P.err")" 1 "  with one library line"
 is "$(grep -o 'prepared [0-9]*/[0-9]* songs.*' "$SCRATCH/P.err")" \

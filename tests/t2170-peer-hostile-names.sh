@@ -13,20 +13,6 @@
 . "$TEST_DIR/lib-peer.sh"
 : "${P2PM_TOOLS:=$TOP_DIR/build/san/tools}"
 
-# get_playlist ADDR NAME OUT : REQUEST_SONG NAME (decoded); prints the
-# reply's first line and writes the playlist (if any) to OUT
-get_playlist() {
-	local host=${1%:*} port=${1##*:} hdr word got bytes
-	: >"$3"
-	exec 6<>"/dev/tcp/$host/$port" || return 1
-	printf 'REQUEST_SONG %s\n' "$(encode_name "$2")" >&6
-	IFS= read -r -t 10 hdr <&6 || { exec 6>&-; return 1; }
-	printf '%s\n' "$hdr"
-	read -r word got bytes <<<"$hdr"
-	[ "$word" != PLAYLIST ] || read_body 6 "$bytes" "$3"
-	printf 'QUIT\n' >&6
-	exec 6>&-
-}
 # planted_copy FILE OUT : a file of FILE's size made of 'P's
 planted_copy() {
 	head -c "$(stat -c %s "$1")" /dev/zero | tr '\0' 'P' >"$2"
