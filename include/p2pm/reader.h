@@ -25,6 +25,7 @@ enum reader_result {
 struct reader {
 	int fd;
 	int timeout_ms;		/* for each wait; <= 0 waits forever */
+	int sock_timeout_ms;	/* the descriptor's SO_RCVTIMEO; 0: none */
 	long long deadline_ms;	/* clock_now_ms() past which every read times
 				 * out, whatever trickles in; 0: none */
 	long min_rate;		/* bytes/s owed after the grace; 0: none */
@@ -38,6 +39,12 @@ struct reader {
  * the bookkeeping fields, never the buffer, so that a reader may be
  * reused for a new descriptor cheaply. */
 void reader_init(struct reader *r, int fd, int timeout_ms);
+
+/* Tells the reader that fd's SO_RCVTIMEO is ms (the caller set it), so
+ * that a wait as long as the reader's own timeout, with no deadline or
+ * rate floor nearer, is one blocking read(2) instead of a poll(2) and a
+ * read. ms <= 0: the descriptor has none (every wait polls). */
+void reader_set_socket_timeout(struct reader *r, int ms);
 
 /* Sets an overall deadline ms milliseconds from now for what is read next
  * (a whole body, say), on top of the wait for each read; ms <= 0 clears it. */

@@ -14,9 +14,16 @@ reader_init(struct reader *r, int fd, int timeout_ms)
 {
 	r->fd = fd;
 	r->timeout_ms = timeout_ms;
+	r->sock_timeout_ms = 0;
 	r->deadline_ms = 0;
 	r->min_rate = 0;
 	r->start = r->end = 0;
+}
+
+void
+reader_set_socket_timeout(struct reader *r, int ms)
+{
+	r->sock_timeout_ms = ms > 0 ? ms : 0;
 }
 
 void
@@ -84,6 +91,20 @@ reader_strerror(enum reader_result res)
 	return "unknown";
 }
 
+/* The end of one read(2) of n bytes (errno set when n < 0) into *got,
+ * or why there are none. */
+static enum reader_result
+reader_took(struct reader *r, ssize_t n, size_t *got)
+{
+	if (n < 0)
+		return errno == ETIMEDOUT ? READER_TIMEOUT : READER_ERROR;
+	if (n == 0)
+		return READER_EOF;
+	r->rate_bytes += (unsigned long long)n;
+	*got = (size_t)n;
+	return READER_OK;
+}
+
 /* Waits for input (at most timeout_ms) and reads what arrives, up to
  * cap bytes, into dst; *got is set to the count read (at least 1). */
 static enum reader_result
@@ -93,6 +114,18 @@ reader_read(struct reader *r, char *dst, size_t cap, size_t *got)
 	ssize_t n;
 	int rc;
 
+	/* the socket's own timeout is the wait: read(2) alone */
+	if (r->sock_timeout_ms > 0 && r->sock_timeout_ms == r->timeout_ms &&
+	    r->deadline_ms == 0 && r->min_rate == 0) {
+		do
+			n = read(r->fd, dst, cap);
+		while (n < 0 && errno == EINTR && !net_interrupted());
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return READER_TIMEOUT;
+		if (n < 0 && errno == EINTR)
+			return READER_INTERRUPTED;
+		return reader_took(r, n, got);
+	}
 	for (;;) {
 		long long wait = r->timeout_ms > 0 ? r->timeout_ms : -1;
 		long long now = clock_now_ms();
@@ -127,13 +160,7 @@ reader_read(struct reader *r, char *dst, size_t cap, size_t *got)
 		n = read(r->fd, dst, cap);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n < 0)
-			return errno == ETIMEDOUT ? READER_TIMEOUT : READER_ERROR;
-		if (n == 0)
-			return READER_EOF;
-		r->rate_bytes += (unsigned long long)n;
-		*got = (size_t)n;
-		return READER_OK;
+		return reader_took(r, n, got);
 	}
 }
 

@@ -1,5 +1,7 @@
 /* test_reader.c - the buffered line reader: limits, CR LF, NUL, timeouts. */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -83,6 +85,30 @@ main(void)
 	    reader_deadline_passed(&rd2), "an overall deadline ends a wait early");
 	close(sv2[0]);
 	close(sv2[1]);
+
+	/* the descriptor's own SO_RCVTIMEO as the wait: one read(2) */
+	struct timeval tv = { 0, 150 * 1000 };
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv2);
+	setsockopt(sv2[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	reader_init(&rd2, sv2[0], 150);
+	reader_set_socket_timeout(&rd2, 150);
+	write(sv2[1], "PING\n", 5);
+	ok(reader_line(&rd2, line, sizeof(line), PROTO_MAX_LINE, &len) == READER_OK &&
+	    strcmp(line, "PING") == 0, "with the socket's timeout, a line is read");
+	t0 = clock_now_ms();
+	ok(reader_line(&rd2, line, sizeof(line), PROTO_MAX_LINE, &len) == READER_TIMEOUT,
+	    "silence past the socket's timeout gives READER_TIMEOUT");
+	took = clock_now_ms() - t0;
+	ok(took >= 140 && took < 1000, "after the timeout (%lld ms)", took);
+	reader_set_deadline(&rd2, 30);
+	t0 = clock_now_ms();
+	ok(reader_line(&rd2, line, sizeof(line), PROTO_MAX_LINE, &len) == READER_TIMEOUT &&
+	    clock_now_ms() - t0 < 140, "a nearer deadline still ends the wait first");
+	reader_set_deadline(&rd2, 0);
+	close(sv2[1]);
+	ok(reader_line(&rd2, line, sizeof(line), PROTO_MAX_LINE, &len) == READER_EOF,
+	    "and a closed peer gives EOF");
+	close(sv2[0]);
 
 	close(sv[1]);
 	reader_init(&rd, sv[0], 200);
