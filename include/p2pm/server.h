@@ -1,8 +1,9 @@
 /* server.h - the accept loop shared by the tracker and the peer.
  *
- * One detached thread per connection with a bounded stack (threads and
- * their buffers are reused: up to SERVER_THREAD_CACHE wait for the next
- * connection once theirs ended), a cap on live
+ * One detached thread per connection with a bounded stack, from accept
+ * to close (threads and their buffers are reused: idle ones wait in
+ * accept(2) together, up to SERVER_THREAD_CACHE of them, and the kernel
+ * hands each new connection to one), a cap on live
  * connections (beyond it a newcomer gets "ERR 503 busy") and on those from
  * one source address, deadlines no trickle of bytes can stretch (the idle
  * timeout between requests, a whole request line within line_timeout_s of
@@ -37,21 +38,20 @@
 /* open connections from one source address (--max-conns-per-source);
  * loopback sources are exempt unless limit_loopback is set */
 #define SERVER_DEFAULT_MAX_CONNS_PER_SOURCE 16
-/* connection threads kept waiting for the next connection once theirs
- * ended, with their buffers, instead of ending (a thread cache), and how
- * long one waits, ms, before it ends after all */
+/* connection threads kept waiting in accept(2) for the next connection
+ * once theirs ended, with their buffers, instead of ending (a thread
+ * cache), and how long one waits, ms, before it ends after all (the last
+ * one stays) */
 #define SERVER_THREAD_CACHE 64
 #define SERVER_THREAD_IDLE_MS (60 * 1000)
-/* connections accepted in a row before the loop looks at its stop flag */
-#define SERVER_ACCEPT_BATCH 64
 /* open files kept for everything but connections (logs, the listening
  * socket, the tracker connection, ffmpeg's pipes, cache files): max_conns
  * is lowered to fit the open-file limit less this */
 #define SERVER_FD_RESERVE 32
 /* the open-file limit asked for when the hard limit is unlimited */
 #define SERVER_NOFILE_WANTED 1048576
-/* after accept(2) fails for want of descriptors, the accept loop waits
- * this long, ms, before it accepts again */
+/* after accept(2) fails for want of descriptors, a thread waits this
+ * long, ms, before it accepts again */
 #define SERVER_ACCEPT_BACKOFF_MS 100
 #define SERVER_THREAD_STACK (512 * 1024)
 /* how long a connection's replies are gathered before a write(2) */
@@ -64,18 +64,17 @@
  * that the last reply is not lost to a TCP reset */
 #define SERVER_LINGER_MS 500
 #define SERVER_LINGER_BYTES (1024 * 1024)
-/* how often the accept loop looks at the stop flag */
+/* how often server_run looks at the stop flag (and whether a thread is
+ * left to accept) */
 #define SERVER_POLL_MS 200
 
 /* One client connection, owned by its thread, and reused by that thread
- * for the next connection it is handed. Handlers use the conn_* functions
+ * for the next connection it accepts. Handlers use the conn_* functions
  * below and never the descriptor itself. */
 struct conn {
-	int fd;			/* -1 while the thread waits in the cache */
+	int fd;			/* -1 while the thread waits in accept */
 	struct server *srv;
-	struct conn *next, *prev;	/* the server's list of live conns, or
-					 * (next) of waiting threads */
-	pthread_cond_t handed;	/* signalled when fd is set for it */
+	struct conn *next, *prev;	/* the server's list of live conns */
 	char remote[NET_ADDR_MAX];	/* "host:port" of the other end */
 	char remote_host[NET_ADDR_MAX];	/* its address alone, canonical */
 	unsigned char source[16];	/* that address as IPv6 (IPv4 mapped) */
@@ -124,8 +123,10 @@ struct server *server_open(const struct server_config *cfg, char *err, size_t er
 /* The address really bound ("127.0.0.1:40123"). */
 const char *server_address(const struct server *s);
 
-/* Accepts connections until *stop becomes non-zero. Call from the thread
- * that should receive signals; connection threads block all signals. */
+/* Serves connections until *stop becomes non-zero: starts the first
+ * thread to accept (and another whenever none is left), then waits. Call
+ * from the thread that should receive signals; connection threads block
+ * all signals. */
 void server_run(struct server *s, volatile sig_atomic_t *stop);
 
 /* Stops listening, wakes every open connection, waits for them to end

@@ -37,14 +37,14 @@ struct server {
 	pthread_cond_t drained;		/* threads became 0 */
 	struct conn *conns;		/* live connections */
 	int live;
-	struct conn *waiting;		/* threads in the cache, most recent first */
-	int nwaiting;
-	int threads;			/* connection threads, serving or waiting */
-	int closing;			/* server_close began: no more waiting */
+	int acceptors;			/* threads in accept(2), or on their way */
+	int threads;			/* connection threads, serving or accepting */
+	int closing;			/* server_close began: threads end */
 	/* open connections per source address (16 bytes, IPv4 mapped):
 	 * the count is the value, cast to a pointer */
 	struct htable sources;
 
+	pthread_mutex_t spare_lock;	/* held by the thread shedding */
 	int spare_fd;		/* /dev/null, given up to shed a connection
 				 * when descriptors run out */
 	/* refusals and cut connections, a line a second per reason and
@@ -83,6 +83,31 @@ server_fit_nofile(struct server_config *cfg)
 	}
 }
 
+/* Sets on the listening socket what every accepted socket inherits from
+ * it (Linux copies socket options to the accepted socket), so that a
+ * connection costs no system call for them: no Nagle delay, and the idle
+ * timeout on each write. Its own receive timeout is how long an acceptor
+ * waits in accept(2) before it looks whether it has been idle too long;
+ * each connection's is set when it is admitted. */
+static void
+server_socket_options(int fd, int idle_timeout_s)
+{
+	struct timeval tv = { idle_timeout_s, 0 };
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static void
+server_listen_options(struct server *s)
+{
+	struct timeval tv = { SERVER_THREAD_IDLE_MS / 1000, 0 };
+
+	server_socket_options(s->listen_fd, s->cfg.idle_timeout_s);
+	setsockopt(s->listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
 int
 server_max_conns(const struct server *s)
 {
@@ -119,12 +144,12 @@ server_open(const struct server_config *cfg, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
-	/* accepts in a row end at EAGAIN instead of waiting */
-	fcntl(s->listen_fd, F_SETFL, fcntl(s->listen_fd, F_GETFL) | O_NONBLOCK);
+	server_listen_options(s);
 	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (net_local_addr(s->listen_fd, s->address, sizeof(s->address)) < 0)
 		snprintf(s->address, sizeof(s->address), "%s", cfg->listen_addr);
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->spare_lock, NULL);
 	lograte_init(&s->refusals);
 	clock_cond_init(&s->drained);
 	pthread_attr_init(&s->attr);
@@ -478,9 +503,9 @@ server_source_add(struct server *s, const unsigned char *source, long delta)
 	return n;
 }
 
-/* Takes c out of the live list and the counts; under s->lock. */
+/* Takes c out of the live list; under s->lock. */
 static void
-server_conn_unlink(struct server *s, struct conn *c)
+server_conn_unlist(struct server *s, struct conn *c)
 {
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -489,95 +514,32 @@ server_conn_unlink(struct server *s, struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	c->next = c->prev = NULL;
+}
+
+/* Takes c out of the counts of live connections and of its source;
+ * under s->lock. */
+static void
+server_conn_uncount(struct server *s, struct conn *c)
+{
 	if (c->source_counted)
 		server_source_add(s, c->source, -1);
 	s->live--;
 }
 
-/* Ends a connection: closes it and unlinks it, under s->lock
- * (server_close must never shut down a descriptor number that another
- * thread reused). */
+/* Ends a connection: takes it out of the live list under s->lock, so
+ * that server_close never shuts down its descriptor, then closes it
+ * without the lock (a TCP close does the protocol's work inline). Its
+ * counts stay until the caller drops them (server_conn_uncount). */
 static void
 server_conn_end(struct server *s, struct conn *c)
 {
-	close(c->fd);
+	int fd = c->fd;
+
+	pthread_mutex_lock(&s->lock);
+	server_conn_unlist(s, c);
 	c->fd = -1;
-	server_conn_unlink(s, c);
-}
-
-/* Puts the thread of c in the cache and waits to be handed a connection;
- * under s->lock. Returns 0 with c->fd set, or -1 when the thread should
- * end (the cache is full, the server closing, or no connection came for
- * SERVER_THREAD_IDLE_MS); then c is out of the cache. */
-static int
-server_conn_wait(struct server *s, struct conn *c)
-{
-	struct timespec until;
-
-	if (s->closing || s->nwaiting >= SERVER_THREAD_CACHE)
-		return -1;
-	c->next = s->waiting;
-	s->waiting = c;
-	s->nwaiting++;
-	clock_deadline_after(&until, SERVER_THREAD_IDLE_MS);
-	while (c->fd < 0 && !s->closing)
-		if (pthread_cond_timedwait(&c->handed, &s->lock, &until) != 0)
-			break;
-	if (c->fd >= 0)
-		return 0;	/* the accept loop took it out of the cache */
-	for (struct conn **p = &s->waiting; *p != NULL; p = &(*p)->next)
-		if (*p == c) {
-			*p = c->next;
-			s->nwaiting--;
-			break;
-		}
-	c->next = NULL;
-	return -1;
-}
-
-static void *
-server_conn_main(void *arg)
-{
-	struct conn *c = arg;
-	struct server *s = c->srv;
-
-	for (;;) {
-		log_debug("%s: connected", c->remote);
-		server_serve(c);
-		if (c->linger)
-			server_linger(c->fd);
-		pthread_mutex_lock(&s->lock);
-		server_conn_end(s, c);
-		if (server_conn_wait(s, c) < 0)
-			break;
-		pthread_mutex_unlock(&s->lock);
-	}
-	s->threads--;
-	if (s->threads == 0)
-		pthread_cond_broadcast(&s->drained);
 	pthread_mutex_unlock(&s->lock);
-	pthread_cond_destroy(&c->handed);
-	free(c);
-	return NULL;
-}
-
-/* A new struct conn for a new thread. Only its small fields are set: the
- * buffers are left as malloc gave them, untouched until used. */
-static struct conn *
-server_conn_new(struct server *s)
-{
-	struct conn *c = malloc(sizeof(*c));
-
-	if (c == NULL)
-		return NULL;
-	if (clock_cond_init(&c->handed) != 0) {
-		free(c);
-		return NULL;
-	}
-	c->fd = -1;
-	c->srv = s;
-	c->next = c->prev = NULL;
-	return c;
+	close(fd);
 }
 
 /* Turns a connection away with one ERR 503 line (text NULL: "busy"). */
@@ -599,7 +561,7 @@ server_refuse(int fd, const char *text)
 	close(fd);
 }
 
-/* A newcomer, before a thread is found for it: its address. */
+/* A newcomer, before it is admitted: its address. */
 struct server_newcomer {
 	char remote[NET_ADDR_MAX], remote_host[NET_ADDR_MAX];
 	unsigned char source[16];
@@ -642,9 +604,10 @@ server_source_of(struct server_newcomer *c, const struct sockaddr_storage *ss)
 }
 
 /* accept(2) found no descriptor free: sheds the waiting connection with
- * ERR 503 through the spare descriptor (so that poll does not wake at once
- * for it again), logs that at most once a second, and waits
- * SERVER_ACCEPT_BACKOFF_MS, so that the loop never spins. */
+ * ERR 503 through the spare descriptor (so that accept does not fail at
+ * once for it again), logs that at most once a second, and waits
+ * SERVER_ACCEPT_BACKOFF_MS, so that no thread spins. One thread at a
+ * time sheds; the others only wait. */
 static void
 server_out_of_fds(struct server *s, int err)
 {
@@ -652,48 +615,22 @@ server_out_of_fds(struct server *s, int err)
 
 	lograte_log(&s->refusals, LOG_LEVEL_WARN, "out of descriptors", "",
 	    "accept: %s: turning connections away", strerror(err));
-	if (s->spare_fd >= 0) {
-		close(s->spare_fd);
-		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd >= 0)
-			server_refuse(fd, NULL);
-		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (pthread_mutex_trylock(&s->spare_lock) == 0) {
+		struct pollfd pfd = { .fd = s->listen_fd, .events = POLLIN };
+		if (s->spare_fd >= 0) {
+			close(s->spare_fd);
+			/* another thread may have taken it: accept only if
+			 * one still waits, not to block here */
+			if (poll(&pfd, 1, 0) == 1) {
+				int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+				if (fd >= 0)
+					server_refuse(fd, NULL);
+			}
+			s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		}
+		pthread_mutex_unlock(&s->spare_lock);
 	}
 	poll(&none, 0, SERVER_ACCEPT_BACKOFF_MS);
-}
-
-/* Admits fd under the caps: counts it against its source and in live, or
- * refuses it (and closes it). Returns 0 if admitted. */
-static int
-server_admit(struct server *s, int fd, const struct server_newcomer *probe)
-{
-	long from_source;
-
-	pthread_mutex_lock(&s->lock);
-	if (s->live >= s->cfg.max_conns) {
-		pthread_mutex_unlock(&s->lock);
-		lograte_log(&s->refusals, LOG_LEVEL_WARN, "connection limit", "",
-		    "connection limit (%d) reached, refusing one", s->cfg.max_conns);
-		server_refuse(fd, NULL);
-		return -1;
-	}
-	if (probe->source_counted) {
-		from_source = (long)(intptr_t)htable_get(&s->sources, probe->source,
-		    sizeof(probe->source));
-		if (from_source >= s->cfg.max_conns_per_source ||
-		    server_source_add(s, probe->source, 1) < 0) {
-			pthread_mutex_unlock(&s->lock);
-			lograte_log(&s->refusals, LOG_LEVEL_WARN,
-			    "per-source connection limit", probe->remote_host,
-			    "%s: per-source connection limit (%d) reached, refusing one",
-			    probe->remote_host, s->cfg.max_conns_per_source);
-			server_refuse(fd, "too many connections from this address");
-			return -1;
-		}
-	}
-	s->live++;
-	pthread_mutex_unlock(&s->lock);
-	return 0;
 }
 
 /* Makes c serve fd (the newcomer nc) and links it into the live
@@ -711,6 +648,7 @@ server_conn_start(struct server *s, struct conn *c, int fd,
 	c->linger = 0;
 	c->outlen = 0;
 	reader_init(&c->rd, fd, s->cfg.idle_timeout_s * 1000);
+	reader_set_socket_timeout(&c->rd, s->cfg.idle_timeout_s * 1000);
 	c->prev = NULL;
 	c->next = s->conns;
 	if (s->conns != NULL)
@@ -718,28 +656,226 @@ server_conn_start(struct server *s, struct conn *c, int fd,
 	s->conns = c;
 }
 
-static int server_take(struct server *s, int fd, const struct sockaddr_storage *ss);
-
-/* Accepts one connection if one is waiting. Returns 1 if the loop should
- * accept again at once, 0 if it should poll first. */
+/* Admits fd, connected to ss, under the caps and makes c serve it
+ * (counted against its source and in live, linked into the live list),
+ * or refuses it (and closes it). The socket options come from the
+ * listening socket (server_open), but for the receive timeout, which
+ * the listening socket holds for its acceptors. Returns 1 if c serves
+ * it, 0 if it was refused. */
 static int
-server_accept_one(struct server *s)
+server_take(struct server *s, struct conn *c, int fd,
+    const struct sockaddr_storage *ss)
+{
+	struct server_newcomer nc;
+	struct timeval tv = { s->cfg.idle_timeout_s, 0 };
+	long from_source;
+
+	nc.source_counted = !server_source_of(&nc, ss) || s->cfg.limit_loopback;
+	pthread_mutex_lock(&s->lock);
+	if (s->live >= s->cfg.max_conns) {
+		pthread_mutex_unlock(&s->lock);
+		lograte_log(&s->refusals, LOG_LEVEL_WARN, "connection limit", "",
+		    "connection limit (%d) reached, refusing one", s->cfg.max_conns);
+		server_refuse(fd, NULL);
+		return 0;
+	}
+	if (nc.source_counted) {
+		from_source = (long)(intptr_t)htable_get(&s->sources, nc.source,
+		    sizeof(nc.source));
+		if (from_source >= s->cfg.max_conns_per_source ||
+		    server_source_add(s, nc.source, 1) < 0) {
+			pthread_mutex_unlock(&s->lock);
+			lograte_log(&s->refusals, LOG_LEVEL_WARN,
+			    "per-source connection limit", nc.remote_host,
+			    "%s: per-source connection limit (%d) reached, refusing one",
+			    nc.remote_host, s->cfg.max_conns_per_source);
+			server_refuse(fd, "too many connections from this address");
+			return 0;
+		}
+	}
+	s->live++;
+	server_conn_start(s, c, fd, &nc);
+	pthread_mutex_unlock(&s->lock);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return 1;
+}
+
+/* Most connection threads at once: every live connection's, and the
+ * acceptors. */
+static int
+server_thread_cap(const struct server *s)
+{
+	return s->cfg.max_conns + SERVER_THREAD_CACHE;
+}
+
+static void *server_thread_main(void *arg);
+
+/* A new struct conn for a new thread. Only its small fields are set: the
+ * buffers are left as malloc gave them, untouched until used. */
+static struct conn *
+server_conn_new(struct server *s)
+{
+	struct conn *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->fd = -1;
+	c->srv = s;
+	c->next = c->prev = NULL;
+	return c;
+}
+
+/* Starts a connection thread for c (its connection set, or c->fd -1 for
+ * one that starts by accepting); s->threads already counts it. On
+ * failure the count is taken back, and c's connection (if any) ended and
+ * freed. Returns 0 or -1. */
+static int
+server_spawn(struct server *s, struct conn *c)
+{
+	sigset_t all, old;
+	pthread_t tid;
+	int rc = -1;
+
+	if (c == NULL)
+		c = server_conn_new(s);
+	if (c != NULL) {
+		/* the thread starts with every signal blocked; main takes them */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		rc = pthread_create(&tid, &s->attr, server_thread_main, c);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc != 0)
+			lograte_log(&s->refusals, LOG_LEVEL_WARN, "thread start", "",
+			    "cannot start a connection thread: %s", strerror(rc));
+	}
+	if (rc == 0)
+		return 0;
+	if (c != NULL && c->fd >= 0) {
+		server_conn_end(s, c);
+		pthread_mutex_lock(&s->lock);
+		server_conn_uncount(s, c);
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_lock(&s->lock);
+	if (--s->threads == 0)
+		pthread_cond_broadcast(&s->drained);
+	pthread_mutex_unlock(&s->lock);
+	free(c);
+	return -1;
+}
+
+/* Whether an idle thread may wait in accept(2) (under s->lock): not when
+ * the server is closing, nor past SERVER_THREAD_CACHE acceptors, nor past
+ * the connections the cap still admits (but one is always let wait, to
+ * turn newcomers away), so that the descriptors acceptors hold stay
+ * within what server_fit_nofile counted. */
+static int
+server_may_accept(const struct server *s)
+{
+	int room = s->cfg.max_conns - s->live;
+
+	return !s->closing && s->acceptors < SERVER_THREAD_CACHE &&
+	    s->acceptors < (room > 1 ? room : 1);
+}
+
+/* Whether one more acceptor should start: none is left (the one that
+ * just took a connection was the last) and the cap leaves room. Counts
+ * it in s->threads when so; under s->lock. */
+static int
+server_acceptor_wanted(struct server *s)
+{
+	if (s->closing || s->acceptors > 0 || s->threads >= server_thread_cap(s))
+		return 0;
+	s->threads++;
+	return 1;
+}
+
+/* Waits in accept(2) for the next connection, as one of the acceptors
+ * (s->acceptors counts this thread on entry and no longer on return),
+ * and makes c serve it. Starts another acceptor first when this one was
+ * the last. Returns 1 when c has a connection, 0 when none came (it was
+ * refused, or the wait ended) and -1 when the thread should end: the
+ * server is closing, or the thread waited SERVER_THREAD_IDLE_MS since
+ * *idle_since with other acceptors left. */
+static int
+server_accept_next(struct server *s, struct conn *c, long long idle_since)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	int fd;
+	int fd, err, closing, spawn, idle;
 
 	fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-		server_out_of_fds(s, errno);
-		return 0;
+	err = errno;
+	pthread_mutex_lock(&s->lock);
+	s->acceptors--;
+	closing = s->closing;
+	idle = fd < 0 && s->acceptors > 0 &&
+	    clock_now_ms() - idle_since >= SERVER_THREAD_IDLE_MS;
+	spawn = fd >= 0 && server_acceptor_wanted(s);
+	pthread_mutex_unlock(&s->lock);
+	if (spawn)
+		server_spawn(s, NULL);
+	if (closing) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
-	if (fd < 0) {
-		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
-			log_warn("accept: %s", strerror(errno));
-		return errno == EINTR || errno == ECONNABORTED;
+	if (fd >= 0)
+		return server_take(s, c, fd, &ss);
+	if (err == EMFILE || err == ENFILE) {
+		server_out_of_fds(s, err);
+	} else if (err == EAGAIN || err == EWOULDBLOCK) {
+		if (idle)
+			return -1;
+	} else if (err != EINTR && err != ECONNABORTED) {
+		struct pollfd none;
+		lograte_log(&s->refusals, LOG_LEVEL_WARN, "accept", "",
+		    "accept: %s", strerror(err));
+		poll(&none, 0, SERVER_ACCEPT_BACKOFF_MS);
 	}
-	return server_take(s, fd, &ss);
+	return 0;
+}
+
+/* A connection thread: serves the connection it was started with (if
+ * any), then takes turns with the other idle threads at accepting the
+ * next one and serves it, the same thread and buffers from accept to
+ * close. Ends when the server closes, when SERVER_THREAD_CACHE threads
+ * already wait in accept, or after SERVER_THREAD_IDLE_MS without a
+ * connection while others wait. */
+static void *
+server_thread_main(void *arg)
+{
+	struct conn *c = arg;
+	struct server *s = c->srv;
+	long long idle_since = clock_now_ms();
+
+	for (;;) {
+		if (c->fd >= 0) {
+			log_debug("%s: connected", c->remote);
+			server_serve(c);
+			if (c->linger)
+				server_linger(c->fd);
+			server_conn_end(s, c);
+			idle_since = clock_now_ms();
+			pthread_mutex_lock(&s->lock);
+			server_conn_uncount(s, c);
+		} else {
+			pthread_mutex_lock(&s->lock);
+		}
+		if (!server_may_accept(s))
+			break;
+		s->acceptors++;
+		pthread_mutex_unlock(&s->lock);
+		if (server_accept_next(s, c, idle_since) < 0) {
+			pthread_mutex_lock(&s->lock);
+			break;
+		}
+	}
+	if (--s->threads == 0)
+		pthread_cond_broadcast(&s->drained);
+	pthread_mutex_unlock(&s->lock);
+	free(c);
+	return NULL;
 }
 
 int
@@ -747,6 +883,8 @@ server_adopt(struct server *s, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	struct conn *c;
+	int room;
 
 	memset(&ss, 0, sizeof(ss));
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
@@ -754,98 +892,45 @@ server_adopt(struct server *s, int fd)
 		return -1;
 	}
 	pthread_mutex_lock(&s->lock);
-	int closing = s->closing;
+	room = !s->closing && s->threads < server_thread_cap(s);
+	if (room)
+		s->threads++;
 	pthread_mutex_unlock(&s->lock);
-	if (closing) {
+	if (!room) {
 		close(fd);
 		return -1;
 	}
-	return server_take(s, fd, &ss) == 1 ? 0 : -1;
-}
-
-/* Serves fd, connected to ss, in a connection thread: admits it under the
- * caps and hands it to a waiting thread or a new one. Returns 1 when it
- * is served, 0 when it was refused (and closed). */
-static int
-server_take(struct server *s, int fd, const struct sockaddr_storage *ss)
-{
-	struct server_newcomer nc;
-	struct timeval tv;
-	sigset_t all, old;
-	pthread_t tid;
-	struct conn *c;
-	int one = 1, rc, loopback;
-
-	loopback = server_source_of(&nc, ss);
-	nc.source_counted = !loopback || s->cfg.limit_loopback;
-	if (server_admit(s, fd, &nc) < 0)
-		return 0;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	tv.tv_sec = s->cfg.idle_timeout_s;
-	tv.tv_usec = 0;
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-
-	/* a thread from the cache, if one waits */
-	pthread_mutex_lock(&s->lock);
-	c = s->waiting;
-	if (c != NULL) {
-		s->waiting = c->next;
-		s->nwaiting--;
-		server_conn_start(s, c, fd, &nc);
-		pthread_cond_signal(&c->handed);
-		pthread_mutex_unlock(&s->lock);
-		return 1;
-	}
-	pthread_mutex_unlock(&s->lock);
-
+	server_socket_options(fd, s->cfg.idle_timeout_s);
 	c = server_conn_new(s);
-	if (c == NULL)
-		goto refuse;
-	pthread_mutex_lock(&s->lock);
-	server_conn_start(s, c, fd, &nc);
-	s->threads++;
-	pthread_mutex_unlock(&s->lock);
-	/* the thread starts with every signal blocked; main takes them */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&tid, &s->attr, server_conn_main, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc == 0)
-		return 1;
-	log_warn("cannot start a connection thread: %s", strerror(rc));
-	pthread_mutex_lock(&s->lock);
-	s->threads--;
-	server_conn_unlink(s, c);
-	pthread_mutex_unlock(&s->lock);
-	pthread_cond_destroy(&c->handed);
-	free(c);
-	server_refuse(fd, NULL);
-	return 0;
-refuse:
-	pthread_mutex_lock(&s->lock);
-	if (nc.source_counted)
-		server_source_add(s, nc.source, -1);
-	s->live--;
-	pthread_mutex_unlock(&s->lock);
-	server_refuse(fd, NULL);
-	return 0;
+	if (c == NULL || server_take(s, c, fd, &ss) == 0) {
+		if (c == NULL)
+			server_refuse(fd, NULL);
+		free(c);
+		pthread_mutex_lock(&s->lock);
+		if (--s->threads == 0)
+			pthread_cond_broadcast(&s->drained);
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
+	return server_spawn(s, c);
 }
 
 void
 server_run(struct server *s, volatile sig_atomic_t *stop)
 {
-	struct pollfd pfd;
-
 	while (!*stop) {
-		pfd.fd = s->listen_fd;
-		pfd.events = POLLIN;
-		int rc = poll(&pfd, 1, SERVER_POLL_MS);
-		if (rc <= 0)
-			continue;
-		/* the listening socket does not block: take what waits */
-		for (int i = 0; i < SERVER_ACCEPT_BATCH && !*stop; i++)
-			if (server_accept_one(s) == 0)
-				break;
+		struct pollfd none;
+		int spawn;
+
+		/* the acceptors start one another; this thread starts the
+		 * first, and another whenever none is left (a thread could
+		 * not be started) */
+		pthread_mutex_lock(&s->lock);
+		spawn = server_acceptor_wanted(s);
+		pthread_mutex_unlock(&s->lock);
+		if (spawn)
+			server_spawn(s, NULL);
+		poll(&none, 0, SERVER_POLL_MS);
 	}
 }
 
@@ -855,32 +940,33 @@ server_close(struct server *s)
 	struct timespec deadline;
 	struct conn *c;
 
-	close(s->listen_fd);
-	if (s->spare_fd >= 0)
-		close(s->spare_fd);
-	s->spare_fd = -1;
 	clock_deadline_after(&deadline, SERVER_SHUTDOWN_WAIT_MS);
 	pthread_mutex_lock(&s->lock);
-	/* wake threads blocked in read or write (they close their own fds),
-	 * and those waiting in the cache, which end */
+	/* wake the acceptors (accept(2) on a listening socket shut down
+	 * fails at once, and they end) and the threads blocked in read or
+	 * write (they close their own fds) */
 	s->closing = 1;
+	shutdown(s->listen_fd, SHUT_RDWR);
 	for (c = s->conns; c != NULL; c = c->next)
 		shutdown(c->fd, SHUT_RDWR);
-	for (c = s->waiting; c != NULL; c = c->next)
-		pthread_cond_signal(&c->handed);
 	while (s->threads > 0)
 		if (pthread_cond_timedwait(&s->drained, &s->lock, &deadline) != 0)
 			break;
 	int left = s->threads;
 	pthread_mutex_unlock(&s->lock);
 	if (left > 0) {
-		/* threads still own the server: leave it allocated */
+		/* threads still own the server: leave it allocated, and its
+		 * listening socket open (an acceptor may yet call accept) */
 		log_warn("%d connection thread(s) still running at exit", left);
 		return left;
 	}
+	close(s->listen_fd);
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
 	htable_free(&s->sources);
 	pthread_attr_destroy(&s->attr);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->spare_lock);
 	lograte_destroy(&s->refusals);
 	pthread_cond_destroy(&s->drained);
 	free(s);
