@@ -5,7 +5,9 @@
  * rpc connection and blocking sockets. Workers take the earliest missing
  * segment of a window ahead of the output, fetch it, verify it against its
  * name and leave it in the window; the main thread hands verified segments
- * to the sink (in playlist order for a stream), draws the progress line,
+ * to the sink (in playlist order for a stream; a sink that takes any order
+ * also gets them from a worker while another thread is writing, so that
+ * writes run side by side), draws the progress line,
  * replaces dropped sources and ends stalled requests. One lock (swarm.lock)
  * guards the window and the sources' state; it is never held across
  * network I/O or a write to the output.
@@ -76,7 +78,9 @@
 /* bytes of mpegts_check's reason kept for a segment that is not MPEG-TS */
 #define SWARM_TS_WHY_LEN 128
 
-enum seg_state { SEG_MISSING, SEG_READY, SEG_DONE };
+/* a segment is MISSING until verified, READY while it waits for the
+ * sink, WRITING while a thread hands it over, then DONE */
+enum seg_state { SEG_MISSING, SEG_READY, SEG_WRITING, SEG_DONE };
 
 /* A running estimate (RFC 6298's smoothed mean and mean deviation) of
  * milliseconds per second of audio. */
@@ -130,6 +134,9 @@ struct swarm {
 	/* a verified segment is not MPEG-TS: the song itself is refused */
 	char not_ts[CLIENT_ERR_LEN];	/* "" or why, naming the segment */
 	struct swarm_pace pace;
+	const struct fetch_sink *sink;
+	int writing;			/* threads in sink->segment */
+	int sink_rc;			/* its first non-zero answer */
 };
 
 /* Adds one sample (x ms per audio second) to a pace. */
@@ -357,6 +364,35 @@ swarm_release(struct swarm *sw, struct swarm_source *s, size_t i)
 	s->cur = -1;
 }
 
+/* Hands READY segment i to the sink, the lock let go meanwhile (held on
+ * entry and on return). Returns the sink's answer; the first non-zero one
+ * is also kept in sw->sink_rc, and that segment stays WRITING, never
+ * DONE. */
+static int
+swarm_write(struct swarm *sw, size_t i)
+{
+	struct swarm_seg *g = &sw->segs[i];
+	char *data = g->data;
+	int rc;
+
+	g->data = NULL;
+	g->state = SEG_WRITING;
+	sw->writing++;
+	pthread_mutex_unlock(&sw->lock);
+	rc = sw->sink->segment(sw->sink->ctx, i, data, g->len);
+	free(data);
+	pthread_mutex_lock(&sw->lock);
+	sw->writing--;
+	if (rc != 0) {
+		if (sw->sink_rc == 0)
+			sw->sink_rc = rc;
+		return rc;
+	}
+	g->state = SEG_DONE;
+	sw->done++;
+	return 0;
+}
+
 /* One source's thread: segments until the song is there, the run ends or
  * the source fails. */
 static void *
@@ -457,6 +493,13 @@ swarm_worker(void *arg)
 		sw->rep->bytes += (long long)len;
 		log_info("segment %ld/%zu (%zu bytes) from %s", i + 1, sw->pl.count,
 		    len, s->entry->addr);
+		/* a sink that takes any order, with another thread already
+		 * writing to it and other sources receiving: written from
+		 * here, in parallel, not queued behind that one (a lone
+		 * source receives on while the main thread writes) */
+		if (!sw->sink->in_order && sw->writing > 0 && sw->running > 1 &&
+		    sw->sink_rc == 0)
+			swarm_write(sw, (size_t)i);
 		pthread_cond_broadcast(&sw->cond);
 	}
 out:
@@ -637,35 +680,25 @@ swarm_end_stalled(struct swarm *sw, long long now)
 }
 
 /* Hands the verified segments that may go to the sink (lock held; it is
- * let go during each write). Returns 0, or the sink's answer. */
+ * let go during each write). Returns 0, or the sink's first non-zero
+ * answer (here or in a worker). */
 static int
-swarm_output(struct swarm *sw, const struct fetch_sink *sink)
+swarm_output(struct swarm *sw)
 {
 	size_t end = sw->head + SWARM_WINDOW_SEGMENTS;
 
 	if (end > sw->pl.count)
 		end = sw->pl.count;
-	for (size_t i = sw->head; i < end; i++) {
-		struct swarm_seg *g = &sw->segs[i];
-		char *data;
-		int rc;
+	for (size_t i = sw->head; i < end && sw->sink_rc == 0; i++) {
+		enum seg_state st = sw->segs[i].state;
 
-		if (g->state != SEG_READY) {
-			if (sink->in_order && g->state == SEG_MISSING)
-				break;
-			continue;
-		}
-		data = g->data;
-		g->data = NULL;
-		g->state = SEG_DONE;
-		pthread_mutex_unlock(&sw->lock);
-		rc = sink->segment(sink->ctx, i, data, g->len);
-		free(data);
-		pthread_mutex_lock(&sw->lock);
-		if (rc != 0)
-			return rc;
-		sw->done++;
+		if (st == SEG_READY)
+			swarm_write(sw, i);
+		else if (sw->sink->in_order && st == SEG_MISSING)
+			break;
 	}
+	if (sw->sink_rc != 0)
+		return sw->sink_rc;
 	while (sw->head < sw->pl.count && sw->segs[sw->head].state == SEG_DONE)
 		sw->head++;
 	/* the window moved: workers may pick again */
@@ -675,7 +708,7 @@ swarm_output(struct swarm *sw, const struct fetch_sink *sink)
 
 /* The main thread's loop once the workers run. */
 static enum fetch_result
-swarm_run(struct swarm *sw, const struct fetch_sink *sink)
+swarm_run(struct swarm *sw)
 {
 	const struct fetch_params *fp = sw->fp;
 	enum fetch_result result = FETCH_NO_PEER;
@@ -687,7 +720,7 @@ swarm_run(struct swarm *sw, const struct fetch_sink *sink)
 			result = FETCH_INTERRUPTED;
 			break;
 		}
-		rc = swarm_output(sw, sink);
+		rc = swarm_output(sw);
 		if (rc != 0) {
 			result = rc < 0 ? FETCH_LOCAL_ERROR : FETCH_OUTPUT_CLOSED;
 			break;
@@ -755,6 +788,7 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 	clock_cond_init(&sw.cond);
 	sw.fp = fp;
 	sw.rep = rep;
+	sw.sink = sink;
 	sw.nsrc = fp->sources->count;
 	sw.src = calloc(sw.nsrc ? sw.nsrc : 1, sizeof(*sw.src));
 	if (sw.src == NULL) {
@@ -803,7 +837,7 @@ fetch_song(const struct fetch_params *fp, const struct fetch_sink *sink,
 	}
 	log_info("content id %s: %zu segments, up to %zu sources at once",
 	    sw.content_id, sw.pl.count, fp->jobs);
-	result = swarm_run(&sw, sink);
+	result = swarm_run(&sw);
 	if (result == FETCH_DONE) {
 		rc = sink->finish(sink->ctx);
 		if (rc != 0)

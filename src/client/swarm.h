@@ -28,7 +28,9 @@ struct fetch_sink {
 	int (*segment)(void *ctx, size_t index, const char *data, size_t len);
 	/* every segment has been handed over */
 	int (*finish)(void *ctx);
-	/* segments must come in playlist order (a stream), else in any */
+	/* segments must come in playlist order (a stream), one at a time;
+	 * else in any, and segment may be called from several threads at
+	 * once (for different segments) */
 	int in_order;
 	void *ctx;
 };
