@@ -145,8 +145,15 @@ const char *rpc_err_text(const struct rpc_conn *c);
  * come from another thread while c is in use; never after rpc_close. */
 void rpc_shutdown(struct rpc_conn *c);
 
-/* Sends QUIT after what is queued (best effort), closes the connection
- * and frees c. NULL is allowed. */
+/* Queues QUIT after the requests queued, to go out with them: the server
+ * answers those and then closes, so that a connection opened for one
+ * request costs no second write, nor a server's wait for the next one.
+ * Their replies are read as usual; nothing may be requested after it,
+ * and rpc_close sends no second QUIT. */
+enum rpc_result rpc_quit(struct rpc_conn *c);
+
+/* Sends QUIT after what is queued (best effort; not again after
+ * rpc_quit), closes the connection and frees c. NULL is allowed. */
 void rpc_close(struct rpc_conn *c);
 
 #endif

@@ -102,11 +102,12 @@ tracker_ask(const struct cli_trackers *trackers, const char *what,
 	return -1;
 }
 
-/* Connects to the tracker and queues one request, "<cmd>" or, with a
- * name, "<cmd> <name>". Returns the connection, or NULL with a reason in
+/* Connects to the tracker and sends one request, "<cmd>" or, with a
+ * name, "<cmd> <name>", and with QUIT after it (rpc_quit) when it is the
+ * only one (`only`). Returns the connection, or NULL with a reason in
  * err. */
 static struct rpc_conn *
-tracker_open(const char *tracker, const char *cmd, const char *name,
+tracker_open(const char *tracker, const char *cmd, const char *name, int only,
     int timeout_ms, char *err, size_t errlen)
 {
 	char why[CLIENT_ERR_LEN];
@@ -121,6 +122,8 @@ tracker_open(const char *tracker, const char *cmd, const char *name,
 	log_debug("tracker %s <- %s%s%s", tracker, cmd, name ? " " : "",
 	    name ? name : "");
 	res = name != NULL ? rpc_request_name(c, cmd, name) : rpc_request(c, "%s", cmd);
+	if (res == RPC_OK && only)
+		res = rpc_quit(c);
 	if (res == RPC_OK)
 		res = rpc_flush(c);
 	if (res != RPC_OK) {
@@ -167,7 +170,7 @@ tracker_query_one(const char *tracker, void *arg, int timeout_ms, char *err,
 	char addrs[PROTO_MAX_LINE + 1];
 
 	peers->count = 0;
-	c = tracker_open(tracker, "QUERY", song, timeout_ms, err, errlen);
+	c = tracker_open(tracker, "QUERY", song, 1, timeout_ms, err, errlen);
 	if (c == NULL)
 		return TRACKER_FAILED;
 	res = rpc_expect_word(c, TRACKER_PEERS_WORD, &rest);
@@ -323,14 +326,14 @@ tracker_open_locate(const char *tracker, const char *song, int reach,
 	char enc[PROTO_MAX_ENCODED_NAME + 1], line[PROTO_MAX_ENCODED_NAME + 16];
 
 	if (!reach)
-		return tracker_open(tracker, "LOCATE", song, timeout_ms, err, errlen);
+		return tracker_open(tracker, "LOCATE", song, 1, timeout_ms, err, errlen);
 	if (strlen(song) > PROTO_MAX_NAME ||
 	    proto_encode_name(song, strlen(song), enc, sizeof(enc)) < 0) {
 		snprintf(err, errlen, "tracker %s: song name too long", tracker);
 		return NULL;
 	}
 	snprintf(line, sizeof(line), "LOCATE %s reach", enc);
-	return tracker_open(tracker, line, NULL, timeout_ms, err, errlen);
+	return tracker_open(tracker, line, NULL, 1, timeout_ms, err, errlen);
 }
 
 struct tracker_locate_args {
@@ -426,7 +429,7 @@ tracker_resolve_one(const char *tracker, void *arg, int timeout_ms, char *err,
 	const char *rest;
 
 	snprintf(r->out, PROTO_MAX_NAME + 1, "%s", r->song);
-	c = tracker_open(tracker, "RESOLVE", r->song, timeout_ms, err, errlen);
+	c = tracker_open(tracker, "RESOLVE", r->song, 1, timeout_ms, err, errlen);
 	if (c == NULL)
 		return TRACKER_FAILED;
 	res = rpc_expect_word(c, "NAME", &rest);
@@ -656,7 +659,7 @@ tracker_list_all(const char *tracker, const char *filter, int timeout_ms,
 	size_t cap = 0;
 	long n;
 
-	c = tracker_open(tracker, "LIST", filter, timeout_ms, err, errlen);
+	c = tracker_open(tracker, "LIST", filter, 1, timeout_ms, err, errlen);
 	if (c == NULL)
 		return -1;
 	res = rpc_expect_count(c, TRACKER_SONGS_WORD, CLIENT_MAX_LIST_SONGS, &n);
@@ -712,7 +715,7 @@ tracker_list_from(const char *tracker, const char *filter, int timeout_ms,
 		snprintf(req, sizeof(req), "LISTPAGE limit=%d%s%s%s tags=1", TRACKER_LIST_PAGE,
 		    match, *after ? " after=" : "", after);
 		if (c == NULL)
-			c = tracker_open(tracker, req, NULL, timeout_ms, err, errlen);
+			c = tracker_open(tracker, req, NULL, 0, timeout_ms, err, errlen);
 		else if ((res = rpc_request(c, "%s", req)) != RPC_OK ||
 		    (res = rpc_flush(c)) != RPC_OK)
 			return tracker_failed(c, res, err, errlen);

@@ -23,6 +23,7 @@ struct rpc_conn {
 	int fd;
 	int io_ms;
 	int write_failed;	/* sticky: the connection is done */
+	int quit_queued;	/* rpc_quit was called: rpc_close sends nothing */
 	char addr[NET_ADDR_MAX];
 	char cmd[RPC_CMD_MAX];	/* first word of the last request */
 	int err_code;
@@ -91,6 +92,7 @@ rpc_adopt(int fd, const char *addr, int io_ms)
 	reader_init(&c->rd, fd, io_ms);
 	c->io_ms = io_ms;
 	c->write_failed = 0;
+	c->quit_queued = 0;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	c->cmd[0] = '\0';
 	c->err_code = 0;
@@ -381,12 +383,22 @@ rpc_shutdown(struct rpc_conn *c)
 	shutdown(c->fd, SHUT_RDWR);
 }
 
+enum rpc_result
+rpc_quit(struct rpc_conn *c)
+{
+	enum rpc_result res = rpc_send_line(c, "QUIT");
+
+	if (res == RPC_OK)
+		c->quit_queued = 1;
+	return res;
+}
+
 void
 rpc_close(struct rpc_conn *c)
 {
 	if (c == NULL)
 		return;
-	if (rpc_send_line(c, "QUIT") == RPC_OK)
+	if (!c->quit_queued && rpc_send_line(c, "QUIT") == RPC_OK)
 		(void)rpc_flush(c);
 	close(c->fd);
 	free(c);

@@ -304,6 +304,26 @@ main(void)
 	ok(strcmp(sent_line(&p), "QUIT") == 0, "rpc_close says QUIT");
 	close(p.srv);
 
+	/* one request with its QUIT: both in one write, the reply read as
+	 * usual, and no second QUIT */
+	pair_open(&p, 1000);
+	{
+		char got[64];
+		ssize_t got_n;
+
+		ok(rpc_request(p.c, "PING") == RPC_OK && rpc_quit(p.c) == RPC_OK &&
+		    rpc_flush(p.c) == RPC_OK, "rpc_quit queues QUIT after the request");
+		got_n = read(p.srv, got, sizeof(got) - 1);
+		got[got_n > 0 ? got_n : 0] = '\0';
+		ok(strcmp(got, "PING\nQUIT\n") == 0,
+		    "the request and QUIT go out in one write");
+		REPLY(&p, "PONG\n");
+		ok(rpc_expect_word(p.c, "PONG", &rest) == RPC_OK, "the reply is read");
+		rpc_close(p.c);
+		ok(read(p.srv, got, sizeof(got)) == 0, "rpc_close sends no second QUIT");
+		close(p.srv);
+	}
+
 	close(listen_fd);
 	return done_testing();
 }
