@@ -18,7 +18,7 @@ threads() { awk '/^Threads:/ { print $2 }' "/proc/$T_PID/status"; }
 base=$(( $(threads) - 1 ))
 
 out=$("$LOAD" "$port" conn 1 30 300 PING)
-like "$out" "^requests 300 .* errors 0$" "300 connections one after another are served"
+like "$out" "^requests 300 .* errors 0 " "300 connections one after another are served"
 ok "on at most 8 connection threads ($(( $(threads) - base )))" \
 	[ $(( $(threads) - base )) -le 8 ]
 
@@ -29,8 +29,13 @@ is "$(tail -n 1 "$SCRATCH/slow.out" | awk '{ print $2, $6 }')" "100 100" \
 sleep 0.3
 is "$(( $(threads) - base ))" 64 "then 64 threads stay waiting, and the others end"
 out=$("$LOAD" "$port" persist 8 30 2000 PING)
-like "$out" "^requests 2000 .* errors 0$" "the waiting threads serve new connections"
+like "$out" "^requests 2000 .* errors 0 " "the waiting threads serve new connections"
 is "$(( $(threads) - base ))" 64 "without new threads"
+# a request and QUIT in one write: the reply, then the server's close
+out=$("$LOAD" "$port" once 8 30 400 PING)
+like "$out" "^requests 400 .* errors 0 " \
+	"a request with QUIT after it in one write is answered, then the server closes"
+is "$(( $(threads) - base ))" 64 "still without new threads"
 
 ok "tracker exits 0 on SIGTERM" stop_daemon T
 ok "tracker logged no sanitizer report" check_sanitizers

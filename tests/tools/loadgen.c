@@ -4,11 +4,18 @@
  * on the loopback interface and read each one-line reply, until SECONDS
  * have passed or REQUESTS requests were sent in all, then print
  *
- *   requests N seconds S.SSS rate R errors E
+ *   requests N seconds S.SSS rate R errors E gen_us U
+ *
+ * where U is the generator's own CPU time (user + system, its share of the
+ * kernel's work on both ends of the loopback included) per answered
+ * request, in microseconds.
  *
  * MODE "conn" opens a connection per request (connect, request, reply,
- * close); MODE "persist" keeps one connection per client and sends the
- * next request as soon as the reply came.
+ * close); MODE "once" sends the request and QUIT in one write and reads
+ * until the server has answered and closed, as a client that has only one
+ * question does (and as HTTP's "Connection: close" works); MODE "persist"
+ * keeps one connection per client and sends the next request as soon as
+ * the reply came.
  *
  * MODE "http" speaks to a BitTorrent tracker instead, a connection per
  * request: LINE is an info hash (40 hex digits) and each request is an
@@ -31,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -57,7 +65,7 @@
 static struct sockaddr_in loadgen_addr;
 static char loadgen_line[LOADGEN_REPLY_MAX];
 static size_t loadgen_linelen;
-static int loadgen_persist, loadgen_http;
+static int loadgen_persist, loadgen_once, loadgen_http;
 static unsigned char loadgen_info_hash[LOADGEN_HASH_LEN];
 static long loadgen_max_requests;
 static long long loadgen_end_ms;
@@ -105,11 +113,15 @@ loadgen_exchange(int fd)
 		ssize_t n = read(fd, reply + got, sizeof(reply) - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0 || (n == 0 && !loadgen_once))
 			return -1;
-		if (memchr(reply + got, '\n', (size_t)n) != NULL)
-			return strncmp(reply, "ERR", 3) == 0 ? -1 : 0;
+		if (n == 0)	/* once: the server closed after its reply */
+			return got > 0 && reply[got - 1] == '\n' &&
+			    memchr(reply, '\n', got) == reply + got - 1 &&
+			    strncmp(reply, "ERR", 3) != 0 ? 0 : -1;
 		got += (size_t)n;
+		if (!loadgen_once && memchr(reply + got - n, '\n', (size_t)n) != NULL)
+			return strncmp(reply, "ERR", 3) == 0 ? -1 : 0;
 	}
 	return -1;
 }
@@ -240,16 +252,18 @@ main(int argc, char **argv)
 	int n;
 
 	if (argc != 7 || strnum_parse(argv[1], 1, 65535, &port) < 0 ||
-	    (strcmp(argv[2], "conn") != 0 && strcmp(argv[2], "persist") != 0 &&
-	    strcmp(argv[2], "http") != 0) ||
+	    (strcmp(argv[2], "conn") != 0 && strcmp(argv[2], "once") != 0 &&
+	    strcmp(argv[2], "persist") != 0 && strcmp(argv[2], "http") != 0) ||
 	    strnum_parse(argv[3], 1, LOADGEN_MAX_CLIENTS, &clients) < 0 ||
 	    strnum_parse(argv[4], 1, LOADGEN_MAX_SECONDS, &seconds) < 0 ||
 	    strnum_parse(argv[5], 1, LOADGEN_MAX_REQUESTS, &loadgen_max_requests) < 0) {
-		fprintf(stderr, "usage: loadgen PORT conn|persist|http CLIENTS SECONDS "
+		fprintf(stderr, "usage: loadgen PORT conn|once|persist|http CLIENTS SECONDS "
 		    "REQUESTS LINE\n");
 		return 2;
 	}
-	n = snprintf(loadgen_line, sizeof(loadgen_line), "%s\n", argv[6]);
+	loadgen_once = strcmp(argv[2], "once") == 0;
+	n = snprintf(loadgen_line, sizeof(loadgen_line), loadgen_once ? "%s\nQUIT\n" :
+	    "%s\n", argv[6]);
 	if (n < 0 || (size_t)n >= sizeof(loadgen_line)) {
 		fprintf(stderr, "loadgen: request line too long\n");
 		return 2;
@@ -282,8 +296,14 @@ main(int argc, char **argv)
 		ms = 1;
 	long answered = atomic_load(&loadgen_answered);
 	long errors = atomic_load(&loadgen_errors);
+	struct rusage ru;
+	long long cpu_us = 0;
 
-	printf("requests %ld seconds %lld.%03lld rate %lld errors %ld\n", answered,
-	    ms / 1000, ms % 1000, (long long)answered * 1000 / ms, errors);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu_us = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+		    ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+	printf("requests %ld seconds %lld.%03lld rate %lld errors %ld gen_us %lld\n", answered,
+	    ms / 1000, ms % 1000, (long long)answered * 1000 / ms, errors,
+	    cpu_us / (answered > 0 ? answered : 1));
 	return answered > 0 ? 0 : 1;
 }
