@@ -790,6 +790,26 @@ server_acceptor_wanted(struct server *s)
 	return 1;
 }
 
+/* What an acceptor does when accept(2) failed with err: sheds a
+ * connection when out of descriptors, logs any other real failure (at
+ * most once a second) and backs off SERVER_ACCEPT_BACKOFF_MS; a timeout,
+ * an interruption or a connection gone before it was taken need
+ * nothing. */
+static void
+server_accept_failed(struct server *s, int err)
+{
+	struct pollfd none;
+
+	if (err == EMFILE || err == ENFILE) {
+		server_out_of_fds(s, err);
+	} else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR &&
+	    err != ECONNABORTED) {
+		lograte_log(&s->refusals, LOG_LEVEL_WARN, "accept", "",
+		    "accept: %s", strerror(err));
+		poll(&none, 0, SERVER_ACCEPT_BACKOFF_MS);
+	}
+}
+
 /* Waits in accept(2) for the next connection, as one of the acceptors
  * (s->acceptors counts this thread on entry and no longer on return),
  * and makes c serve it. Starts another acceptor first when this one was
@@ -806,6 +826,10 @@ server_accept_next(struct server *s, struct conn *c, long long idle_since)
 
 	fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 	err = errno;
+	/* a failure backs off while the thread still counts as an acceptor,
+	 * so that none starts in its place only to fail the same way */
+	if (fd < 0)
+		server_accept_failed(s, err);
 	pthread_mutex_lock(&s->lock);
 	s->acceptors--;
 	closing = s->closing;
@@ -822,18 +846,7 @@ server_accept_next(struct server *s, struct conn *c, long long idle_since)
 	}
 	if (fd >= 0)
 		return server_take(s, c, fd, &ss);
-	if (err == EMFILE || err == ENFILE) {
-		server_out_of_fds(s, err);
-	} else if (err == EAGAIN || err == EWOULDBLOCK) {
-		if (idle)
-			return -1;
-	} else if (err != EINTR && err != ECONNABORTED) {
-		struct pollfd none;
-		lograte_log(&s->refusals, LOG_LEVEL_WARN, "accept", "",
-		    "accept: %s", strerror(err));
-		poll(&none, 0, SERVER_ACCEPT_BACKOFF_MS);
-	}
-	return 0;
+	return idle ? -1 : 0;
 }
 
 /* A connection thread: serves the connection it was started with (if
