@@ -605,14 +605,11 @@ server_source_of(struct server_newcomer *c, const struct sockaddr_storage *ss)
 
 /* accept(2) found no descriptor free: sheds the waiting connection with
  * ERR 503 through the spare descriptor (so that accept does not fail at
- * once for it again), logs that at most once a second, and waits
- * SERVER_ACCEPT_BACKOFF_MS, so that no thread spins. One thread at a
- * time sheds; the others only wait. */
+ * once for it again) and logs that at most once a second. One thread at
+ * a time sheds; the others only back off. */
 static void
 server_out_of_fds(struct server *s, int err)
 {
-	struct pollfd none;
-
 	lograte_log(&s->refusals, LOG_LEVEL_WARN, "out of descriptors", "",
 	    "accept: %s: turning connections away", strerror(err));
 	if (pthread_mutex_trylock(&s->spare_lock) == 0) {
@@ -630,7 +627,6 @@ server_out_of_fds(struct server *s, int err)
 		}
 		pthread_mutex_unlock(&s->spare_lock);
 	}
-	poll(&none, 0, SERVER_ACCEPT_BACKOFF_MS);
 }
 
 /* Makes c serve fd (the newcomer nc) and links it into the live
@@ -792,22 +788,23 @@ server_acceptor_wanted(struct server *s)
 
 /* What an acceptor does when accept(2) failed with err: sheds a
  * connection when out of descriptors, logs any other real failure (at
- * most once a second) and backs off SERVER_ACCEPT_BACKOFF_MS; a timeout,
- * an interruption or a connection gone before it was taken need
- * nothing. */
+ * most once a second), and after either backs off
+ * SERVER_ACCEPT_BACKOFF_MS, so that no thread spins; a timeout, an
+ * interruption or a connection gone before it was taken need nothing. */
 static void
 server_accept_failed(struct server *s, int err)
 {
 	struct pollfd none;
 
-	if (err == EMFILE || err == ENFILE) {
+	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR ||
+	    err == ECONNABORTED)
+		return;
+	if (err == EMFILE || err == ENFILE)
 		server_out_of_fds(s, err);
-	} else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR &&
-	    err != ECONNABORTED) {
+	else
 		lograte_log(&s->refusals, LOG_LEVEL_WARN, "accept", "",
 		    "accept: %s", strerror(err));
-		poll(&none, 0, SERVER_ACCEPT_BACKOFF_MS);
-	}
+	poll(&none, 0, SERVER_ACCEPT_BACKOFF_MS);
 }
 
 /* Waits in accept(2) for the next connection, as one of the acceptors
