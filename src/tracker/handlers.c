@@ -203,6 +203,9 @@ handle_unregister(struct tracker *t, struct conn *c, const struct proto_request 
 	conn_printf(c, "OK\n");
 }
 
+_Static_assert(TRACKER_QUERY_MAX_PEERS <= REGISTRY_QUERY_MAX,
+    "a QUERY reply names no more peers than registry_query picks");
+
 static void
 handle_query(struct tracker *t, struct conn *c, const struct proto_request *req)
 {

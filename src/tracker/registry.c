@@ -18,8 +18,15 @@
  *
  * Every allocation is counted in reg->bytes as the chunk malloc takes
  * for it (registry_chunk), so the memory budget counts what is really
- * held. */
+ * held.
+ *
+ * One read-write lock guards it all: QUERY and LOCATE, the requests a
+ * tracker answers most, only read and share it (their random picks come
+ * from a generator of each thread's own), and everything that changes the
+ * registry (REGISTER, UNREGISTER, the sweep of expired leases, and LIST
+ * and STATS, which sweep first) holds it alone. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,7 +117,8 @@ struct reg_songtab {
 };
 
 struct registry {
-	pthread_mutex_t lock;	/* guards every field below */
+	pthread_rwlock_t lock;	/* guards every field below but rng_key and
+				 * rng_streams */
 	struct reg_songtab songs;
 	struct htable peers;	/* "host:port" -> struct reg_peer */
 	struct htable sources;	/* canonical source IP -> struct reg_source */
@@ -124,7 +132,10 @@ struct registry {
 	long long ttl_ms;
 	long long next_sweep_ms;
 	uint32_t generation;
-	uint64_t rng;
+	/* each thread's random generator is seeded with this key and the
+	 * count of threads seeded before it */
+	uint8_t rng_key[SIPHASH_KEY_LEN];
+	atomic_uint_fast64_t rng_streams;
 	struct registry_limits lim;
 };
 
@@ -207,15 +218,24 @@ registry_htable_del(struct registry *reg, struct htable *t, const char *key)
 	htable_del(t, key, len);
 }
 
+/* the calling thread's xorshift state (0: not seeded yet) */
+static _Thread_local uint64_t registry_rng;
+
+/* A pseudo-random number from the calling thread's own generator, so that
+ * readers sharing the lock draw without writing to the registry. */
 static uint64_t
 registry_random(struct registry *reg)
 {
-	uint64_t x = reg->rng;
+	uint64_t x = registry_rng;
 
+	if (x == 0) {
+		uint64_t stream = atomic_fetch_add(&reg->rng_streams, 1);
+		x = siphash24(reg->rng_key, &stream, sizeof(stream)) | 1;
+	}
 	x ^= x << 13;
 	x ^= x >> 7;
 	x ^= x << 17;
-	reg->rng = x;
+	registry_rng = x;
 	return x;
 }
 
@@ -785,11 +805,38 @@ registry_sweep(struct registry *reg, long long now_ms, int force)
 	}
 }
 
+/* Makes the registry's lock prefer writers: a REGISTER waits only for
+ * the readers already in, not for every QUERY that comes after it. */
+static void
+registry_lock_init(pthread_rwlock_t *lock)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+#ifdef __GLIBC__
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+	pthread_rwlock_init(lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
+/* Takes the lock to read, or, when a sweep of expired leases is due, to
+ * write, and sweeps. Either way the caller only reads, then unlocks. */
+static void
+registry_lock_read(struct registry *reg, long long now_ms)
+{
+	pthread_rwlock_rdlock(&reg->lock);
+	if (now_ms < reg->next_sweep_ms)
+		return;
+	pthread_rwlock_unlock(&reg->lock);
+	pthread_rwlock_wrlock(&reg->lock);
+	registry_sweep(reg, now_ms, 0);
+}
+
 struct registry *
 registry_new(int ttl_s, const struct registry_limits *lim)
 {
 	struct registry *reg = calloc(1, sizeof(*reg));
-	uint8_t seed[SIPHASH_KEY_LEN];
 
 	if (reg == NULL)
 		return NULL;
@@ -806,10 +853,10 @@ registry_new(int ttl_s, const struct registry_limits *lim)
 		return NULL;
 	}
 	siphash_random_key(reg->songs.key);
-	pthread_mutex_init(&reg->lock, NULL);
+	registry_lock_init(&reg->lock);
 	reg->ttl_ms = (long long)ttl_s * 1000;
-	siphash_random_key(seed);
-	reg->rng = siphash24(seed, "rng", 3) | 1;
+	siphash_random_key(reg->rng_key);
+	atomic_init(&reg->rng_streams, 0);
 	reg->lim = *lim;
 	reg->bytes = registry_chunk(sizeof(*reg)) + registry_songtab_bytes(reg->songs.cap) +
 	    registry_htable_bytes(&reg->peers) + registry_htable_bytes(&reg->sources);
@@ -830,7 +877,7 @@ registry_free(struct registry *reg)
 	free(reg->free_ids);
 	htable_free(&reg->peers);
 	htable_free(&reg->sources);
-	pthread_mutex_destroy(&reg->lock);
+	pthread_rwlock_destroy(&reg->lock);
 	free(reg);
 }
 
@@ -1137,18 +1184,18 @@ registry_register(struct registry *reg, const char *addr, const char *src_ip,
 	size_t nnew = 0;
 	int rc = 0, nomem = 0;
 
-	pthread_mutex_lock(&reg->lock);
+	pthread_rwlock_wrlock(&reg->lock);
 	registry_sweep(reg, now_ms, 0);
 	struct reg_peer *p = htable_get(&reg->peers, addr, strlen(addr));
 	struct reg_source *src = htable_get(&reg->sources, src_ip, strlen(src_ip));
 	int over = registry_check_limits(reg, p, addr, src, src_ip, limited, names);
 	if (over != 0) {
-		pthread_mutex_unlock(&reg->lock);
+		pthread_rwlock_unlock(&reg->lock);
 		return over;
 	}
 	if (names->count > 0 &&
 	    (newsongs = registry_alloc(reg, names->count * sizeof(*newsongs))) == NULL) {
-		pthread_mutex_unlock(&reg->lock);
+		pthread_rwlock_unlock(&reg->lock);
 		return -1;
 	}
 	if (p == NULL) {
@@ -1164,7 +1211,7 @@ registry_register(struct registry *reg, const char *addr, const char *src_ip,
 			}
 			registry_release(reg, p, sizeof(*p));
 			registry_release(reg, newsongs, names->count * sizeof(*newsongs));
-			pthread_mutex_unlock(&reg->lock);
+			pthread_rwlock_unlock(&reg->lock);
 			return -1;
 		}
 		p->addr = e->key;
@@ -1173,7 +1220,7 @@ registry_register(struct registry *reg, const char *addr, const char *src_ip,
 		if (p->src == NULL)
 			registry_peer_free(reg, p);
 		registry_release(reg, newsongs, names->count * sizeof(*newsongs));
-		pthread_mutex_unlock(&reg->lock);
+		pthread_rwlock_unlock(&reg->lock);
 		return -1;
 	}
 	p->expires_ms = now_ms + reg->ttl_ms;
@@ -1215,18 +1262,18 @@ registry_register(struct registry *reg, const char *addr, const char *src_ip,
 	p->src->pairs = p->src->pairs - p->nsongs + nnew;
 	p->songs = newsongs;
 	p->nsongs = nnew;
-	pthread_mutex_unlock(&reg->lock);
+	pthread_rwlock_unlock(&reg->lock);
 	return rc;
 }
 
 int
 registry_unregister(struct registry *reg, const char *addr)
 {
-	pthread_mutex_lock(&reg->lock);
+	pthread_rwlock_wrlock(&reg->lock);
 	struct reg_peer *p = htable_get(&reg->peers, addr, strlen(addr));
 	if (p != NULL)
 		registry_peer_free(reg, p);
-	pthread_mutex_unlock(&reg->lock);
+	pthread_rwlock_unlock(&reg->lock);
 	return p != NULL;
 }
 
@@ -1234,32 +1281,42 @@ size_t
 registry_query(struct registry *reg, const char *name, size_t namelen,
     char (*out)[NET_ADDR_MAX], size_t max, long long now_ms)
 {
-	struct reg_peer **live;
+	const struct reg_peer *pick[REGISTRY_QUERY_MAX];
 	size_t nlive = 0;
 
-	pthread_mutex_lock(&reg->lock);
-	registry_sweep(reg, now_ms, 0);
+	if (max > REGISTRY_QUERY_MAX)
+		max = REGISTRY_QUERY_MAX;
+	registry_lock_read(reg, now_ms);
 	struct reg_song *s = registry_songtab_get(&reg->songs, name, namelen);
-	if (s == NULL || (live = malloc(s->nholders * sizeof(*live))) == NULL) {
-		pthread_mutex_unlock(&reg->lock);
+	if (s == NULL) {
+		pthread_rwlock_unlock(&reg->lock);
 		return 0;
 	}
+	/* After each live holder, pick holds a uniform random pick of up to
+	 * max of those seen so far, in random order: the first max are
+	 * shuffled in as they come (Fisher-Yates inside out), and each later
+	 * one takes a random place with chance max / seen (a reservoir). */
 	struct reg_holder *h = registry_holders(s);
 	for (size_t i = 0; i < s->nholders; i++) {
-		struct reg_peer *p = reg->peer_by_id[h[i].peer];
-		if (p->expires_ms > now_ms && !p->nat)
-			live[nlive++] = p;
+		const struct reg_peer *p = reg->peer_by_id[h[i].peer];
+		if (p->expires_ms <= now_ms || p->nat)
+			continue;
+		size_t j = (size_t)(registry_random(reg) % (nlive + 1));
+		if (nlive < max) {
+			if (j != nlive)
+				pick[nlive] = pick[j];
+			pick[j] = p;
+		} else if (j < max) {
+			pick[j] = p;
+		}
+		nlive++;
 	}
-	/* partial Fisher-Yates: the first `max` are a uniform random pick */
 	for (size_t i = 0; i < nlive && i < max; i++) {
-		size_t j = i + (size_t)(registry_random(reg) % (nlive - i));
-		struct reg_peer *t = live[i];
-		live[i] = live[j];
-		live[j] = t;
-		snprintf(out[i], NET_ADDR_MAX, "%s", live[i]->addr);
+		size_t a = strnlen(pick[i]->addr, NET_ADDR_MAX - 1);
+		memcpy(out[i], pick[i]->addr, a);
+		out[i][a] = '\0';
 	}
-	pthread_mutex_unlock(&reg->lock);
-	free(live);
+	pthread_rwlock_unlock(&reg->lock);
 	return nlive;
 }
 
@@ -1312,8 +1369,7 @@ registry_locate(struct registry *reg, const char *name, size_t namelen,
 	struct reg_group *groups = NULL;
 	size_t nlive = 0, ngroups = 0, n = 0;
 
-	pthread_mutex_lock(&reg->lock);
-	registry_sweep(reg, now_ms, 0);
+	registry_lock_read(reg, now_ms);
 	struct reg_song *s = registry_songtab_get(&reg->songs, name, namelen);
 	if (s == NULL || (live = malloc(s->nholders * sizeof(*live))) == NULL ||
 	    (groups = malloc(s->nholders * sizeof(*groups))) == NULL)
@@ -1361,7 +1417,7 @@ registry_locate(struct registry *reg, const char *name, size_t namelen,
 		}
 	}
 out:
-	pthread_mutex_unlock(&reg->lock);
+	pthread_rwlock_unlock(&reg->lock);
 	free(live);
 	free(groups);
 	return n;
@@ -1391,7 +1447,7 @@ registry_list_page(struct registry *reg, const struct namefilter *f,
 	struct reg_song *s, *last = NULL;
 	size_t n = 0, examined = 0;
 
-	pthread_mutex_lock(&reg->lock);
+	pthread_rwlock_wrlock(&reg->lock);
 	/* a listing starts from exact counts; later pages sweep as usual */
 	registry_sweep(reg, now_ms, after == NULL);
 	if (after == NULL) {
@@ -1422,18 +1478,18 @@ registry_list_page(struct registry *reg, const struct namefilter *f,
 		memcpy(next, registry_song_name(last), (size_t)last->namelen + 1);
 		*nextlen = last->namelen;
 	}
-	pthread_mutex_unlock(&reg->lock);
+	pthread_rwlock_unlock(&reg->lock);
 	return n;
 }
 
 void
 registry_stats(struct registry *reg, long long now_ms, struct registry_stats *st)
 {
-	pthread_mutex_lock(&reg->lock);
+	pthread_rwlock_wrlock(&reg->lock);
 	registry_sweep(reg, now_ms, 1);
 	st->peers = reg->peers.count;
 	st->songs = reg->songs.count;
 	st->pairs = reg->pairs;
 	st->bytes = reg->bytes;
-	pthread_mutex_unlock(&reg->lock);
+	pthread_rwlock_unlock(&reg->lock);
 }

@@ -132,9 +132,13 @@ int registry_register(struct registry *reg, const char *addr, const char *src_ip
 /* Forgets a peer and its songs. Returns 1 if it was known, 0 if not. */
 int registry_unregister(struct registry *reg, const char *addr);
 
-/* Copies into out (up to max entries) the addresses of live peers holding
- * the song, shuffled, leaving out those behind a NAT (a version-1 reader
- * cannot reach them). Returns how many such live peers hold it in all. */
+/* the most peers one registry_query copies out */
+#define REGISTRY_QUERY_MAX 64
+
+/* Copies into out (up to max entries, at most REGISTRY_QUERY_MAX) the
+ * addresses of live peers holding the song, a uniform random pick in
+ * random order, leaving out those behind a NAT (a version-1 reader cannot
+ * reach them). Returns how many such live peers hold it in all. */
 size_t registry_query(struct registry *reg, const char *name, size_t namelen,
     char (*out)[NET_ADDR_MAX], size_t max, long long now_ms);
 

@@ -1,5 +1,8 @@
 /* test_registry.c - the tracker's registry: replacement, leases (with a
- * simulated clock), shuffled queries, LIST filtering and order, counts. */
+ * simulated clock), shuffled queries and their uniform pick, readers
+ * beside writers, LIST filtering and order, counts. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -548,9 +551,131 @@ test_mapped(void)
 	registry_free(reg);
 }
 
+/* QUERY of a song with more holders than it names: each holder is
+ * picked, and first, about as often as any other, never twice in one
+ * reply, and only live holders are named. Binomial counts: the bounds
+ * are more than six standard deviations wide. */
+static void
+test_query_pick(void)
+{
+	enum { HOLDERS = 20, NAMED = 8, TURNS = 2000 };
+	struct registry *reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000, (size_t)1 << 30 });
+	char out[NAMED][NET_ADDR_MAX];
+	int picked[HOLDERS] = { 0 }, first[HOLDERS] = { 0 };
+	int twice = 0, stranger = 0, short_reply = 0;
+	long long t = 7000;
+
+	/* a holder whose lease ran out is never named */
+	do_register(reg, "10.3.1.1:1", t - TTL_MS, (const char *const[]){ "hot", NULL });
+	for (int i = 0; i < HOLDERS; i++) {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "10.3.0.%d:1", i);
+		do_register(reg, addr, t, (const char *const[]){ "hot", NULL });
+	}
+	for (int turn = 0; turn < TURNS; turn++) {
+		int seen[HOLDERS] = { 0 };
+		if (query(reg, "hot", t, out, NAMED) != HOLDERS)
+			short_reply++;
+		for (int i = 0; i < NAMED; i++) {
+			int k;
+			if (sscanf(out[i], "10.3.0.%d:1", &k) != 1 || k < 0 || k >= HOLDERS) {
+				stranger++;
+				continue;
+			}
+			twice += seen[k]++ > 0;
+			picked[k]++;
+			if (i == 0)
+				first[k]++;
+		}
+	}
+	int pmin = TURNS, pmax = 0, fmin = TURNS, fmax = 0;
+	for (int k = 0; k < HOLDERS; k++) {
+		pmin = picked[k] < pmin ? picked[k] : pmin;
+		pmax = picked[k] > pmax ? picked[k] : pmax;
+		fmin = first[k] < fmin ? first[k] : fmin;
+		fmax = first[k] > fmax ? first[k] : fmax;
+	}
+	ok(short_reply == 0 && stranger == 0 && twice == 0,
+	    "QUERY counts the live holders and names each at most once, none expired");
+	/* expected TURNS * NAMED / HOLDERS = 800 (sd 22) and 100 (sd 10) */
+	ok(pmin > 650 && pmax < 950, "each of 20 holders is among the 8 named about as often "
+	    "(%d..%d of %d, 800 expected)", pmin, pmax, TURNS);
+	ok(fmin > 40 && fmax < 160, "and named first about as often (%d..%d, 100 expected)",
+	    fmin, fmax);
+	registry_free(reg);
+}
+
+/* readers beside writers: threads QUERY and LOCATE while the main thread
+ * registers, unregisters and lets leases expire (sweeps), all through the
+ * registry's lock; under ThreadSanitizer this also shows there is no
+ * data race */
+enum { RW_READERS = 3, RW_ROUNDS = 400, RW_PEERS = 16 };
+static struct registry *rw_reg;
+static atomic_int rw_stop;
+static atomic_llong rw_now;
+static atomic_int rw_bad;
+
+static void *
+rw_reader(void *arg)
+{
+	char out[8][NET_ADDR_MAX];
+	struct registry_source rows[16];
+	long reads = 0;
+
+	(void)arg;
+	while (!atomic_load(&rw_stop) || reads == 0) {
+		long long now = atomic_load(&rw_now);
+		size_t n = registry_query(rw_reg, "shared", 6, out, 8, now);
+		for (size_t i = 0; i < n && i < 8; i++)
+			if (strncmp(out[i], "10.4.", 5) != 0)
+				atomic_fetch_add(&rw_bad, 1);
+		if (n > RW_PEERS)
+			atomic_fetch_add(&rw_bad, 1);
+		n = registry_locate(rw_reg, "shared", 6, 16, rows, 16, now);
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(rows[i].addr, "10.4.", 5) != 0)
+				atomic_fetch_add(&rw_bad, 1);
+		reads++;
+	}
+	return NULL;
+}
+
+static void
+test_readers_beside_writers(void)
+{
+	pthread_t th[RW_READERS];
+	int started = 0;
+
+	rw_reg = registry_new(TTL_S, &(struct registry_limits){ 1000, 1000000, 1000, 1000000, (size_t)1 << 30 });
+	atomic_store(&rw_now, 1000000);
+	for (int i = 0; i < RW_READERS; i++)
+		started += pthread_create(&th[i], NULL, rw_reader, NULL) == 0;
+	for (int round = 0; round < RW_ROUNDS; round++) {
+		long long now = atomic_load(&rw_now);
+		char addr[32];
+		snprintf(addr, sizeof(addr), "10.4.0.%d:1", round % RW_PEERS);
+		if (round % 5 == 4)
+			registry_unregister(rw_reg, addr);
+		else
+			do_register(rw_reg, addr, now, (const char *const[]){ "shared", "other", NULL });
+		/* now and then far enough on that the leases run out and the
+		 * next reader sweeps them */
+		atomic_store(&rw_now, now + (round % 50 == 49 ? TTL_MS + 1 : 7));
+	}
+	atomic_store(&rw_stop, 1);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	ok(started == RW_READERS && atomic_load(&rw_bad) == 0,
+	    "%d readers QUERY and LOCATE while peers register, leave and expire: "
+	    "every reply names only registered peers", RW_READERS);
+	registry_free(rw_reg);
+}
+
 int
 main(void)
 {
+	test_query_pick();
+	test_readers_beside_writers();
 	test_namefilter();
 	test_defaults();
 	test_accounting();
